@@ -1,0 +1,19 @@
+"""Process exit codes of the ``quotaflow`` command, one per kind of failure (documented in the README)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = ["ExitCode"]
+
+
+class ExitCode(IntEnum):
+    """What a ``quotaflow`` run ended with."""
+
+    OK = 0
+    INTERNAL = 1  # a bug in quotaflow: please report it
+    INPUT = 2  # bad command line, scenario, plan or grid file
+    INFEASIBLE = 3  # the model has no solution (constraints conflict); no output written
+    SOLVER = 4  # solver failed or found no solution within the time limit; no output written
+    OUTPUT = 5  # output folder exists (use --force) or cannot be written
+    INTERRUPTED = 130  # Ctrl-C

@@ -1,0 +1,61 @@
+"""quotaflow's shared vocabulary: scenario types, the table schema, load/save/check, the synthetic generator,
+the ``Plan`` hand-off between optimizer and simulator, and the bundled scenarios (``baseline``, ``tiny``).
+"""
+
+from __future__ import annotations
+
+from scenarios.allocation import BalanceBand, OptimizerSettings
+from scenarios.checks import check, pulp_name
+from scenarios.errors import Problem, ScenarioError
+from scenarios.generate import generate
+from scenarios.geography import great_circle_km
+from scenarios.incentives import PlanSettings
+from scenarios.io import bundled, load, save, write_atomic
+from scenarios.marketing import BudgetSettings, ChannelSettings
+from scenarios.plan import Plan
+from scenarios.scenario import Scenario, modify
+from scenarios.schema import markdown as schema_markdown
+from scenarios.settings import (
+    CalendarSettings,
+    FunnelSettings,
+    ProductSettings,
+    PromotionRule,
+    Settings,
+    StageSettings,
+    TablesSettings,
+    TargetSettings,
+    TierSettings,
+)
+from scenarios.simulation import SimulationSettings
+
+__all__ = [
+    "BalanceBand",
+    "BudgetSettings",
+    "CalendarSettings",
+    "ChannelSettings",
+    "FunnelSettings",
+    "OptimizerSettings",
+    "Plan",
+    "PlanSettings",
+    "Problem",
+    "ProductSettings",
+    "PromotionRule",
+    "Scenario",
+    "ScenarioError",
+    "Settings",
+    "SimulationSettings",
+    "StageSettings",
+    "TablesSettings",
+    "TargetSettings",
+    "TierSettings",
+    "bundled",
+    "check",
+    "generate",
+    "great_circle_km",
+    "load",
+    "modify",
+    "pulp_name",
+    "save",
+    "schema_markdown",
+    "write_atomic",
+]

@@ -1,0 +1,196 @@
+"""Loading and saving scenario folders (``scenario.toml`` plus CSV tables), bundled or on disk.
+
+Loading never executes anything from the files: TOML is parsed as data and CSVs as text. Every failure,
+from a missing file to a bad byte, becomes a ``ScenarioError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from contextlib import ExitStack
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import tomli_w
+from pydantic import ValidationError
+
+from scenarios.checks import check
+from scenarios.errors import Problem, ScenarioError
+from scenarios.scenario import Scenario, settings_problems
+from scenarios.settings import Settings
+from scenarios.tables import format_table, read_table_file
+
+__all__ = ["bundled", "load", "save", "write_atomic"]
+
+_TOML = "scenario.toml"
+
+
+def bundled() -> list[str]:
+    """Names of the scenarios shipped with the package.
+
+    Examples
+    --------
+    >>> "baseline" in bundled() and "tiny" in bundled()
+    True
+    """
+    root = resources.files("scenarios").joinpath("bundled")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and p.joinpath(_TOML).is_file())
+
+
+def _inside(folder: Path, relative: str, key: str) -> Path:
+    path = (folder / relative).resolve()
+    if not path.is_relative_to(folder.resolve()):
+        raise ScenarioError(Problem(_TOML, f"table file '{relative}' lies outside the scenario folder",
+                                    "keep the table inside the scenario folder", column=key, value=relative))
+    return path
+
+
+def _read_settings(folder: Path) -> Settings:
+    toml_path = folder / _TOML
+    try:
+        data = toml_path.read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError(Problem(_TOML, f"not found in {folder}",
+                                    "point at a scenario folder (it holds scenario.toml), or use a bundled "
+                                    f"name: {', '.join(bundled())}")) from None
+    except OSError as exc:
+        raise ScenarioError(Problem(_TOML, f"cannot be read ({exc.strerror})", "check the file")) from None
+    try:
+        text = data.decode("utf-8-sig")
+        raw = tomllib.loads(text)
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(Problem(_TOML, f"is not UTF-8 text (bad byte at offset {exc.start})",
+                                    "save the file as UTF-8")) from None
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ScenarioError(Problem(_TOML, f"is not valid TOML ({exc})",
+                                    "fix the syntax (keys may appear once per table; strings need quotes)",
+                                    line=int(match.group(1)) if match else None)) from None
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(settings_problems(exc)) from None
+
+
+def _resolve(source: str | os.PathLike[str], stack: ExitStack) -> tuple[Path, str]:
+    path = Path(source)
+    if path.is_dir():
+        return path, str(path)
+    name = str(source)
+    if name in bundled():
+        traversable = resources.files("scenarios").joinpath("bundled", name)
+        return stack.enter_context(resources.as_file(traversable)), name
+    raise ScenarioError(Problem(name, "is neither a scenario folder nor a bundled scenario",
+                                f"give a folder holding scenario.toml, or one of: {', '.join(bundled())}"))
+
+
+def load(source: str | os.PathLike[str]) -> Scenario:
+    """Load and check a scenario from a folder or by bundled name.
+
+    Parameters
+    ----------
+    source
+        A folder with ``scenario.toml`` and CSV tables, or a bundled name (``baseline``, ``tiny``). An
+        existing folder wins over a bundled name.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found, each with file, line, column, value and fix.
+
+    Examples
+    --------
+    >>> s = load("tiny")
+    >>> s.settings.name
+    'tiny'
+    """
+    with ExitStack() as stack:
+        folder, label = _resolve(source, stack)
+        settings = _read_settings(folder)
+        stages = [s.id for s in settings.funnel.stages]
+        files = settings.tables
+        reps = read_table_file(_inside(folder, files.reps, "tables.reps"), "reps", stages)
+        accounts = read_table_file(_inside(folder, files.accounts, "tables.accounts"), "accounts", stages)
+        lines: dict[str, np.ndarray] = {"reps": reps.lines, "accounts": accounts.lines}
+        pairs = None
+        pair_name = files.rep_accounts or "rep_accounts.csv"
+        pair_path = _inside(folder, pair_name, "tables.rep_accounts")
+        if files.rep_accounts is not None or pair_path.is_file():
+            parsed = read_table_file(pair_path, "rep_accounts", stages)
+            pairs, lines["rep_accounts"] = parsed.frame, parsed.lines
+        scenario = Scenario(settings=settings, reps=reps.frame, accounts=accounts.frame, rep_accounts=pairs,
+                            source=label)
+    check(scenario, lines)
+    return scenario
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename, so no half-written file is left."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the user's usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(scenario: Scenario, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write a scenario folder that ``load`` reads back to an equal scenario.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (checked before anything is written).
+    folder
+        Target folder; created if needed.
+    overwrite
+        Replace an existing ``scenario.toml`` in ``folder``; without it that is an error.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> s = load("tiny")
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     load(save(s, d)).equals(s)
+    True
+    """
+    check(scenario)
+    out = Path(folder)
+    if (out / _TOML).exists() and not overwrite:
+        raise ScenarioError(Problem(str(out), "already holds a scenario",
+                                    "choose another folder, or pass overwrite=True (--force on the CLI)"))
+    settings = scenario.settings
+    if scenario.rep_accounts is None and settings.tables.rep_accounts is not None:
+        settings = settings.model_copy(update={"tables": settings.tables.model_copy(update={"rep_accounts": None})})
+    stages = scenario.stage_ids
+    blobs = {
+        settings.tables.reps: format_table(scenario.reps, "reps", stages),
+        settings.tables.accounts: format_table(scenario.accounts, "accounts", stages),
+    }
+    if scenario.rep_accounts is not None:
+        blobs[settings.tables.rep_accounts or "rep_accounts.csv"] = format_table(
+            scenario.rep_accounts, "rep_accounts", stages)
+    for relative in blobs:
+        _inside(out, relative, "tables")
+    toml = tomli_w.dumps(settings.model_dump(mode="python", exclude_none=True)).encode("utf-8")
+    for relative, blob in blobs.items():
+        write_atomic(out / relative, blob)
+    stale_pairs = out / "rep_accounts.csv"
+    if scenario.rep_accounts is None and stale_pairs.is_file():
+        stale_pairs.unlink()  # load() would otherwise pick up a pair table this scenario does not have
+    write_atomic(out / _TOML, toml)
+    return out

@@ -1,0 +1,180 @@
+"""The in-memory scenario: validated settings plus one DataFrame per table, indexed by id.
+
+A ``Scenario`` is treated as read-only; a what-if makes a changed copy (``modify``, ``Scenario.replace``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from scenarios.errors import Problem, ScenarioError
+from scenarios.settings import Settings
+
+__all__ = ["Scenario", "modify", "settings_problems"]
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A sales-planning scenario.
+
+    Parameters
+    ----------
+    settings
+        Everything from ``scenario.toml``.
+    reps
+        One row per rep, indexed by ``rep_id`` (columns as in the schema).
+    accounts
+        One row per account, indexed by ``account_id``.
+    rep_accounts
+        Optional pair table indexed by (``rep_id``, ``account_id``).
+    source
+        Where the scenario was loaded from (a folder or bundled name), for messages and manifests.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.load("tiny")
+    >>> len(s.reps) > 0 and len(s.accounts) > 0
+    True
+    """
+
+    settings: Settings
+    reps: pd.DataFrame
+    accounts: pd.DataFrame
+    rep_accounts: pd.DataFrame | None = None
+    source: str = ""
+
+    @property
+    def name(self) -> str:
+        """The scenario's name from its settings."""
+        return self.settings.name
+
+    @property
+    def stage_ids(self) -> list[str]:
+        """Funnel stage ids in order."""
+        return [s.id for s in self.settings.funnel.stages]
+
+    @property
+    def regions(self) -> list[str]:
+        """Sorted regions found in reps and accounts."""
+        return sorted(set(self.reps["region"]).union(self.accounts["region"]))
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A copy with some fields replaced (tables or settings); the original is untouched."""
+        return dataclasses.replace(self, **changes)
+
+    def equals(self, other: Scenario) -> bool:
+        """True when settings and every table are equal (values, dtypes, index and column order)."""
+        if self.settings != other.settings:
+            return False
+        if (self.rep_accounts is None) != (other.rep_accounts is None):
+            return False
+        pairs = [(self.reps, other.reps), (self.accounts, other.accounts)]
+        if self.rep_accounts is not None and other.rep_accounts is not None:
+            pairs.append((self.rep_accounts, other.rep_accounts))
+        return all(a.equals(b) and list(a.columns) == list(b.columns) for a, b in pairs)
+
+    def __repr__(self) -> str:
+        s = self.settings
+        pairs = "" if self.rep_accounts is None else f", {len(self.rep_accounts)} rep-account pairs"
+        tiers = self.reps["tier"].value_counts().reindex(list(s.tiers)).fillna(0).astype(int)
+        tier_text = ", ".join(f"{t} {n}" for t, n in tiers.items())
+        return (
+            f"Scenario {s.name!r} ({self.source or 'in memory'}): {len(self.reps)} reps ({tier_text}), "
+            f"{len(self.accounts)} accounts in {len(self.regions)} regions{pairs}; {len(s.products)} products, "
+            f"{len(s.funnel.stages)} funnel stages, {len(s.plans)} plans, {s.calendar.months} months from "
+            f"{s.calendar.start.isoformat()}"
+        )
+
+
+def settings_problems(exc: ValidationError, file: str = "scenario.toml") -> list[Problem]:
+    """Turn a pydantic validation error into problems that name the key, the value and the fix."""
+    out = []
+    for err in exc.errors(include_url=False):
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        kind = err["type"]
+        value = err.get("input")
+        shown = None if isinstance(value, dict | list) or value is None else str(value)
+        if kind == "missing":
+            fix = f"add '{key}' to {file}"
+        elif kind == "extra_forbidden":
+            fix = "remove the key or correct its spelling (see the scenario format in the README)"
+        elif kind in {"float_parsing", "float_type", "int_parsing", "int_type", "finite_number",
+                      "int_from_float"}:
+            fix = "write a finite number (no quotes, no units, no NaN/inf)"
+        elif kind.startswith(("greater", "less")):
+            fix = "change the value to satisfy the bound"
+        else:
+            fix = "correct the value as described"
+        message = err["msg"].removeprefix("Value error, ")
+        out.append(Problem(file, message, fix, column=key, value=shown))
+    return out
+
+
+def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
+    """A copy of ``scenario`` with settings changed by dotted path, re-validated.
+
+    Parameters
+    ----------
+    scenario
+        The scenario to start from (unchanged).
+    changes
+        ``{"tiers.junior.hours_per_week": 38, "budget.total": 2e6}``.
+
+    Raises
+    ------
+    ScenarioError
+        When a path does not exist or the new value is invalid.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.load("tiny")
+    >>> modify(s, {"targets.annual": 1.5e6}).settings.targets.annual
+    1500000.0
+    """
+    data = scenario.settings.model_dump(mode="python")
+    for path, value in changes.items():
+        node: Any = data
+        parts = path.split(".")
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            elif isinstance(node, dict) and isinstance(node.get(part), dict | list):
+                node = node[part]
+            else:
+                raise ScenarioError(Problem("scenario.toml", f"setting path '{path}' does not exist",
+                                            "use a dotted path of existing keys, e.g. tiers.junior.hours_per_week",
+                                            column=".".join(parts[: i + 1])))
+        last = parts[-1]
+        if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+            node[int(last)] = value
+        elif isinstance(node, dict) and (last in node or not _is_model_level(scenario, parts[:-1])):
+            node[last] = value
+        else:
+            raise ScenarioError(Problem("scenario.toml", f"setting path '{path}' does not exist",
+                                        "use a dotted path of existing keys", column=path))
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(settings_problems(exc)) from None
+    return scenario.replace(settings=settings)
+
+
+def _is_model_level(scenario: Scenario, parts: list[str]) -> bool:
+    """True when ``parts`` points at a settings model (fixed keys), false for a free-key mapping."""
+    node: Any = scenario.settings
+    for part in parts:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list):
+            node = node[int(part)]
+        else:
+            node = getattr(node, part, None)
+    return not isinstance(node, dict)
