@@ -11,7 +11,7 @@ from scenarios.generate import generate
 from scenarios.geography import great_circle_km
 from scenarios.incentives import PlanSettings
 from scenarios.io import bundled, load, save, write_atomic
-from scenarios.marketing import BudgetSettings, ChannelSettings
+from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
 from scenarios.plan import Plan
 from scenarios.scenario import Scenario, modify
 from scenarios.schema import markdown as schema_markdown
@@ -50,11 +50,13 @@ __all__ = [
     "TierSettings",
     "bundled",
     "check",
+    "expected_leads",
     "generate",
     "great_circle_km",
     "load",
     "modify",
     "pulp_name",
+    "region_weights",
     "save",
     "schema_markdown",
     "write_atomic",

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from scenarios.base import Strict
 
-__all__ = ["BudgetSettings", "ChannelSettings"]
+__all__ = ["BudgetSettings", "ChannelSettings", "expected_leads", "region_weights"]
 
 
 class ChannelSettings(Strict):
     """A marketing channel (``[channels.<channel_id>]``).
 
-    The lead response is a concave piecewise-linear curve per region and month: ``curve_spend`` are spend
-    breakpoints (currency, increasing, starting at 0) and ``curve_leads`` the leads produced at those spends
-    (increasing, with non-increasing slopes so that extra money brings fewer extra leads).
+    The lead response is a concave piecewise-linear curve for an average region in one month: ``curve_spend``
+    are spend breakpoints (currency, increasing, starting at 0) and ``curve_leads`` the leads produced at those
+    spends (increasing, with non-increasing slopes so that extra money brings fewer extra leads); beyond the
+    last breakpoint the curve is flat (saturated). See ``expected_leads`` for regions and seasons.
 
     Parameters
     ----------
@@ -86,3 +88,59 @@ class BudgetSettings(Strict):
     total: float = Field(default=0.0, ge=0.0)
     min_monthly_spend: float = Field(default=0.0, ge=0.0)
     max_monthly_spend: float | None = Field(default=None, ge=0.0)
+
+
+def region_weights(potential_by_region: dict[str, float]) -> dict[str, float]:
+    """Size of each region's market relative to the average region (mean weight 1), from its potential.
+
+    A channel's lead curve describes an average region; a region with twice the average potential gets twice
+    the leads at the same spend per unit of weight.
+
+    Examples
+    --------
+    >>> region_weights({"North": 100.0, "South": 300.0})
+    {'North': 0.5, 'South': 1.5}
+    """
+    total = sum(potential_by_region.values())
+    n = len(potential_by_region)
+    if total <= 0:
+        return dict.fromkeys(potential_by_region, 1.0)
+    return {r: n * p / total for r, p in potential_by_region.items()}
+
+
+def expected_leads(channel: ChannelSettings, spend: float, month_of_year: int, region_weight: float = 1.0,
+                   demand_seasonality: float = 1.0) -> float:
+    """Expected leads in one region and month from ``spend`` on ``channel``: the shared definition both the
+    budget optimizer and the simulator use.
+
+    The spend is taken per unit of region weight (a region twice as large needs twice the money for the same
+    position on the curve); leads are the piecewise-linear curve at that spend, times the region weight, the
+    channel's seasonality for the month and the demand seasonality (calendar seasonality over its mean).
+
+    Parameters
+    ----------
+    channel
+        The channel.
+    spend
+        Money spent in the region and month.
+    month_of_year
+        1 (January) to 12.
+    region_weight
+        The region's weight from ``region_weights``.
+    demand_seasonality
+        Calendar seasonality of the month divided by the mean of the 12 values.
+
+    Examples
+    --------
+    >>> ch = ChannelSettings(curve_spend=[0, 100, 300], curve_leads=[0, 10, 15])
+    >>> expected_leads(ch, 200.0, 1)
+    12.5
+    >>> expected_leads(ch, 400.0, 1, region_weight=2.0)
+    25.0
+    """
+    if region_weight <= 0:
+        return 0.0
+    per_weight = spend / region_weight
+    leads = float(np.interp(per_weight, channel.curve_spend, channel.curve_leads))
+    season = channel.seasonality[month_of_year - 1] if channel.seasonality else 1.0
+    return leads * region_weight * season * demand_seasonality
