@@ -281,7 +281,7 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
     product_share = _shares(revenue_weight)
     region_pot = np.bincount(acc_region, weights=potential, minlength=regions)
     region_share = _shares(region_pot)
-    annual = float(np.round(0.3 * potential.sum() * months / 12.0, -4))
+    annual = max(float(np.round(0.3 * potential.sum() * months / 12.0, -4)), 10_000.0)
     monthly_scale = float(np.round(annual * 0.004 / (4 * regions), -2)) or 100.0
     channels = _channels(monthly_scale)
     default_total = sum(c.default_monthly_spend for c in channels.values()) * regions * months

@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import tomli_w
 from pydantic import ValidationError
 
@@ -22,7 +23,7 @@ from scenarios.checks import check
 from scenarios.errors import Problem, ScenarioError
 from scenarios.scenario import Scenario, settings_problems
 from scenarios.settings import Settings
-from scenarios.tables import format_table, read_table_file
+from scenarios.tables import format_table, parse_table, read_table_file
 
 __all__ = ["bundled", "load", "save", "write_atomic"]
 
@@ -168,7 +169,6 @@ def save(scenario: Scenario, folder: str | os.PathLike[str], *, overwrite: bool 
     ...     load(save(s, d)).equals(s)
     True
     """
-    check(scenario)
     out = Path(folder)
     if (out / _TOML).exists() and not overwrite:
         raise ScenarioError(Problem(str(out), "already holds a scenario",
@@ -177,15 +177,20 @@ def save(scenario: Scenario, folder: str | os.PathLike[str], *, overwrite: bool 
     if scenario.rep_accounts is None and settings.tables.rep_accounts is not None:
         settings = settings.model_copy(update={"tables": settings.tables.model_copy(update={"rep_accounts": None})})
     stages = scenario.stage_ids
-    blobs = {
-        settings.tables.reps: format_table(scenario.reps, "reps", stages),
-        settings.tables.accounts: format_table(scenario.accounts, "accounts", stages),
+    tables: dict[str, tuple[str, pd.DataFrame]] = {
+        "reps": (settings.tables.reps, scenario.reps),
+        "accounts": (settings.tables.accounts, scenario.accounts),
     }
     if scenario.rep_accounts is not None:
-        blobs[settings.tables.rep_accounts or "rep_accounts.csv"] = format_table(
-            scenario.rep_accounts, "rep_accounts", stages)
-    for relative in blobs:
+        tables["rep_accounts"] = (settings.tables.rep_accounts or "rep_accounts.csv", scenario.rep_accounts)
+    blobs: dict[str, bytes] = {}
+    lines: dict[str, np.ndarray] = {}
+    for table, (relative, frame) in tables.items():
         _inside(out, relative, "tables")
+        blobs[relative] = format_table(frame, table, stages)
+        # Parsing the exact bytes about to be written checks every column as load() will.
+        lines[table] = parse_table(blobs[relative], table, relative, stages).lines
+    check(scenario, lines)
     toml = tomli_w.dumps(settings.model_dump(mode="python", exclude_none=True)).encode("utf-8")
     for relative, blob in blobs.items():
         write_atomic(out / relative, blob)

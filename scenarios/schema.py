@@ -128,3 +128,7 @@ def markdown() -> str:
             )
         parts.append("")
     return "\n".join(parts)
+
+
+if __name__ == "__main__":  # pragma: no cover - prints the docs table: python -m scenarios.schema
+    print(markdown())

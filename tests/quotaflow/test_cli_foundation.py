@@ -1,0 +1,88 @@
+"""CLI contract for the foundation commands: exit codes, messages on stderr, no traceback, safe outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import scenarios
+from quotaflow.cli import app
+from quotaflow.exit_codes import ExitCode
+
+runner = CliRunner()
+
+
+def test_every_command_has_help() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    commands = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands
+                if c.callback is not None]
+    assert {"validate", "generate", "demo"} <= set(commands)
+    for name in commands:
+        sub = runner.invoke(app, [name, "--help"])
+        assert sub.exit_code == 0, name
+        assert "Usage" in sub.output
+
+
+def test_validate_bundled() -> None:
+    result = runner.invoke(app, ["validate", "tiny"])
+    assert result.exit_code == ExitCode.OK
+    assert "valid: no problems found" in result.output
+
+
+def test_validate_bad_scenario_exit_2_without_traceback(tmp_path: Path, tiny: scenarios.Scenario) -> None:
+    scenarios.save(tiny, tmp_path)
+    path = tmp_path / "reps.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("R0002,", "R0001,"), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "quotaflow.cli", "validate", str(tmp_path)],
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == ExitCode.INPUT
+    assert "Traceback" not in proc.stderr
+    assert "reps.csv line 3, column 'rep_id'" in proc.stderr and "Fix:" in proc.stderr
+
+
+def test_usage_error_exit_2() -> None:
+    result = runner.invoke(app, ["generate"])
+    assert result.exit_code == 2
+
+
+def test_generate_then_refuse_overwrite(tmp_path: Path) -> None:
+    out = tmp_path / "gen"
+    args = ["generate", str(out), "--reps", "5", "--accounts", "40", "--seed", "4", "--regions", "2"]
+    assert runner.invoke(app, args).exit_code == ExitCode.OK
+    s = scenarios.load(out)
+    assert len(s.reps) == 5 and len(s.accounts) == 40
+    again = runner.invoke(app, args)
+    assert again.exit_code == ExitCode.OUTPUT
+    assert "--force" in again.output
+    assert runner.invoke(app, [*args, "--force"]).exit_code == ExitCode.OK
+
+
+def test_generate_is_deterministic(tmp_path: Path) -> None:
+    for name in ("a", "b"):
+        runner.invoke(app, ["generate", str(tmp_path / name), "--reps", "4", "--accounts", "30", "--seed", "9",
+                            "--regions", "2", "--name", "same"])
+    for file in ("scenario.toml", "reps.csv", "accounts.csv"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_demo_writes_overview(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--scenario", "tiny", "--out", str(out)])
+    assert result.exit_code == ExitCode.OK, result.output
+    data = json.loads((out / "overview.json").read_text(encoding="utf-8"))
+    assert data["name"] == "tiny" and data["reps"] == 6
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
+
+
+@pytest.mark.parametrize("bad", ["no-such-scenario"])
+def test_demo_bad_scenario_leaves_no_output(tmp_path: Path, bad: str) -> None:
+    out = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "--scenario", bad, "--out", str(out)])
+    assert result.exit_code == ExitCode.INPUT
+    assert not out.exists()
