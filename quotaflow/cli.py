@@ -16,6 +16,7 @@ import typer
 
 import scenarios
 from quotaflow.exit_codes import ExitCode
+from quotaflow.manifest import write_manifest
 from quotaflow.output import OutputError, staged_output, write_json
 from quotaflow.overview import overview, overview_text
 
@@ -95,6 +96,7 @@ def generate(
                            months=months, name=name)
     with staged_output(out, force=force) as stage:
         scenarios.save(s, stage)
+        write_manifest(stage, scenario=s, seeds={"generate": seed})
     typer.echo(f"wrote {out}: {s!r}")
 
 
@@ -110,6 +112,7 @@ def demo(
     text = overview_text(s)
     with staged_output(out, force=force) as stage:
         write_json(overview(s), stage / "overview.json")
+        write_manifest(stage, scenario=s)
     typer.echo(text)
     typer.echo(f"\nwrote {out / 'overview.json'}")
 

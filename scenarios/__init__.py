@@ -10,7 +10,7 @@ from scenarios.errors import Problem, ScenarioError
 from scenarios.generate import generate
 from scenarios.geography import great_circle_km
 from scenarios.incentives import PlanSettings
-from scenarios.io import bundled, load, save, write_atomic
+from scenarios.io import bundled, fingerprint, load, save, write_atomic
 from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
 from scenarios.plan import Plan
 from scenarios.scenario import Scenario, modify
@@ -51,6 +51,7 @@ __all__ = [
     "bundled",
     "check",
     "expected_leads",
+    "fingerprint",
     "generate",
     "great_circle_km",
     "load",

@@ -6,6 +6,7 @@ from a missing file to a bad byte, becomes a ``ScenarioError`` naming the file.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
@@ -25,7 +26,7 @@ from scenarios.scenario import Scenario, settings_problems
 from scenarios.settings import Settings
 from scenarios.tables import format_table, parse_table, read_table_file
 
-__all__ = ["bundled", "load", "save", "write_atomic"]
+__all__ = ["bundled", "fingerprint", "load", "save", "write_atomic"]
 
 _TOML = "scenario.toml"
 
@@ -199,3 +200,26 @@ def save(scenario: Scenario, folder: str | os.PathLike[str], *, overwrite: bool 
         stale_pairs.unlink()  # load() would otherwise pick up a pair table this scenario does not have
     write_atomic(out / _TOML, toml)
     return out
+
+
+def fingerprint(scenario: Scenario) -> str:
+    """SHA-256 of the scenario's content as ``save`` would write it (settings and every table).
+
+    Equal scenarios have equal fingerprints wherever they came from; manifests and sweep task ids use it.
+
+    Examples
+    --------
+    >>> s = load("tiny")
+    >>> fingerprint(s) == fingerprint(load("tiny")) and len(fingerprint(s)) == 64
+    True
+    """
+    digest = hashlib.sha256()
+    digest.update(tomli_w.dumps(scenario.settings.model_dump(mode="python", exclude_none=True)).encode("utf-8"))
+    stages = scenario.stage_ids
+    tables = [("reps", scenario.reps), ("accounts", scenario.accounts)]
+    if scenario.rep_accounts is not None:
+        tables.append(("rep_accounts", scenario.rep_accounts))
+    for table, frame in tables:
+        digest.update(f"\0{table}\0".encode())
+        digest.update(format_table(frame, table, stages))
+    return digest.hexdigest()
