@@ -6,10 +6,12 @@ A ``Scenario`` is treated as read-only; a what-if makes a changed copy (``modify
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -117,20 +119,56 @@ def settings_problems(exc: ValidationError, file: str = "scenario.toml") -> list
     return out
 
 
+_TABLE_PATH = re.compile(r"^(reps|accounts)(?:\[([^=\]]+)=([^\]]*)\])?\.([A-Za-z_][A-Za-z0-9_]*)(\*?)$")
+
+
+def _modify_table(scenario: Scenario, path: str, match: re.Match[str], value: Any) -> Scenario:
+    """Apply ``reps[tier=junior].hours_per_week = 38`` (set) or ``accounts.annual_potential* = 1.1`` (scale)."""
+    table, key, wanted, column, scale = match.groups()
+    frame: pd.DataFrame = getattr(scenario, table)
+    file = f"{table}.csv"
+    if column not in frame.columns or column == frame.index.name:
+        raise ScenarioError(Problem(file, f"what-if path '{path}' names no column '{column}'",
+                                    f"use a column of {file}: {', '.join(map(str, frame.columns))}", column=column))
+    rows = np.ones(len(frame), dtype=bool)
+    if key is not None:
+        if key not in frame.columns:
+            raise ScenarioError(Problem(file, f"what-if path '{path}' filters on an unknown column '{key}'",
+                                        f"filter on a column of {file}", column=key))
+        rows = (frame[key].astype(str) == wanted).to_numpy()
+        if not rows.any():
+            raise ScenarioError(Problem(file, f"what-if path '{path}' matches no row", f"check the value of {key}",
+                                        column=key, value=wanted))
+    changed = frame.copy()
+    if scale:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ScenarioError(Problem(file, f"what-if path '{path}' scales by a non-number", "give a factor "
+                                        "such as 1.1", column=column, value=str(value)))
+        changed.loc[rows, column] = changed.loc[rows, column] * float(value)
+    else:
+        changed.loc[rows, column] = value
+    return scenario.replace(**{table: changed})
+
+
 def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
-    """A copy of ``scenario`` with settings changed by dotted path, re-validated.
+    """A copy of ``scenario`` with settings or table values changed by dotted path, re-validated.
+
+    Paths are settings keys (``tiers.junior.hours_per_week``, ``plans.flat_commission.commission_rate``,
+    ``calendar.seasonality.11``) or table columns: ``reps.hours_per_week`` sets the column for every rep,
+    ``reps[tier=junior].hours_per_week`` for the matching rows only, and a trailing ``*``
+    (``accounts.annual_potential*``) multiplies instead of setting.
 
     Parameters
     ----------
     scenario
         The scenario to start from (unchanged).
     changes
-        ``{"tiers.junior.hours_per_week": 38, "budget.total": 2e6}``.
+        ``{"budget.total": 2e6, "reps[tier=junior].hours_per_week": 38}``.
 
     Raises
     ------
     ScenarioError
-        When a path does not exist or the new value is invalid.
+        When a path does not exist or a new value is invalid.
 
     Examples
     --------
@@ -138,9 +176,21 @@ def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     >>> s = scenarios.load("tiny")
     >>> modify(s, {"targets.annual": 1.5e6}).settings.targets.annual
     1500000.0
+    >>> t = modify(s, {"reps[tier=junior].hours_per_week": 30})
+    >>> sorted(t.reps.groupby("tier")["hours_per_week"].first().items())
+    [('junior', 30.0), ('mid', 40.0), ('senior', 38.0)]
     """
+    from scenarios.checks import check
+
     data = scenario.settings.model_dump(mode="python")
+    result = scenario
+    settings_changed = False
     for path, value in changes.items():
+        table_match = _TABLE_PATH.match(path)
+        if table_match is not None:
+            result = _modify_table(result, path, table_match, value)
+            continue
+        settings_changed = True
         node: Any = data
         parts = path.split(".")
         for i, part in enumerate(parts[:-1]):
@@ -160,11 +210,15 @@ def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
         else:
             raise ScenarioError(Problem("scenario.toml", f"setting path '{path}' does not exist",
                                         "use a dotted path of existing keys", column=path))
-    try:
-        settings = Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(settings_problems(exc)) from None
-    return scenario.replace(settings=settings)
+    if settings_changed:
+        try:
+            settings = Settings.model_validate(data)
+        except ValidationError as exc:
+            raise ScenarioError(settings_problems(exc)) from None
+        result = result.replace(settings=settings)
+    if result is not scenario:
+        check(result)
+    return result
 
 
 def _is_model_level(scenario: Scenario, parts: list[str]) -> bool:

@@ -174,3 +174,15 @@ def test_settings_cross_references() -> None:
 def test_concave_channel_curve_is_required() -> None:
     with pytest.raises(ValueError, match="concave"):
         scenarios.ChannelSettings(curve_spend=[0, 10, 20], curve_leads=[0, 1, 5])
+
+
+def test_table_what_if_paths(tiny: scenarios.Scenario) -> None:
+    scaled = scenarios.modify(tiny, {"accounts.annual_potential*": 1.1})
+    assert (scaled.accounts["annual_potential"] / tiny.accounts["annual_potential"]).round(12).eq(1.1).all()
+    with pytest.raises(ScenarioError, match="no column"):
+        scenarios.modify(tiny, {"reps.hourz": 3})
+    with pytest.raises(ScenarioError, match="matches no row"):
+        scenarios.modify(tiny, {"reps[tier=boss].hours_per_week": 3})
+    with pytest.raises(ScenarioError, match="below the minimum"):
+        scenarios.modify(tiny, {"reps.hours_per_week": -1.0})
+    assert tiny.reps["hours_per_week"].min() > 0  # the original is untouched

@@ -1,0 +1,381 @@
+"""Batch what-if sweeps: a Cartesian grid and/or named variants over any scenario setting (by dotted path),
+each point evaluated (re-allocated when asked, then simulated) as one task on a local process pool or a Dask
+cluster, with one Parquet file per task written atomically so that an interrupted sweep resumes where it
+stopped and memory stays bounded.
+
+Results do not depend on the executor or the number of workers: every task is a pure function of its inputs
+(the changed scenario, the replications and the root seed), and every point uses the same root seed, so points
+are compared on common random numbers.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import itertools
+import json
+import os
+import tomllib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+import scenarios
+from quotaflow.output import write_csv
+
+__all__ = [
+    "Evaluator",
+    "GridError",
+    "SweepPoint",
+    "SweepResult",
+    "expand",
+    "load_grid",
+    "parse_set",
+    "summarise",
+    "sweep",
+]
+
+TASKS_DIR = "tasks"
+_TASK_COLUMNS = ["point_id", "replication", "metric", "value"]
+
+
+class GridError(ValueError):
+    """A grid file or ``--set`` option that cannot be used; the message says where and how to fix it."""
+
+
+class Evaluator(Protocol):
+    """What a sweep runs at each point: returns one row per replication and metric.
+
+    Must be a module-level function (it is pickled to worker processes) and deterministic in its arguments.
+    """
+
+    def __call__(self, scenario: scenarios.Scenario, *, replications: int, seed: int,
+                 allocate: bool) -> pd.DataFrame:  # columns: replication, metric, value
+        ...
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One point of a sweep: a label and the settings it changes (dotted path → value)."""
+
+    label: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def task_id(self, base_fingerprint: str, *, replications: int, seed: int, allocate: bool,
+                evaluator: str) -> str:
+        """Hash of everything the task's result depends on: resumed runs skip tasks whose id has a file."""
+        key = json.dumps({"base": base_fingerprint, "changes": self.changes, "replications": replications,
+                          "seed": seed, "allocate": allocate, "evaluator": evaluator},
+                         sort_keys=True, default=str)
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
+
+
+def _parse_value(text: str, where: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        # A bare word is taken as a string (e.g. --set optimizer.solver=highs,cbc).
+        if text and all(ch.isalnum() or ch in "_-." for ch in text):
+            return text
+        raise GridError(f"{where}: cannot read the value {text!r}; write numbers as 38 or 0.5, booleans as "
+                        "true/false, strings as plain words or in double quotes") from None
+
+
+def parse_set(option: str) -> tuple[str, list[Any]]:
+    """Parse ``--set path=v1,v2,...`` into the path and its values (TOML scalars).
+
+    Examples
+    --------
+    >>> parse_set("tiers.junior.hours_per_week=36,38,40")
+    ('tiers.junior.hours_per_week', [36, 38, 40])
+    >>> parse_set("optimizer.solver=highs,cbc")
+    ('optimizer.solver', ['highs', 'cbc'])
+    """
+    path, sep, values = option.partition("=")
+    path = path.strip()
+    if not sep or not path or not values.strip():
+        raise GridError(f"--set {option!r}: write it as path=value1,value2 (e.g. budget.total=1e6,2e6)")
+    return path, [_parse_value(v.strip(), f"--set {path}") for v in values.split(",")]
+
+
+def load_grid(path: str | os.PathLike[str]) -> tuple[dict[str, list[Any]], list[SweepPoint]]:
+    """Read a grid file: ``[grid]`` maps dotted paths to lists of values (Cartesian product) and
+    ``[[variants]]`` tables have a ``name`` and a ``set`` table of changes.
+
+    Examples of a grid file::
+
+        [grid]
+        "tiers.junior.hours_per_week" = [36, 40]
+        "budget.total" = [1.0e6, 2.0e6]
+
+        [[variants]]
+        name = "more juniors paid more"
+        set = { "plans.flat_commission.commission_rate" = 0.07 }
+    """
+    file = Path(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise GridError(f"grid file {file} not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise GridError(f"{file.name}: not valid UTF-8 TOML ({exc}); fix the syntax") from None
+    unknown = set(raw) - {"grid", "variants"}
+    if unknown:
+        raise GridError(f"{file.name}: unknown section(s) {sorted(unknown)}; use [grid] and [[variants]]")
+    grid = raw.get("grid", {})
+    if not isinstance(grid, dict):
+        raise GridError(f"{file.name}: [grid] must be a table of path = [values]")
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise GridError(f"{file.name}: grid.{key} must be a non-empty list of values, e.g. [36, 40]")
+    variants = []
+    for i, var in enumerate(raw.get("variants", [])):
+        if not isinstance(var, dict) or "name" not in var or not isinstance(var.get("set", {}), dict):
+            raise GridError(f"{file.name}: variants[{i}] needs name = \"...\" and set = {{ path = value }}")
+        extra = set(var) - {"name", "set"}
+        if extra:
+            raise GridError(f"{file.name}: variants[{i}] has unknown key(s) {sorted(extra)}")
+        variants.append(SweepPoint(label=str(var["name"]), changes=dict(var.get("set", {}))))
+    return dict(grid), variants
+
+
+def expand(grid: dict[str, list[Any]], variants: Sequence[SweepPoint] = ()) -> list[SweepPoint]:
+    """All points: the Cartesian product of the grid, crossed with each variant (or alone).
+
+    Examples
+    --------
+    >>> [p.label for p in expand({"a.b": [1, 2]}, [SweepPoint("v", {"c": 3})])]
+    ['v | a.b=1', 'v | a.b=2']
+    """
+    keys = list(grid)
+    combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
+    bases = list(variants) or [SweepPoint(label="")]
+    points = []
+    for base in bases:
+        for combo in combos:
+            label = " | ".join(x for x in [base.label, ", ".join(f"{k}={v}" for k, v in combo.items())] if x)
+            points.append(SweepPoint(label=label or "base", changes={**base.changes, **combo}))
+    return points
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _run_task(evaluate: Evaluator, scenario: scenarios.Scenario, changes: dict[str, Any], point_id: str,
+              replications: int, seed: int, allocate: bool, out_file: str) -> str:
+    """Worker side: build the point's scenario, evaluate it, write its Parquet file; returns the file."""
+    point = scenarios.modify(scenario, changes) if changes else scenario
+    frame = evaluate(point, replications=replications, seed=seed, allocate=allocate)
+    missing = {"replication", "metric", "value"} - set(frame.columns)
+    if missing:
+        raise TypeError(f"evaluator returned no {sorted(missing)} column(s)")
+    frame = frame.assign(point_id=point_id)[_TASK_COLUMNS]
+    _atomic_parquet(frame, Path(out_file))
+    return out_file
+
+
+def _readable(path: Path) -> bool:
+    """True when ``path`` is a complete task file (a corrupt or partial one is recomputed)."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception:  # any failure to read means "recompute"
+        return False
+    return list(frame.columns) == _TASK_COLUMNS
+
+
+def summarise(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean and t-based confidence interval over replications, per point and metric.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"point_id": "p", "replication": [0, 1, 2], "metric": "m", "value": [1.0, 2.0, 3.0]})
+    >>> summarise(f)[["mean", "ci_low", "ci_high"]].round(3).values.tolist()
+    [[2.0, -0.484, 4.484]]
+    """
+    grouped = frame.groupby(["point_id", "metric"], sort=False)["value"]
+    out = grouped.agg(["mean", "std", "count"]).reset_index()
+    t = stats.t.ppf(0.5 + confidence / 2, np.maximum(out["count"] - 1, 1))
+    half = np.where(out["count"] > 1, t * out["std"] / np.sqrt(out["count"]), np.nan)
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    return out.rename(columns={"count": "replications"})[
+        ["point_id", "metric", "mean", "ci_low", "ci_high", "replications"]]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep.
+
+    Parameters
+    ----------
+    points
+        One row per point: ``point_id``, ``label`` and one column per swept path.
+    summary
+        Per point and metric: ``mean``, ``ci_low``, ``ci_high``, ``replications``.
+    ran, reused
+        Tasks computed in this run and tasks taken from an earlier (resumed) run.
+    """
+
+    points: pd.DataFrame
+    summary: pd.DataFrame
+    ran: int
+    reused: int
+
+    def wide(self, statistic: str = "mean") -> pd.DataFrame:
+        """One row per point, one column per metric (the chosen statistic), with the swept parameters."""
+        table = self.summary.pivot(index="point_id", columns="metric", values=statistic)
+        return self.points.set_index("point_id").join(table)
+
+    def __repr__(self) -> str:
+        metrics = sorted(self.summary["metric"].unique())
+        return (f"SweepResult: {len(self.points)} points x {len(metrics)} metrics ({self.ran} tasks run, "
+                f"{self.reused} reused)\n{self.wide().head(10).to_string(max_cols=8)}")
+
+    def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write ``points.csv``, ``summary.csv`` (+ Parquet twins) into ``folder``."""
+        out = Path(folder)
+        write_csv(self.points, out / "points.csv", excel=excel)
+        joined = self.points[["point_id", "label"]].merge(self.summary, on="point_id")
+        write_csv(joined, out / "summary.csv", excel=excel)
+        _atomic_parquet(self.points.astype({c: str for c in self.points.columns if c not in ("point_id", "label")}),
+                        out / "points.parquet")
+        _atomic_parquet(joined, out / "summary.parquet")
+
+
+def _local_futures(pool: cf.ProcessPoolExecutor, jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
+    futures = [pool.submit(_run_task, *job) for job in jobs]
+    try:
+        for fut in cf.as_completed(futures):
+            yield fut.result()
+    except BaseException:
+        for fut in futures:
+            fut.cancel()
+        raise
+
+
+def _dask_futures(client: Any, jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
+    from distributed import as_completed
+
+    futures = [client.submit(_run_task, *job, pure=False) for job in jobs]
+    try:
+        for fut in as_completed(futures):  # type: ignore[no-untyped-call]
+            yield fut.result()
+    except BaseException:
+        client.cancel(futures)
+        raise
+
+
+def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluate: Evaluator, out: str |
+          os.PathLike[str], replications: int, seed: int, allocate: bool = False, workers: int = 1,
+          dask_local: int | None = None, scheduler: str | None = None, resume: bool = False,
+          progress: bool = True) -> SweepResult:
+    """Run a sweep and write its results to ``out``.
+
+    Parameters
+    ----------
+    scenario
+        Base scenario.
+    points
+        From ``expand``; every point's changes are validated before any task runs.
+    evaluate
+        The per-point evaluation (module-level function; see ``Evaluator``).
+    out
+        Output folder: ``tasks/<task_id>.parquet`` per task, then ``points.csv``, ``summary.csv`` and Parquet
+        twins.
+    replications, seed
+        Per point; every point uses the same root seed (common random numbers).
+    allocate
+        Re-allocate accounts at every point before evaluating.
+    workers
+        Local worker processes (1 = run in this process).
+    dask_local
+        Start a Dask ``LocalCluster`` with this many single-threaded workers instead.
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:8786``) to join instead.
+    resume
+        Reuse finished task files in ``out``; missing or corrupt ones are (re)computed.
+    progress
+        Show a progress bar with ETA.
+
+    Raises
+    ------
+    scenarios.ScenarioError
+        When a point's change is not a valid setting (before anything runs).
+    KeyboardInterrupt
+        Propagated after pending tasks are cancelled; finished task files stay for ``resume``.
+    """
+    if not points:
+        raise GridError("the sweep has no points: give --grid or at least one --set")
+    for point in points:  # fail fast, before any work, on a bad path or value
+        scenarios.modify(scenario, point.changes)
+    base = scenarios.fingerprint(scenario)
+    name = f"{getattr(evaluate, '__module__', '')}.{getattr(evaluate, '__qualname__', repr(evaluate))}"
+    ids = [p.task_id(base, replications=replications, seed=seed, allocate=allocate, evaluator=name) for p in points]
+    if len(set(ids)) != len(ids):
+        raise GridError("two sweep points make the same change; remove the duplicate values")
+    folder = Path(out)
+    tasks = folder / TASKS_DIR
+    tasks.mkdir(parents=True, exist_ok=True)
+    files = [tasks / f"{tid}.parquet" for tid in ids]
+    todo = [i for i, f in enumerate(files) if not (resume and f.exists() and _readable(f))]
+    jobs = [(evaluate, scenario, points[i].changes, ids[i], replications, seed, allocate, str(files[i]))
+            for i in todo]
+    bar = None
+    if progress and jobs:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc="sweep", unit="task")
+    try:
+        if dask_local is not None or scheduler is not None:
+            from distributed import Client, LocalCluster
+
+            if scheduler is not None:
+                client_ctx = Client(scheduler)  # type: ignore[no-untyped-call]
+                cluster = None
+            else:
+                cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1,  # type: ignore[no-untyped-call]
+                                       processes=True, dashboard_address=None)
+                client_ctx = Client(cluster)  # type: ignore[no-untyped-call]
+            try:
+                for _ in _dask_futures(client_ctx, jobs):
+                    if bar is not None:
+                        bar.update(1)
+            finally:
+                client_ctx.close()  # type: ignore[no-untyped-call]
+                if cluster is not None:
+                    cluster.close()
+        elif workers > 1 and len(jobs) > 1:
+            with cf.ProcessPoolExecutor(max_workers=workers) as pool:
+                for _ in _local_futures(pool, jobs):
+                    if bar is not None:
+                        bar.update(1)
+        else:
+            for job in jobs:
+                _run_task(*job)
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    summary = summarise(frame)
+    summary["point_id"] = pd.Categorical(summary["point_id"], categories=ids, ordered=True)
+    summary = summary.sort_values(["point_id", "metric"], kind="stable").reset_index(drop=True)
+    summary["point_id"] = summary["point_id"].astype(str)
+    paths = sorted({k for p in points for k in p.changes})
+    rows = [{"point_id": tid, "label": p.label, **{k: p.changes.get(k) for k in paths}}
+            for tid, p in zip(ids, points, strict=True)]
+    result = SweepResult(points=pd.DataFrame(rows), summary=summary, ran=len(jobs), reused=len(points) - len(jobs))
+    result.to_csv(folder)
+    return result
