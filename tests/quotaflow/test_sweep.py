@@ -145,3 +145,19 @@ def test_kill_then_resume_equals_uninterrupted(tiny: scenarios.Scenario, tmp_pat
                   progress=False)
     pd.testing.assert_frame_equal(resumed.summary, fresh.summary)
     assert not list(tasks.glob(".*.tmp")), "no temporary file may survive as a task"
+
+
+def test_report_ranks_and_plots(tiny: scenarios.Scenario, tmp_path: Path) -> None:
+    from quotaflow.report import ReportError, report
+
+    sweep(tiny, _points(), evaluate=capacity_revenue, out=tmp_path, replications=2, seed=1, progress=False)
+    rep = report(tmp_path, metric="revenue", top=3)
+    assert len(rep.best) == 3 and rep.best["mean"].is_monotonic_decreasing
+    assert rep.best.iloc[0]["reps[tier=junior].hours_per_week"] == 40
+    assert len(rep.plots) == 2 and all(p.stat().st_size > 1000 for p in rep.plots)
+    cheapest = report(tmp_path, metric="cost", top=1, minimise=True)
+    assert cheapest.best.iloc[0]["reps[tier=junior].hours_per_week"] == 30
+    with pytest.raises(ReportError, match="choose one of"):
+        report(tmp_path, metric="profit")
+    with pytest.raises(ReportError, match="no finished sweep"):
+        report(tmp_path / "nothing", metric="revenue")

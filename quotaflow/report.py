@@ -1,0 +1,119 @@
+"""Reading a finished sweep folder back: the best points by a chosen metric and response plots of a metric
+against each swept parameter (PNG), for ``quotaflow report DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ReportError", "SweepReport", "report"]
+
+
+class ReportError(ValueError):
+    """A folder that is not a finished sweep, or a metric it does not hold."""
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """The best points of a sweep and where the response plots were written.
+
+    Parameters
+    ----------
+    metric
+        The metric ranked on.
+    best
+        The top points, best first: label, swept parameters, mean and interval of the metric.
+    plots
+        PNG files, one per swept parameter.
+    """
+
+    metric: str
+    best: pd.DataFrame
+    plots: list[Path]
+
+    def __repr__(self) -> str:
+        return f"Best points by {self.metric}:\n{self.best.to_string(index=False)}\nplots: " + ", ".join(
+            str(p) for p in self.plots)
+
+
+def _read(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    try:
+        points = pd.read_parquet(folder / "points.parquet")
+        summary = pd.read_parquet(folder / "summary.parquet")
+    except (FileNotFoundError, OSError):
+        raise ReportError(f"{folder} holds no finished sweep (points.parquet / summary.parquet missing); run "
+                          "'quotaflow sweep ... --out DIR' first, or '--resume' it to finish") from None
+    for col in points.columns:
+        if col in ("point_id", "label"):
+            continue
+        numbers = pd.to_numeric(points[col], errors="coerce")
+        if numbers.notna().all():  # parameters are stored as text (they may mix types); restore numbers
+            points[col] = numbers
+    return points, summary
+
+
+def report(folder: str | os.PathLike[str], *, metric: str, top: int = 5, minimise: bool = False,
+           plots_to: str | os.PathLike[str] | None = None) -> SweepReport:
+    """Rank the points of a sweep by ``metric`` and plot the metric against each swept parameter.
+
+    Parameters
+    ----------
+    folder
+        A sweep output folder.
+    metric
+        Metric to rank and plot (one of the sweep's metrics).
+    top
+        How many points to list.
+    minimise
+        Rank smallest first (for costs).
+    plots_to
+        Folder for the PNGs (default: ``folder``/plots).
+    """
+    path = Path(folder)
+    points, summary = _read(path)
+    metrics = sorted(summary["metric"].unique())
+    if metric not in metrics:
+        raise ReportError(f"metric {metric!r} is not in this sweep; choose one of: {', '.join(metrics)}")
+    rows = summary[summary["metric"] == metric].drop(columns=["metric", "label"], errors="ignore")
+    table = points.merge(rows, on="point_id")
+    best = table.sort_values("mean", ascending=minimise, kind="stable").head(top)
+    params = [c for c in points.columns if c not in ("point_id", "label")]
+    out = Path(plots_to) if plots_to is not None else path / "plots"
+    out.mkdir(parents=True, exist_ok=True)
+    plots = [_plot(table, p, metric, out) for p in params]
+    return SweepReport(metric=metric, best=best.reset_index(drop=True), plots=plots)
+
+
+def _plot(table: pd.DataFrame, param: str, metric: str, out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = pd.to_numeric(table[param], errors="coerce")
+    numeric = values.notna().all()
+    x = values if numeric else table[param].astype(str)
+    # Average over the other parameters so each point on the curve is one value of this parameter.
+    grouped = table.assign(_x=x).groupby("_x", sort=True).agg(mean=("mean", "mean"), low=("ci_low", "mean"),
+                                                               high=("ci_high", "mean"), n=("mean", "size"))
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    xs = grouped.index.to_numpy() if numeric else np.arange(len(grouped))
+    ax.plot(xs, grouped["mean"], marker="o")
+    ax.fill_between(xs, grouped["low"], grouped["high"], alpha=0.25, label="95% CI (mean over other parameters)")
+    if not numeric:
+        ax.set_xticks(xs, [str(v) for v in grouped.index], rotation=30, ha="right")
+    ax.set_xlabel(param)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} against {param}")
+    ax.legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in param)
+    file = out / f"{metric}_vs_{safe}.png"
+    fig.savefig(file, dpi=110)
+    plt.close(fig)
+    return file
