@@ -1,0 +1,583 @@
+"""The SimPy processes of one replication: lead arrivals, reps working their queues, stage delays, and the
+weekly and monthly clocks of the rep lifecycle (``build processes`` and ``run`` for one replication).
+
+How time is used. Every week each active rep's hours come from the behaviour hook, scaled to working weeks
+(``calendar.weeks_per_year`` of 52.18) and by ramp-up productivity; training hours come off first, then
+service of the rep's customers (at most ``simulation.max_service_share`` of the rest), and what is left is
+selling time. A rep works one deal at a time from a priority queue: working a stage takes the stage's
+``effort_hours`` (times a gamma multiplier) at the rep's selling rate, then the customer side takes the stage's
+duration (mean ``mean_days`` divided by the rep's skill at the stage) before the outcome is known. The stage is
+passed with probability ``conversion x skill x account-tier multiplier`` (x the channel's ``lead_quality`` at a
+lead's entry stage), capped at 1. A deal that waits in a queue longer than ``funnel.stall_days`` is lost.
+
+Lifecycle, at each month end: pay so far (one swappable pay function), attrition (tier rate, raised when
+annualised pay falls behind the tier's market pay), promotion (tenure in tier and attainment over the rule's
+window), training skill gain and ramp-up. At each quarter end customers whose owner served less than
+``simulation.churn_service_share`` of their need churn with ``neglect_churn_per_quarter``, others with the base
+rate. A leaver's accounts go, largest service need first, to the active rep of the same region with the least
+service load; queued deals follow their accounts; after ``vacancy_months`` a backfill hire in the entry tier
+takes the seat and its original accounts back.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.demand import Leads
+from sim.earnings import PayFunction
+from sim.model import DAYS_PER_WEEK, DAYS_PER_YEAR, Model
+from sim.policy import Behaviour, RepState
+
+__all__ = ["LOST_CHURNED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "Deal", "Funnel", "RunRecord"]
+
+OPEN, WON, LOST = 0, 1, 2
+LOST_STAGE, LOST_STALLED, LOST_UNCOVERED, LOST_CHURNED = 1, 2, 3, 4
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
+MIN_SKILL = 0.05
+
+
+class Deal:
+    """A lead moving through the funnel (satisfies ``sim.policy.DealView``)."""
+
+    __slots__ = ("account", "created", "dead", "lead", "queued_at", "stage", "value", "win_probability", "worker")
+
+    def __init__(self, lead: int, account: int, stage: int, value: float, win_probability: float,
+                 created: float) -> None:
+        self.lead = lead
+        self.account = account
+        self.stage = stage
+        self.value = value
+        self.win_probability = win_probability
+        self.created = created
+        self.queued_at = created
+        self.worker = -1
+        self.dead = False
+
+
+@dataclass(frozen=True, eq=False)
+class RunRecord:
+    """Raw results of one replication (arrays; summarised by ``sim.statistics``)."""
+
+    status: np.ndarray  # per lead: 0 open, 1 won, 2 lost
+    lost_reason: np.ndarray
+    closed: np.ndarray  # day closed (nan while open)
+    closer: np.ndarray  # seat that closed it (-1 none)
+    stage_reached: np.ndarray
+    stage_entered: np.ndarray  # (S,)
+    stage_converted: np.ndarray  # (S,)
+    stage_days: np.ndarray  # (S,) summed days from entering a stage to its outcome
+    stage_done: np.ndarray  # (S,) deals with an outcome at the stage
+    seat_entered: np.ndarray  # (R, S)
+    seat_converted: np.ndarray  # (R, S)
+    bookings: np.ndarray  # (R, M)
+    margin: np.ndarray  # (R, M)
+    quotas: np.ndarray  # (R, M)
+    pay: np.ndarray  # (R, M)
+    available_hours: np.ndarray  # (R,)
+    selling_hours: np.ndarray  # (R,) worked on deals
+    service_hours: np.ndarray  # (R,)
+    training_hours: np.ndarray  # (R,)
+    leavers: np.ndarray  # (R,)
+    hires: np.ndarray  # (R,)
+    promotions: np.ndarray  # (R,)
+    final_tier: np.ndarray  # (R,)
+    churned_accounts: int
+    customers_start: int
+    events: int
+
+
+class Funnel:
+    """One replication's SimPy model. ``run()`` executes it to the horizon and returns a ``RunRecord``.
+
+    Parameters
+    ----------
+    model
+        Arrays of the scenario and plan.
+    leads
+        The replication's pre-drawn leads.
+    lifecycle
+        Generator of the ``lifecycle`` stream (attrition and churn draws, pre-drawn at construction).
+    behaviour
+        The behaviour hook.
+    pay
+        The pay function.
+    """
+
+    def __init__(self, model: Model, leads: Leads, lifecycle: np.random.Generator, behaviour: Behaviour,
+                 pay: PayFunction) -> None:
+        m = model
+        sim = m.scenario.settings.simulation
+        self.m, self.leads, self.behaviour, self.pay_fn = m, leads, behaviour, pay
+        self.env = simpy.Environment()
+        n_seats, n_months, n_stages = m.n_seats, m.n_months, len(m.stage_ids)
+        self.n_stages = n_stages
+        self.last_stage = n_stages - 1
+        n_quarters = (n_months + 2) // 3
+        self.attrition_u = lifecycle.random((n_months, n_seats))
+        self.churn_u = lifecycle.random((n_quarters, len(m.account_ids)))
+
+        self.conv = m.conversion.tolist()
+        self.mean_days = m.mean_days.tolist()
+        self.effort = m.effort_hours.tolist()
+        self.win_from = m.win_from.tolist()
+        self.stall = float(m.stall_days)
+        self.month_start = m.month_start.tolist()
+        self.acc_mult = m.tier_conversion[m.account_tier].tolist()
+        self.lead_u = leads.outcome_u.tolist()
+        self.lead_z = leads.duration_x.tolist()
+        self.lead_e = leads.effort_x.tolist()
+        self.lead_quality = leads.quality.tolist()
+        self.lead_entry = leads.entry_stage.tolist()
+        self.lead_value = leads.value.tolist()
+        self.lead_margin = (leads.value * m.margin[leads.product]).tolist()
+
+        self.owner = m.owner.copy()
+        self.customer = m.customer.copy()
+        self.churned = np.zeros(len(m.account_ids), dtype=bool)
+        self.active = [True] * n_seats
+        self.tier = m.seat_tier.tolist()
+        self.skill = m.skill.tolist()
+        self.norm_hours = m.seat_hours.tolist()
+        self.hired = m.hired_day.tolist()
+        self.tier_since = m.hired_day.tolist()  # tenure in tier is counted from hire (no history before)
+        self.base_salary = np.repeat(m.base_salary[:, None], n_months, axis=1)
+        self.rate = [0.0] * n_seats
+        self.productivity = [1.0] * n_seats
+        self.originals: dict[int, np.ndarray] = {}
+        self.active_since = [0.0] * n_seats
+        self.active_days = np.zeros((n_seats, n_months))
+
+        self.routing_pool = sim.routing == "region_pool"
+        self.qof = m.seat_region.tolist() if self.routing_pool else list(range(n_seats))
+        n_queues = len(m.region_ids) if self.routing_pool else n_seats
+        self.queues: list[list[tuple[float, float, int, Deal]]] = [[] for _ in range(n_queues)]
+        self.waiters: list[list[tuple[int, simpy.Event]]] = [[] for _ in range(n_queues)]
+        self.week_event = self.env.event()
+        self.seq = 0
+        self.events = 0
+
+        n = len(leads)
+        self.status = [OPEN] * n
+        self.reason = [0] * n
+        self.closed = [math.nan] * n
+        self.closer = [-1] * n
+        self.reached = leads.entry_stage.tolist()
+        self.stage_entered = [0] * n_stages
+        self.stage_converted = [0] * n_stages
+        self.stage_days = [0.0] * n_stages
+        self.stage_done = [0] * n_stages
+        self.seat_entered = [[0] * n_stages for _ in range(n_seats)]
+        self.seat_converted = [[0] * n_stages for _ in range(n_seats)]
+        self.bookings = [[0.0] * n_months for _ in range(n_seats)]
+        self.margin = [[0.0] * n_months for _ in range(n_seats)]
+        self.pay = np.zeros((n_seats, n_months))
+        self.available = [0.0] * n_seats
+        self.selling = [0.0] * n_seats
+        self.serving = [0.0] * n_seats
+        self.training = [0.0] * n_seats
+        self.trained_month = [0.0] * n_seats
+        self.q_given = np.zeros(n_seats)
+        self.q_needed = np.zeros(n_seats)
+        self.leavers = [0] * n_seats
+        self.hires = [0] * n_seats
+        self.promotions = [0] * n_seats
+        self.churn_count = 0
+
+        self.state = [RepState(seat=r, rep_id=m.rep_ids[r], tier=m.tier_ids[self.tier[r]],
+                               norm_hours=self.norm_hours[r]) for r in range(n_seats)]
+        self._month_state(0)
+        self.training_week = sim.training_hours_per_year / (DAYS_PER_YEAR / DAYS_PER_WEEK)
+        self.max_service = sim.max_service_share
+        for r in range(n_seats):
+            self._ramp(r)
+
+    # ----------------------------------------------------------------- deals
+    def _enqueue(self, deal: Deal, count: bool = True) -> None:
+        seat = int(self.owner[deal.account])
+        if seat < 0 or not self.active[seat]:
+            self._lose(deal, self.env.now, LOST_UNCOVERED)
+            return
+        now = self.env.now
+        deal.queued_at = now
+        if count:
+            self.stage_entered[deal.stage] += 1
+            self.seat_entered[seat][deal.stage] += 1
+        prio = self.behaviour.priority(self.state[seat], deal)
+        self.seq += 1
+        q = self.qof[seat]
+        heapq.heappush(self.queues[q], (-prio, deal.created, self.seq, deal))
+        waiters = self.waiters[q]
+        while waiters:  # wake one active rep; a rep that left meanwhile is woken too and goes back to waiting
+            r, ev = waiters.pop()
+            ev.succeed()
+            if self.active[r]:
+                break
+
+    def _lose(self, deal: Deal, when: float, reason: int) -> None:
+        i = deal.lead
+        self.status[i] = LOST
+        self.reason[i] = reason
+        self.closed[i] = when
+        self.closer[i] = deal.worker
+
+    def _month_of(self, t: float) -> int:
+        return min(bisect.bisect_right(self.month_start, t) - 1, len(self.month_start) - 2)
+
+    def _won(self, deal: Deal, seat: int) -> None:
+        now = self.env.now
+        i = deal.lead
+        self.status[i] = WON
+        self.closed[i] = now
+        self.closer[i] = seat
+        mo = self._month_of(now)
+        v = self.lead_value[i]
+        self.bookings[seat][mo] += v
+        self.margin[seat][mo] += self.lead_margin[i]
+        st = self.state[seat]
+        st.bookings_month += v
+        st.bookings_quarter += v
+        st.bookings_horizon += v
+        if not self.customer[deal.account]:
+            self.customer[deal.account] = True
+
+    def arrivals(self) -> Any:
+        """Release the pre-drawn leads at their arrival days."""
+        env = self.env
+        leads = self.leads
+        times = leads.time.tolist()
+        accounts = leads.account.tolist()
+        entry = self.lead_entry
+        for i, t in enumerate(times):
+            if t > env.now:
+                self.events += 1
+                yield env.timeout(t - env.now)
+            acc = accounts[i]
+            s = entry[i]
+            deal = Deal(i, acc, s, self.lead_value[i], self.win_from[s], t)
+            if self.churned[acc]:
+                self._lose(deal, t, LOST_CHURNED)
+                continue
+            self._enqueue(deal)
+
+    def rep(self, r: int) -> Any:
+        """Rep ``r``: take the best deal from the queue, work its stage, hand it to the customer side."""
+        env = self.env
+        stall = self.stall
+        while True:
+            if not self.active[r] or self.rate[r] <= 0.0:
+                yield self.week_event
+                continue
+            q = self.queues[self.qof[r]]
+            deal = None
+            while q:
+                d = heapq.heappop(q)[3]
+                if d.dead:
+                    continue
+                if env.now - d.queued_at > stall:
+                    self._lose(d, d.queued_at + stall, LOST_STALLED)
+                    continue
+                deal = d
+                break
+            if deal is None:
+                ev = env.event()
+                self.waiters[self.qof[r]].append((r, ev))
+                self.events += 1
+                yield ev
+                continue
+            s = deal.stage
+            i = deal.lead
+            hours = self.effort[s] * self.lead_e[i][s]
+            if hours > 0.0:
+                self.events += 1
+                yield env.timeout(hours / self.rate[r])
+                self.selling[r] += hours
+            sk = self.skill[r][s]
+            p = self.conv[s] * sk * self.acc_mult[deal.account]
+            if s == self.lead_entry[i]:
+                p *= self.lead_quality[i]
+            deal.worker = r
+            passed = self.lead_u[i][s] < p
+            delay = self.mean_days[s] / max(sk, MIN_SKILL) * self.lead_z[i][s]
+            self.events += 1
+            ev = env.timeout(delay, (deal, passed))
+            ev.callbacks.append(self._stage_done)
+
+    def _stage_done(self, ev: simpy.Event) -> None:
+        deal, passed = ev.value
+        s = deal.stage
+        now = self.env.now
+        self.stage_days[s] += now - deal.queued_at
+        self.stage_done[s] += 1
+        r = deal.worker
+        if not passed:
+            self._lose(deal, now, LOST_STAGE)
+            return
+        self.stage_converted[s] += 1
+        self.seat_converted[r][s] += 1
+        if s == self.last_stage:
+            self._won(deal, r)
+            return
+        deal.stage = s + 1
+        deal.win_probability = self.win_from[s + 1]
+        self.reached[deal.lead] = s + 1
+        self._enqueue(deal)
+
+    # ----------------------------------------------------------------- clocks
+    def _ramp(self, r: int) -> None:
+        k = self.tier[r]
+        months = self.m.tier_ramp_months[k]
+        start = self.m.tier_ramp_start[k]
+        tenure = (self.env.now - self.hired[r]) / DAYS_PER_MONTH
+        self.productivity[r] = 1.0 if months <= 0 else float(min(1.0, start + (1.0 - start) * max(tenure, 0.0)
+                                                                  / months))
+        self.state[r].productivity = self.productivity[r]
+
+    def weeks(self) -> Any:
+        """Weekly clock: hours per rep from the behaviour, split into training, service and selling."""
+        env = self.env
+        m = self.m
+        per_week = DAYS_PER_WEEK / DAYS_PER_YEAR
+        while True:
+            now = env.now
+            serving = self.customer & ~self.churned & (self.owner >= 0)
+            need = np.bincount(self.owner[serving], weights=m.service_need[serving], minlength=m.n_seats) * per_week
+            mo = self._month_of(now)
+            end_month = self.month_start[mo + 1]
+            for r in range(m.n_seats):
+                st = self.state[r]
+                st.now = now
+                st.days_left_month = end_month - now
+                st.days_left_horizon = m.horizon - now
+                st.queue_length = len(self.queues[self.qof[r]])
+                if not self.active[r]:
+                    self.rate[r] = 0.0
+                    continue
+                hours = min(max(float(self.behaviour.weekly_hours(st)), 0.0), 168.0)
+                h = hours * m.hours_scale * self.productivity[r]
+                train = min(h, self.training_week)
+                serve = min(float(need[r]), self.max_service * (h - train))
+                sell = h - train - serve
+                self.rate[r] = sell / DAYS_PER_WEEK
+                self.available[r] += h
+                self.serving[r] += serve
+                self.training[r] += train
+                self.trained_month[r] += train
+                self.q_given[r] += serve
+                self.q_needed[r] += float(need[r])
+            if self.behaviour.dynamic_priority:
+                self._reprioritise()
+            old, self.week_event = self.week_event, env.event()
+            old.succeed()
+            self.events += 2
+            yield env.timeout(DAYS_PER_WEEK)
+
+    def _reprioritise(self) -> None:
+        for qi, q in enumerate(self.queues):
+            if not q:
+                continue
+            fresh = []
+            for _, created, seq, d in q:
+                if d.dead:
+                    continue
+                seat = int(self.owner[d.account])
+                st = self.state[seat] if seat >= 0 else self.state[d.worker if d.worker >= 0 else 0]
+                fresh.append((-self.behaviour.priority(st, d), created, seq, d))
+            heapq.heapify(fresh)
+            self.queues[qi] = fresh
+
+    def _month_state(self, mo: int) -> None:
+        q0 = (mo // 3) * 3
+        quotas = self.m.quotas
+        for r, st in enumerate(self.state):
+            st.month = mo
+            st.bookings_month = 0.0
+            if mo == q0:
+                st.bookings_quarter = 0.0
+            st.quota_month = float(quotas[r, mo])
+            st.quota_quarter = float(quotas[r, q0:q0 + 3].sum())
+            st.quota_horizon = float(quotas[r].sum())
+
+    def _active_share(self, upto: int) -> np.ndarray:
+        share = self.active_days[:, :upto + 1].copy()
+        for r in range(self.m.n_seats):
+            if self.active[r]:
+                share[r] += self._overlap(self.active_since[r], self.env.now)[:upto + 1]
+        return share / np.diff(self.m.month_start)[None, :upto + 1]
+
+    def _overlap(self, t0: float, t1: float) -> np.ndarray:
+        ms = self.m.month_start
+        return np.clip(np.minimum(ms[1:], t1) - np.maximum(ms[:-1], t0), 0.0, None)
+
+    def months(self) -> Any:
+        """Monthly clock: pay, attrition, promotion, training gain, ramp-up; churn at quarter ends."""
+        env = self.env
+        m = self.m
+        sim = m.scenario.settings.simulation
+        for mo in range(m.n_months):
+            self.events += 1
+            yield env.timeout(self.month_start[mo + 1] - env.now)
+            bookings = np.asarray(self.bookings)[:, :mo + 1]
+            pay = self.pay_fn(bookings, m.quotas[:, :mo + 1], self._active_share(mo), self.base_salary[:, :mo + 1],
+                              m.commission_rate)
+            self.pay[:, :mo + 1] = pay
+            window = min(6, mo + 1)
+            run_rate = pay[:, mo + 1 - window:].sum(axis=1) * 12.0 / window
+            for r in range(m.n_seats):
+                st = self.state[r]
+                st.pay_to_date = float(pay[r].sum())
+                if not self.active[r]:
+                    continue
+                k = self.tier[r]
+                gain = sim.training_skill_gain * self.trained_month[r] / max(sim.training_hours_per_year, 1e-9)
+                self.trained_month[r] = 0.0
+                if gain > 0:
+                    self.skill[r] = [x * (1.0 + gain) for x in self.skill[r]]
+                market = m.tier_market_pay[k]
+                gap = max(0.0, 1.0 - run_rate[r] / market) if market > 0 else 0.0
+                yearly = min(1.0, m.tier_attrition[k] * (1.0 + sim.attrition_pay_sensitivity * gap))
+                if self.attrition_u[mo, r] < 1.0 - (1.0 - yearly) ** (1.0 / 12.0):
+                    self._leave(r)
+                    continue
+                self._promote(r, mo, sim.promotion_min_history_months)
+                self._ramp(r)
+            if (mo + 1) % 3 == 0 or mo == m.n_months - 1:
+                self._churn(mo // 3)
+            if mo + 1 < m.n_months:
+                self._month_state(mo + 1)
+
+    def _promote(self, r: int, mo: int, min_history: int) -> None:
+        m = self.m
+        k = self.tier[r]
+        to = int(m.promotion_to[k])
+        if to < 0 or mo + 1 < min_history:
+            return
+        after = m.promotion_after_months[k]
+        if (self.env.now - self.tier_since[r]) / DAYS_PER_MONTH < after:
+            return
+        lo = max(0, mo + 1 - int(after))
+        quota = m.quotas[r, lo:mo + 1].sum()
+        booked = sum(self.bookings[r][lo:mo + 1])
+        if quota <= 0 or booked / quota < m.promotion_min_attainment[k]:
+            return
+        self.tier[r] = to
+        self.tier_since[r] = self.env.now
+        self.promotions[r] += 1
+        self.skill[r] = [max(a, b) for a, b in zip(self.skill[r], m.tier_skill[to].tolist(), strict=True)]
+        self.norm_hours[r] = float(m.tier_hours[to])
+        if mo + 1 < m.n_months:
+            self.base_salary[r, mo + 1:] = np.maximum(self.base_salary[r, mo + 1:], m.tier_base_salary[to])
+        st = self.state[r]
+        st.tier = m.tier_ids[to]
+        st.norm_hours = self.norm_hours[r]
+
+    def _churn(self, quarter: int) -> None:
+        sim = self.m.scenario.settings.simulation
+        share = np.where(self.q_needed > 0, self.q_given / np.maximum(self.q_needed, 1e-12), 1.0)
+        live = self.customer & ~self.churned
+        owner = self.owner
+        acc_share = np.where(owner >= 0, share[np.maximum(owner, 0)], 0.0)
+        p = np.where(acc_share < sim.churn_service_share, sim.neglect_churn_per_quarter,
+                     1.0 - (1.0 - sim.base_churn_per_year) ** 0.25)
+        churn = live & (self.churn_u[quarter] < p)
+        self.churned |= churn
+        self.churn_count += int(churn.sum())
+        self.q_given[:] = 0.0
+        self.q_needed[:] = 0.0
+
+    def _leave(self, r: int) -> None:
+        m = self.m
+        now = self.env.now
+        self.active[r] = False
+        self.leavers[r] += 1
+        self.rate[r] = 0.0
+        self.active_days[r] += self._overlap(self.active_since[r], now)
+        mine = np.flatnonzero(self.owner == r)
+        self.originals[r] = mine
+        colleagues = [c for c in range(m.n_seats) if self.active[c] and m.seat_region[c] == m.seat_region[r]]
+        if colleagues:
+            serving = self.customer & ~self.churned & (self.owner >= 0)
+            load = np.bincount(self.owner[serving], weights=m.service_need[serving], minlength=m.n_seats)
+            heap = [(float(load[c]), c) for c in colleagues]
+            heapq.heapify(heap)
+            for a in mine[np.argsort(-m.service_need[mine], kind="stable")]:
+                lo, c = heapq.heappop(heap)
+                self.owner[a] = c
+                heapq.heappush(heap, (lo + float(m.service_need[a]), c))
+        else:
+            self.owner[mine] = -1
+        if not self.routing_pool:
+            queued = [entry[3] for entry in self.queues[r] if not entry[3].dead]
+            self.queues[r] = []
+            for d in queued:
+                self._enqueue(d, count=False)
+        self.env.process(self._backfill(r))
+
+    def _backfill(self, r: int) -> Any:
+        m = self.m
+        sim = m.scenario.settings.simulation
+        self.events += 1
+        yield self.env.timeout(sim.vacancy_months * DAYS_PER_MONTH)
+        now = self.env.now
+        k = m.entry_tier
+        self.active[r] = True
+        self.active_since[r] = now
+        self.hires[r] += 1
+        self.tier[r] = k
+        self.tier_since[r] = now
+        self.hired[r] = now
+        self.skill[r] = m.tier_skill[k].tolist()
+        self.norm_hours[r] = float(m.tier_hours[k])
+        mo = self._month_of(now)
+        self.base_salary[r, mo:] = m.tier_base_salary[k]
+        back = self.originals.pop(r, np.zeros(0, dtype=np.int64))
+        self.owner[back] = r
+        st = self.state[r]
+        st.tier = m.tier_ids[k]
+        st.norm_hours = self.norm_hours[r]
+        self._ramp(r)
+
+    # ----------------------------------------------------------------- run
+    def run(self) -> RunRecord:
+        """Run to the horizon and return the raw record."""
+        env = self.env
+        m = self.m
+        env.process(self.arrivals())
+        env.process(self.weeks())
+        env.process(self.months())
+        for r in range(m.n_seats):
+            env.process(self.rep(r))
+        # a hair past the horizon so that the month-end clock of the last month runs
+        env.run(until=m.horizon + 1e-7)
+        horizon = m.horizon
+        for q in self.queues:  # deals that waited past the stall limit before the horizon are lost
+            for entry in q:
+                d = entry[3]
+                if not d.dead and self.status[d.lead] == OPEN and horizon - d.queued_at > self.stall:
+                    self._lose(d, d.queued_at + self.stall, LOST_STALLED)
+        for r in range(m.n_seats):
+            if self.active[r]:
+                self.active_days[r] += self._overlap(self.active_since[r], horizon)
+        return RunRecord(
+            status=np.asarray(self.status, dtype=np.int8), lost_reason=np.asarray(self.reason, dtype=np.int8),
+            closed=np.asarray(self.closed), closer=np.asarray(self.closer, dtype=np.int64),
+            stage_reached=np.asarray(self.reached, dtype=np.int64),
+            stage_entered=np.asarray(self.stage_entered, dtype=float),
+            stage_converted=np.asarray(self.stage_converted, dtype=float),
+            stage_days=np.asarray(self.stage_days), stage_done=np.asarray(self.stage_done, dtype=float),
+            seat_entered=np.asarray(self.seat_entered, dtype=float),
+            seat_converted=np.asarray(self.seat_converted, dtype=float),
+            bookings=np.asarray(self.bookings), margin=np.asarray(self.margin), quotas=m.quotas.copy(),
+            pay=self.pay.copy(), available_hours=np.asarray(self.available),
+            selling_hours=np.asarray(self.selling), service_hours=np.asarray(self.serving),
+            training_hours=np.asarray(self.training), leavers=np.asarray(self.leavers, dtype=float),
+            hires=np.asarray(self.hires, dtype=float), promotions=np.asarray(self.promotions, dtype=float),
+            final_tier=np.asarray(self.tier, dtype=np.int64), churned_accounts=self.churn_count,
+            customers_start=int(m.customer.sum()), events=self.events,
+        )
