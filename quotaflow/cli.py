@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 import scenarios
+import sim
 from quotaflow.exit_codes import ExitCode
 from quotaflow.manifest import write_manifest
 from quotaflow.output import OutputError, staged_output, write_json
@@ -115,6 +116,14 @@ def demo(
         write_manifest(stage, scenario=s)
     typer.echo(text)
     typer.echo(f"\nwrote {out / 'overview.json'}")
+
+
+# --- simulator (issue 5) ---
+from quotaflow.simulation import simulate_command  # noqa: E402
+
+register_error(sim.SimulationError, ExitCode.INPUT)
+app.command(name="simulate")(guarded(simulate_command))
+# --- end simulator ---
 
 
 def main() -> None:
