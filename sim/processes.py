@@ -35,10 +35,12 @@ from sim.earnings import PayFunction
 from sim.model import DAYS_PER_WEEK, DAYS_PER_YEAR, Model
 from sim.policy import Behaviour, RepState
 
-__all__ = ["LOST_CHURNED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "Deal", "Funnel", "RunRecord"]
+__all__ = ["LOST_CHURNED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "LOST_VACANT", "Deal", "Funnel", "RunRecord"]
 
 OPEN, WON, LOST = 0, 1, 2
-LOST_STAGE, LOST_STALLED, LOST_UNCOVERED, LOST_CHURNED = 1, 2, 3, 4
+# why a deal was lost: failed a stage, stalled in a queue, its account had no rep on arrival, its account had
+# churned, or it was queued with a rep who left and no colleague was left in the region to take it
+LOST_STAGE, LOST_STALLED, LOST_UNCOVERED, LOST_CHURNED, LOST_VACANT = 1, 2, 3, 4, 5
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 MIN_SKILL = 0.05
 
@@ -74,6 +76,9 @@ class RunRecord:
     stage_converted: np.ndarray  # (S,)
     stage_days: np.ndarray  # (S,) summed days from entering a stage to its outcome
     stage_done: np.ndarray  # (S,) deals with an outcome at the stage
+    stage_wait: np.ndarray  # (S,) summed days deals waited in a queue before a rep started the stage
+    stage_started: np.ndarray  # (S,) stages a rep started working
+    wip_samples: np.ndarray  # (W, 2) day and live count of open deals at each weekly tick
     seat_entered: np.ndarray  # (R, S)
     seat_converted: np.ndarray  # (R, S)
     bookings: np.ndarray  # (R, M)
@@ -162,6 +167,8 @@ class Funnel:
         self.week_event = self.env.event()
         self.seq = 0
         self.events = 0
+        self.open_now = 0  # live count of open deals, sampled weekly (an independent check of Little's law)
+        self.wip_samples: list[tuple[float, int]] = []
 
         n = len(leads)
         self.status = [OPEN] * n
@@ -173,6 +180,8 @@ class Funnel:
         self.stage_converted = [0] * n_stages
         self.stage_days = [0.0] * n_stages
         self.stage_done = [0] * n_stages
+        self.stage_wait = [0.0] * n_stages
+        self.stage_started = [0] * n_stages
         self.seat_entered = [[0] * n_stages for _ in range(n_seats)]
         self.seat_converted = [[0] * n_stages for _ in range(n_seats)]
         self.bookings = [[0.0] * n_months for _ in range(n_seats)]
@@ -202,7 +211,7 @@ class Funnel:
     def _enqueue(self, deal: Deal, count: bool = True) -> None:
         seat = int(self.owner[deal.account])
         if seat < 0 or not self.active[seat]:
-            self._lose(deal, self.env.now, LOST_UNCOVERED)
+            self._lose(deal, self.env.now, LOST_UNCOVERED if count else LOST_VACANT)
             return
         now = self.env.now
         deal.queued_at = now
@@ -221,6 +230,7 @@ class Funnel:
                 break
 
     def _lose(self, deal: Deal, when: float, reason: int) -> None:
+        self.open_now -= 1
         i = deal.lead
         self.status[i] = LOST
         self.reason[i] = reason
@@ -232,6 +242,7 @@ class Funnel:
 
     def _won(self, deal: Deal, seat: int) -> None:
         now = self.env.now
+        self.open_now -= 1
         i = deal.lead
         self.status[i] = WON
         self.closed[i] = now
@@ -261,6 +272,7 @@ class Funnel:
             acc = accounts[i]
             s = entry[i]
             deal = Deal(i, acc, s, self.lead_value[i], self.win_from[s], t)
+            self.open_now += 1
             if self.churned[acc]:
                 self._lose(deal, t, LOST_CHURNED)
                 continue
@@ -293,6 +305,8 @@ class Funnel:
                 continue
             s = deal.stage
             i = deal.lead
+            self.stage_wait[s] += env.now - deal.queued_at
+            self.stage_started[s] += 1
             hours = self.effort[s] * self.lead_e[i][s]
             if hours > 0.0:
                 self.events += 1
@@ -346,6 +360,7 @@ class Funnel:
         per_week = DAYS_PER_WEEK / DAYS_PER_YEAR
         while True:
             now = env.now
+            self.wip_samples.append((now, self.open_now))
             serving = self.customer & ~self.churned & (self.owner >= 0)
             need = np.bincount(self.owner[serving], weights=m.service_need[serving], minlength=m.n_seats) * per_week
             mo = self._month_of(now)
@@ -571,6 +586,8 @@ class Funnel:
             stage_entered=np.asarray(self.stage_entered, dtype=float),
             stage_converted=np.asarray(self.stage_converted, dtype=float),
             stage_days=np.asarray(self.stage_days), stage_done=np.asarray(self.stage_done, dtype=float),
+            stage_wait=np.asarray(self.stage_wait), stage_started=np.asarray(self.stage_started, dtype=float),
+            wip_samples=np.asarray(self.wip_samples, dtype=float).reshape(-1, 2),
             seat_entered=np.asarray(self.seat_entered, dtype=float),
             seat_converted=np.asarray(self.seat_converted, dtype=float),
             bookings=np.asarray(self.bookings), margin=np.asarray(self.margin), quotas=m.quotas.copy(),

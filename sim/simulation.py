@@ -132,7 +132,7 @@ def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, An
             monthly["bookings_ci_low"], monthly["bookings_ci_high"] = lo_, hi_
 
     funnel = pd.DataFrame({"stage": model.stage_ids})
-    for key in ("entered", "converted", "open", "conversion", "mean_days"):
+    for key in ("entered", "converted", "open", "conversion", "mean_days", "mean_wait_days"):
         m, lo_, hi_ = mean_ci(np.array([r.stages[key] for r in runs]))
         funnel[key] = m
         if key == "conversion":

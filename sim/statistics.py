@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from sim.model import Model
-from sim.processes import LOST, LOST_CHURNED, LOST_STALLED, LOST_UNCOVERED, OPEN, WON, RunRecord
+from sim.processes import LOST, LOST_CHURNED, LOST_STALLED, LOST_UNCOVERED, LOST_VACANT, OPEN, WON, RunRecord
 
 __all__ = ["ReplicationStats", "collect", "mean_ci"]
 
@@ -90,6 +90,7 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
         "lost_stalled": float(np.sum(lost & (rec.lost_reason == LOST_STALLED))),
         "lost_uncovered": float(np.sum(lost & (rec.lost_reason == LOST_UNCOVERED))),
         "lost_churned_account": float(np.sum(lost & (rec.lost_reason == LOST_CHURNED))),
+        "lost_rep_left": float(np.sum(lost & (rec.lost_reason == LOST_VACANT))),
         "revenue": float(rec.bookings.sum()),
         "gross_margin": float(rec.margin.sum()),
         "quota": float(rec.quotas.sum()),
@@ -129,6 +130,7 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
         "open": open_at_stage,
         "conversion": _ratio(rec.stage_converted, rec.stage_entered - open_at_stage),
         "mean_days": _ratio(rec.stage_days, rec.stage_done),
+        "mean_wait_days": _ratio(rec.stage_wait, rec.stage_started),
     }
     seats = {
         "bookings": bookings_seat,
