@@ -53,4 +53,5 @@ def commission_pay(bookings: np.ndarray, quotas: np.ndarray, active_share: np.nd
     array([[1100.,  500.]])
     """
     del quotas  # the flat plan ignores quotas; quota-based plans use them
-    return base_salary / 12.0 * active_share + commission_rate[:, None] * bookings
+    pay: np.ndarray = base_salary / 12.0 * active_share + commission_rate[:, None] * bookings
+    return pay

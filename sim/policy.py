@@ -115,7 +115,10 @@ class Behaviour(Protocol):
         computed once when it enters the queue.
     """
 
-    dynamic_priority: bool
+    @property
+    def dynamic_priority(self) -> bool:
+        """Re-prioritise queued deals every week."""
+        ...
 
     def weekly_hours(self, rep: RepState) -> float:
         """Hours the rep works this week (clipped by the engine to 0..168)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -324,7 +325,7 @@ class Funnel:
             ev.callbacks.append(self._stage_done)
 
     def _stage_done(self, ev: simpy.Event) -> None:
-        deal, passed = ev.value
+        deal, passed = typing.cast(tuple[Deal, bool], ev.value)
         s = deal.stage
         now = self.env.now
         self.stage_days[s] += now - deal.queued_at
@@ -428,7 +429,8 @@ class Funnel:
 
     def _overlap(self, t0: float, t1: float) -> np.ndarray:
         ms = self.m.month_start
-        return np.clip(np.minimum(ms[1:], t1) - np.maximum(ms[:-1], t0), 0.0, None)
+        out: np.ndarray = np.clip(np.minimum(ms[1:], t1) - np.maximum(ms[:-1], t0), 0.0, None)
+        return out
 
     def months(self) -> Any:
         """Monthly clock: pay, attrition, promotion, training gain, ramp-up; churn at quarter ends."""

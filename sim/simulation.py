@@ -43,7 +43,8 @@ def run_replication(model: Model, seed: np.random.SeedSequence, behaviour: Behav
     """
     rng = streams(seed)
     leads = draw_leads(model, rng)
-    funnel = Funnel(model, leads, rng["lifecycle"], behaviour or NormBehaviour(), pay or commission_pay)
+    beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
+    funnel = Funnel(model, leads, rng["lifecycle"], beh, pay or commission_pay)
     return leads, funnel.run()
 
 
@@ -90,7 +91,8 @@ class SimulationResult:
 
     def kpi(self, metric: str) -> float:
         """Mean of one KPI."""
-        return float(self.kpis.set_index("metric").loc[metric, "mean"])
+        value: Any = self.kpis.set_index("metric").loc[metric, "mean"]
+        return float(value)
 
     def __repr__(self) -> str:
         k = self.kpis.set_index("metric")
@@ -212,7 +214,7 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
         raise SimulationError(_problem("--workers", str(workers), "give at least 1 worker"))
     plan = check(scenario, plan)
     model = build(scenario, plan)
-    beh = behaviour or NormBehaviour()
+    beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
     pay_fn = pay or commission_pay
     seeds = np.random.SeedSequence(root).spawn(n)
     runs: list[ReplicationStats] = []
@@ -223,8 +225,9 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
             if progress is not None:
                 progress(len(runs))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, n), initializer=_init_worker,
-                                 initargs=(model, beh, pay_fn)) as pool:
+        init: Callable[..., None] = _init_worker
+        with ProcessPoolExecutor(max_workers=min(workers, n), initializer=init,
+                                 initargs=(model, beh, pay_fn)) as pool:  # type: ignore[arg-type]
             for res in pool.map(_one, seeds):
                 runs.append(res)
                 if progress is not None:

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from simcases import FifoBehaviour, erlang_c_wait, neutral, one_stage_queue
 
 import scenarios
 from sim import build, collect, mean_ci, run_replication, simulate
 from sim.processes import LOST, OPEN, WON
-from simcases import FifoBehaviour, erlang_c_wait, neutral, one_stage_queue
 
 
 @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -33,7 +33,8 @@ def test_every_lead_is_won_lost_or_open(tiny: scenarios.Scenario, seed: int, hou
     # lost on arrival at k because their account had no rep or had churned
     n_stages = len(model.stage_ids)
     entry = np.bincount(leads.entry_stage, minlength=n_stages)
-    refused = np.bincount(rec.stage_reached[(rec.status == LOST) & np.isin(rec.lost_reason, [3, 4])], minlength=n_stages)
+    refused_mask = (rec.status == LOST) & np.isin(rec.lost_reason, [3, 4])
+    refused = np.bincount(rec.stage_reached[refused_mask], minlength=n_stages)
     passed = np.concatenate([[0.0], rec.stage_converted[:-1]])
     assert np.array_equal(rec.stage_entered, passed + entry - refused)
     assert rec.stage_converted[-1] == won
@@ -89,7 +90,7 @@ def test_one_stage_is_an_mmc_queue(tiny: scenarios.Scenario, months: int) -> Non
     expected = erlang_c_wait(per_day, rate_hours_per_day / effort, servers)
     waits = []
     for child in np.random.SeedSequence(2).spawn(6):
-        leads, rec = run_replication(model, child, behaviour=FifoBehaviour())
+        _leads, rec = run_replication(model, child, behaviour=FifoBehaviour())
         waits.append(rec.stage_wait[0] / rec.stage_started[0])
     mean, lo, hi = mean_ci(np.array(waits))
     assert abs(mean - expected) / expected < 0.05, (mean, expected, lo, hi)
