@@ -145,8 +145,10 @@ class Funnel:
         self.lead_margin = (leads.value * m.margin[leads.product]).tolist()
 
         self.owner = m.owner.copy()
+        self.owner_list: list[int] = self.owner.tolist()  # per-event lookups; re-synced when owners change
         self.customer = m.customer.copy()
         self.churned = np.zeros(len(m.account_ids), dtype=bool)
+        self.churned_list: list[bool] = self.churned.tolist()
         self.active = [True] * n_seats
         self.tier = m.seat_tier.tolist()
         self.skill = m.skill.tolist()
@@ -167,7 +169,6 @@ class Funnel:
         self.waiters: list[list[tuple[int, simpy.Event]]] = [[] for _ in range(n_queues)]
         self.week_event = self.env.event()
         self.seq = 0
-        self.events = 0
         self.open_now = 0  # live count of open deals, sampled weekly (an independent check of Little's law)
         self.wip_samples: list[tuple[float, int]] = []
 
@@ -209,13 +210,13 @@ class Funnel:
             self._ramp(r)
 
     # ----------------------------------------------------------------- deals
+    # The methods below run once per event: they read lists bound to locals, not numpy arrays or attributes.
     def _enqueue(self, deal: Deal, count: bool = True) -> None:
-        seat = int(self.owner[deal.account])
+        seat = self.owner_list[deal.account]
         if seat < 0 or not self.active[seat]:
             self._lose(deal, self.env.now, LOST_UNCOVERED if count else LOST_VACANT)
             return
-        now = self.env.now
-        deal.queued_at = now
+        deal.queued_at = self.env.now
         if count:
             self.stage_entered[deal.stage] += 1
             self.seat_entered[seat][deal.stage] += 1
@@ -256,73 +257,78 @@ class Funnel:
         st.bookings_month += v
         st.bookings_quarter += v
         st.bookings_horizon += v
-        if not self.customer[deal.account]:
-            self.customer[deal.account] = True
+        self.customer[deal.account] = True
 
     def arrivals(self) -> Any:
         """Release the pre-drawn leads at their arrival days."""
         env = self.env
-        leads = self.leads
-        times = leads.time.tolist()
-        accounts = leads.account.tolist()
-        entry = self.lead_entry
+        timeout = env.timeout
+        times = self.leads.time.tolist()
+        accounts = self.leads.account.tolist()
+        entry, value, win_from = self.lead_entry, self.lead_value, self.win_from
+        churned = self.churned_list
+        enqueue = self._enqueue
         for i, t in enumerate(times):
             if t > env.now:
-                self.events += 1
-                yield env.timeout(t - env.now)
+                yield timeout(t - env.now)
             acc = accounts[i]
             s = entry[i]
-            deal = Deal(i, acc, s, self.lead_value[i], self.win_from[s], t)
+            deal = Deal(i, acc, s, value[i], win_from[s], t)
             self.open_now += 1
-            if self.churned[acc]:
+            if churned[acc]:
                 self._lose(deal, t, LOST_CHURNED)
                 continue
-            self._enqueue(deal)
+            enqueue(deal)
 
     def rep(self, r: int) -> Any:
         """Rep ``r``: take the best deal from the queue, work its stage, hand it to the customer side."""
         env = self.env
+        timeout, event = env.timeout, env.event
+        heappop = heapq.heappop
         stall = self.stall
+        active, rate, queues, qof, waiters = self.active, self.rate, self.queues, self.qof, self.waiters
+        effort, lead_e, skill, conv = self.effort, self.lead_e, self.skill, self.conv
+        acc_mult, entry, quality = self.acc_mult, self.lead_entry, self.lead_quality
+        lead_u, lead_z, mean_days = self.lead_u, self.lead_z, self.mean_days
+        stage_wait, stage_started, selling = self.stage_wait, self.stage_started, self.selling
+        done = self._stage_done
         while True:
-            if not self.active[r] or self.rate[r] <= 0.0:
+            if not active[r] or rate[r] <= 0.0:
                 yield self.week_event
                 continue
-            q = self.queues[self.qof[r]]
+            q = queues[qof[r]]
             deal = None
+            now = env.now
             while q:
-                d = heapq.heappop(q)[3]
+                d = heappop(q)[3]
                 if d.dead:
                     continue
-                if env.now - d.queued_at > stall:
+                if now - d.queued_at > stall:
                     self._lose(d, d.queued_at + stall, LOST_STALLED)
                     continue
                 deal = d
                 break
             if deal is None:
-                ev = env.event()
-                self.waiters[self.qof[r]].append((r, ev))
-                self.events += 1
+                ev = event()
+                waiters[qof[r]].append((r, ev))
                 yield ev
                 continue
             s = deal.stage
             i = deal.lead
-            self.stage_wait[s] += env.now - deal.queued_at
-            self.stage_started[s] += 1
-            hours = self.effort[s] * self.lead_e[i][s]
+            stage_wait[s] += now - deal.queued_at
+            stage_started[s] += 1
+            hours = effort[s] * lead_e[i][s]
             if hours > 0.0:
-                self.events += 1
-                yield env.timeout(hours / self.rate[r])
-                self.selling[r] += hours
-            sk = self.skill[r][s]
-            p = self.conv[s] * sk * self.acc_mult[deal.account]
-            if s == self.lead_entry[i]:
-                p *= self.lead_quality[i]
+                yield timeout(hours / rate[r])
+                selling[r] += hours
+            sk = skill[r][s]
+            p = conv[s] * sk * acc_mult[deal.account]
+            if s == entry[i]:
+                p *= quality[i]
             deal.worker = r
-            passed = self.lead_u[i][s] < p
-            delay = self.mean_days[s] / max(sk, MIN_SKILL) * self.lead_z[i][s]
-            self.events += 1
-            ev = env.timeout(delay, (deal, passed))
-            ev.callbacks.append(self._stage_done)
+            ev = timeout(mean_days[s] / (sk if sk > MIN_SKILL else MIN_SKILL) * lead_z[i][s],
+                         (deal, lead_u[i][s] < p))
+            ev.callbacks.append(done)
 
     def _stage_done(self, ev: simpy.Event) -> None:
         deal, passed = typing.cast(tuple[Deal, bool], ev.value)
@@ -330,18 +336,19 @@ class Funnel:
         now = self.env.now
         self.stage_days[s] += now - deal.queued_at
         self.stage_done[s] += 1
-        r = deal.worker
         if not passed:
             self._lose(deal, now, LOST_STAGE)
             return
+        r = deal.worker
         self.stage_converted[s] += 1
         self.seat_converted[r][s] += 1
         if s == self.last_stage:
             self._won(deal, r)
             return
-        deal.stage = s + 1
-        deal.win_probability = self.win_from[s + 1]
-        self.reached[deal.lead] = s + 1
+        s += 1
+        deal.stage = s
+        deal.win_probability = self.win_from[s]
+        self.reached[deal.lead] = s
         self._enqueue(deal)
 
     # ----------------------------------------------------------------- clocks
@@ -391,7 +398,6 @@ class Funnel:
                 self._reprioritise()
             old, self.week_event = self.week_event, env.event()
             old.succeed()
-            self.events += 2
             yield env.timeout(DAYS_PER_WEEK)
 
     def _reprioritise(self) -> None:
@@ -438,7 +444,6 @@ class Funnel:
         m = self.m
         sim = m.scenario.settings.simulation
         for mo in range(m.n_months):
-            self.events += 1
             yield env.timeout(self.month_start[mo + 1] - env.now)
             bookings = np.asarray(self.bookings)[:, :mo + 1]
             pay = self.pay_fn(bookings, m.quotas[:, :mo + 1], self._active_share(mo), self.base_salary[:, :mo + 1],
@@ -504,6 +509,8 @@ class Funnel:
                      1.0 - (1.0 - sim.base_churn_per_year) ** 0.25)
         churn = live & (self.churn_u[quarter] < p)
         self.churned |= churn
+        for a in np.flatnonzero(churn).tolist():  # in place: the arrivals process holds this list
+            self.churned_list[a] = True
         self.churn_count += int(churn.sum())
         self.q_given[:] = 0.0
         self.q_needed[:] = 0.0
@@ -529,6 +536,7 @@ class Funnel:
                 heapq.heappush(heap, (lo + float(m.service_need[a]), c))
         else:
             self.owner[mine] = -1
+        self.owner_list[:] = self.owner.tolist()
         if not self.routing_pool:
             queued = [entry[3] for entry in self.queues[r] if not entry[3].dead]
             self.queues[r] = []
@@ -539,7 +547,6 @@ class Funnel:
     def _backfill(self, r: int) -> Any:
         m = self.m
         sim = m.scenario.settings.simulation
-        self.events += 1
         yield self.env.timeout(sim.vacancy_months * DAYS_PER_MONTH)
         now = self.env.now
         k = m.entry_tier
@@ -555,6 +562,7 @@ class Funnel:
         self.base_salary[r, mo:] = m.tier_base_salary[k]
         back = self.originals.pop(r, np.zeros(0, dtype=np.int64))
         self.owner[back] = r
+        self.owner_list[:] = self.owner.tolist()
         st = self.state[r]
         st.tier = m.tier_ids[k]
         st.norm_hours = self.norm_hours[r]
@@ -581,6 +589,8 @@ class Funnel:
         for r in range(m.n_seats):
             if self.active[r]:
                 self.active_days[r] += self._overlap(self.active_since[r], horizon)
+        # SimPy numbers every scheduled event with this counter and keeps no public count of them
+        events = next(env._eid) if hasattr(env, "_eid") else -1
         return RunRecord(
             status=np.asarray(self.status, dtype=np.int8), lost_reason=np.asarray(self.reason, dtype=np.int8),
             closed=np.asarray(self.closed), closer=np.asarray(self.closer, dtype=np.int64),
@@ -598,5 +608,5 @@ class Funnel:
             training_hours=np.asarray(self.training), leavers=np.asarray(self.leavers, dtype=float),
             hires=np.asarray(self.hires, dtype=float), promotions=np.asarray(self.promotions, dtype=float),
             final_tier=np.asarray(self.tier, dtype=np.int64), churned_accounts=self.churn_count,
-            customers_start=int(m.customer.sum()), events=self.events,
+            customers_start=int(m.customer.sum()), events=events,
         )
