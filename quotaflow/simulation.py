@@ -1,7 +1,7 @@
 """The ``quotaflow simulate`` command: run the funnel simulator on a scenario and plan and write its tables.
 
 Writes ``kpis.csv`` (metric, mean, ci_low, ci_high), ``monthly.csv``, ``reps.csv``, ``funnel.csv``,
-``replications.csv`` and ``summary.json`` into a staged output folder (nothing is left behind on failure).
+``replications.csv``, ``summary.json`` and ``manifest.json`` into a staged output folder (nothing is left behind on failure).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 import scenarios
 import sim
+from quotaflow.manifest import write_manifest
 from quotaflow.output import staged_output, write_csv, write_json
 
 __all__ = ["simulate_command", "summary"]
@@ -32,7 +33,8 @@ def summary(result: sim.SimulationResult) -> dict[str, Any]:
     kpis = {row.metric: {"mean": _num(row.mean), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high)}
             for row in result.kpis.itertuples(index=False)}
     return {"run": result.info, "kpis": kpis,
-            "files": ["kpis.csv", "monthly.csv", "reps.csv", "funnel.csv", "replications.csv", "summary.json"]}
+            "files": ["kpis.csv", "monthly.csv", "reps.csv", "funnel.csv", "replications.csv", "summary.json",
+                      "manifest.json"]}
 
 
 def _num(x: Any) -> float | None:
@@ -64,5 +66,7 @@ def simulate_command(
                             ("funnel", result.funnel), ("replications", result.replications)):
             write_csv(frame, stage / f"{name}.csv")
         write_json(summary(result), stage / "summary.json")
+        write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},
+                       extra={"replications": n, "workers": k, "plan": result.info["plan"]})
     typer.echo(repr(result))
     typer.echo(f"\nwrote {out}: kpis.csv, monthly.csv, reps.csv, funnel.csv, replications.csv, summary.json")

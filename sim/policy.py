@@ -45,7 +45,8 @@ class RepState:
     days_left_month, days_left_horizon
         Calendar days until the end of the month and of the horizon.
     bookings_month, bookings_quarter, bookings_horizon
-        The rep's booked revenue so far in the month, calendar quarter of the horizon and horizon.
+        The rep's booked revenue so far in the month, the quarter of the horizon (months 1-3, 4-6, ...) and
+        the horizon.
     quota_month, quota_quarter, quota_horizon
         The rep's quota for the month, the quarter and the whole horizon.
     pay_to_date

@@ -27,6 +27,8 @@ def test_simulate_writes_tables(tmp_path: Path) -> None:
     assert len(pd.read_csv(out / "reps.csv")) == 6
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["run"]["replications"] == 3 and summary["run"]["seed"] == 4
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["seeds"] == {"simulation": 4}
 
 
 def test_simulate_refuses_existing_folder_and_bad_plan(tmp_path: Path) -> None:
