@@ -1,7 +1,8 @@
 """The ``quotaflow simulate`` command: run the funnel simulator on a scenario and plan and write its tables.
 
 Writes ``kpis.csv`` (metric, mean, ci_low, ci_high), ``monthly.csv``, ``reps.csv``, ``funnel.csv``,
-``replications.csv``, ``summary.json`` and ``manifest.json`` into a staged output folder (nothing is left behind on failure).
+``replications.csv``, ``summary.json`` and ``manifest.json`` into a staged output folder (nothing is left
+behind on failure).
 """
 
 from __future__ import annotations

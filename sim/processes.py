@@ -49,7 +49,7 @@ MIN_SKILL = 0.05
 class Deal:
     """A lead moving through the funnel (satisfies ``sim.policy.DealView``)."""
 
-    __slots__ = ("account", "created", "dead", "lead", "queued_at", "stage", "value", "win_probability", "worker")
+    __slots__ = ("account", "created", "lead", "queued_at", "stage", "value", "win_probability", "worker")
 
     def __init__(self, lead: int, account: int, stage: int, value: float, win_probability: float,
                  created: float) -> None:
@@ -61,7 +61,6 @@ class Deal:
         self.created = created
         self.queued_at = created
         self.worker = -1
-        self.dead = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +113,16 @@ class Funnel:
         The behaviour hook.
     pay
         The pay function.
+
+    Examples
+    --------
+    >>> import numpy as np, scenarios
+    >>> from sim import NormBehaviour, build, commission_pay, draw_leads, streams
+    >>> model = build(scenarios.load("tiny"))
+    >>> rng = streams(np.random.SeedSequence(4))
+    >>> rec = Funnel(model, draw_leads(model, rng), rng["lifecycle"], NormBehaviour(), commission_pay).run()
+    >>> rec.bookings.shape == (model.n_seats, model.n_months)
+    True
     """
 
     def __init__(self, model: Model, leads: Leads, lifecycle: np.random.Generator, behaviour: Behaviour,
@@ -301,8 +310,6 @@ class Funnel:
             now = env.now
             while q:
                 d = heappop(q)[3]
-                if d.dead:
-                    continue
                 if now - d.queued_at > stall:
                     self._lose(d, d.queued_at + stall, LOST_STALLED)
                     continue
@@ -405,12 +412,10 @@ class Funnel:
             if not q:
                 continue
             fresh = []
-            for _, created, seq, d in q:
-                if d.dead:
-                    continue
-                seat = int(self.owner[d.account])
-                st = self.state[seat] if seat >= 0 else self.state[d.worker if d.worker >= 0 else 0]
-                fresh.append((-self.behaviour.priority(st, d), created, seq, d))
+            for old, created, seq, d in q:
+                seat = self.owner_list[d.account]
+                key = -self.behaviour.priority(self.state[seat], d) if seat >= 0 else old
+                fresh.append((key, created, seq, d))
             heapq.heapify(fresh)
             self.queues[qi] = fresh
 
@@ -427,11 +432,12 @@ class Funnel:
             st.quota_horizon = float(quotas[r].sum())
 
     def _active_share(self, upto: int) -> np.ndarray:
-        share = self.active_days[:, :upto + 1].copy()
-        for r in range(self.m.n_seats):
-            if self.active[r]:
-                share[r] += self._overlap(self.active_since[r], self.env.now)[:upto + 1]
-        return share / np.diff(self.m.month_start)[None, :upto + 1]
+        ms = self.m.month_start
+        since = np.where(self.active, np.asarray(self.active_since), np.inf)[:, None]
+        current = np.clip(np.minimum(ms[None, 1:upto + 2], self.env.now) - np.maximum(ms[None, :upto + 1], since),
+                          0.0, None)
+        share: np.ndarray = (self.active_days[:, :upto + 1] + current) / np.diff(ms)[None, :upto + 1]
+        return share
 
     def _overlap(self, t0: float, t1: float) -> np.ndarray:
         ms = self.m.month_start
@@ -538,7 +544,7 @@ class Funnel:
             self.owner[mine] = -1
         self.owner_list[:] = self.owner.tolist()
         if not self.routing_pool:
-            queued = [entry[3] for entry in self.queues[r] if not entry[3].dead]
+            queued = [entry[3] for entry in self.queues[r]]
             self.queues[r] = []
             for d in queued:
                 self._enqueue(d, count=False)
@@ -584,7 +590,7 @@ class Funnel:
         for q in self.queues:  # deals that waited past the stall limit before the horizon are lost
             for entry in q:
                 d = entry[3]
-                if not d.dead and self.status[d.lead] == OPEN and horizon - d.queued_at > self.stall:
+                if self.status[d.lead] == OPEN and horizon - d.queued_at > self.stall:
                     self._lose(d, d.queued_at + self.stall, LOST_STALLED)
         for r in range(m.n_seats):
             if self.active[r]:

@@ -120,7 +120,18 @@ class SimulationResult:
 
 
 def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, Any]) -> SimulationResult:
-    """Means and 95 % intervals over replications of every measure (``collect`` across replications)."""
+    """Means and 95 % intervals over replications of every measure (``collect`` across replications).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> from sim import collect
+    >>> model = build(scenarios.load("tiny"))
+    >>> runs = [collect(model, leads.time, rec) for leads, rec in
+    ...         (run_replication(model, s) for s in np.random.SeedSequence(0).spawn(3))]
+    >>> summarise(model, runs, {}).funnel["stage"].tolist() == model.stage_ids
+    True
+    """
     keys = list(runs[0].scalars)
     table = np.array([[r.scalars[k] for k in keys] for r in runs])
     mean, lo, hi = mean_ci(table)

@@ -59,6 +59,16 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
     ``arrivals`` are the leads' arrival days. Work in progress is the time average of open deals over the
     horizon (a deal counts from arrival to close, or to the horizon when still open), so that Little's law
     ``wip = arrival rate x mean time in system`` can be checked on the same run.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> from sim import build, run_replication
+    >>> model = build(scenarios.load("tiny"))
+    >>> leads, rec = run_replication(model, np.random.SeedSequence(1))
+    >>> stats = collect(model, leads.time, rec)
+    >>> stats.scalars["leads"] == stats.scalars["won"] + stats.scalars["lost"] + stats.scalars["open_at_horizon"]
+    True
     """
     horizon = model.horizon
     status = rec.status

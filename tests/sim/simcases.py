@@ -47,8 +47,9 @@ def one_stage_queue(s: scenarios.Scenario, per_day: float, effort_hours: float) 
         "effort_cv": 1.0, "routing": "region_pool", "max_service_share": 0.0})
     channels = {k: c.model_copy(update={"default_monthly_spend": 0.0}) for k, c in st.channels.items()}
     cal = st.calendar.model_copy(update={"weeks_per_year": 365.25 / 7, "seasonality": [1.0] * 12})
+    targets = st.targets.model_copy(update={"by_region": {"North": 1.0}})
     settings = st.model_copy(update={"funnel": funnel, "tiers": tiers, "simulation": sim_settings,
-                                     "channels": channels, "calendar": cal})
+                                     "channels": channels, "calendar": cal, "targets": targets})
     reps = base.reps.assign(region="North", hours_per_week=40.0, hire_date=pd.Timestamp("2010-01-01"))
     owners = [base.reps.index[i % len(base.reps)] for i in range(n_acc)]  # every account covered
     accounts = base.accounts.assign(region="North", status="customer", tier="A", service_hours_per_year=0.0,
