@@ -49,6 +49,29 @@ def bare_loop(processes: int, events: int) -> float:
     return (time.perf_counter() - t) / (per * processes)
 
 
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def two_core_calibration() -> float:
+    """Speed-up of a pure-Python CPU loop on 2 processes right now: what the machine can give (about 2 when the
+    two cores are free, about 1 when other jobs keep one busy)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    work = [4_000_000] * 4
+    t = time.perf_counter()
+    for n in work:
+        _spin(n)
+    one = time.perf_counter() - t
+    t = time.perf_counter()
+    with ProcessPoolExecutor(2) as pool:
+        list(pool.map(_spin, work))
+    return one / (time.perf_counter() - t)
+
+
 def phases(model: Model, seed: int) -> tuple[dict[str, float], RunRecord]:
     """Seconds spent drawing leads, setting up the processes, running the event loop and collecting."""
     t0 = time.perf_counter()
@@ -87,6 +110,7 @@ def main() -> None:
           f"{t['total'] / rec.events * 1e6:.2f} us; bare SimPy loop {bare * 1e6:.2f} us (heap {heap}); ratios "
           f"{t['run'] / rec.events / bare:.2f} (loop) / {t['total'] / rec.events / bare:.2f} (whole)")
 
+    print(f"2-process calibration (pure-Python loop): speed-up {two_core_calibration():.2f}x")
     reps = 8
     t1, _ = best_of(1, lambda: simulate(base, replications=reps, seed=3, workers=1))
     t2, _ = best_of(1, lambda: simulate(base, replications=reps, seed=3, workers=2))

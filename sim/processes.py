@@ -198,11 +198,11 @@ class Funnel:
         self.bookings = [[0.0] * n_months for _ in range(n_seats)]
         self.margin = [[0.0] * n_months for _ in range(n_seats)]
         self.pay = np.zeros((n_seats, n_months))
-        self.available = [0.0] * n_seats
+        self.available = np.zeros(n_seats)
         self.selling = [0.0] * n_seats
-        self.serving = [0.0] * n_seats
-        self.training = [0.0] * n_seats
-        self.trained_month = [0.0] * n_seats
+        self.serving = np.zeros(n_seats)
+        self.training = np.zeros(n_seats)
+        self.trained_month = np.zeros(n_seats)
         self.q_given = np.zeros(n_seats)
         self.q_needed = np.zeros(n_seats)
         self.leavers = [0] * n_seats
@@ -380,27 +380,26 @@ class Funnel:
             need = np.bincount(self.owner[serving], weights=m.service_need[serving], minlength=m.n_seats) * per_week
             mo = self._month_of(now)
             end_month = self.month_start[mo + 1]
-            for r in range(m.n_seats):
-                st = self.state[r]
+            weekly_hours = self.behaviour.weekly_hours
+            hours = np.zeros(m.n_seats)
+            for r, st in enumerate(self.state):
                 st.now = now
                 st.days_left_month = end_month - now
                 st.days_left_horizon = m.horizon - now
                 st.queue_length = len(self.queues[self.qof[r]])
-                if not self.active[r]:
-                    self.rate[r] = 0.0
-                    continue
-                hours = min(max(float(self.behaviour.weekly_hours(st)), 0.0), 168.0)
-                h = hours * m.hours_scale * self.productivity[r]
-                train = min(h, self.training_week)
-                serve = min(float(need[r]), self.max_service * (h - train))
-                sell = h - train - serve
-                self.rate[r] = sell / DAYS_PER_WEEK
-                self.available[r] += h
-                self.serving[r] += serve
-                self.training[r] += train
-                self.trained_month[r] += train
-                self.q_given[r] += serve
-                self.q_needed[r] += float(need[r])
+                if self.active[r]:
+                    hours[r] = weekly_hours(st)
+            h = np.clip(hours, 0.0, 168.0) * m.hours_scale * np.asarray(self.productivity)
+            train = np.minimum(h, self.training_week)
+            serve = np.minimum(need, self.max_service * (h - train))
+            active = np.asarray(self.active)
+            self.rate[:] = np.where(active, (h - train - serve) / DAYS_PER_WEEK, 0.0).tolist()
+            self.available += h
+            self.serving += serve
+            self.training += train
+            self.trained_month += train
+            self.q_given += serve
+            self.q_needed += np.where(active, need, 0.0)
             if self.behaviour.dynamic_priority:
                 self._reprioritise()
             old, self.week_event = self.week_event, env.event()
@@ -463,7 +462,8 @@ class Funnel:
                 if not self.active[r]:
                     continue
                 k = self.tier[r]
-                gain = sim.training_skill_gain * self.trained_month[r] / max(sim.training_hours_per_year, 1e-9)
+                gain = sim.training_skill_gain * float(self.trained_month[r]) / max(sim.training_hours_per_year,
+                                                                                    1e-9)
                 self.trained_month[r] = 0.0
                 if gain > 0:
                     self.skill[r] = [x * (1.0 + gain) for x in self.skill[r]]
@@ -609,9 +609,9 @@ class Funnel:
             seat_entered=np.asarray(self.seat_entered, dtype=float),
             seat_converted=np.asarray(self.seat_converted, dtype=float),
             bookings=np.asarray(self.bookings), margin=np.asarray(self.margin), quotas=m.quotas.copy(),
-            pay=self.pay.copy(), available_hours=np.asarray(self.available),
-            selling_hours=np.asarray(self.selling), service_hours=np.asarray(self.serving),
-            training_hours=np.asarray(self.training), leavers=np.asarray(self.leavers, dtype=float),
+            pay=self.pay.copy(), available_hours=self.available.copy(),
+            selling_hours=np.asarray(self.selling), service_hours=self.serving.copy(),
+            training_hours=self.training.copy(), leavers=np.asarray(self.leavers, dtype=float),
             hires=np.asarray(self.hires, dtype=float), promotions=np.asarray(self.promotions, dtype=float),
             final_tier=np.asarray(self.tier, dtype=np.int64), churned_accounts=self.churn_count,
             customers_start=int(m.customer.sum()), events=events,
