@@ -18,7 +18,7 @@ import numpy as np
 import simpy
 
 import scenarios
-from sim import NormBehaviour, build, collect, commission_pay, draw_leads, simulate, streams
+from sim import NormBehaviour, build, collect, commission_pay, draw_leads, run_replication, simulate, streams
 from sim.model import Model
 from sim.processes import Funnel, RunRecord
 
@@ -61,7 +61,7 @@ def two_core_calibration() -> float:
     two cores are free, about 1 when other jobs keep one busy)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    work = [4_000_000] * 4
+    work = [8_000_000] * 4
     t = time.perf_counter()
     for n in work:
         _spin(n)
@@ -70,6 +70,39 @@ def two_core_calibration() -> float:
     with ProcessPoolExecutor(2) as pool:
         list(pool.map(_spin, work))
     return one / (time.perf_counter() - t)
+
+
+_BIG: dict[str, Model] = {}
+
+
+def _timed_replication(seed: np.random.SeedSequence) -> tuple[int, float]:
+    t = time.perf_counter()
+    leads, rec = run_replication(_BIG["model"], seed)
+    collect(_BIG["model"], leads.time, rec)
+    return os.getpid(), time.perf_counter() - t
+
+
+def pool_diagnostic(model: Model, n: int) -> str:
+    """Wall time of ``n`` replications on 2 processes against the busiest worker's own replication time: the
+    difference is what the pool costs; a worker's time per replication against a sequential one shows how
+    much CPU the machine actually gave each worker."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    _BIG["model"] = model
+    seeds = np.random.SeedSequence(5).spawn(n)
+    sequential = [_timed_replication(s)[1] for s in seeds]
+    t = time.perf_counter()
+    with ProcessPoolExecutor(2) as pool:
+        timed = list(pool.map(_timed_replication, seeds))
+    wall = time.perf_counter() - t
+    busy: dict[int, float] = {}
+    for pid, sec in timed:
+        busy[pid] = busy.get(pid, 0.0) + sec
+    per_task = sum(sec for _, sec in timed) / n
+    return (f"pool diagnostic ({n} replications): sequential {sum(sequential):.2f} s ({np.mean(sequential):.2f} s "
+            f"each), 2 processes wall {wall:.2f} s, busiest worker {max(busy.values()):.2f} s, pool overhead "
+            f"{wall - max(busy.values()):.2f} s; a replication took {per_task:.2f} s inside a worker "
+            f"({per_task / np.mean(sequential):.2f}x sequential: the CPU share each worker got)")
 
 
 def phases(model: Model, seed: int) -> tuple[dict[str, float], RunRecord]:
@@ -135,6 +168,7 @@ def main() -> None:
         t2b, _ = best_of(1, lambda: simulate(big, replications=4, seed=3, workers=2))
         print(f"4 replications 200x20k: 1 worker {t1b:.2f} s, 2 workers {t2b:.2f} s, speed-up {t1b / t2b:.2f}x "
               f"(load {os.getloadavg()[0]:.2f})")
+        print(pool_diagnostic(big_model, 4))
     print(f"load at end: {os.getloadavg()}")
 
 

@@ -420,15 +420,17 @@ class Funnel:
 
     def _month_state(self, mo: int) -> None:
         q0 = (mo // 3) * 3
-        quotas = self.m.quotas
+        month = self.m.quotas[:, mo].tolist()
+        quarter = self.m.quotas[:, q0:q0 + 3].sum(axis=1).tolist()
+        horizon = self.m.quotas.sum(axis=1).tolist()
         for r, st in enumerate(self.state):
             st.month = mo
             st.bookings_month = 0.0
             if mo == q0:
                 st.bookings_quarter = 0.0
-            st.quota_month = float(quotas[r, mo])
-            st.quota_quarter = float(quotas[r, q0:q0 + 3].sum())
-            st.quota_horizon = float(quotas[r].sum())
+            st.quota_month = month[r]
+            st.quota_quarter = quarter[r]
+            st.quota_horizon = horizon[r]
 
     def _active_share(self, upto: int) -> np.ndarray:
         ms = self.m.month_start
@@ -456,21 +458,24 @@ class Funnel:
             self.pay[:, :mo + 1] = pay
             window = min(6, mo + 1)
             run_rate = pay[:, mo + 1 - window:].sum(axis=1) * 12.0 / window
+            to_date = pay.sum(axis=1).tolist()
+            for r, st in enumerate(self.state):
+                st.pay_to_date = to_date[r]
+            tier = np.asarray(self.tier)
+            market = m.tier_market_pay[tier]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gap = np.where(market > 0, np.clip(1.0 - run_rate / np.where(market > 0, market, 1.0), 0.0, None),
+                               0.0)
+            yearly = np.minimum(1.0, m.tier_attrition[tier] * (1.0 + sim.attrition_pay_sensitivity * gap))
+            leaves = (self.attrition_u[mo] < 1.0 - (1.0 - yearly) ** (1.0 / 12.0)).tolist()
+            gain = (sim.training_skill_gain * self.trained_month / max(sim.training_hours_per_year, 1e-9)).tolist()
+            self.trained_month[:] = 0.0
             for r in range(m.n_seats):
-                st = self.state[r]
-                st.pay_to_date = float(pay[r].sum())
                 if not self.active[r]:
                     continue
-                k = self.tier[r]
-                gain = sim.training_skill_gain * float(self.trained_month[r]) / max(sim.training_hours_per_year,
-                                                                                    1e-9)
-                self.trained_month[r] = 0.0
-                if gain > 0:
-                    self.skill[r] = [x * (1.0 + gain) for x in self.skill[r]]
-                market = m.tier_market_pay[k]
-                gap = max(0.0, 1.0 - run_rate[r] / market) if market > 0 else 0.0
-                yearly = min(1.0, m.tier_attrition[k] * (1.0 + sim.attrition_pay_sensitivity * gap))
-                if self.attrition_u[mo, r] < 1.0 - (1.0 - yearly) ** (1.0 / 12.0):
+                if gain[r] > 0:
+                    self.skill[r] = [x * (1.0 + gain[r]) for x in self.skill[r]]
+                if leaves[r]:
                     self._leave(r)
                     continue
                 self._promote(r, mo, sim.promotion_min_history_months)
