@@ -53,6 +53,9 @@ class SimulationSettings(Strict):
         Months from a rep leaving to the backfill hire starting.
     promotion_min_history_months
         Simulated months of attainment history needed before a promotion is considered.
+    warmup_months
+        Months of demand simulated before the horizon so that the pipeline is full on its first day (0 = start
+        with an empty funnel); nothing in the warm-up is counted in the results except the deals it leaves open.
     routing
         ``owner``: a deal is worked by the rep who owns the account; ``region_pool``: by any rep of the owner's
         region (a shared queue, as in round-robin inbound lead routing).
@@ -77,4 +80,5 @@ class SimulationSettings(Strict):
     attrition_pay_sensitivity: float = Field(default=2.0, ge=0.0)
     vacancy_months: float = Field(default=2.0, ge=0.0)
     promotion_min_history_months: int = Field(default=6, ge=1)
+    warmup_months: int = Field(default=3, ge=0, le=24)
     routing: Literal["owner", "region_pool"] = "owner"

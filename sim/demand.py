@@ -10,6 +10,9 @@ and land on the region's prospects with probability proportional to their annual
 the region when it has no prospects). Repeat, renewal and upsell leads come from the accounts that are
 customers at the start, as a Poisson process with ``simulation.repeat_orders_per_year`` of their tier, times
 calendar seasonality; they skip ``simulation.repeat_skip_stages`` stages.
+
+Demand starts ``simulation.warmup_months`` before the horizon (at today's channel spend), so that the funnel
+holds a realistic pipeline on the first day; those leads have negative arrival days.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def draw_leads(model: Model, rng: dict[str, np.random.Generator]) -> Leads:
     True
     """
     arr = rng["arrivals"]
-    ms = model.month_start
+    ms = model.demand_start
     sim = model.scenario.settings.simulation
     n_stages = len(model.stage_ids)
 
@@ -105,7 +108,7 @@ def draw_leads(model: Model, rng: dict[str, np.random.Generator]) -> Leads:
     channel_new = model.source_channel[src]
 
     days = np.diff(ms)
-    rate = model.repeat_rate[:, None] * (model.season * days / DAYS_PER_YEAR)[None, :]
+    rate = model.repeat_rate[:, None] * (model.demand_season * days / DAYS_PER_YEAR)[None, :]
     rep_counts = arr.poisson(rate)  # (A, M)
     acc_rep, month_rep = np.nonzero(rep_counts)
     reps = rep_counts[acc_rep, month_rep]

@@ -49,6 +49,8 @@ class Model:
     month_start: np.ndarray  # (M+1,) day offsets of month boundaries
     month_of_year: np.ndarray  # (M,) 1..12
     season: np.ndarray  # (M,) calendar seasonality over its mean
+    demand_start: np.ndarray  # (W+M+1,) month boundaries from the start of the warm-up (negative days)
+    demand_season: np.ndarray  # (W+M,) seasonality of the demand months
     periods: list[str]
     horizon: float
     hours_scale: float  # working weeks per calendar week
@@ -90,7 +92,7 @@ class Model:
     quota_source: str
     source_channel: np.ndarray  # (K,) lead sources: channel index
     source_region: np.ndarray
-    source_month: np.ndarray
+    source_month: np.ndarray  # index into the demand months (warm-up first)
     source_rate: np.ndarray  # expected leads
     channel_ids: list[str]
     channel_quality: np.ndarray
@@ -154,16 +156,22 @@ def check(scenario: Scenario, plan: Plan | None = None) -> Plan:
     return plan
 
 
-def _month_starts(start: dt.date, months: int) -> np.ndarray:
-    out = []
-    year, month = start.year, start.month
-    first = dt.date(year, month, 1)
-    for _ in range(months + 1):
-        out.append((dt.date(year, month, 1) - first).days)
+def _month_bounds(start: dt.date, before: int, months: int) -> tuple[np.ndarray, np.ndarray]:
+    """Day offsets of the month boundaries from ``before`` months ahead of the horizon's first month to its end
+    (relative to the first day of the horizon's first month, so warm-up days are negative), and the month of
+    year of each month."""
+    year, month = start.year, start.month - before
+    while month < 1:
+        year, month = year - 1, month + 12
+    first = dt.date(start.year, start.month, 1)
+    bounds, moy = [], []
+    for _ in range(before + months + 1):
+        bounds.append((dt.date(year, month, 1) - first).days)
+        moy.append(month)
         month += 1
         if month == 13:
             year, month = year + 1, 1
-    return np.asarray(out, dtype=float)
+    return np.asarray(bounds, dtype=float), np.asarray(moy[:-1], dtype=np.int64)
 
 
 def build(scenario: Scenario, plan: Plan | None = None) -> Model:
@@ -187,11 +195,14 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
         win_from[i] = win_from[i + 1] * conversion[i]
 
     periods = st.calendar.periods()
-    month_start = _month_starts(st.calendar.start, st.calendar.months)
+    warmup = sim.warmup_months
+    demand_start, demand_moy = _month_bounds(st.calendar.start, warmup, st.calendar.months)
+    month_start = demand_start[warmup:]
     first = dt.date(st.calendar.start.year, st.calendar.start.month, 1)
-    month_of_year = np.array([(st.calendar.start.month - 1 + m) % 12 + 1 for m in range(len(periods))])
+    month_of_year = demand_moy[warmup:]
     seas = np.asarray(st.calendar.seasonality, dtype=float)
     season = seas[month_of_year - 1] / seas.mean()
+    demand_season = seas[demand_moy - 1] / seas.mean()
 
     reps, acc = scenario.reps, scenario.accounts
     region_ids = scenario.regions
@@ -227,7 +238,8 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
 
     quotas, quota_source = _quotas(scenario, plan, rep_ids, periods, owner, potential, month_of_year)
     channel_ids = list(st.channels)
-    src = _lead_sources(scenario, plan, channel_ids, region_ids, periods, month_of_year, season, region_index)
+    src = _lead_sources(scenario, plan, channel_ids, region_ids, periods, demand_moy, demand_season, warmup,
+                        region_index)
 
     region_accounts, region_weights = [], []
     for k in range(len(region_ids)):
@@ -249,6 +261,7 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
         gamma_stage=np.array([s.distribution == "gamma" for s in stages]),
         effort_hours=np.array([s.effort_hours for s in stages]), win_from=win_from,
         stall_days=st.funnel.stall_days, month_start=month_start, month_of_year=month_of_year, season=season,
+        demand_start=demand_start, demand_season=demand_season,
         periods=periods, horizon=float(month_start[-1]),
         hours_scale=st.calendar.weeks_per_year / (DAYS_PER_YEAR / DAYS_PER_WEEK),
         region_ids=region_ids, account_ids=[str(a) for a in acc.index], account_region=account_region,
@@ -298,31 +311,33 @@ def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[st
 
 
 def _lead_sources(scenario: Scenario, plan: Plan, channel_ids: list[str], region_ids: list[str],
-                  periods: list[str], month_of_year: np.ndarray, season: np.ndarray,
+                  periods: list[str], demand_moy: np.ndarray, demand_season: np.ndarray, warmup: int,
                   region_index: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Expected new-business leads per channel x region x month: the plan budget's ``expected_leads`` when the
-    plan has a budget, otherwise each channel's ``default_monthly_spend`` through ``scenarios.expected_leads``
-    with ``scenarios.region_weights`` (the shared lead-response definition)."""
+    """Expected new-business leads per channel x region x demand month (warm-up months first): the plan
+    budget's ``expected_leads`` for horizon months when the plan has a budget, otherwise (and always in the
+    warm-up, which runs at today's rate) each channel's ``default_monthly_spend`` through
+    ``scenarios.expected_leads`` with ``scenarios.region_weights`` (the shared lead-response definition)."""
     st = scenario.settings
     rows: list[tuple[int, int, int, float]] = []
+    default_months = range(len(demand_moy))
     if plan.budget is not None:
         channel_index = {c: i for i, c in enumerate(channel_ids)}
-        month_index = {p: i for i, p in enumerate(periods)}
+        month_index = {p: warmup + i for i, p in enumerate(periods)}
         for ch, reg, per, leads in plan.budget[["channel", "region", "period", "expected_leads"]].itertuples(
                 index=False):
             if per in month_index and reg in region_index and leads > 0:
                 rows.append((channel_index[ch], region_index[reg], month_index[per], float(leads)))
-    else:
-        acc = scenario.accounts
-        weights = scenarios.region_weights(
-            {r: float(acc.loc[acc["region"] == r, "annual_potential"].sum()) for r in region_ids})
-        for c, cid in enumerate(channel_ids):
-            ch = st.channels[cid]
-            for k, reg in enumerate(region_ids):
-                for m in range(len(periods)):
-                    lam = scenarios.expected_leads(ch, ch.default_monthly_spend, int(month_of_year[m]), weights[reg],
-                                                   float(season[m]))
-                    if lam > 0:
-                        rows.append((c, k, m, lam))
+        default_months = range(warmup)
+    acc = scenario.accounts
+    weights = scenarios.region_weights(
+        {r: float(acc.loc[acc["region"] == r, "annual_potential"].sum()) for r in region_ids})
+    for c, cid in enumerate(channel_ids):
+        ch = st.channels[cid]
+        for k, reg in enumerate(region_ids):
+            for m in default_months:
+                lam = scenarios.expected_leads(ch, ch.default_monthly_spend, int(demand_moy[m]), weights[reg],
+                                               float(demand_season[m]))
+                if lam > 0:
+                    rows.append((c, k, m, lam))
     arr = np.array(rows, dtype=float).reshape(-1, 4)
     return (arr[:, 0].astype(np.int64), arr[:, 1].astype(np.int64), arr[:, 2].astype(np.int64), arr[:, 3])

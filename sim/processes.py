@@ -72,6 +72,7 @@ class RunRecord:
     closed: np.ndarray  # day closed (nan while open)
     closer: np.ndarray  # seat that closed it (-1 none)
     stage_reached: np.ndarray
+    stage_since: np.ndarray  # day each lead entered its current (last) stage
     stage_entered: np.ndarray  # (S,)
     stage_converted: np.ndarray  # (S,)
     stage_days: np.ndarray  # (S,) summed days from entering a stage to its outcome
@@ -130,7 +131,8 @@ class Funnel:
         m = model
         sim = m.scenario.settings.simulation
         self.m, self.leads, self.behaviour, self.pay_fn = m, leads, behaviour, pay
-        self.env = simpy.Environment()
+        # the clock starts at the warm-up (negative days); day 0 is the first day of the horizon
+        self.env = simpy.Environment(initial_time=float(m.demand_start[0]))
         n_seats, n_months, n_stages = m.n_seats, m.n_months, len(m.stage_ids)
         self.n_stages = n_stages
         self.last_stage = n_stages - 1
@@ -187,6 +189,7 @@ class Funnel:
         self.closed = [math.nan] * n
         self.closer = [-1] * n
         self.reached = leads.entry_stage.tolist()
+        self.since = [math.nan] * n  # day the lead entered its current stage
         self.stage_entered = [0] * n_stages
         self.stage_converted = [0] * n_stages
         self.stage_days = [0.0] * n_stages
@@ -225,10 +228,13 @@ class Funnel:
         if seat < 0 or not self.active[seat]:
             self._lose(deal, self.env.now, LOST_UNCOVERED if count else LOST_VACANT)
             return
-        deal.queued_at = self.env.now
+        now = self.env.now
+        deal.queued_at = now
         if count:
-            self.stage_entered[deal.stage] += 1
-            self.seat_entered[seat][deal.stage] += 1
+            self.since[deal.lead] = now
+            if now >= 0.0:  # stage statistics count stages entered within the horizon
+                self.stage_entered[deal.stage] += 1
+                self.seat_entered[seat][deal.stage] += 1
         prio = self.behaviour.priority(self.state[seat], deal)
         self.seq += 1
         q = self.qof[seat]
@@ -258,6 +264,9 @@ class Funnel:
         self.status[i] = WON
         self.closed[i] = now
         self.closer[i] = seat
+        self.customer[deal.account] = True
+        if now < 0.0:  # won during the warm-up: before the horizon, nobody is paid for it
+            return
         mo = self._month_of(now)
         v = self.lead_value[i]
         self.bookings[seat][mo] += v
@@ -266,7 +275,6 @@ class Funnel:
         st.bookings_month += v
         st.bookings_quarter += v
         st.bookings_horizon += v
-        self.customer[deal.account] = True
 
     def arrivals(self) -> Any:
         """Release the pre-drawn leads at their arrival days."""
@@ -322,12 +330,14 @@ class Funnel:
                 continue
             s = deal.stage
             i = deal.lead
-            stage_wait[s] += now - deal.queued_at
-            stage_started[s] += 1
+            if deal.queued_at >= 0.0:
+                stage_wait[s] += now - deal.queued_at
+                stage_started[s] += 1
             hours = effort[s] * lead_e[i][s]
             if hours > 0.0:
                 yield timeout(hours / rate[r])
-                selling[r] += hours
+                if env.now >= 0.0:
+                    selling[r] += hours
             sk = skill[r][s]
             p = conv[s] * sk * acc_mult[deal.account]
             if s == entry[i]:
@@ -341,14 +351,17 @@ class Funnel:
         deal, passed = typing.cast(tuple[Deal, bool], ev.value)
         s = deal.stage
         now = self.env.now
-        self.stage_days[s] += now - deal.queued_at
-        self.stage_done[s] += 1
+        counted = deal.queued_at >= 0.0
+        if counted:
+            self.stage_days[s] += now - deal.queued_at
+            self.stage_done[s] += 1
         if not passed:
             self._lose(deal, now, LOST_STAGE)
             return
         r = deal.worker
-        self.stage_converted[s] += 1
-        self.seat_converted[r][s] += 1
+        if counted:
+            self.stage_converted[s] += 1
+            self.seat_converted[r][s] += 1
         if s == self.last_stage:
             self._won(deal, r)
             return
@@ -380,26 +393,33 @@ class Funnel:
             need = np.bincount(self.owner[serving], weights=m.service_need[serving], minlength=m.n_seats) * per_week
             mo = self._month_of(now)
             end_month = self.month_start[mo + 1]
+            tier = np.asarray(self.tier)
+            ramp, start = m.tier_ramp_months[tier], m.tier_ramp_start[tier]
+            tenure = np.maximum(now - np.asarray(self.hired), 0.0) / DAYS_PER_MONTH
+            prod = np.where(ramp > 0, np.minimum(1.0, start + (1.0 - start) * tenure / np.maximum(ramp, 1e-9)), 1.0)
+            self.productivity[:] = prod.tolist()
             weekly_hours = self.behaviour.weekly_hours
             hours = np.zeros(m.n_seats)
             for r, st in enumerate(self.state):
                 st.now = now
+                st.productivity = self.productivity[r]
                 st.days_left_month = end_month - now
                 st.days_left_horizon = m.horizon - now
                 st.queue_length = len(self.queues[self.qof[r]])
                 if self.active[r]:
                     hours[r] = weekly_hours(st)
-            h = np.clip(hours, 0.0, 168.0) * m.hours_scale * np.asarray(self.productivity)
+            h = np.clip(hours, 0.0, 168.0) * m.hours_scale * prod
             train = np.minimum(h, self.training_week)
             serve = np.minimum(need, self.max_service * (h - train))
             active = np.asarray(self.active)
             self.rate[:] = np.where(active, (h - train - serve) / DAYS_PER_WEEK, 0.0).tolist()
-            self.available += h
-            self.serving += serve
-            self.training += train
-            self.trained_month += train
-            self.q_given += serve
-            self.q_needed += np.where(active, need, 0.0)
+            if now >= 0.0:  # time use is measured over the horizon only
+                self.available += h
+                self.serving += serve
+                self.training += train
+                self.trained_month += train
+                self.q_given += serve
+                self.q_needed += np.where(active, need, 0.0)
             if self.behaviour.dynamic_priority:
                 self._reprioritise()
             old, self.week_event = self.week_event, env.event()
@@ -605,7 +625,7 @@ class Funnel:
         return RunRecord(
             status=np.asarray(self.status, dtype=np.int8), lost_reason=np.asarray(self.reason, dtype=np.int8),
             closed=np.asarray(self.closed), closer=np.asarray(self.closer, dtype=np.int64),
-            stage_reached=np.asarray(self.reached, dtype=np.int64),
+            stage_reached=np.asarray(self.reached, dtype=np.int64), stage_since=np.asarray(self.since),
             stage_entered=np.asarray(self.stage_entered, dtype=float),
             stage_converted=np.asarray(self.stage_converted, dtype=float),
             stage_days=np.asarray(self.stage_days), stage_done=np.asarray(self.stage_done, dtype=float),

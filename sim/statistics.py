@@ -58,7 +58,9 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
 
     ``arrivals`` are the leads' arrival days. Work in progress is the time average of open deals over the
     horizon (a deal counts from arrival to close, or to the horizon when still open), so that Little's law
-    ``wip = arrival rate x mean time in system`` can be checked on the same run.
+    ``wip = arrival rate x mean time in system`` can be checked on the same run. Lead counts, the win rate and
+    cycle times are over the leads that arrived within the horizon; bookings, wins per rep and stage
+    statistics over what happened within it (warm-up deals closing in the horizon included).
 
     Examples
     --------
@@ -72,31 +74,41 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
     """
     horizon = model.horizon
     status = rec.status
-    n = len(status)
-    won, lost, open_ = (status == WON), (status == LOST), (status == OPEN)
-    end = np.where(open_, horizon, rec.closed)
+    cohort = arrivals >= 0.0  # leads that arrived within the horizon (the warm-up's only leave open deals)
+    n = int(cohort.sum())
+    won_all, lost_all, open_all = (status == WON), (status == LOST), (status == OPEN)
+    won, lost, open_ = won_all & cohort, lost_all & cohort, open_all & cohort
+    end = np.where(open_all, horizon, rec.closed)
     time_in = end - arrivals
     cycle = time_in[won]
+    # time every deal (warm-up ones included) spent open within the horizon
+    inside = np.clip(np.minimum(end, horizon) - np.maximum(arrivals, 0.0), 0.0, None)
     bookings_seat = rec.bookings.sum(axis=1)
     quota_seat = rec.quotas.sum(axis=1)
     attain = _ratio(bookings_seat, quota_seat)
     hours_used = rec.selling_hours + rec.service_hours + rec.training_hours
     ms = model.month_start
-    month_of_lead = np.clip(np.searchsorted(ms, arrivals, side="right") - 1, 0, model.n_months - 1)
-    wip_end = np.array([np.sum((arrivals <= t) & ((end > t) | open_)) for t in ms[1:]], dtype=float)
-    won_month = np.bincount(np.clip(np.searchsorted(ms, rec.closed[won], side="right") - 1, 0,
+    month_of_lead = np.searchsorted(ms, arrivals[cohort], side="right") - 1
+    wip_end = np.array([np.sum((arrivals <= t) & ((end > t) | open_all)) for t in ms[1:]], dtype=float)
+    closed_in = np.where(np.isnan(rec.closed), -1.0, rec.closed) >= 0.0  # closed within the horizon
+    won_in, lost_in = won_all & closed_in, lost_all & closed_in
+    won_month = np.bincount(np.clip(np.searchsorted(ms, rec.closed[won_in], side="right") - 1, 0,
                                     model.n_months - 1), minlength=model.n_months).astype(float)
     closer = rec.closer
-    open_at_stage = np.bincount(rec.stage_reached[open_], minlength=len(model.stage_ids)).astype(float)
-    seat_won = np.bincount(closer[won & (closer >= 0)], minlength=model.n_seats).astype(float)
-    seat_lost = np.bincount(closer[lost & (closer >= 0)], minlength=model.n_seats).astype(float)
-    seat_cycle = _ratio(np.bincount(closer[won], weights=cycle, minlength=model.n_seats), seat_won)
+    open_at_stage = np.bincount(rec.stage_reached[open_all & (np.nan_to_num(rec.stage_since, nan=-1.0) >= 0.0)],
+                                minlength=len(model.stage_ids)).astype(float)
+    seat_won = np.bincount(closer[won_in & (closer >= 0)], minlength=model.n_seats).astype(float)
+    seat_lost = np.bincount(closer[lost_in & (closer >= 0)], minlength=model.n_seats).astype(float)
+    seat_cycle = _ratio(np.bincount(closer[won_in & (closer >= 0)], weights=time_in[won_in & (closer >= 0)],
+                                    minlength=model.n_seats), seat_won)
     pay_seat = rec.pay.sum(axis=1)
     scalars = {
         "leads": float(n),
         "won": float(won.sum()),
         "lost": float(lost.sum()),
         "open_at_horizon": float(open_.sum()),
+        "deals_won_in_horizon": float(won_in.sum()),
+        "open_from_warmup": float(np.sum(open_all & ~cohort)),
         "lost_stalled": float(np.sum(lost & (rec.lost_reason == LOST_STALLED))),
         "lost_uncovered": float(np.sum(lost & (rec.lost_reason == LOST_UNCOVERED))),
         "lost_churned_account": float(np.sum(lost & (rec.lost_reason == LOST_CHURNED))),
@@ -110,8 +122,8 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
         "win_rate": float(_ratio(won.sum(), won.sum() + lost.sum())),
         "cycle_days_won": float(cycle.mean()) if len(cycle) else float("nan"),
         "arrival_rate_per_day": n / horizon,
-        "time_in_system_days": float(time_in.mean()) if n else float("nan"),
-        "wip": float(time_in.sum() / horizon),
+        "time_in_system_days": float(time_in[cohort].mean()) if n else float("nan"),
+        "wip": float(inside.sum() / horizon),
         "utilisation": float(_ratio(hours_used.sum(), rec.available_hours.sum())),
         "selling_share_of_hours": float(_ratio(rec.selling_hours.sum(), rec.available_hours.sum())),
         "pay_total": float(pay_seat.sum()),
