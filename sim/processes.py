@@ -24,7 +24,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -348,7 +347,8 @@ class Funnel:
             ev.callbacks.append(done)
 
     def _stage_done(self, ev: simpy.Event) -> None:
-        deal, passed = typing.cast(tuple[Deal, bool], ev.value)
+        pair: tuple[Deal, bool] = ev.value  # type: ignore[assignment]  # (a cast would cost a call per event)
+        deal, passed = pair
         s = deal.stage
         now = self.env.now
         counted = deal.queued_at >= 0.0
