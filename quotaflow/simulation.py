@@ -1,8 +1,8 @@
 """The ``quotaflow simulate`` command: run the funnel simulator on a scenario and plan and write its tables.
 
 Writes ``kpis.csv`` (metric, mean, ci_low, ci_high), ``monthly.csv``, ``reps.csv``, ``funnel.csv``,
-``replications.csv``, ``summary.json`` and ``manifest.json`` into a staged output folder (nothing is left
-behind on failure).
+``replications.csv``, ``replication_monthly.csv``, ``replication_reps.csv``, ``summary.json`` and
+``manifest.json`` into a staged output folder (nothing is left behind on failure).
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ def summary(result: sim.SimulationResult) -> dict[str, Any]:
     kpis = {row.metric: {"mean": _num(row.mean), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high)}
             for row in result.kpis.itertuples(index=False)}
     return {"run": result.info, "kpis": kpis,
-            "files": ["kpis.csv", "monthly.csv", "reps.csv", "funnel.csv", "replications.csv", "summary.json",
-                      "manifest.json"]}
+            "files": [f"{name}.csv" for name in result.tables()] + ["summary.json", "manifest.json"]}
 
 
 def _num(x: Any) -> float | None:
@@ -63,11 +62,10 @@ def simulate_command(
             staged_output(out, force=force) as stage:
         result = sim.simulate(s, the_plan, replications=n, seed=seed, workers=k,
                               progress=lambda done: bar.update(done - bar.n))
-        for name, frame in (("kpis", result.kpis), ("monthly", result.monthly), ("reps", result.reps),
-                            ("funnel", result.funnel), ("replications", result.replications)):
+        for name, frame in result.tables().items():
             write_csv(frame, stage / f"{name}.csv")
         write_json(summary(result), stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},
                        extra={"replications": n, "workers": k, "plan": result.info["plan"]})
     typer.echo(repr(result))
-    typer.echo(f"\nwrote {out}: kpis.csv, monthly.csv, reps.csv, funnel.csv, replications.csv, summary.json")
+    typer.echo(f"\nwrote {out}: " + ", ".join(summary(result)["files"]))

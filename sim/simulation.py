@@ -78,6 +78,11 @@ class SimulationResult:
         One row per stage: entered, converted, conversion (with interval), mean days.
     replications
         One row per replication with every scalar measure (for paired comparisons).
+    replication_monthly
+        One row per replication and period: bookings, gross margin, leads, won, WIP at month end, pay.
+    replication_reps
+        One row per replication and rep: bookings, quota, attainment, pay, wins, left, promoted (for
+        distributions such as attainment percentiles or pay dispersion, paired across variants).
     info
         Run facts: scenario, plan source, replications, seed, quota source, behaviour.
     """
@@ -87,6 +92,8 @@ class SimulationResult:
     reps: pd.DataFrame
     funnel: pd.DataFrame
     replications: pd.DataFrame
+    replication_monthly: pd.DataFrame
+    replication_reps: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
 
     def kpi(self, metric: str) -> float:
@@ -104,17 +111,21 @@ class SimulationResult:
                 row = k.loc[metric]
                 lines.append(f"  {metric:<16} {row['mean']:>16,.3f}  95% CI [{row['ci_low']:,.3f}, "
                              f"{row['ci_high']:,.3f}]")
-        lines.append(f"  tables: kpis {len(self.kpis)}, monthly {len(self.monthly)}, reps {len(self.reps)}, "
-                     f"funnel {len(self.funnel)}, replications {len(self.replications)}")
+        lines.append("  tables: " + ", ".join(f"{k} {len(v)}" for k, v in self.tables().items()))
         return "\n".join(lines)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The result's tables by file stem (``kpis``, ``monthly``, ...), in the order they are written."""
+        return {"kpis": self.kpis, "monthly": self.monthly, "reps": self.reps, "funnel": self.funnel,
+                "replications": self.replications, "replication_monthly": self.replication_monthly,
+                "replication_reps": self.replication_reps}
+
     def to_csv(self, folder: str | os.PathLike[str]) -> None:
-        """Write ``kpis.csv``, ``monthly.csv``, ``reps.csv``, ``funnel.csv``, ``replications.csv`` (UTF-8,
+        """Write every table of ``tables()`` as ``<stem>.csv`` (UTF-8,
         ``\\n`` line ends, floats to 10 significant digits so runs compare byte for byte)."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
-        for name, frame in (("kpis", self.kpis), ("monthly", self.monthly), ("reps", self.reps),
-                            ("funnel", self.funnel), ("replications", self.replications)):
+        for name, frame in self.tables().items():
             text = frame.to_csv(index=False, lineterminator="\n", float_format="%.10g")
             write_atomic(out / f"{name}.csv", text.encode("utf-8"))
 
@@ -167,8 +178,18 @@ def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, An
         reps[f"conversion_{sid}"] = conv[:, j]
 
     replications = pd.DataFrame(table, columns=keys)
+    n_runs, n_months = len(runs), model.n_months
+    rep_monthly = pd.DataFrame({"replication": np.repeat(np.arange(n_runs), n_months),
+                                "period": np.tile(model.periods, n_runs)})
+    for key in ("bookings", "gross_margin", "leads", "won", "wip_end", "pay"):
+        rep_monthly[key] = np.concatenate([r.monthly[key] for r in runs])
+    rep_seats = pd.DataFrame({"replication": np.repeat(np.arange(n_runs), model.n_seats),
+                              "rep_id": np.tile(model.rep_ids, n_runs)})
+    for key in ("bookings", "quota", "attainment", "pay", "won", "left", "promoted"):
+        rep_seats[key] = np.concatenate([r.seats[key] for r in runs])
     replications.insert(0, "replication", np.arange(len(runs)))
     return SimulationResult(kpis=kpis, monthly=monthly, reps=reps, funnel=funnel, replications=replications,
+                            replication_monthly=rep_monthly, replication_reps=rep_seats,
                             info=info)
 
 

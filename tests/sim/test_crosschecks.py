@@ -128,3 +128,8 @@ def test_simulate_carries_intervals(tiny: scenarios.Scenario) -> None:
     k = res.kpis.set_index("metric")
     assert (k["ci_low"] <= k["mean"] + 1e-9).all() and (k["mean"] <= k["ci_high"] + 1e-9).all()
     assert res.kpi("leads") == pytest.approx(res.kpi("won") + res.kpi("lost") + res.kpi("open_at_horizon"))
+    revenue = res.replications.set_index("replication")["revenue"]
+    by_rep = res.replication_reps.groupby("replication")["bookings"].sum()
+    by_month = res.replication_monthly.groupby("replication")["bookings"].sum()
+    assert np.allclose(by_rep, revenue) and np.allclose(by_month, revenue)
+    assert res.kpi("revenue") == pytest.approx(res.monthly["bookings"].sum())
