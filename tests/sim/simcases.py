@@ -78,3 +78,17 @@ def erlang_c_wait(arrival: float, service: float, servers: int) -> float:
     last = a**servers / np.prod(np.arange(1, servers + 1)) / (1 - rho)
     p_wait = last / (sum(terms) + last)
     return float(p_wait / (servers * service - arrival))
+
+
+@dataclasses.dataclass(frozen=True)
+class DeadlineBehaviour:
+    """Works longer and favours late-stage deals as the month end nears: a state-dependent, re-ranked hook."""
+
+    dynamic_priority: bool = True
+
+    def weekly_hours(self, rep: RepState) -> float:
+        return rep.norm_hours * (1.3 if rep.days_left_month < 7 else 1.0)
+
+    def priority(self, rep: RepState, deal: DealView) -> float:
+        urgency = 1.0 / (1.0 + rep.days_left_month)
+        return deal.value * deal.win_probability * (1.0 + urgency * deal.stage)

@@ -63,3 +63,20 @@ def test_more_hours_through_the_hook_book_more(tiny: scenarios.Scenario) -> None
     _, lo, _ = mean_ci(diff)
     assert lo > 0
     assert idle.kpi("won") == 0 and idle.kpi("revenue") == 0
+
+
+def test_dynamic_priority_behaviour_runs_on_the_same_customers(tiny: scenarios.Scenario) -> None:
+    from simcases import DeadlineBehaviour
+
+    from sim.policy import Behaviour
+
+    beh: Behaviour = DeadlineBehaviour()
+    model = build(tiny)
+    base_leads, base = run_replication(model, np.random.SeedSequence(3))
+    leads, rec = run_replication(model, np.random.SeedSequence(3), behaviour=beh)
+    assert np.array_equal(base_leads.time, leads.time)
+    assert (rec.status >= 0).all() and len(rec.status) == len(leads)
+    assert rec.available_hours.sum() > base.available_hours.sum()  # the month-end push shows in hours worked
+    res1 = simulate(tiny, replications=2, seed=3, behaviour=beh, workers=1)
+    res2 = simulate(tiny, replications=2, seed=3, behaviour=beh, workers=2)
+    assert res1.kpis.equals(res2.kpis)
