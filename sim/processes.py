@@ -16,7 +16,8 @@ window), training skill gain and ramp-up. At each quarter end customers whose ow
 ``simulation.churn_service_share`` of their need churn with ``neglect_churn_per_quarter``, others with the base
 rate. A leaver's accounts go, largest service need first, to the active rep of the same region with the least
 service load; queued deals follow their accounts; after ``vacancy_months`` a backfill hire in the entry tier
-takes the seat and its original accounts back.
+takes the seat and its original accounts back. A rep whose ``hire_date`` lies after the start of the clock
+(a planned hire) holds an empty seat, covered the same way, until that day, then ramps up from it.
 """
 
 from __future__ import annotations
@@ -219,6 +220,10 @@ class Funnel:
         self.max_service = sim.max_service_share
         for r in range(n_seats):
             self._ramp(r)
+        # seats whose rep is hired after the clock starts are vacant until the hire date
+        self.planned = [r for r in range(n_seats) if self.hired[r] > self.env.now]
+        for r in self.planned:
+            self._vacate(r)
 
     # ----------------------------------------------------------------- deals
     # The methods below run once per event: they read lists bound to locals, not numpy arrays or attributes.
@@ -547,12 +552,25 @@ class Funnel:
         self.q_needed[:] = 0.0
 
     def _leave(self, r: int) -> None:
-        m = self.m
-        now = self.env.now
-        self.active[r] = False
         self.leavers[r] += 1
+        self.active_days[r] += self._overlap(self.active_since[r], self.env.now)
+        self._vacate(r)
+        self.env.process(self._backfill(r))
+
+    def _join(self, r: int, day: float) -> Any:
+        """A planned hire (``hire_date`` after the clock starts) takes the seat and its accounts on that day."""
+        yield self.env.timeout(day - self.env.now)
+        self.active[r] = True
+        self.active_since[r] = max(self.env.now, 0.0)
+        back = self.originals.pop(r, np.zeros(0, dtype=np.int64))
+        self.owner[back] = r
+        self.owner_list[:] = self.owner.tolist()
+
+    def _vacate(self, r: int) -> None:
+        """Empty seat ``r``: its accounts go to colleagues of the region, its queued deals follow them."""
+        m = self.m
+        self.active[r] = False
         self.rate[r] = 0.0
-        self.active_days[r] += self._overlap(self.active_since[r], now)
         mine = np.flatnonzero(self.owner == r)
         self.originals[r] = mine
         colleagues = [c for c in range(m.n_seats) if self.active[c] and m.seat_region[c] == m.seat_region[r]]
@@ -573,7 +591,6 @@ class Funnel:
             self.queues[r] = []
             for d in queued:
                 self._enqueue(d, count=False)
-        self.env.process(self._backfill(r))
 
     def _backfill(self, r: int) -> Any:
         m = self.m
@@ -609,6 +626,8 @@ class Funnel:
         env.process(self.months())
         for r in range(m.n_seats):
             env.process(self.rep(r))
+        for r in self.planned:
+            env.process(self._join(r, self.hired[r]))
         # a hair past the horizon so that the month-end clock of the last month runs
         env.run(until=m.horizon + 1e-7)
         horizon = m.horizon

@@ -80,3 +80,21 @@ def test_dynamic_priority_behaviour_runs_on_the_same_customers(tiny: scenarios.S
     res1 = simulate(tiny, replications=2, seed=3, behaviour=beh, workers=1)
     res2 = simulate(tiny, replications=2, seed=3, behaviour=beh, workers=2)
     assert res1.kpis.equals(res2.kpis)
+
+
+def test_planned_hire_joins_on_its_hire_date(baseline: scenarios.Scenario) -> None:
+    reps = baseline.reps.copy()
+    new = reps.index[0]
+    reps.loc[new, "hire_date"] = reps["hire_date"].iloc[0].replace(year=2027, month=4, day=1)
+    s = scenarios.modify(baseline.replace(reps=reps), {f"tiers.{t}.attrition_per_year": 0.0
+                                                       for t in baseline.settings.tiers})
+    model = build(s)
+    r = 0
+    assert model.hired_day[r] == model.month_start[3]
+    _, rec = run_replication(model, np.random.SeedSequence(4))
+    assert (rec.bookings[r, :3] == 0).all() and (rec.pay[r, :3] == 0).all()
+    assert rec.pay[r, 3] > 0 and rec.available_hours[r] > 0
+    _, before = run_replication(build(scenarios.modify(baseline, {f"tiers.{t}.attrition_per_year": 0.0
+                                                                  for t in baseline.settings.tiers})),
+                                np.random.SeedSequence(4))
+    assert rec.available_hours[r] < before.available_hours[r]  # nine months, ramping up, instead of twelve
