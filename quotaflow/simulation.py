@@ -47,10 +47,12 @@ def simulate_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
     plan: Annotated[Path | None, typer.Option("--plan", help="Plan folder (assignments.csv, optional quotas.csv, "
                                                              "budget.csv); default: today's assignment.")] = None,
-    replications: Annotated[int | None, typer.Option(min=1, help="Replications (default: [simulation]).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: [simulation]).")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes; results do not depend on it.")]
+    replications: Annotated[int | None, typer.Option(
+        min=1, help="Replications (default: simulation.replications of the scenario).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: simulation.seed of the scenario).")]
     = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes (default: simulation.workers); results do not depend on it.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
