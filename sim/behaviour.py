@@ -47,11 +47,11 @@ import pandas as pd
 
 from scenarios.incentives import BehaviourSettings, PlanSettings
 from sim.pay import (
-    _PERIOD_MONTHS,
-    _uncapped_variable,
+    PERIOD_MONTHS,
     annual_base,
     bonus_amounts,
     target_variable_pay,
+    uncapped_variable,
 )
 
 __all__ = [
@@ -160,7 +160,7 @@ class Incentive:
 def _year_variable(quota_year: Array, total: float, base: float, plan: PlanSettings) -> float:
     path = quota_year * (total / quota_year.sum()) if quota_year.sum() > 0 else np.full(len(quota_year),
                                                                                           total / len(quota_year))
-    commission, bonus = _uncapped_variable(path, quota_year, base, plan)
+    commission, bonus = uncapped_variable(path, quota_year, base, plan)
     return float(commission.sum() + bonus.sum())
 
 
@@ -242,7 +242,7 @@ def _outlook(inc: Incentive, pos: Position, start: int, end: int) -> tuple[float
 
 def _commission_marginal(inc: Incentive, pos: Position, month: int) -> float:
     c = inc.plan.commission_settings()
-    start, end = _window(month, _PERIOD_MONTHS[c.period])
+    start, end = _window(month, PERIOD_MONTHS[c.period])
     booked, mean, sd = _outlook(inc, pos, start, end)
     scale = float(inc.quotas[start:end + 1].sum()) if c.basis == "attainment" else 1.0
     # The first tier starts at 0 and bookings are never negative, so its rate applies in full (the normal
@@ -288,7 +288,7 @@ def _bonus_marginal(inc: Incentive, pos: Position, month: int) -> float:
             steps = [(s.attainment * ytd_quota, max(0.0, quarter * (s.amount + s.share_of_base * inc.base) - paid))
                      for s in b.steps]
         else:
-            start, end = _window(month, _PERIOD_MONTHS[b.period])
+            start, end = _window(month, PERIOD_MONTHS[b.period])
             if end >= horizon:
                 continue
             booked, mean, sd = _outlook(inc, pos, start, end)
@@ -332,7 +332,7 @@ def _not_capped(inc: Incentive, pos: Position, month: int) -> float:
         upto = min(pos.month, end)
         so_far = np.zeros(upto - start + 1)
         so_far[:] = pos.bookings[start:upto + 1]
-        commission, bonus = _uncapped_variable(so_far, inc.quotas[start:upto + 1], inc.base, inc.plan)
+        commission, bonus = uncapped_variable(so_far, inc.quotas[start:upto + 1], inc.base, inc.plan)
         earned = float(commission.sum() + bonus[:-1].sum())
         if earned >= inc.cap[year]:
             return 0.0

@@ -38,6 +38,7 @@ from scenarios.incentives import (
 )
 
 __all__ = [
+    "PERIOD_MONTHS",
     "STATEMENT_COLUMNS",
     "PayError",
     "annual_base",
@@ -50,6 +51,7 @@ __all__ = [
     "pay_statements",
     "target_variable_pay",
     "team_bonuses",
+    "uncapped_variable",
 ]
 
 Array = npt.NDArray[np.float64]
@@ -63,7 +65,8 @@ STATEMENT_COLUMNS = [
 draw_recovery + team_bonus + contest; ``total_pay`` = base + variable; ``total_cost`` = total_pay + allowance +
 non_cash_cost."""
 
-_PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+"""Length in months of each pay period."""
 
 
 class PayError(ValueError):
@@ -158,7 +161,7 @@ def commission_amounts(bookings: Array, quotas: Array, commission: CommissionSet
     >>> commission_amounts(np.array([60.0, 60.0]), np.array([50.0, 50.0]), c).tolist()
     [3.0, 4.0]
     """
-    window, _ = _windows(bookings.shape[0], _PERIOD_MONTHS[commission.period])
+    window, _ = _windows(bookings.shape[0], PERIOD_MONTHS[commission.period])
     cum = _window_cumsum(bookings, window)
     th = np.array([t.threshold for t in commission.tiers])
     rates = np.array([t.rate for t in commission.tiers])
@@ -216,7 +219,7 @@ def bonus_amounts(bookings: Array, quotas: Array, base: float, bonus: BonusSetti
             paid[int(year[i])] = paid.get(int(year[i]), 0.0) + pay
             out[i] = pay
         return out
-    window, closes = _windows(months, _PERIOD_MONTHS[bonus.period])
+    window, closes = _windows(months, PERIOD_MONTHS[bonus.period])
     b_sum = _window_sum(bookings, window)
     q_sum = _window_sum(quotas, window)
     for i in np.flatnonzero(closes).tolist():
@@ -224,7 +227,16 @@ def bonus_amounts(bookings: Array, quotas: Array, base: float, bonus: BonusSetti
     return out
 
 
-def _uncapped_variable(bookings: Array, quotas: Array, base: float, plan: PlanSettings) -> tuple[Array, Array]:
+def uncapped_variable(bookings: Array, quotas: Array, base: float, plan: PlanSettings) -> tuple[Array, Array]:
+    """Commission and quota bonuses per month before the cap (``base`` is the annual base under the plan).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> c, b = uncapped_variable(np.full(3, 10.0), np.full(3, 10.0), 0.0, scenarios.PlanSettings(commission_rate=0.1))
+    >>> c.tolist(), b.tolist()
+    ([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
+    """
     commission = commission_amounts(bookings, quotas, plan.commission_settings())
     bonus = np.zeros_like(bookings)
     for b in plan.bonuses:
@@ -247,7 +259,7 @@ def target_variable_pay(quotas: Sequence[float] | Array, base_salary: float, pla
     """
     q = _as_array(quotas, "quotas")
     base = annual_base(base_salary, plan)
-    commission, bonus = _uncapped_variable(q, q, base, plan)
+    commission, bonus = uncapped_variable(q, q, base, plan)
     year, _ = _windows(q.shape[0], 12)
     return np.asarray(np.bincount(year, weights=commission + bonus), dtype=float)
 
@@ -337,7 +349,7 @@ def pay_statement(
     base = annual_base(base_salary, plan)
     year, year_end = _windows(months, 12)
 
-    commission, bonus = _uncapped_variable(b, q, base, plan)
+    commission, bonus = uncapped_variable(b, q, base, plan)
     variable = commission + bonus
     if plan.cap is not None:
         if plan.cap.amount is not None:
@@ -429,7 +441,7 @@ def team_bonuses(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[str,
         base_of: dict[object, float] = {k: float(v) for k, v in reps["base_salary"].items()}
         if len(members) == 0:
             continue
-        per = _period_attainment(timeline, _PERIOD_MONTHS[tb.period])
+        per = _period_attainment(timeline, PERIOD_MONTHS[tb.period])
         group = reps["region"] if tb.scope == "region" else pd.Series("all", index=reps.index)
         per["group"] = per["rep_id"].map(group)
         team = (per.groupby(["group", "window"])
@@ -474,7 +486,7 @@ def contest_awards(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[st
         members = set(reps.index[reps["plan_id"] == plan_id])
         for contest in plan.contests:
             c: ContestSettings = contest
-            per = _period_attainment(timeline[timeline["rep_id"].isin(members)], _PERIOD_MONTHS[c.period])
+            per = _period_attainment(timeline[timeline["rep_id"].isin(members)], PERIOD_MONTHS[c.period])
             if per.empty:
                 continue
             att = per["bookings"] / per["quota"].where(per["quota"] > 0)

@@ -88,8 +88,9 @@ def test_end_of_period_spike_under_lump_sum() -> None:
 
 def test_eases_off_after_the_cap() -> None:
     inc = prepare(CAPPED, Q, 60_000.0, B)
-    # Cap = 1.5 x 6% ... = 1.5 x 60k = 90k variable = 1.8M bookings. Effort falls as the cap comes into view
-    # and is at the floor once it binds.
+    # Target variable = 5 % x 1.2M = 60k; cap 1.5 x 60k = 90k, reached at 1.8M bookings of the year. After 7.5
+    # months at 240 % of pro-rata quota (2.4 x 750k = 1.8M) it binds. Effort falls as the cap comes into view and
+    # is at the floor once it binds.
     shares = [appraise(inc, at(7, a)).hours_share for a in (1.0, 1.5, 2.0, 2.4)]
     assert shares == sorted(shares, reverse=True)
     assert shares[0] == pytest.approx(1.0, abs=1e-3)
