@@ -4,4 +4,50 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+# Incentive pay engine and behavioural response (issue 6).
+from sim.behaviour import (
+    Appraisal,
+    Incentive,
+    Position,
+    appraise,
+    deal_gain,
+    marginal_pay,
+    prepare,
+    prioritise,
+    timing_decision,
+    weekly_hours,
+    weekly_moments,
+)
+from sim.pay import (
+    STATEMENT_COLUMNS,
+    PayError,
+    contest_awards,
+    next_quota,
+    pay_statement,
+    pay_statements,
+    target_variable_pay,
+    team_bonuses,
+)
+
+__all__: list[str] = [
+    # incentives (issue 6)
+    "STATEMENT_COLUMNS",
+    "Appraisal",
+    "Incentive",
+    "PayError",
+    "Position",
+    "appraise",
+    "contest_awards",
+    "deal_gain",
+    "marginal_pay",
+    "next_quota",
+    "pay_statement",
+    "pay_statements",
+    "prepare",
+    "prioritise",
+    "target_variable_pay",
+    "team_bonuses",
+    "timing_decision",
+    "weekly_hours",
+    "weekly_moments",
+]
