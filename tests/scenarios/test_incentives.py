@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -81,3 +82,30 @@ def test_bundled_baseline_ships_the_five_plans(baseline: scenarios.Scenario) -> 
     assert {"flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator", "capped"} <= set(
         baseline.settings.plans)
     assert set(baseline.reps["plan_id"]) == {"flat_commission"}
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text[text.index("## Incentive plans"):text.index("## Development")]
+
+
+@pytest.mark.parametrize("model", [
+    PlanSettings, scenarios.CommissionSettings, scenarios.CommissionTier, scenarios.BonusSettings,
+    scenarios.BonusStep, scenarios.CapSettings, scenarios.DrawSettings, scenarios.TeamBonusSettings,
+    scenarios.AllowanceSettings, scenarios.ContestSettings, scenarios.RatchetSettings,
+    scenarios.RecognitionSettings, scenarios.TrainingSettings, scenarios.PromotionPathSettings, BehaviourSettings,
+])
+def test_readme_documents_every_key(model: type[pydantic.BaseModel]) -> None:
+    section = _section()
+    missing = [name for name in model.model_fields if name not in section]
+    assert not missing, f"README 'Incentive plans' lacks {model.__name__} keys {missing}"
+
+
+def test_readme_example_runs() -> None:
+    code = _section().split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, str(README), "exec"), namespace)
+    assert namespace["weekly_hours"](namespace["inc"], namespace["pos"], norm_hours=40.0) > 40.0
