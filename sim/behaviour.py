@@ -45,7 +45,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from scenarios.incentives import BehaviourSettings, PlanSettings
+from scenarios.incentives import BehaviourSettings, CommissionSettings, PlanSettings
 from sim.pay import (
     PERIOD_MONTHS,
     annual_base,
@@ -60,6 +60,7 @@ __all__ = [
     "Position",
     "appraise",
     "deal_gain",
+    "deal_scores",
     "marginal_pay",
     "prepare",
     "prioritise",
@@ -146,6 +147,8 @@ class Incentive:
     cap_bookings
         Bookings of each plan year at which uncapped variable pay reaches the cap, with bookings shaped like the
         quotas (None without a cap; ``inf`` when the cap cannot be reached).
+    commission
+        The plan's commission in tier form (the flat shorthand expanded once).
     """
 
     plan: PlanSettings
@@ -155,6 +158,7 @@ class Incentive:
     reference_rate: float
     cap: Array | None = field(default=None, repr=False)
     cap_bookings: Array | None = field(default=None, repr=False)
+    commission: CommissionSettings = field(default_factory=CommissionSettings, repr=False)
 
 
 def _year_variable(quota_year: Array, total: float, base: float, plan: PlanSettings) -> float:
@@ -216,7 +220,7 @@ def prepare(plan: PlanSettings, quotas: npt.ArrayLike, base_salary: float, behav
                 mid = 0.5 * (lo + hi)
                 lo, hi = (mid, hi) if _year_variable(qy, mid, base, plan) < cap[y] else (lo, mid)
             cap_bookings[y] = hi
-    return Incentive(plan, behaviour, q, base, reference, cap, cap_bookings)
+    return Incentive(plan, behaviour, q, base, reference, cap, cap_bookings, plan.commission_settings())
 
 
 def _window(month: int, length: int) -> tuple[int, int]:
@@ -241,7 +245,7 @@ def _outlook(inc: Incentive, pos: Position, start: int, end: int) -> tuple[float
 
 
 def _commission_marginal(inc: Incentive, pos: Position, month: int) -> float:
-    c = inc.plan.commission_settings()
+    c = inc.commission
     start, end = _window(month, PERIOD_MONTHS[c.period])
     booked, mean, sd = _outlook(inc, pos, start, end)
     scale = float(inc.quotas[start:end + 1].sum()) if c.basis == "attainment" else 1.0
@@ -301,8 +305,9 @@ def _bonus_marginal(inc: Incentive, pos: Position, month: int) -> float:
 
 def _annual_lumps(inc: Incentive, pos: Position, month: int) -> float:
     """Recognition and promotion as lump sums at annual attainment, less the foreseen cost of a ratchet."""
+    plan = inc.plan
     start, end = _window(month, 12)
-    if end >= len(inc.quotas):
+    if end >= len(inc.quotas) or (plan.recognition is None and plan.promotion is None and plan.ratchet is None):
         return 0.0
     booked, mean, sd = _outlook(inc, pos, start, end)
     quota = float(inc.quotas[start:end + 1].sum())
@@ -316,26 +321,38 @@ def _annual_lumps(inc: Incentive, pos: Position, month: int) -> float:
     if inc.plan.ratchet is not None and quota > 0:
         # Above quota each unit raises next year's quota by `up`; what that costs the rep is the quota-driven
         # part of the plan's pay per unit of quota (zero under a pure flat commission).
-        quota_part = max(0.0, inc.reference_rate - inc.plan.commission_tiers()[0].rate)
+        quota_part = max(0.0, inc.reference_rate - inc.commission.tiers[0].rate)
         beat = _cdf((booked + mean - quota) / sd)
         total -= inc.behaviour.ratchet_foresight * inc.plan.ratchet.up * quota_part * beat
     return total
 
 
-def _not_capped(inc: Incentive, pos: Position, month: int) -> float:
-    """Probability that the plan year of ``month`` ends below the cap (0 once it binds)."""
+def _earned_this_year(inc: Incentive, pos: Position, year: int) -> float:
+    """Uncapped variable pay earned so far in plan ``year`` (bonuses of periods not yet closed left out)."""
+    start, end = 12 * year, min(12 * year + 11, len(inc.quotas) - 1)
+    if start > pos.month:
+        return 0.0
+    upto = min(pos.month, end)
+    so_far = np.zeros(upto - start + 1)
+    recorded = pos.bookings[start:upto + 1]
+    so_far[:len(recorded)] = recorded
+    commission, bonus = uncapped_variable(so_far, inc.quotas[start:upto + 1], inc.base, inc.plan)
+    return float(commission.sum() + bonus[:-1].sum())
+
+
+def _not_capped(inc: Incentive, pos: Position, month: int, earned: dict[int, float]) -> float:
+    """Probability that the plan year of ``month`` ends below the cap (0 once it binds).
+
+    ``earned`` caches `_earned_this_year` by year across calls that share a position.
+    """
     if inc.cap is None or inc.cap_bookings is None:
         return 1.0
     year = month // 12
     start, end = 12 * year, min(12 * year + 11, len(inc.quotas) - 1)
-    if start <= pos.month:
-        upto = min(pos.month, end)
-        so_far = np.zeros(upto - start + 1)
-        so_far[:] = pos.bookings[start:upto + 1]
-        commission, bonus = uncapped_variable(so_far, inc.quotas[start:upto + 1], inc.base, inc.plan)
-        earned = float(commission.sum() + bonus[:-1].sum())
-        if earned >= inc.cap[year]:
-            return 0.0
+    if year not in earned:
+        earned[year] = _earned_this_year(inc, pos, year)
+    if earned[year] >= inc.cap[year]:
+        return 0.0
     booked, mean, sd = _outlook(inc, pos, start, end)
     return _cdf((float(inc.cap_bookings[year]) - booked - mean) / sd)
 
@@ -355,10 +372,14 @@ def marginal_pay(inc: Incentive, pos: Position, month: int | None = None) -> flo
     0.05
     """
     m = pos.month if month is None else month
+    return _marginal(inc, pos, m, {})
+
+
+def _marginal(inc: Incentive, pos: Position, m: int, earned: dict[int, float]) -> float:
     if m >= len(inc.quotas):
         return inc.reference_rate
     value = _commission_marginal(inc, pos, m) + _bonus_marginal(inc, pos, m) + _annual_lumps(inc, pos, m)
-    return value * _not_capped(inc, pos, m)
+    return value * _not_capped(inc, pos, m, earned)
 
 
 @dataclass(frozen=True)
@@ -452,13 +473,44 @@ def deal_gain(inc: Incentive, pos: Position, value: float, month: int) -> float:
     >>> deal_gain(inc, Position(0, 0.0, np.zeros(12), 1.0, 1.0), 1000.0, 3)
     50.0
     """
+    return _gain(inc, pos, value, month, {})
+
+
+def _gain(inc: Incentive, pos: Position, value: float, month: int, earned: dict[int, float]) -> float:
     if month >= len(inc.quotas):
         return float(value * inc.reference_rate)
     shifted = np.zeros(max(len(pos.bookings), month + 1, pos.month + 1))
     shifted[:len(pos.bookings)] = pos.bookings
     shifted[month] += value / 2.0
     mid = Position(pos.month, pos.month_elapsed, shifted, pos.weekly_mean, pos.weekly_sd, pos.weeks_per_month)
-    return float(value * marginal_pay(inc, mid, month))
+    return float(value * _marginal(inc, mid, month, earned))
+
+
+def deal_scores(inc: Incentive, pos: Position, value: npt.ArrayLike, win_probability: npt.ArrayLike,
+                close_month: npt.ArrayLike, hours: npt.ArrayLike) -> tuple[Array, Array]:
+    """Expected pay and score (expected pay per hour) of open deals: the array form of `prioritise`.
+
+    Deals due before the current month count as closing now. Whether the cap already binds is judged on the
+    bookings before the deals. With behaviour disabled the score is expected value per hour.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> inc = prepare(scenarios.PlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
+    ...               scenarios.BehaviourSettings())
+    >>> pay, score = deal_scores(inc, Position(0, 0.0, np.zeros(12), 1.0, 1.0), [1000.0], [0.5], [2], [4.0])
+    >>> pay.tolist(), score.tolist()
+    ([25.0], [6.25])
+    """
+    v = np.asarray(value, dtype=float)
+    p = np.asarray(win_probability, dtype=float)
+    months = np.maximum(np.asarray(close_month, dtype=int), pos.month)
+    h = np.maximum(np.asarray(hours, dtype=float), 1e-9)
+    earned: dict[int, float] = {}
+    gains = np.array([_gain(inc, pos, float(x), int(m), earned) for x, m in zip(v, months, strict=True)])
+    pay = p * gains if len(gains) else np.zeros(0)
+    score = (pay if inc.behaviour.enabled else p * v) / h
+    return pay, score
 
 
 def prioritise(inc: Incentive, pos: Position, deals: pd.DataFrame) -> pd.DataFrame:
@@ -489,19 +541,17 @@ def prioritise(inc: Incentive, pos: Position, deals: pd.DataFrame) -> pd.DataFra
     >>> prioritise(inc, Position(0, 0.0, np.zeros(12), 2_000.0, 2_000.0), d).index.tolist()
     [1, 0]
     """
-    if deals.empty:
-        return deals.assign(expected_value=[], marginal_rate=[], expected_pay=[], score=[])
     value = deals["value"].to_numpy(float)
     prob = deals["win_probability"].to_numpy(float)
-    months = deals["close_month"].to_numpy(int)
-    hours = np.maximum(deals["hours"].to_numpy(float), 1e-9)
-    gains = np.array([deal_gain(inc, pos, v, max(int(m), pos.month)) for v, m in zip(value, months, strict=True)])
-    out = deals.assign(expected_value=value * prob,
-                       marginal_rate=np.divide(gains, value, out=np.zeros_like(gains), where=value > 0),
-                       expected_pay=prob * gains)
-    basis = out["expected_pay"] if inc.behaviour.enabled else out["expected_value"]
-    out["score"] = basis.to_numpy(float) / hours
-    return out.sort_values("score", ascending=False, kind="stable")
+    pay, score = deal_scores(inc, pos, value, prob, deals["close_month"].to_numpy(int), deals["hours"].to_numpy(float))
+    gains = np.divide(pay, prob, out=np.zeros_like(pay), where=prob > 0)
+    order = np.argsort(-score, kind="stable")
+    out = deals.iloc[order].copy()
+    out["expected_value"] = (value * prob)[order]
+    out["marginal_rate"] = np.divide(gains, value, out=np.zeros_like(gains), where=value > 0)[order]
+    out["expected_pay"] = pay[order]
+    out["score"] = score[order]
+    return out
 
 
 def timing_decision(inc: Incentive, pos: Position, value: float, close_month: int,

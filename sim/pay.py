@@ -107,15 +107,11 @@ def _windows(months: int, length: int) -> tuple[npt.NDArray[np.int64], npt.NDArr
 
 
 def _window_cumsum(x: Array, window: npt.NDArray[np.int64]) -> Array:
-    """Cumulative sum of ``x`` restarting at each new window."""
-    out = np.empty_like(x)
-    run = 0.0
-    for i in range(x.shape[0]):
-        if i == 0 or window[i] != window[i - 1]:
-            run = 0.0
-        run += x[i]
-        out[i] = run
-    return out
+    """Cumulative sum of ``x`` restarting at each new window (windows are contiguous runs of equal ids)."""
+    total = np.cumsum(x)
+    starts = np.r_[True, window[1:] != window[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(x.shape[0]), 0))
+    return np.asarray(total - (total - x)[first], dtype=float)
 
 
 def _window_sum(x: Array, window: npt.NDArray[np.int64]) -> Array:
@@ -126,6 +122,8 @@ def _window_sum(x: Array, window: npt.NDArray[np.int64]) -> Array:
 
 def cumulative_commission(cumulative: Array | float, thresholds: Array, rates: Array, retroactive: bool) -> Array:
     """Commission owed on cumulative bookings ``x`` of a period, given tier thresholds (currency) and rates.
+
+    ``thresholds`` is ``(K,)`` or one row of K thresholds per value of ``cumulative`` (``(..., K)``).
 
     Marginal tiers: :math:`C(x) = \\sum_k r_k \\, \\mathrm{clip}(x - T_k, 0, T_{k+1} - T_k)` with
     :math:`T_{K+1} = \\infty`. Retroactive tiers: :math:`C(x) = r_{k(x)} \\, x` where :math:`k(x)` is the highest
@@ -139,13 +137,13 @@ def cumulative_commission(cumulative: Array | float, thresholds: Array, rates: A
     15.0
     """
     x = np.maximum(np.asarray(cumulative, dtype=float), 0.0)
+    t = np.asarray(thresholds, dtype=float)
     if retroactive:
-        k = np.searchsorted(thresholds, x, side="right") - 1
-        return np.asarray(rates[np.maximum(k, 0)] * x, dtype=float)
-    upper = np.append(thresholds[1:], np.inf)
-    widths = upper - thresholds
-    inside = np.clip(x[..., None] - thresholds, 0.0, widths)
-    return np.asarray(inside @ rates, dtype=float)
+        k = np.maximum((x[..., None] >= t).sum(axis=-1) - 1, 0)
+        return np.asarray(rates[k] * x, dtype=float)
+    upper = np.concatenate([t[..., 1:], np.full((*t.shape[:-1], 1), np.inf)], axis=-1)
+    inside = np.clip(x[..., None] - t, 0.0, upper - t)
+    return np.asarray((inside * rates).sum(axis=-1), dtype=float)
 
 
 def commission_amounts(bookings: Array, quotas: Array, commission: CommissionSettings) -> Array:
@@ -165,13 +163,9 @@ def commission_amounts(bookings: Array, quotas: Array, commission: CommissionSet
     cum = _window_cumsum(bookings, window)
     th = np.array([t.threshold for t in commission.tiers])
     rates = np.array([t.rate for t in commission.tiers])
-    owed = np.empty_like(bookings)
     if commission.basis == "attainment":
-        period_quota = _window_sum(quotas, window)
-        for i in range(bookings.shape[0]):
-            owed[i] = cumulative_commission(cum[i], th * period_quota[i], rates, commission.retroactive)
-    else:
-        owed = cumulative_commission(cum, th, rates, commission.retroactive)
+        th = _window_sum(quotas, window)[:, None] * th
+    owed = cumulative_commission(cum, th, rates, commission.retroactive)
     prev = np.where(np.r_[True, window[1:] != window[:-1]], 0.0, np.r_[0.0, owed[:-1]])
     return np.asarray(owed - prev, dtype=float)
 
