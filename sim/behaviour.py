@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -48,6 +49,7 @@ import pandas as pd
 from scenarios.incentives import BehaviourSettings, CommissionSettings, PlanSettings
 from sim.pay import (
     PERIOD_MONTHS,
+    PayError,
     annual_base,
     bonus_amounts,
     target_variable_pay,
@@ -63,6 +65,7 @@ __all__ = [
     "deal_scores",
     "marginal_pay",
     "prepare",
+    "prepare_all",
     "prioritise",
     "timing_decision",
     "weekly_hours",
@@ -109,6 +112,17 @@ class Position:
     weekly_mean: float
     weekly_sd: float
     weeks_per_month: float = 46.0 / 12.0
+
+    def __post_init__(self) -> None:
+        if self.month < 0 or not 0.0 <= self.month_elapsed <= 1.0:
+            raise PayError(f"Position: month must be >= 0 and month_elapsed in [0, 1]; got month {self.month}, "
+                           f"month_elapsed {self.month_elapsed}")
+        if len(self.bookings) <= self.month:
+            raise PayError(f"Position: bookings has {len(self.bookings)} months but the current month is "
+                           f"{self.month}; give bookings for months 0..{self.month} at least")
+        if not (self.weekly_mean >= 0.0 and self.weekly_sd >= 0.0 and self.weeks_per_month > 0.0):
+            raise PayError(f"Position: weekly_mean and weekly_sd must be >= 0 and weeks_per_month > 0; got "
+                           f"{self.weekly_mean}, {self.weekly_sd}, {self.weeks_per_month}")
 
 
 def weekly_moments(expected_per_week: float, mean_deal: float, deal_cv: float = 0.5) -> tuple[float, float]:
@@ -221,6 +235,31 @@ def prepare(plan: PlanSettings, quotas: npt.ArrayLike, base_salary: float, behav
                 lo, hi = (mid, hi) if _year_variable(qy, mid, base, plan) < cap[y] else (lo, mid)
             cap_bookings[y] = hi
     return Incentive(plan, behaviour, q, base, reference, cap, cap_bookings, plan.commission_settings())
+
+
+def prepare_all(reps: pd.DataFrame, plans: Mapping[str, PlanSettings], quotas: pd.DataFrame,
+                behaviour: BehaviourSettings) -> dict[str, Incentive]:
+    """`prepare` for every rep: ``reps`` (indexed by rep_id, with ``plan_id`` and ``base_salary``) and a quota
+    matrix (rep_id × month, as from `sim.pay.monthly_quotas`).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.load("tiny")
+    >>> q = pd.DataFrame(25_000.0, index=s.reps.index, columns=range(12))
+    >>> incs = prepare_all(s.reps, s.settings.plans, q, s.settings.behaviour)
+    >>> sorted(incs)[:2], round(incs["R0001"].reference_rate, 3)
+    (['R0001', 'R0002'], 0.05)
+    """
+    missing = sorted(set(reps.index) - set(quotas.index))
+    if missing:
+        raise PayError(f"no quotas for rep(s) {missing[:5]}; give every rep a row in the quota matrix")
+    unknown = sorted(set(reps["plan_id"]) - set(plans))
+    if unknown:
+        raise PayError(f"reps use unknown plan(s) {unknown}; known plans: {sorted(plans)}")
+    plan_of = {str(k): str(v) for k, v in reps["plan_id"].items()}
+    base_of = {str(k): float(v) for k, v in reps["base_salary"].astype(float).items()}
+    return {r: prepare(plans[plan_of[r]], quotas.loc[r].to_numpy(float), base_of[r], behaviour) for r in plan_of}
 
 
 def _window(month: int, length: int) -> tuple[int, int]:

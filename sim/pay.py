@@ -46,6 +46,7 @@ __all__ = [
     "commission_amounts",
     "contest_awards",
     "cumulative_commission",
+    "monthly_quotas",
     "next_quota",
     "pay_statement",
     "pay_statements",
@@ -557,6 +558,38 @@ def pay_statements(
     out["team_bonus"] = team_bonuses(tl, reps, plans).reindex(key).to_numpy()
     out["contest"] = contest_awards(tl, reps, plans).reindex(key).to_numpy()
     return pd.concat([out[["rep_id", "plan_id"]], _totals(out)], axis=1)
+
+
+def monthly_quotas(quotas: pd.DataFrame, periods: Sequence[str], rep_ids: Sequence[str]) -> pd.DataFrame:
+    """Quota matrix (rep_id × month index) from a `scenarios.Plan`'s ``quotas`` frame, summed over products.
+
+    Parameters
+    ----------
+    quotas
+        Columns ``rep_id, period, product, quota`` (period ``YYYY-MM``).
+    periods
+        The horizon's month labels (``settings.calendar.periods()``); month ``i`` is ``periods[i]``.
+    rep_ids
+        Reps that must have a quota; a rep with no row at all is an error (months without a row are 0).
+
+    Examples
+    --------
+    >>> q = pd.DataFrame({"rep_id": ["R1", "R1", "R1"], "period": ["2027-01", "2027-01", "2027-02"],
+    ...                   "product": ["a", "b", "a"], "quota": [10.0, 5.0, 7.0]})
+    >>> monthly_quotas(q, ["2027-01", "2027-02"], ["R1"]).to_dict("index")
+    {'R1': {0: 15.0, 1: 7.0}}
+    """
+    unknown = sorted(set(quotas["period"]) - set(periods))
+    if unknown:
+        raise PayError(f"quotas name period(s) outside the horizon {unknown[:5]}; horizon is {periods[0]}.."
+                       f"{periods[-1]}")
+    missing = sorted(set(rep_ids) - set(quotas["rep_id"]))
+    if missing:
+        raise PayError(f"no quota rows for rep(s) {missing[:5]}; give each rep its quota by period in quotas.csv")
+    month_of = {p: i for i, p in enumerate(periods)}
+    wide = (quotas.assign(month=quotas["period"].map(month_of))
+            .pivot_table(index="rep_id", columns="month", values="quota", aggfunc="sum", fill_value=0.0))
+    return wide.reindex(index=list(rep_ids), columns=range(len(periods)), fill_value=0.0).astype(float)
 
 
 def next_quota(quota: float, attainment: float, ratchet: RatchetSettings | None) -> float:

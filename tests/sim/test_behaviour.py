@@ -165,3 +165,23 @@ def test_timing_games_off_by_default_pull_and_push_when_on() -> None:
     assert timing_decision(prepare(CAPPED, q24, 60_000.0, games), capped, 30_000.0, 11, 0.0) == "push"
     flat = prepare(plan(commission_rate=0.05), q24, 60_000.0, games)
     assert timing_decision(flat, near, 30_000.0, 12, 1.0) == "keep"
+
+
+def test_position_and_prepare_all_refuse_bad_input() -> None:
+    from sim.behaviour import prepare_all
+    from sim.pay import PayError
+
+    with pytest.raises(PayError, match="month_elapsed"):
+        Position(0, 1.5, np.zeros(12), 1.0, 1.0)
+    with pytest.raises(PayError, match="bookings has 3 months"):
+        Position(5, 0.0, np.zeros(3), 1.0, 1.0)
+    with pytest.raises(PayError, match="weekly_mean"):
+        Position(0, 0.0, np.zeros(3), -1.0, 1.0)
+    reps = pd.DataFrame({"plan_id": ["a", "b"], "base_salary": [1.0, 2.0]}, index=["R1", "R2"])
+    q = pd.DataFrame(1.0, index=["R1"], columns=range(12))
+    with pytest.raises(PayError, match="no quotas for rep"):
+        prepare_all(reps, {"a": ANNUAL, "b": CAPPED}, q, B)
+    q2 = pd.DataFrame(1.0, index=["R1", "R2"], columns=range(12))
+    with pytest.raises(PayError, match="unknown plan"):
+        prepare_all(reps, {"a": ANNUAL}, q2, B)
+    assert set(prepare_all(reps, {"a": ANNUAL, "b": CAPPED}, q2, B)) == {"R1", "R2"}

@@ -259,3 +259,16 @@ def test_pay_statements_on_tiny_and_errors(tiny: scenarios.Scenario) -> None:
         pay_statement([1.0, 2.0, 3.0], [1.0, 2.0], 0.0, plan())
     with pytest.raises(PayError, match="NaN"):
         pay_statement([1.0, np.nan], [1.0, 2.0], 0.0, plan())
+
+
+def test_monthly_quotas_from_a_plan_frame() -> None:
+    from sim.pay import monthly_quotas
+
+    q = pd.DataFrame({"rep_id": ["R1", "R1", "R2"], "period": ["2027-01", "2027-02", "2027-02"],
+                      "product": ["a", "a", "b"], "quota": [3.0, 4.0, 5.0]})
+    m = monthly_quotas(q, ["2027-01", "2027-02", "2027-03"], ["R1", "R2"])
+    assert m.to_numpy().tolist() == [[3.0, 4.0, 0.0], [0.0, 5.0, 0.0]]
+    with pytest.raises(PayError, match="outside the horizon"):
+        monthly_quotas(q, ["2027-02", "2027-03"], ["R1"])
+    with pytest.raises(PayError, match="no quota rows for rep"):
+        monthly_quotas(q, ["2027-01", "2027-02"], ["R1", "R3"])
