@@ -28,6 +28,7 @@ from sim.pay import (
     next_quota,
     pay_statement,
     pay_statements,
+    pay_summary,
     target_variable_pay,
     team_bonuses,
 )
@@ -48,6 +49,7 @@ __all__: list[str] = [
     "next_quota",
     "pay_statement",
     "pay_statements",
+    "pay_summary",
     "prepare",
     "prepare_all",
     "prioritise",

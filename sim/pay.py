@@ -50,6 +50,7 @@ __all__ = [
     "next_quota",
     "pay_statement",
     "pay_statements",
+    "pay_summary",
     "target_variable_pay",
     "team_bonuses",
     "uncapped_variable",
@@ -590,6 +591,33 @@ def monthly_quotas(quotas: pd.DataFrame, periods: Sequence[str], rep_ids: Sequen
     wide = (quotas.assign(month=quotas["period"].map(month_of))
             .pivot_table(index="rep_id", columns="month", values="quota", aggfunc="sum", fill_value=0.0))
     return wide.reindex(index=list(rep_ids), columns=range(len(periods)), fill_value=0.0).astype(float)
+
+
+def pay_summary(statements: pd.DataFrame) -> pd.DataFrame:
+    """Per rep and plan year: bookings, quota, attainment and the pay components summed from `pay_statements`.
+
+    Also ``cap_bound`` (the cap cut pay that year) and ``pay_per_booking`` (variable / bookings, NaN without
+    bookings).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.load("tiny")
+    >>> tl = pd.DataFrame([(r, m, 30_000.0, 25_000.0) for r in s.reps.index for m in range(12)],
+    ...                   columns=["rep_id", "month", "bookings", "quota"])
+    >>> summary = pay_summary(pay_statements(tl, s.reps, s.settings.plans))
+    >>> summary.loc[("R0001", 0), ["attainment", "variable"]].tolist()
+    [1.2, 18000.0]
+    """
+    sums = ["bookings", "quota", "base", "commission", "bonus", "cap_adjustment", "draw", "draw_recovery",
+            "team_bonus", "contest", "allowance", "non_cash_cost", "variable", "total_pay", "total_cost"]
+    g = statements.groupby(["rep_id", "plan_year"], sort=True)
+    out = g[sums].sum()
+    out.insert(0, "plan_id", g["plan_id"].first())
+    out.insert(3, "attainment", out["bookings"] / out["quota"].where(out["quota"] > 0))
+    out["cap_bound"] = g["cap_adjustment"].min() < 0
+    out["pay_per_booking"] = out["variable"] / out["bookings"].where(out["bookings"] > 0)
+    return out
 
 
 def next_quota(quota: float, attainment: float, ratchet: RatchetSettings | None) -> float:

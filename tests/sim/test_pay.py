@@ -272,3 +272,18 @@ def test_monthly_quotas_from_a_plan_frame() -> None:
         monthly_quotas(q, ["2027-02", "2027-03"], ["R1"])
     with pytest.raises(PayError, match="no quota rows for rep"):
         monthly_quotas(q, ["2027-01", "2027-02"], ["R1", "R3"])
+
+
+def test_pay_summary_per_rep_and_year() -> None:
+    from sim.pay import pay_summary
+
+    # R1 (capped plan, 5 %, cap 5000): 12 x 20k = 240k -> 12000 commission, cut to 5000, cap bound.
+    # R2 (flat 5 %): 12 x 5k = 60k -> 3000; attainment 60k / 120k = 0.5; pay per booking 0.05.
+    reps = _reps([("R1", "cap", "North", 60_000.0), ("R2", "flat", "North", 48_000.0)])
+    tl = _timeline({"R1": [20_000.0] * 12, "R2": [5_000.0] * 12}, 10_000.0)
+    plans = {"cap": plan(commission_rate=0.05, cap={"amount": 5000.0}), "flat": plan(commission_rate=0.05)}
+    summary = pay_summary(pay_statements(tl, reps, plans))
+    r1, r2 = summary.loc[("R1", 0)], summary.loc[("R2", 0)]
+    assert (r1["variable"], r1["total_pay"], bool(r1["cap_bound"])) == (5000.0, 65_000.0, True)
+    assert (r2["attainment"], r2["variable"], bool(r2["cap_bound"])) == (0.5, 3000.0, False)
+    assert r2["pay_per_booking"] == pytest.approx(0.05)
