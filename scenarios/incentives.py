@@ -476,6 +476,11 @@ class BehaviourSettings(Strict):
         so the marginal value of a lump sum stays finite at the very end of a period (0.5).
     ratchet_foresight
         How much of next year's extra quota (from a ratchet) the rep prices in, 0-1 (0.5).
+    discount_per_week
+        Time preference: pay due w weeks after the commission on the same booking is worth ``discount**w`` of it
+        (0.985, about 0.5 over a year). Reps discount distant lump sums heavily (Chung, Steenburgh & Sudhir
+        2014), so a year-end bonus motivates little in spring and much in the last weeks; commissions are the
+        reference, so a flat plan is unaffected. 1.0 = no discounting.
     timing_games
         Allow pulling deals into the period with a discount, or pushing them into the next period (off).
     pull_in_discount
@@ -492,6 +497,7 @@ class BehaviourSettings(Strict):
     lag_months: int = Field(default=2, ge=0)
     min_sd_share: float = Field(default=0.5, gt=0.0)
     ratchet_foresight: float = Field(default=0.5, ge=0.0, le=1.0)
+    discount_per_week: float = Field(default=0.985, gt=0.0, le=1.0)
     timing_games: bool = False
     pull_in_discount: float = Field(default=0.1, ge=0.0, lt=1.0)
     max_pull_in_weeks: float = Field(default=4.0, ge=0.0)

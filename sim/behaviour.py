@@ -11,7 +11,9 @@ commission tiers :math:`C(x) = \\sum_k \\Delta r_k (x - T_k)^+` give a marginal 
 :math:`\\sum_k \\Delta r_k T_k \\varphi(d_k)/\\sigma_W`; a lump sum :math:`A` at threshold :math:`T` adds
 :math:`A \\varphi(d)/\\sigma_W` (the chance one more unit tips the rep over). An annual cap multiplies everything by
 the probability the year's bookings stay below the level where uncapped variable pay reaches the cap (0 once it has).
-Recognition and promotion count as lump sums at their attainment with their perceived value; a quota ratchet
+A lump sum paid :math:`w` weeks after the month the booking lands in is discounted by :math:`\\delta^w`
+(``discount_per_week``; commissions, paid that month, are the reference). Recognition and promotion count as
+lump sums at their attainment with their perceived value; a quota ratchet
 subtracts the foreseen cost of a higher quota next year. Team bonuses, contests and draws are left out of the
 individual's marginal pay (their payoff hinges on others or on timing, not on one more unit of own bookings).
 
@@ -338,8 +340,15 @@ def _bonus_marginal(inc: Incentive, pos: Position, month: int) -> float:
             quota = float(inc.quotas[start:end + 1].sum())
             steps = [(s.attainment * quota, s.amount + s.share_of_base * inc.base) for s in b.steps]
         if any(t > 0 for t, _ in steps):
-            total += _lump_marginal(steps, booked, mean, sd)
+            pay_month = q_end if b.period == "cumulative_quarter" else end
+            total += _lump_marginal(steps, booked, mean, sd) * _delay(inc, pos, month, pay_month)
     return total
+
+
+def _delay(inc: Incentive, pos: Position, month: int, pay_month: int) -> float:
+    """Discount on pay due at the end of ``pay_month`` for a booking in ``month``, relative to the commission
+    on that booking (paid at the end of ``month``): :math:`\\delta^{w}` with :math:`w` the weeks in between."""
+    return float(inc.behaviour.discount_per_week ** ((pay_month - month) * pos.weeks_per_month))
 
 
 def _annual_lumps(inc: Incentive, pos: Position, month: int) -> float:
@@ -350,19 +359,20 @@ def _annual_lumps(inc: Incentive, pos: Position, month: int) -> float:
         return 0.0
     booked, mean, sd = _outlook(inc, pos, start, end)
     quota = float(inc.quotas[start:end + 1].sum())
+    later = _delay(inc, pos, month, end)
     total = 0.0
     if inc.plan.recognition is not None and inc.plan.recognition.perceived_value > 0:
         r = inc.plan.recognition
-        total += _lump_marginal([(r.attainment * quota, r.perceived_value)], booked, mean, sd)
+        total += _lump_marginal([(r.attainment * quota, r.perceived_value)], booked, mean, sd) * later
     if inc.plan.promotion is not None and inc.plan.promotion.perceived_value > 0:
         p = inc.plan.promotion
-        total += _lump_marginal([((p.min_attainment or 1.0) * quota, p.perceived_value)], booked, mean, sd)
+        total += _lump_marginal([((p.min_attainment or 1.0) * quota, p.perceived_value)], booked, mean, sd) * later
     if inc.plan.ratchet is not None and quota > 0:
         # Above quota each unit raises next year's quota by `up`; what that costs the rep is the quota-driven
         # part of the plan's pay per unit of quota (zero under a pure flat commission).
         quota_part = max(0.0, inc.reference_rate - inc.commission.tiers[0].rate)
         beat = _cdf((booked + mean - quota) / sd)
-        total -= inc.behaviour.ratchet_foresight * inc.plan.ratchet.up * quota_part * beat
+        total -= inc.behaviour.ratchet_foresight * inc.plan.ratchet.up * quota_part * beat * later
     return total
 
 

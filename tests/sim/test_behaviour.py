@@ -185,3 +185,35 @@ def test_position_and_prepare_all_refuse_bad_input() -> None:
     with pytest.raises(PayError, match="unknown plan"):
         prepare_all(reps, {"a": ANNUAL}, q2, B)
     assert set(prepare_all(reps, {"a": ANNUAL, "b": CAPPED}, q2, B)) == {"R1", "R2"}
+
+
+def _year_of_hours(p: PlanSettings, running_at: float, behaviour: BehaviourSettings = B) -> list[float]:
+    """Hours share mid-month through a year for a rep booking ``running_at`` x quota every month."""
+    quotas = np.full(12, 100_000.0)
+    inc = prepare(p, quotas, 60_000.0, behaviour)
+    mean, sd = weekly_moments(running_at * 100_000.0 * 12 / 46, 30_000.0)
+    shares = []
+    for month in range(12):
+        bookings = np.zeros(12)
+        bookings[:month] = running_at * 100_000.0
+        bookings[month] = running_at * 50_000.0
+        shares.append(appraise(inc, Position(month, 0.5, bookings, mean, sd)).hours_share)
+    return shares
+
+
+def test_quarterly_bonus_keeps_low_performers_trying_more_than_annual() -> None:
+    # Chung, Steenburgh & Sudhir (2014): a rep running at 80 % of quota falls ever further behind an annual
+    # target, but each quarter is a fresh chance; a rep on target is driven harder by the big annual prize.
+    assert np.mean(_year_of_hours(QUARTERLY, 0.8)) > np.mean(_year_of_hours(ANNUAL, 0.8))
+    assert np.mean(_year_of_hours(ANNUAL, 1.0)) > np.mean(_year_of_hours(QUARTERLY, 1.0))
+
+
+def test_discounting_moves_annual_bonus_effort_to_the_end_of_the_year() -> None:
+    patient = _year_of_hours(ANNUAL, 1.0, BehaviourSettings(discount_per_week=1.0))
+    impatient = _year_of_hours(ANNUAL, 1.0)
+    # Spring effort is lower when the year-end bonus is discounted; the last months are nearly unchanged.
+    assert impatient[2] < patient[2]
+    assert impatient[-1] == pytest.approx(patient[-1], abs=0.02)
+    assert impatient[-1] - impatient[2] > patient[-1] - patient[2]
+    # Commissions are the reference, so a flat plan is untouched by discounting.
+    assert set(_year_of_hours(plan(commission_rate=0.05), 1.0)) == {1.0}
