@@ -116,6 +116,8 @@ class Position:
     weeks_per_month: float = 46.0 / 12.0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.bookings, np.ndarray) or self.bookings.dtype != np.float64:
+            object.__setattr__(self, "bookings", np.asarray(self.bookings, dtype=float))
         if self.month < 0 or not 0.0 <= self.month_elapsed <= 1.0:
             raise PayError(f"Position: month must be >= 0 and month_elapsed in [0, 1]; got month {self.month}, "
                            f"month_elapsed {self.month_elapsed}")
