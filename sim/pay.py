@@ -352,6 +352,10 @@ def pay_statement(
             cap = np.full(int(year[-1]) + 1, plan.cap.amount)
         else:
             cap = plan.cap.target_multiple * target_variable_pay(q, base_salary, plan)  # type: ignore[operator]
+            empty = [int(y) for y in np.flatnonzero(cap <= 0) if b[year == y].sum() > 0]
+            if empty:
+                raise PayError(f"cap.target_multiple needs a target: the plan pays nothing at quota in plan year(s) "
+                               f"{empty} (zero quota?), so the cap would be 0; give the rep a quota or use cap.amount")
         cap_adj = _cap_adjustment(variable, cap)
     else:
         cap_adj = np.zeros(months)

@@ -287,3 +287,10 @@ def test_pay_summary_per_rep_and_year() -> None:
     assert (r1["variable"], r1["total_pay"], bool(r1["cap_bound"])) == (5000.0, 65_000.0, True)
     assert (r2["attainment"], r2["variable"], bool(r2["cap_bound"])) == (0.5, 3000.0, False)
     assert r2["pay_per_booking"] == pytest.approx(0.05)
+
+
+def test_target_based_cap_without_a_target_is_an_error() -> None:
+    p = plan(commission_rate=0.05, cap={"target_multiple": 2.0})
+    with pytest.raises(PayError, match="needs a target"):
+        pay_statement([10_000.0] * 12, [0.0] * 12, 0.0, p)
+    assert pay_statement([0.0] * 12, [0.0] * 12, 0.0, p)["variable"].sum() == 0.0
