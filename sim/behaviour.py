@@ -14,8 +14,11 @@ the probability the year's bookings stay below the level where uncapped variable
 A lump sum paid :math:`w` weeks after the month the booking lands in is discounted by :math:`\\delta^w`
 (``discount_per_week``; commissions, paid that month, are the reference). Recognition and promotion count as
 lump sums at their attainment with their perceived value; a quota ratchet
-subtracts the foreseen cost of a higher quota next year. Team bonuses, contests and draws are left out of the
-individual's marginal pay (their payoff hinges on others or on timing, not on one more unit of own bookings).
+subtracts the foreseen cost of a higher quota next year. Under a non-recoverable draw a month's commission counts
+only with the probability that it exceeds the draw (below it the top-up absorbs every extra unit; a recoverable
+draw is repaid from the same commission, so it changes nothing). A team bonus adds the lump-sum term on the
+team's outlook (`TeamOutlook`; the wider spread of a team's total dilutes it: free riding). Contests are left out
+(their payoff hinges on the ranking of others' results).
 
 From this follow the effects field studies report: effort rises close to a threshold late in a period (the
 density :math:`\\varphi(d)/\\sigma` grows as :math:`\\sigma` shrinks) and spikes before a lump sum is decided
@@ -62,6 +65,7 @@ __all__ = [
     "Appraisal",
     "Incentive",
     "Position",
+    "TeamOutlook",
     "appraise",
     "deal_gain",
     "deal_scores",
@@ -88,6 +92,33 @@ def _pdf(z: float) -> float:
 
 
 @dataclass(frozen=True)
+class TeamOutlook:
+    """The rep's team (region or company, as the plan's ``team_bonus.scope`` says) for the team-bonus term.
+
+    Parameters
+    ----------
+    bookings
+        Team bookings per month so far (all members, the rep included).
+    quotas
+        Team quota per month over the horizon.
+    weekly_mean, weekly_sd
+        Mean and standard deviation of the team's weekly bookings from here on.
+    """
+
+    bookings: Array
+    quotas: Array
+    weekly_mean: float
+    weekly_sd: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bookings", np.asarray(self.bookings, dtype=float))
+        object.__setattr__(self, "quotas", np.asarray(self.quotas, dtype=float))
+        if not (self.weekly_mean >= 0.0 and self.weekly_sd >= 0.0):
+            raise PayError(f"TeamOutlook: weekly_mean and weekly_sd must be >= 0; got {self.weekly_mean}, "
+                           f"{self.weekly_sd}")
+
+
+@dataclass(frozen=True)
 class Position:
     """Where a rep stands at a decision (the simulator builds one per rep and week).
 
@@ -106,6 +137,8 @@ class Position:
         Standard deviation of one week's bookings at norm hours (see `weekly_moments`).
     weeks_per_month
         Working weeks per month (``calendar.weeks_per_year / 12``).
+    team
+        The team's outlook, for plans with a team bonus (None = the team bonus is left out).
     """
 
     month: int
@@ -114,6 +147,7 @@ class Position:
     weekly_mean: float
     weekly_sd: float
     weeks_per_month: float = 46.0 / 12.0
+    team: TeamOutlook | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.bookings, np.ndarray) or self.bookings.dtype != np.float64:
@@ -429,8 +463,37 @@ def marginal_pay(inc: Incentive, pos: Position, month: int | None = None) -> flo
 def _marginal(inc: Incentive, pos: Position, m: int, earned: dict[int, float]) -> float:
     if m >= len(inc.quotas):
         return inc.reference_rate
-    value = _commission_marginal(inc, pos, m) + _bonus_marginal(inc, pos, m) + _annual_lumps(inc, pos, m)
+    commission = _commission_marginal(inc, pos, m) * _above_draw(inc, pos, m)
+    value = commission + _bonus_marginal(inc, pos, m) + _annual_lumps(inc, pos, m) + _team_marginal(inc, pos, m)
     return value * _not_capped(inc, pos, m, earned)
+
+
+def _team_marginal(inc: Incentive, pos: Position, month: int) -> float:
+    """Team bonus: one more unit of the rep's bookings is one more unit for the team; the rep's share of the
+    payout is his own step value, so the term is the lump-sum density on the team's (wider) outlook."""
+    tb, team = inc.plan.team_bonus, pos.team
+    if tb is None or team is None:
+        return 0.0
+    start, end = _window(month, PERIOD_MONTHS[tb.period])
+    if end >= len(team.quotas):
+        return 0.0
+    proxy = Position(pos.month, pos.month_elapsed, team.bookings, team.weekly_mean, team.weekly_sd,
+                     pos.weeks_per_month)
+    booked, mean, sd = _outlook(inc, proxy, start, end)
+    quota = float(team.quotas[start:end + 1].sum())
+    steps = [(s.attainment * quota, s.amount + s.share_of_base * inc.base) for s in tb.steps]
+    return _lump_marginal(steps, booked, mean, sd) * _delay(inc, pos, month, end)
+
+
+def _above_draw(inc: Incentive, pos: Position, month: int) -> float:
+    """Probability that commission in ``month`` exceeds a non-recoverable draw (below it, the top-up absorbs
+    every extra unit); 1 for recoverable draws, whose top-ups are repaid from the same commission."""
+    d = inc.plan.draw
+    rate = inc.commission.tiers[0].rate
+    if d is None or d.recoverable or d.monthly <= 0 or rate <= 0 or (d.months is not None and month >= d.months):
+        return 1.0
+    booked, mean, sd = _outlook(inc, pos, month, month)
+    return _cdf((booked + mean - d.monthly / rate) / sd)
 
 
 @dataclass(frozen=True)
@@ -533,7 +596,13 @@ def _gain(inc: Incentive, pos: Position, value: float, month: int, earned: dict[
     shifted = np.zeros(max(len(pos.bookings), month + 1, pos.month + 1))
     shifted[:len(pos.bookings)] = pos.bookings
     shifted[month] += value / 2.0
-    mid = Position(pos.month, pos.month_elapsed, shifted, pos.weekly_mean, pos.weekly_sd, pos.weeks_per_month)
+    team = pos.team
+    if team is not None:
+        team_shifted = np.zeros(max(len(team.bookings), month + 1))
+        team_shifted[:len(team.bookings)] = team.bookings
+        team_shifted[month] += value / 2.0
+        team = TeamOutlook(team_shifted, team.quotas, team.weekly_mean, team.weekly_sd)
+    mid = Position(pos.month, pos.month_elapsed, shifted, pos.weekly_mean, pos.weekly_sd, pos.weeks_per_month, team)
     return float(value * _marginal(inc, mid, month, earned))
 
 

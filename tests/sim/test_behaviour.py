@@ -217,3 +217,41 @@ def test_discounting_moves_annual_bonus_effort_to_the_end_of_the_year() -> None:
     assert impatient[-1] - impatient[2] > patient[-1] - patient[2]
     # Commissions are the reference, so a flat plan is untouched by discounting.
     assert set(_year_of_hours(plan(commission_rate=0.05), 1.0)) == {1.0}
+
+
+def test_non_recoverable_draw_blunts_effort_recoverable_does_not() -> None:
+    # 5 % commission, draw 3000 a month: commission beats the draw only above 60k booked in the month. A rep
+    # expecting ~38k a month (10k a week) keeps the draw whatever he does, so extra effort this month pays nothing.
+    mean, sd = weekly_moments(10_000.0, 20_000.0)
+    pos = Position(3, 0.25, np.r_[np.full(3, 38_000.0), 5_000.0, np.zeros(8)], mean, sd)
+    kept = prepare(plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": False}), Q, 0.0, B)
+    repaid = prepare(plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": True}), Q, 0.0, B)
+    assert marginal_pay(kept, pos) < 0.01
+    assert marginal_pay(repaid, pos) == pytest.approx(0.05)
+    assert weekly_hours(kept, pos, 40.0) < weekly_hours(repaid, pos, 40.0) == 40.0
+    # After the draw window the commission counts again.
+    short = prepare(plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": False, "months": 2}),
+                    Q, 0.0, B)
+    assert marginal_pay(short, pos) == pytest.approx(0.05)
+
+
+def test_team_bonus_motivates_near_the_team_threshold_and_dilutes_with_team_size() -> None:
+    from sim.behaviour import TeamOutlook
+
+    team_plan = plan(commission_rate=0.04, team_bonus={"scope": "region", "period": "quarter",
+                                                       "steps": [{"attainment": 1.0, "amount": 3000.0}]})
+    inc = prepare(team_plan, Q, 60_000.0, B)
+    solo = at(2, 1.0, elapsed=0.6)
+
+    def team_of(size: int, attainment: float) -> TeamOutlook:
+        mean, sd = weekly_moments(size * MEAN, 30_000.0)
+        booked = np.r_[np.full(2, attainment * size * 100_000.0), attainment * size * 60_000.0, np.zeros(9)]
+        return TeamOutlook(booked, np.full(12, size * 100_000.0), mean, sd)
+
+    without = marginal_pay(inc, solo)
+    assert without == pytest.approx(0.04)
+    near_small = marginal_pay(inc, Position(2, 0.6, solo.bookings, MEAN, SD, team=team_of(3, 0.97)))
+    near_big = marginal_pay(inc, Position(2, 0.6, solo.bookings, MEAN, SD, team=team_of(12, 0.97)))
+    far = marginal_pay(inc, Position(2, 0.6, solo.bookings, MEAN, SD, team=team_of(3, 0.5)))
+    assert near_small > near_big > without
+    assert far == pytest.approx(without, abs=1e-4)
