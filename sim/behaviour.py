@@ -28,6 +28,14 @@ density :math:`\\varphi(d)/\\sigma` grows as :math:`\\sigma` shrinks) and spikes
 unit of bookings at target. Everything here is deterministic and pure; no random numbers are drawn, so plans
 compared with common random numbers see the same customers.
 
+How the simulator uses it: once per replication, ``incs = prepare_all(reps, plans, quotas, behaviour)`` with the
+quota matrix from `sim.pay.monthly_quotas`; at each rep's weekly decision, build a `Position` (month, share of
+month gone, bookings per month so far, weekly mean and sd of bookings from the pipeline via `weekly_moments`,
+optionally a `TeamOutlook`) and call ``appraise(inc, pos).hours_share`` (× the rep's norm hours, or
+`weekly_hours`) and `deal_scores` (or `prioritise` for a DataFrame) to order open deals; with ``timing_games``
+on, `timing_decision` per deal near a month end. At the end, `sim.pay.pay_statements` turns the monthly
+bookings into pay.
+
 Examples
 --------
 >>> import numpy as np, scenarios
