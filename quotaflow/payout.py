@@ -40,9 +40,11 @@ def read_bookings(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
     >>> import tempfile
     >>> s = scenarios.load("tiny")
     >>> f = Path(tempfile.mkdtemp()) / "b.csv"
-    >>> _ = f.write_text("rep_id,period,bookings,quota\\nR0001,2027-01,100.0,90.0\\n", encoding="utf-8")
-    >>> read_bookings(f, s).to_dict("records")
-    [{'rep_id': 'R0001', 'month': 0, 'bookings': 100.0, 'quota': 90.0}]
+    >>> rows = "".join(f"R0001,{p},100.0,90.0\\n" for p in s.settings.calendar.periods())
+    >>> _ = f.write_text("rep_id,period,bookings,quota\\n" + rows, encoding="utf-8")
+    >>> read_bookings(f, s).iloc[:2].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'rep_id': 'R0001', 'month': 0, 'bookings': 100.0, 'quota': 90.0},
+     {'rep_id': 'R0001', 'month': 1, 'bookings': 100.0, 'quota': 90.0}]
     """
     try:
         raw = pd.read_csv(path, dtype={"rep_id": str, "period": str}, encoding="utf-8-sig")
