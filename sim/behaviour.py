@@ -332,6 +332,7 @@ def _outlook(inc: Incentive, pos: Position, start: int, end: int) -> tuple[float
 def _commission_marginal(inc: Incentive, pos: Position, month: int) -> float:
     c = inc.commission
     start, end = _window(month, PERIOD_MONTHS[c.period])
+    end = min(end, len(inc.quotas) - 1)  # a period cut short by the horizon ends with it, as in the pay engine
     booked, mean, sd = _outlook(inc, pos, start, end)
     scale = float(inc.quotas[start:end + 1].sum()) if c.basis == "attainment" else 1.0
     # The first tier starts at 0 and bookings are never negative, so its rate applies in full (the normal
