@@ -117,6 +117,14 @@ def demo(
     typer.echo(f"\nwrote {out / 'overview.json'}")
 
 
+# Incentive pay statements for given bookings (issue 6).
+from quotaflow.payout import pay_command  # noqa: E402
+from sim.pay import PayError  # noqa: E402
+
+register_error(PayError, ExitCode.INPUT)
+app.command(name="pay")(guarded(pay_command))
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="quotaflow")
