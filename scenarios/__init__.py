@@ -13,6 +13,7 @@ from scenarios.incentives import PlanSettings
 from scenarios.io import bundled, fingerprint, load, save, write_atomic
 from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
 from scenarios.plan import Plan
+from scenarios.quotas import QuotaSettings
 from scenarios.scenario import Scenario, modify
 from scenarios.schema import markdown as schema_markdown
 from scenarios.settings import (
@@ -40,6 +41,7 @@ __all__ = [
     "Problem",
     "ProductSettings",
     "PromotionRule",
+    "QuotaSettings",
     "Scenario",
     "ScenarioError",
     "Settings",
