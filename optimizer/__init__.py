@@ -4,4 +4,14 @@ validate -> extract``). Imports only ``scenarios`` from quotaflow's packages.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+# --- quotas and budget (issue 4) ---
+from optimizer.quotas import QuotaError, QuotaResult, QuotaSolverError, QuotaStatus, set_quotas
+
+__all__: list[str] = [
+    # --- quotas and budget (issue 4) ---
+    "QuotaError",
+    "QuotaResult",
+    "QuotaSolverError",
+    "QuotaStatus",
+    "set_quotas",
+]
