@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optimizer.quotas import lp_solver
 from scenarios import Problem, Scenario, ScenarioError, expected_leads, region_weights, write_atomic
 from scenarios.plan import BUDGET_COLUMNS
 
@@ -167,12 +168,6 @@ def _check_feasible(scenario: Scenario, channels: list[str], months: int, total:
             raise BudgetError(f"budget.min_monthly_spend x {months} months = {month_floor:,.0f} is more than the "
                               f"channels' max_spend allow in total ({ceiling:,.0f}). Fix: lower "
                               "budget.min_monthly_spend or raise a channel's max_spend")
-
-
-def _solver(name: str, time_limit: float) -> Any:
-    if name == "cbc":
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
-    return pulp.HiGHS(msg=False, timeLimit=time_limit)
 
 
 @dataclass
@@ -402,7 +397,7 @@ def allocate_budget(scenario: Scenario, *, total: float | None = None, solver: s
     cells = _grid(scenario, channels, regions, periods)
     model = _build(scenario, cells, channels, periods, value, total)
     used_solver = solver or s.optimizer.solver
-    status = model.prob.solve(_solver(used_solver, time_limit or s.optimizer.time_limit_s))
+    status = model.prob.solve(lp_solver(used_solver, time_limit or s.optimizer.time_limit_s))
     if status == pulp.LpStatusInfeasible:
         raise BudgetError("the spending floors and ceilings conflict: check channels.<channel>.min_spend/"
                           "max_spend against budget.min_monthly_spend/max_monthly_spend and the budget "

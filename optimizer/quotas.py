@@ -18,6 +18,7 @@ import enum
 import json
 import math
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ __all__ = [
     "QuotaSolverError",
     "QuotaStatus",
     "expected_sales",
+    "lp_solver",
     "ramp_factors",
     "set_quotas",
     "split_target",
@@ -460,9 +462,26 @@ def _equal_probability(sorted_samples: np.ndarray, lo: np.ndarray, hi: np.ndarra
     return _settle(q, lo, hi, total, np.maximum(q, 1.0)), p
 
 
-def _solver(name: str, time_limit: float) -> Any:
+def lp_solver(name: str, time_limit: float) -> Any:
+    """The PuLP solver object for ``highs`` (in-process highspy) or ``cbc`` (the COIN-OR command-line solver).
+
+    CBC goes through ``COIN_CMD`` (``PULP_CBC_CMD`` is deprecated for PuLP 4): the ``cbc`` on PATH when there is
+    one, else the binary bundled with PuLP 3.
+
+    Examples
+    --------
+    >>> type(lp_solver("highs", 10.0)).__name__
+    'HiGHS'
+    """
     if name == "cbc":
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=time_limit)
+        path = shutil.which("cbc")
+        if path is None:
+            bundled = Path(getattr(pulp.apis.coin_api, "pulp_cbc_path", ""))
+            path = str(bundled) if bundled.is_file() else None
+        if path is None:
+            raise QuotaSolverError("the CBC solver is not installed; install it (pip install 'pulp[cbc]' or a "
+                                   "system cbc) or use --solver highs")
+        return pulp.COIN_CMD(msg=False, timeLimit=time_limit, path=path)
     return pulp.HiGHS(msg=False, timeLimit=time_limit)
 
 
@@ -493,12 +512,12 @@ def _fair_lp(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, blocks: list[_B
     prob += pulp.LpAffineExpression([(z, 1.0)])
     _pool_rows(prob, x, blocks)
     _deviation_rows(prob, x, z, dev, shares)
-    status = prob.solve(_solver(solver, time_limit))
+    status = prob.solve(lp_solver(solver, time_limit))
     _check_status(prob, status, "fair LP (stage 1)")
     z_star = float(z.value())
     prob += (pulp.LpAffineExpression([(z, 1.0)]) <= z_star * (1.0 + 1e-7) + 1e-9, "keep_z")
     prob.setObjective(pulp.LpAffineExpression([(d, 1.0) for d in dev]))
-    status = prob.solve(_solver(solver, time_limit))
+    status = prob.solve(lp_solver(solver, time_limit))
     _check_status(prob, status, "fair LP (stage 2)")
     out = np.zeros(n)
     for b in blocks:
