@@ -18,7 +18,16 @@ __all__ = ["budget_command", "write_budget"]
 
 def write_budget(result: BudgetResult, folder: Path) -> None:
     """Write ``budget.csv`` (channel, region, period, spend, expected_leads, expected_value),
-    ``budget_channels.csv`` and ``summary.json``."""
+    ``budget_channels.csv`` and ``summary.json`` (UTF-8 with a BOM so Excel opens them right).
+
+    Examples
+    --------
+    >>> import scenarios, tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_budget(allocate_budget(scenarios.load("tiny")), folder)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['budget.csv', 'budget_channels.csv', 'summary.json']
+    """
     write_csv(result.budget[BUDGET_COLUMNS], folder / "budget.csv", excel=True)
     write_csv(result.channels.reset_index(), folder / "budget_channels.csv", excel=True)
     write_json(result.summary(), folder / "summary.json")

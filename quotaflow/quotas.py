@@ -72,7 +72,18 @@ def read_samples(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
 
 
 def write_quotas(result: QuotaResult, folder: Path) -> None:
-    """Write ``quotas.csv`` (rep_id, period, product, quota), ``quota_reps.csv`` and ``summary.json``."""
+    """Write ``quotas.csv`` (rep_id, period, product, quota), ``quota_reps.csv`` and ``summary.json`` (UTF-8
+    with a BOM so Excel opens them right).
+
+    Examples
+    --------
+    >>> import scenarios, tempfile
+    >>> s = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 5_000_000})
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_quotas(set_quotas(s, scenarios.Plan.current(s).assignment), folder)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['quota_reps.csv', 'quotas.csv', 'summary.json']
+    """
     write_csv(result.quotas[QUOTA_COLUMNS], folder / "quotas.csv", excel=True)
     write_csv(result.reps.rename_axis("rep_id").reset_index(), folder / "quota_reps.csv", excel=True)
     write_json(result.summary(), folder / "summary.json")
