@@ -559,30 +559,107 @@ def _check_status(prob: pulp.LpProblem, status: int, what: str) -> None:
 # Step 5: spread over periods and products, then round
 
 
-def _spread(q: np.ndarray, profile: np.ndarray, period_totals: np.ndarray, block: str) -> np.ndarray:
+def _spread(q: np.ndarray, profile: np.ndarray, period_totals: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+            block: str, solver: str, time_limit: float) -> tuple[np.ndarray, bool]:
     """Rep x period amounts with row sums ``q`` and column sums ``period_totals`` (iterative proportional fitting).
 
     The seed is each rep's own seasonality x ramp profile; IPF keeps it as close as the margins allow (it is the
     minimum Kullback-Leibler adjustment of the seed), so ramping reps get little in their first months.
+
+    When hire dates make the margins incompatible (e.g. one rep in seat must carry ten months alone but the
+    method gave them less), the rep totals are first moved as little as possible by ``_feasible_totals``; the
+    second return value says whether that happened.
     """
-    seed = q[:, None] * profile / np.where(profile.sum(axis=1, keepdims=True) > 0,
-                                           profile.sum(axis=1, keepdims=True), 1.0)
-    zero_cols = (seed.sum(axis=0) <= 0) & (period_totals > 0)
-    if zero_cols.any():
+    allowed = profile > 0
+    uncovered = (~allowed).all(axis=0) & (period_totals > 0)
+    if uncovered.any():
         raise QuotaError(f"{'the company' if block == _ALL else 'region ' + block} has a target in period "
-                         f"#{int(np.flatnonzero(zero_cols)[0]) + 1} but no rep in seat with a quota then. "
+                         f"#{int(np.flatnonzero(uncovered)[0]) + 1} but no rep in seat then. "
                          "Fix: check hire dates, or give that region a 0 share in [targets.by_region]")
-    a = seed
-    scale_total = max(1.0, float(period_totals.sum()))
-    for _ in range(2000):
+    a, converged = _ipf(q, profile, period_totals)
+    if converged:
+        return a, False
+    q = _feasible_totals(q, allowed, period_totals, lo, hi, block, solver, time_limit)
+    a, converged = _ipf(q, profile, period_totals)
+    return a, True
+
+
+def _ipf(q: np.ndarray, profile: np.ndarray, period_totals: np.ndarray) -> tuple[np.ndarray, bool]:
+    row_mass = profile.sum(axis=1, keepdims=True)
+    a = q[:, None] * profile / np.where(row_mass > 0, row_mass, 1.0)
+    tol = 1e-9 * max(1.0, float(period_totals.sum()))
+    for _ in range(3000):
         col = a.sum(axis=0)
+        if (col <= 0).any() and (period_totals[col <= 0] > 0).any():
+            return a, False
         a = a * np.where(col > 0, period_totals / np.where(col > 0, col, 1.0), 0.0)[None, :]
         row = a.sum(axis=1)
         a = a * np.where(row > 0, q / np.where(row > 0, row, 1.0), 0.0)[:, None]
-        if np.abs(a.sum(axis=0) - period_totals).max() <= 1e-9 * scale_total:
-            break
-    out: np.ndarray = a
-    return out
+        if np.abs(a.sum(axis=0) - period_totals).max() <= tol:
+            return a, True
+    return a, bool(np.abs(a.sum(axis=0) - period_totals).max() <= 1e-6 * max(1.0, float(period_totals.sum())))
+
+
+def _feasible_totals(q: np.ndarray, allowed: np.ndarray, period_totals: np.ndarray, lo: np.ndarray,
+                     hi: np.ndarray, block: str, solver: str, time_limit: float) -> np.ndarray:
+    """Rep totals ``t`` closest to ``q`` (least total absolute change) that can be spread over the months.
+
+    LP over amounts ``a_rm >= 0`` on the months rep r is in seat: ``_month_total_rows`` (each month's total is
+    met), ``_rep_total_rows`` (``t_r = sum_m a_rm`` with ``lo_r <= t_r <= hi_r``) and
+    ``u_r >= |t_r - q_r|``; minimise a convex piecewise-linear penalty of the relative change
+    ``sum_r sum_k c_k u_rk / q_r`` with ``u_r = sum_k u_rk``, ``0 <= u_rk <= w_k q_r`` and rising costs
+    ``c_k`` (bands of 1, 2, 5, 10, 20, 30, 50, 75, 100 % and beyond): changes are spread over reps in similar
+    situations instead of landing on one of them, as a plain ``sum |t_r - q_r|`` would.
+    """
+    prob = pulp.LpProblem("quota_months", pulp.LpMinimize)
+    cells = [(r, m) for r, m in zip(*np.nonzero(allowed), strict=True)]
+    amount = {rm: prob.add_variable(f"a_{rm[0]}_{rm[1]}", lowBound=0.0) for rm in cells}
+    total = [prob.add_variable(f"t_{r}", lowBound=float(lo[r]),
+                               upBound=float(hi[r]) if math.isfinite(hi[r]) else None) for r in range(len(q))]
+    change = [prob.add_variable(f"u_{r}", lowBound=0.0) for r in range(len(q))]
+    scale = np.maximum(q, 1e-3 * max(1.0, float(np.mean(q))))
+    edges = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0]
+    cost: list[tuple[Any, float]] = []
+    for r in range(len(q)):
+        bands = []
+        for k in range(len(edges)):
+            width = (edges[k + 1] - edges[k]) * scale[r] if k + 1 < len(edges) else None
+            band = prob.add_variable(f"b_{r}_{k}", lowBound=0.0, upBound=width)
+            bands.append((band, 1.0))
+            cost.append((band, (k + 1) / scale[r]))
+        prob += (pulp.LpAffineExpression([*bands, (change[r], -1.0)]) == 0.0, f"bands_{r}")
+    prob += pulp.LpAffineExpression(cost)
+    _month_total_rows(prob, amount, period_totals)
+    _rep_total_rows(prob, amount, total, change, q)
+    status = prob.solve(lp_solver(solver, time_limit))
+    if status == pulp.LpStatusInfeasible:
+        where = "the company" if block == _ALL else f"region {block}"
+        raise QuotaError(f"in {where} the months when few reps are in seat need more than those reps' max_quota "
+                         "(pro-rated for ramp-up) allows. Fix: check hire dates, raise max_quota in [tiers], or "
+                         "lower the target")
+    _check_status(prob, status, "month-spreading LP")
+    return np.array([float(t.value()) for t in total])
+
+
+def _month_total_rows(prob: pulp.LpProblem, amount: dict[tuple[int, int], Any], period_totals: np.ndarray) -> None:
+    """``sum_r a_rm = T_m`` for every month m of the pool."""
+    by_month: dict[int, list[tuple[Any, float]]] = {}
+    for (_, m), var in amount.items():
+        by_month.setdefault(int(m), []).append((var, 1.0))
+    for m, terms in by_month.items():
+        prob += (pulp.LpAffineExpression(terms) == float(period_totals[m]), f"month_{m}")
+
+
+def _rep_total_rows(prob: pulp.LpProblem, amount: dict[tuple[int, int], Any], total: list[Any],
+                    change: list[Any], q: np.ndarray) -> None:
+    """``t_r = sum_m a_rm`` and ``u_r >= t_r - q_r``, ``u_r >= q_r - t_r`` for every rep r."""
+    by_rep: dict[int, list[tuple[Any, float]]] = {r: [] for r in range(len(q))}
+    for (r, _), var in amount.items():
+        by_rep[int(r)].append((var, 1.0))
+    for r, terms in by_rep.items():
+        prob += (pulp.LpAffineExpression([*terms, (total[r], -1.0)]) == 0.0, f"rep_{r}")
+        prob += (pulp.LpAffineExpression([(total[r], 1.0), (change[r], -1.0)]) <= float(q[r]), f"up_{r}")
+        prob += (pulp.LpAffineExpression([(total[r], -1.0), (change[r], -1.0)]) <= -float(q[r]), f"down_{r}")
 
 
 def _round_columns(x: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -876,13 +953,18 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
     products = list(targets["product"].iloc[: len(s.products)])
     n_cols = len(periods) * len(products)
     units = np.zeros((len(info), n_cols), dtype=np.int64)
+    adjusted: list[str] = []
     for b in blocks:
         if not len(b.reps):
             continue
         cell_targets = targets.loc[targets["region"] == b.name, "target"].to_numpy() / unit
         by_period = cell_targets.reshape(len(periods), len(products))
         period_totals = by_period.sum(axis=1)
-        spread = _spread(q[b.reps] / unit, profile[b.reps], period_totals, b.name)
+        spread, moved = _spread(q[b.reps] / unit, profile[b.reps], period_totals, lo[b.reps] / unit,
+                                hi[b.reps] / unit, b.name, solver or s.optimizer.solver,
+                                time_limit or s.optimizer.time_limit_s)
+        if moved:
+            adjusted.append("the company" if b.name == _ALL else f"region {b.name}")
         product_share = by_period / np.where(period_totals > 0, period_totals, 1.0)[:, None]
         real = (spread[:, :, None] * product_share[None, :, :]).reshape(len(b.reps), n_cols)
         rounded = _round_columns(real, np.round(cell_targets).astype(np.int64))
@@ -898,6 +980,9 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
     })
     reps, max_dev, warnings = _gap_analysis(scenario, info, rep_units * unit, lo, hi, shares, blocks,
                                             sorted_samples, chance)
+    if adjusted:
+        warnings.append(f"{', '.join(adjusted)}: some months have few reps in seat (hire dates), so rep totals "
+                        f"were moved as little as possible from what method '{method}' gave, to cover them")
     return QuotaResult(
         quotas=quotas, reps=reps, targets=targets, method=method,
         status=QuotaStatus.OPTIMAL if method == "fair" else QuotaStatus.SOLVED,

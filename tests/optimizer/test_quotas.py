@@ -241,3 +241,27 @@ def test_result_goes_into_a_plan_and_back(feasible: scenarios.Scenario, tmp_path
     pd.testing.assert_frame_equal(back.quotas, r.quotas, check_dtype=False)
     r.to_csv(folder / "r")
     assert (folder / "r" / "quotas.csv").is_file() and (folder / "r" / "quota_reps.csv").is_file()
+
+
+def test_months_with_few_reps_in_seat_move_rep_totals_minimally() -> None:
+    """Three of four North reps join in November: the one in seat must carry January-October alone, so the
+    method's totals are moved (least change, spread evenly over the late joiners) and a warning says so."""
+    base = scenarios.generate(reps=8, accounts=80, seed=11, regions=2, products=4)
+    loose = {f"tiers.{t}.{k}": v for t in base.settings.tiers for k, v in (("min_quota", 0.0), ("max_quota", 1e9))}
+    s = scenarios.modify(base, {"targets.annual": 8e6, **loose})
+    reps = s.reps.copy()
+    reps["hire_date"] = reps["hire_date"].astype("datetime64[ns]")
+    north = reps.index[reps["region"] == reps["region"].iloc[0]]
+    reps.loc[north[1:], "hire_date"] = pd.Timestamp("2027-11-01")
+    s = s.replace(reps=reps)
+    r = set_quotas(s, scenarios.Plan.current(s).assignment, method="even")
+    _check_invariants(s, r)
+    assert any("few reps in seat" in w for w in r.warnings)
+    by_period = r.quotas.pivot_table(index="rep_id", columns="period", values="quota", aggfunc="sum")
+    assert (by_period.loc[north[1:], :"2027-10"] == 0).all().all()
+    late = r.reps.loc[north[1:]]
+    same_tier = late[late["tier"] == late["tier"].mode()[0]]
+    assert len(same_tier) >= 2
+    ratio = same_tier["quota"] / same_tier["ramp"]
+    assert ratio.max() / ratio.min() < 1.1  # the reduction is shared, not dumped on one rep
+    assert (late["quota"] > 0).all()

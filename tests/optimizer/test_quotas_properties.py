@@ -4,6 +4,7 @@ and an infeasible answer only when the bounds truly cannot carry the target."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,10 +26,11 @@ SAMPLES = np.random.default_rng(3).gamma(3.0, 1.0, size=(len(BASE.reps), 64))
     by_region=st.booleans(),
     unit=st.sampled_from([1.0, 10.0, 1000.0]),
     sample_scale=st.floats(1e4, 1e6),
+    hires=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 400)), max_size=4),
 )
 def test_quotas_sum_exactly_and_respect_bounds(annual: float, over: float, method: str, season: list[float],
                                                min_scale: float, by_region: bool, unit: float,
-                                               sample_scale: float) -> None:
+                                               sample_scale: float, hires: list[tuple[int, int]]) -> None:
     changes: dict[str, object] = {
         "targets.annual": annual, "targets.over_assignment": over, "calendar.seasonality": season,
         "quotas.unit": unit,
@@ -38,6 +40,12 @@ def test_quotas_sum_exactly_and_respect_bounds(annual: float, over: float, metho
     if not by_region:
         changes["targets.by_region"] = {}
     s = scenarios.modify(BASE, changes)
+    if hires:  # some reps join during the horizon (days after its start)
+        reps = s.reps.copy()
+        reps["hire_date"] = reps["hire_date"].astype("datetime64[ns]")
+        for rep, days in hires:
+            reps.iloc[rep, reps.columns.get_loc("hire_date")] = pd.Timestamp("2027-01-01") + pd.Timedelta(days=days)
+        s = s.replace(reps=reps)
     total = round(annual * over / unit) * unit
     try:
         r = set_quotas(s, ASSIGNMENT, method=method, sales_distribution=SAMPLES * sample_scale)
