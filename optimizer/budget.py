@@ -278,6 +278,15 @@ class BudgetResult:
         Why money is left unspent (curves saturated, channel or month caps), or ``""``.
     seconds, solver
         Wall time and LP solver.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> r = allocate_budget(scenarios.load("tiny"))
+    >>> print(repr(r)[:73])
+    BudgetResult(optimal): spent 86,000 of 86,000 over 4 channels x 2 regions
+    >>> r.summary()["gap"]
+    0.0
     """
 
     budget: pd.DataFrame

@@ -745,6 +745,18 @@ class QuotaResult:
         Planner-worded findings (flagged reps, low chances).
     seconds, solver
         Wall time and the LP solver (``fair`` only).
+    lp_objective
+        ``fair`` only: the LP's proven optimal largest relative deviation (before rounding).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 5_000_000})
+    >>> r = set_quotas(s, scenarios.Plan.current(s).assignment, method="potential")
+    >>> print(repr(r)[:60])
+    QuotaResult(potential, solved): 6 reps, 12 periods x 3 produ
+    >>> r.summary()["quota_total"]
+    5500000.0
     """
 
     quotas: pd.DataFrame
@@ -760,9 +772,15 @@ class QuotaResult:
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
     solver: str | None = None
+    lp_objective: float | None = None
 
     def summary(self) -> dict[str, Any]:
-        """The headline figures as a JSON-ready dict (what ``quotaflow quotas`` writes to summary.json)."""
+        """The headline figures as a JSON-ready dict (what ``quotaflow quotas`` writes to summary.json).
+
+        For ``fair`` it carries the LP's proven optimum (``objective``: the smallest possible largest relative
+        deviation before rounding to whole units), its ``bound`` (the same: an LP solved to optimality has no
+        gap) and ``gap`` 0; other methods solve no optimisation problem and report ``null`` there.
+        """
         return {
             "kind": "quotas",
             "method": self.method,
@@ -774,6 +792,9 @@ class QuotaResult:
             "reps": len(self.reps),
             "periods": int(self.quotas["period"].nunique()),
             "products": int(self.quotas["product"].nunique()),
+            "objective": self.lp_objective,
+            "bound": self.lp_objective,
+            "gap": 0.0 if self.lp_objective is not None else None,
             "max_relative_deviation": self.max_relative_deviation,
             "attainment_probability": self.attainment_probability,
             "flagged_reps": [str(r) for r in self.reps.index[self.reps["flagged"]]],
@@ -917,6 +938,7 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
     _check_feasible(scenario, blocks, lo, hi)
 
     q = np.zeros(len(info))
+    lp_objective: float | None = None
     shares = np.zeros(len(info))
     chance: dict[str, float] = {}
     used_solver = None
@@ -933,7 +955,7 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
         sorted_samples = _samples_matrix(scenario, sales_distribution)
     if method == "fair":
         used_solver = solver or s.optimizer.solver
-        q, _ = _fair_lp(shares, lo, hi, [b for b in blocks if len(b.reps)], used_solver,
+        q, lp_objective = _fair_lp(shares, lo, hi, [b for b in blocks if len(b.reps)], used_solver,
                         time_limit or s.optimizer.time_limit_s)
     else:
         for b in blocks:
@@ -989,7 +1011,7 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
         target=s.targets.annual, over_assignment=s.targets.over_assignment,
         total=float(rep_units.sum() * unit), max_relative_deviation=max_dev,
         attainment_probability=chance, warnings=tuple(warnings),
-        seconds=time.perf_counter() - started, solver=used_solver,
+        seconds=time.perf_counter() - started, solver=used_solver, lp_objective=lp_objective,
     )
 
 
