@@ -141,17 +141,31 @@ def _grid(scenario: Scenario, channels: list[str], regions: list[str], periods: 
 def _check_feasible(scenario: Scenario, channels: list[str], months: int, total: float) -> None:
     """Raise ``BudgetError`` when the spending floors cannot fit under the budget or the ceilings.
 
-    Feasible iff ``sum_c min_c <= B``, ``months * min_month <= B``, ``sum_c min_c <= months * max_month`` and
-    ``months * min_month <= sum_c max_c`` (every floor fits under the budget and under the other family's
-    ceilings; the LP itself catches anything subtler).
+    With ``f_c = max(min_spend_c, months * min_monthly_c)`` a channel's floor and ``F_c = min(max_spend_c,
+    months * max_monthly_c)`` its ceiling, the checks are: ``f_c <= F_c`` per channel, ``sum_c f_c <= B``,
+    ``months * min_month <= B``, ``sum_c f_c <= months * max_month`` and ``months * min_month <= sum_c F_c``
+    (every floor fits under the budget and under the other families' ceilings; the LP catches anything subtler).
     """
     s = scenario.settings
-    mins = {c: s.channels[c].min_spend for c in channels}
-    floor = sum(mins.values())
-    listed = ", ".join(f"{c} {v:,.0f}" for c, v in mins.items() if v > 0)
+    floors, ceilings = {}, {}
+    for c in channels:
+        ch = s.channels[c]
+        floors[c] = max(ch.min_spend, ch.min_monthly_spend * months)
+        caps = [x for x in (ch.max_spend, None if ch.max_monthly_spend is None else ch.max_monthly_spend * months)
+                if x is not None]
+        ceilings[c] = min(caps) if caps else math.inf
+        if floors[c] > ceilings[c] + 1e-9:
+            raise BudgetError(
+                f"channel {c} must spend at least {floors[c]:,.0f} (min_spend {ch.min_spend:,.0f}, "
+                f"min_monthly_spend {ch.min_monthly_spend:,.0f} x {months} months) but may spend at most "
+                f"{ceilings[c]:,.0f} (max_spend, max_monthly_spend x months). Fix: make channels.{c}'s floors and "
+                "caps agree")
+    floor = sum(floors.values())
+    listed = ", ".join(f"{c} {v:,.0f}" for c, v in floors.items() if v > 0)
     if floor > total + 1e-9:
         raise BudgetError(f"the channels' minimum spends add up to {floor:,.0f} ({listed}), above the budget of "
-                          f"{total:,.0f}. Fix: lower channels.<channel>.min_spend or raise budget.total (--total)")
+                          f"{total:,.0f}. Fix: lower channels.<channel>.min_spend (or min_monthly_spend) or raise "
+                          "budget.total (--total)")
     month_floor = s.budget.min_monthly_spend * months
     if month_floor > total + 1e-9:
         raise BudgetError(f"budget.min_monthly_spend {s.budget.min_monthly_spend:,.0f} x {months} months = "
@@ -161,13 +175,11 @@ def _check_feasible(scenario: Scenario, channels: list[str], months: int, total:
         raise BudgetError(f"the channels' minimum spends add up to {floor:,.0f} ({listed}) but "
                           f"budget.max_monthly_spend allows only {s.budget.max_monthly_spend * months:,.0f} over "
                           f"{months} months. Fix: lower the minimums or raise budget.max_monthly_spend")
-    caps = [s.channels[c].max_spend for c in channels]
-    if all(cap is not None for cap in caps):
-        ceiling = float(sum(cap for cap in caps if cap is not None))
-        if month_floor > ceiling + 1e-9:
-            raise BudgetError(f"budget.min_monthly_spend x {months} months = {month_floor:,.0f} is more than the "
-                              f"channels' max_spend allow in total ({ceiling:,.0f}). Fix: lower "
-                              "budget.min_monthly_spend or raise a channel's max_spend")
+    ceiling = sum(ceilings.values())
+    if month_floor > ceiling + 1e-9:
+        raise BudgetError(f"budget.min_monthly_spend x {months} months = {month_floor:,.0f} is more than the "
+                          f"channels' caps allow in total ({ceiling:,.0f}). Fix: lower budget.min_monthly_spend or "
+                          "raise a channel's max_spend / max_monthly_spend")
 
 
 @dataclass
@@ -202,6 +214,7 @@ def _build(scenario: Scenario, cells: _Cells, channels: list[str], periods: list
     _channel_rows(model, cells, len(channels))
     _budget_row(model, total)
     _month_rows(model, cells, len(periods), s.budget.min_monthly_spend, s.budget.max_monthly_spend)
+    _channel_month_rows(model, cells, [s.channels[c] for c in channels], len(periods))
     return model
 
 
@@ -251,6 +264,26 @@ def _month_rows(model: _Model, cells: _Cells, n_months: int, low: float, high: f
             row = pulp.LpAffineExpression(members[m]) <= high
             model.prob += (row, f"month_max_{m}")
             model.month_rows.append(row)
+
+
+def _channel_month_rows(model: _Model, cells: _Cells, settings: list[Any], n_months: int) -> None:
+    """``min_monthly_c <= sum_g spend_cgm <= max_monthly_c`` for every channel c and month m (bounds that are set)."""
+    members: dict[tuple[int, int], list[tuple[Any, float]]] = {}
+    bounded = {c for c, ch in enumerate(settings) if ch.min_monthly_spend > 0 or ch.max_monthly_spend is not None}
+    if not bounded:
+        return
+    for k, cell in enumerate(cells.seg_cell):
+        if cells.channel[cell] in bounded:
+            members.setdefault((int(cells.channel[cell]), int(cells.month[cell])), []).append((model.seg[k], 1.0))
+    for i, (c, m) in enumerate(zip(cells.channel, cells.month, strict=True)):
+        if c in bounded:
+            members.setdefault((int(c), int(m)), []).append((model.waste[i], 1.0))
+    for (c, m), terms in members.items():
+        ch = settings[c]
+        if ch.min_monthly_spend > 0:
+            model.prob += (pulp.LpAffineExpression(terms) >= ch.min_monthly_spend, f"channel_month_min_{c}_{m}")
+        if ch.max_monthly_spend is not None:
+            model.prob += (pulp.LpAffineExpression(terms) <= ch.max_monthly_spend, f"channel_month_max_{c}_{m}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -350,7 +383,8 @@ def allocate_budget(scenario: Scenario, *, total: float | None = None, solver: s
     Maximises ``sum_cells leads_cgm(spend_cgm) * win_rate_c * deal_value`` (see ``lead_value``) where
     ``leads_cgm`` is ``scenarios.expected_leads`` (channel curve per unit of region weight, times the weight,
     the channel's seasonality and the demand seasonality), subject to: the total budget; each channel's
-    ``min_spend``/``max_spend`` over the horizon; ``budget.min_monthly_spend``/``max_monthly_spend`` per month.
+    ``min_spend``/``max_spend`` over the horizon and ``min_monthly_spend``/``max_monthly_spend`` in each month;
+    ``budget.min_monthly_spend``/``max_monthly_spend`` on all channels together per month.
     Money beyond the point where every curve is flat (or capped) is left unspent and the reason is reported.
 
     Parameters
@@ -486,6 +520,14 @@ def _validate(scenario: Scenario, spend: np.ndarray, cells: _Cells, channels: li
         ch = s.channels[key]
         if per_channel[ci] < ch.min_spend - tol or (ch.max_spend is not None and per_channel[ci] > ch.max_spend + tol):
             problems.append(f"channel {key} spends {per_channel[ci]:,.2f} outside its bounds")
+    months = int(cells.month.max(initial=-1)) + 1
+    for ci, key in enumerate(channels):
+        ch = s.channels[key]
+        mine = cells.channel == ci
+        by_month = np.bincount(cells.month[mine], weights=spend[mine], minlength=months)
+        if (by_month < ch.min_monthly_spend - tol).any() or (
+                ch.max_monthly_spend is not None and (by_month > ch.max_monthly_spend + tol).any()):
+            problems.append(f"channel {key} is outside its monthly bounds in some month")
     per_month = np.bincount(cells.month, weights=spend)
     if (per_month < s.budget.min_monthly_spend - tol).any() or (
             s.budget.max_monthly_spend is not None and (per_month > s.budget.max_monthly_spend + tol).any()):
@@ -514,6 +556,16 @@ def _unspent_reason(scenario: Scenario, spend: np.ndarray, cells: _Cells, channe
     capped = [c for ci, c in enumerate(channels) if per_channel[ci] >= caps[ci] - 1e-6 * max(1.0, total)]
     if capped:
         parts.append(f"channels at their max_spend: {', '.join(capped)}")
+    monthly_capped = []
+    for ci, c in enumerate(channels):
+        cap = s.channels[c].max_monthly_spend
+        if cap is not None:
+            mine = cells.channel == ci
+            by_month = np.bincount(cells.month[mine], weights=spend[mine], minlength=len(periods))
+            if (by_month >= cap - 1e-6 * max(1.0, total)).any():
+                monthly_capped.append(c)
+    if monthly_capped:
+        parts.append(f"channels at their max_monthly_spend in some months: {', '.join(monthly_capped)}")
     if s.budget.max_monthly_spend is not None:
         per_month = np.bincount(cells.month, weights=spend, minlength=len(periods))
         full = [periods[m] for m in range(len(periods))

@@ -215,3 +215,18 @@ def test_budget_properties(curves: list[dict[str, Any]], total: float, extra: fl
     else:
         assert r.unspent_reason == ""
     assert (r.budget["spend"] >= 0).all()
+
+
+def test_channel_monthly_bounds_hold_and_conflicts_are_explained(tiny: scenarios.Scenario) -> None:
+    s = scenarios.modify(tiny, {"channels.events.max_monthly_spend": 900.0,
+                                "channels.content.min_monthly_spend": 2_500.0})
+    r = allocate_budget(s)
+    by = r.budget.groupby(["channel", "period"])["spend"].sum()
+    assert (by["events"] <= 900.0 + 1e-6).all()
+    assert (by["content"] >= 2_500.0 - 1e-6).all()
+    assert r.spent == pytest.approx(s.settings.budget.total)
+    bad = scenarios.modify(tiny, {"channels.events.max_monthly_spend": 100.0, "channels.events.min_spend": 5_000.0})
+    with pytest.raises(BudgetError, match=r"channel events must spend at least 5,000 .* at most 1,200"):
+        allocate_budget(bad)
+    with pytest.raises(scenarios.ScenarioError, match=r"max_monthly_spend 1\.0 is below min_monthly_spend 2\.0"):
+        scenarios.modify(tiny, {"channels.events.max_monthly_spend": 1.0, "channels.events.min_monthly_spend": 2.0})
