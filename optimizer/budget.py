@@ -429,6 +429,9 @@ def allocate_budget(scenario: Scenario, *, total: float | None = None, solver: s
     if not math.isfinite(total) or total < 0:
         raise ScenarioError(Problem("command line", "the budget must be a finite amount >= 0",
                                     "pass --total with a plain number", column="total", value=str(total)))
+    if solver is not None and solver not in ("highs", "cbc"):
+        raise ScenarioError(Problem("command line", f"unknown solver '{solver}'", "use highs or cbc",
+                                    column="solver", value=solver))
     channels = list(s.channels)
     if not channels:
         raise ScenarioError(Problem("scenario.toml", "there are no marketing channels to spend on",

@@ -63,7 +63,9 @@ class QuotaStatus(enum.StrEnum):
     """How a quota result was obtained.
 
     ``optimal``: the fair LP was solved to proven optimality (an LP has no gap) and passed the independent
-    check. ``solved``: a direct method (no optimisation) met every constraint.
+    check. ``solved``: a direct method (no optimisation) met every constraint, or the fair LP's totals had to
+    be moved to cover months with few reps in seat (then the LP optimum no longer describes the result, and a
+    warning says so).
     """
 
     OPTIMAL = "optimal"
@@ -926,6 +928,9 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
         raise ScenarioError(Problem("scenario.toml", f"unknown quota method '{method}'",
                                     f"use one of {', '.join(QUOTA_METHODS)}", column="quotas.method",
                                     value=method))
+    if solver is not None and solver not in ("highs", "cbc"):
+        raise ScenarioError(Problem("command line", f"unknown solver '{solver}'", "use highs or cbc",
+                                    column="solver", value=solver))
     unit = s.quotas.unit
     periods, season, share_of_year = _horizon_weights(scenario)
     info = expected_sales(scenario, assignment)
@@ -1007,7 +1012,7 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
                         f"were moved as little as possible from what method '{method}' gave, to cover them")
     return QuotaResult(
         quotas=quotas, reps=reps, targets=targets, method=method,
-        status=QuotaStatus.OPTIMAL if method == "fair" else QuotaStatus.SOLVED,
+        status=QuotaStatus.OPTIMAL if method == "fair" and not adjusted else QuotaStatus.SOLVED,
         target=s.targets.annual, over_assignment=s.targets.over_assignment,
         total=float(rep_units.sum() * unit), max_relative_deviation=max_dev,
         attainment_probability=chance, warnings=tuple(warnings),
