@@ -619,6 +619,23 @@ def _feasible_totals(q: np.ndarray, allowed: np.ndarray, period_totals: np.ndarr
     total = [prob.add_variable(f"t_{r}", lowBound=float(lo[r]),
                                upBound=float(hi[r]) if math.isfinite(hi[r]) else None) for r in range(len(q))]
     change = [prob.add_variable(f"u_{r}", lowBound=0.0) for r in range(len(q))]
+    prob += pulp.LpAffineExpression(_change_band_rows(prob, change, q))
+    _month_total_rows(prob, amount, period_totals)
+    _rep_total_rows(prob, amount, total, change, q)
+    status = prob.solve(lp_solver(solver, time_limit))
+    if status == pulp.LpStatusInfeasible:
+        where = "the company" if block == _ALL else f"region {block}"
+        raise QuotaError(f"in {where} the months when few reps are in seat need more than those reps' max_quota "
+                         "(pro-rated for ramp-up) allows. Fix: check hire dates, raise max_quota in [tiers], or "
+                         "lower the target")
+    _check_status(prob, status, "month-spreading LP")
+    return np.array([float(t.value()) for t in total])
+
+
+def _change_band_rows(prob: pulp.LpProblem, change: list[Any], q: np.ndarray) -> list[tuple[Any, float]]:
+    """``u_r = sum_k u_rk`` with ``0 <= u_rk <= (e_{k+1} - e_k) q_r`` for band edges ``e`` (relative change 0, 1,
+    2, 5, 10, 20, 30, 50, 75, 100 %, unbounded last band); returns the objective terms ``(k + 1) u_rk / q_r``,
+    a convex piecewise-linear penalty of each rep's relative change (``q_r`` floored at 0.1 % of the mean)."""
     scale = np.maximum(q, 1e-3 * max(1.0, float(np.mean(q))))
     edges = [0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0]
     cost: list[tuple[Any, float]] = []
@@ -630,17 +647,7 @@ def _feasible_totals(q: np.ndarray, allowed: np.ndarray, period_totals: np.ndarr
             bands.append((band, 1.0))
             cost.append((band, (k + 1) / scale[r]))
         prob += (pulp.LpAffineExpression([*bands, (change[r], -1.0)]) == 0.0, f"bands_{r}")
-    prob += pulp.LpAffineExpression(cost)
-    _month_total_rows(prob, amount, period_totals)
-    _rep_total_rows(prob, amount, total, change, q)
-    status = prob.solve(lp_solver(solver, time_limit))
-    if status == pulp.LpStatusInfeasible:
-        where = "the company" if block == _ALL else f"region {block}"
-        raise QuotaError(f"in {where} the months when few reps are in seat need more than those reps' max_quota "
-                         "(pro-rated for ramp-up) allows. Fix: check hire dates, raise max_quota in [tiers], or "
-                         "lower the target")
-    _check_status(prob, status, "month-spreading LP")
-    return np.array([float(t.value()) for t in total])
+    return cost
 
 
 def _month_total_rows(prob: pulp.LpProblem, amount: dict[tuple[int, int], Any], period_totals: np.ndarray) -> None:

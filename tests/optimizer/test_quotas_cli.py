@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 import scenarios
@@ -106,3 +107,16 @@ def test_budget_saturation_reason_and_exit_codes(tmp_path: Path) -> None:
     assert not (tmp_path / "small").exists()
     result = runner.invoke(app, ["budget", "tiny", "--out", str(tmp_path / "x"), "--solver", "gurobi"])
     assert result.exit_code == 2
+
+
+def test_samples_need_the_same_count_per_rep(tmp_path: Path) -> None:
+    from quotaflow.quotas import read_samples
+
+    s = scenarios.load("tiny")
+    rows = [(r, 1.0) for r in s.reps.index] + [(s.reps.index[0], 2.0)]
+    pd.DataFrame(rows, columns=["rep_id", "sales"]).to_csv(tmp_path / "samples.csv", index=False)
+    with pytest.raises(scenarios.ScenarioError, match="same number of samples"):
+        read_samples(tmp_path / "samples.csv", s)
+    pd.DataFrame([("NOBODY", 1.0)], columns=["rep_id", "sales"]).to_csv(tmp_path / "s2.csv", index=False)
+    with pytest.raises(scenarios.ScenarioError, match=r"s2\.csv line 2, column 'rep_id'"):
+        read_samples(tmp_path / "s2.csv", s)
