@@ -9,6 +9,7 @@ import typer
 
 import scenarios
 from optimizer.budget import BudgetResult, allocate_budget
+from quotaflow.manifest import write_manifest
 from quotaflow.output import staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError
 from scenarios.plan import BUDGET_COLUMNS
@@ -49,5 +50,7 @@ def budget_command(
     result = allocate_budget(s, total=total, solver=solver)
     with staged_output(out, force=force) as stage:
         write_budget(result, stage)
+        write_manifest(stage, scenario=s, status=str(result.status), solver={"name": result.solver},
+                       extra={"budget": result.total})
     typer.echo(repr(result))
-    typer.echo(f"wrote {out / 'budget.csv'}, {out / 'budget_channels.csv'} and {out / 'summary.json'}")
+    typer.echo(f"wrote {out / 'budget.csv'}, {out / 'budget_channels.csv'}, {out / 'summary.json'} and the manifest")

@@ -16,6 +16,7 @@ import typer
 
 import scenarios
 from optimizer.quotas import QuotaResult, set_quotas
+from quotaflow.manifest import write_manifest
 from quotaflow.output import staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError
 from scenarios.plan import QUOTA_COLUMNS
@@ -111,7 +112,11 @@ def quotas_command(
     result = set_quotas(s, assignment, method=method, sales_distribution=distribution, solver=solver)
     with staged_output(out, force=force) as stage:
         write_quotas(result, stage)
+        write_manifest(stage, scenario=s, status=str(result.status),
+                       solver={"name": result.solver} if result.solver else None,
+                       extra={"method": result.method, "plan": str(plan) if plan else "current",
+                              "samples": str(samples) if samples else None})
     typer.echo(repr(result))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}")
-    typer.echo(f"wrote {out / 'quotas.csv'}, {out / 'quota_reps.csv'} and {out / 'summary.json'}")
+    typer.echo(f"wrote {out / 'quotas.csv'}, {out / 'quota_reps.csv'}, {out / 'summary.json'} and the manifest")

@@ -34,6 +34,8 @@ def test_quotas_writes_quotas_and_summary(tmp_path: Path) -> None:
     assert summary["method"] == "fair" and summary["status"] == "optimal"
     assert summary["target"] == 5_000_000 and summary["over_assignment"] == 1.1
     assert (out / "quota_reps.csv").is_file()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "optimal" and manifest["method"] == "fair"
 
 
 def test_quotas_reads_a_plan_folder_and_samples(tmp_path: Path) -> None:
@@ -87,6 +89,7 @@ def test_budget_writes_budget_and_summary(tmp_path: Path) -> None:
     assert summary["status"] == "optimal" and summary["gap"] == 0.0
     assert summary["marginal_value_per_unit_budget"] > 0
     assert set(summary["channels"]) == set(scenarios.load("tiny").settings.channels)
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["scenario"]["name"] == "tiny"
     # the folder is a plan folder's budget: Plan.load reads it back
     scenarios.Plan.current(scenarios.load("tiny")).to_csv(tmp_path / "plan")
     (tmp_path / "plan" / "budget.csv").write_bytes((out / "budget.csv").read_bytes())
