@@ -85,7 +85,10 @@ def write_quotas(result: QuotaResult, folder: Path) -> None:
     >>> sorted(p.name for p in folder.iterdir())
     ['quota_reps.csv', 'quotas.csv', 'summary.json']
     """
-    write_csv(result.quotas[QUOTA_COLUMNS], folder / "quotas.csv", excel=True)
+    quotas = result.quotas[QUOTA_COLUMNS]
+    if (quotas["quota"] % 1 == 0).all():  # whole currency units read better as 44629 than 44629.0
+        quotas = quotas.assign(quota=quotas["quota"].astype("int64"))
+    write_csv(quotas, folder / "quotas.csv", excel=True)
     write_csv(result.reps.rename_axis("rep_id").reset_index(), folder / "quota_reps.csv", excel=True)
     write_json(result.summary(), folder / "summary.json")
 
