@@ -29,6 +29,7 @@ from scenarios.incentives import (  # incentive plans (issue 6)
 from scenarios.io import bundled, fingerprint, load, save, write_atomic
 from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
 from scenarios.plan import Plan
+from scenarios.quotas import QuotaSettings
 from scenarios.scenario import Scenario, modify
 from scenarios.schema import markdown as schema_markdown
 from scenarios.settings import (
@@ -66,6 +67,7 @@ __all__ = [
     "ProductSettings",
     "PromotionPathSettings",  # incentives
     "PromotionRule",
+    "QuotaSettings",
     "RatchetSettings",  # incentives
     "RecognitionSettings",  # incentives
     "Scenario",

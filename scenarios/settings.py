@@ -14,6 +14,7 @@ from scenarios.allocation import OptimizerSettings
 from scenarios.base import Strict
 from scenarios.incentives import BehaviourSettings, PlanSettings
 from scenarios.marketing import BudgetSettings, ChannelSettings
+from scenarios.quotas import QuotaSettings
 from scenarios.simulation import SimulationSettings
 
 __all__ = [
@@ -285,7 +286,8 @@ class Settings(Strict):
     ----------
     name, description
         Identification.
-    calendar, funnel, tiers, products, targets, channels, budget, plans, behaviour, optimizer, simulation, tables
+    calendar, funnel, tiers, products, targets, channels, budget, plans, behaviour, optimizer, simulation, tables,
+    quotas
         The sections; see each type.
     """
 
@@ -304,6 +306,7 @@ class Settings(Strict):
     optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)
     tables: TablesSettings = Field(default_factory=TablesSettings)
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
