@@ -16,10 +16,13 @@ import typer
 
 import scenarios
 import sim
+from optimizer import BudgetError, BudgetSolverError, QuotaError, QuotaSolverError  # quotas and budget (issue 4)
+from quotaflow.budget import budget_command  # quotas and budget (issue 4)
 from quotaflow.exit_codes import ExitCode
 from quotaflow.manifest import write_manifest
 from quotaflow.output import OutputError, staged_output, write_json
 from quotaflow.overview import overview, overview_text
+from quotaflow.quotas import quotas_command  # quotas and budget (issue 4)
 
 __all__ = ["app", "guarded", "main"]
 
@@ -118,6 +121,20 @@ def demo(
     typer.echo(f"\nwrote {out / 'overview.json'}")
 
 
+# Incentive pay statements for given bookings (issue 6).
+from quotaflow.payout import pay_command  # noqa: E402
+from sim.pay import PayError  # noqa: E402
+
+register_error(PayError, ExitCode.INPUT)
+app.command(name="pay")(guarded(pay_command))
+# --- quotas and budget (issue 4) ---
+register_error(QuotaError, ExitCode.INFEASIBLE)
+register_error(QuotaSolverError, ExitCode.SOLVER)
+register_error(BudgetError, ExitCode.INFEASIBLE)
+register_error(BudgetSolverError, ExitCode.SOLVER)
+app.command(name="quotas")(guarded(quotas_command))
+app.command(name="budget")(guarded(budget_command))
+# --- end quotas and budget ---
 # --- simulator (issue 5) ---
 from quotaflow.simulation import simulate_command  # noqa: E402
 

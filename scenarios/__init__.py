@@ -9,10 +9,27 @@ from scenarios.checks import check, pulp_name
 from scenarios.errors import Problem, ScenarioError
 from scenarios.generate import generate
 from scenarios.geography import great_circle_km
-from scenarios.incentives import PlanSettings
+from scenarios.incentives import (  # incentive plans (issue 6)
+    AllowanceSettings,
+    BehaviourSettings,
+    BonusSettings,
+    BonusStep,
+    CapSettings,
+    CommissionSettings,
+    CommissionTier,
+    ContestSettings,
+    DrawSettings,
+    PlanSettings,
+    PromotionPathSettings,
+    RatchetSettings,
+    RecognitionSettings,
+    TeamBonusSettings,
+    TrainingSettings,
+)
 from scenarios.io import bundled, fingerprint, load, save, write_atomic
 from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
 from scenarios.plan import Plan
+from scenarios.quotas import QuotaSettings
 from scenarios.scenario import Scenario, modify
 from scenarios.schema import markdown as schema_markdown
 from scenarios.settings import (
@@ -29,17 +46,30 @@ from scenarios.settings import (
 from scenarios.simulation import SimulationSettings
 
 __all__ = [
+    "AllowanceSettings",  # incentives
     "BalanceBand",
+    "BehaviourSettings",  # incentives
+    "BonusSettings",  # incentives
+    "BonusStep",  # incentives
     "BudgetSettings",
     "CalendarSettings",
+    "CapSettings",  # incentives
     "ChannelSettings",
+    "CommissionSettings",  # incentives
+    "CommissionTier",  # incentives
+    "ContestSettings",  # incentives
+    "DrawSettings",  # incentives
     "FunnelSettings",
     "OptimizerSettings",
     "Plan",
     "PlanSettings",
     "Problem",
     "ProductSettings",
+    "PromotionPathSettings",  # incentives
     "PromotionRule",
+    "QuotaSettings",
+    "RatchetSettings",  # incentives
+    "RecognitionSettings",  # incentives
     "Scenario",
     "ScenarioError",
     "Settings",
@@ -47,7 +77,9 @@ __all__ = [
     "StageSettings",
     "TablesSettings",
     "TargetSettings",
+    "TeamBonusSettings",  # incentives
     "TierSettings",
+    "TrainingSettings",  # incentives
     "bundled",
     "check",
     "expected_leads",

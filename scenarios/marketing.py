@@ -32,6 +32,9 @@ class ChannelSettings(Strict):
         Optional 12 monthly multipliers (January first) on the response; empty means flat.
     min_spend, max_spend
         Bounds on the channel's total spend over the horizon (currency).
+    min_monthly_spend, max_monthly_spend
+        Bounds on the channel's spend in any one month, over all regions (e.g. event contracts, a media
+        plan's monthly caps); 0 and None mean no bound.
     default_monthly_spend
         Spend per region and month when no budget plan is given (today's run-rate).
     """
@@ -43,6 +46,8 @@ class ChannelSettings(Strict):
     seasonality: list[float] = Field(default_factory=list)
     min_spend: float = Field(default=0.0, ge=0.0)
     max_spend: float | None = Field(default=None, ge=0.0)
+    min_monthly_spend: float = Field(default=0.0, ge=0.0)
+    max_monthly_spend: float | None = Field(default=None, ge=0.0)
     default_monthly_spend: float = Field(default=0.0, ge=0.0)
 
     @model_validator(mode="after")
@@ -71,6 +76,9 @@ class ChannelSettings(Strict):
             raise ValueError("seasonality values must be >= 0")
         if self.max_spend is not None and self.max_spend < self.min_spend:
             raise ValueError(f"max_spend {self.max_spend} is below min_spend {self.min_spend}")
+        if self.max_monthly_spend is not None and self.max_monthly_spend < self.min_monthly_spend:
+            raise ValueError(f"max_monthly_spend {self.max_monthly_spend} is below min_monthly_spend "
+                             f"{self.min_monthly_spend}")
         return self
 
 

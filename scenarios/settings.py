@@ -12,8 +12,9 @@ from pydantic import Field, field_validator, model_validator
 
 from scenarios.allocation import OptimizerSettings
 from scenarios.base import Strict
-from scenarios.incentives import PlanSettings
+from scenarios.incentives import BehaviourSettings, PlanSettings
 from scenarios.marketing import BudgetSettings, ChannelSettings
+from scenarios.quotas import QuotaSettings
 from scenarios.simulation import SimulationSettings
 
 __all__ = [
@@ -285,7 +286,8 @@ class Settings(Strict):
     ----------
     name, description
         Identification.
-    calendar, funnel, tiers, products, targets, channels, budget, plans, optimizer, simulation, tables
+    calendar, funnel, tiers, products, targets, channels, budget, plans, behaviour, optimizer, simulation, tables,
+    quotas
         The sections; see each type.
     """
 
@@ -300,9 +302,11 @@ class Settings(Strict):
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     plans: dict[str, PlanSettings] = Field(min_length=1)
+    behaviour: BehaviourSettings = Field(default_factory=BehaviourSettings)  # incentive behaviour (issue 6)
     optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)
     tables: TablesSettings = Field(default_factory=TablesSettings)
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:

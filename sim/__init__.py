@@ -1,42 +1,98 @@
 """SimPy funnel simulator and incentive behaviour (``simulate = check -> build processes -> run replications
 -> collect``). Imports only ``scenarios`` from quotaflow's packages.
 
-Public API: ``simulate`` (the pipeline) and its steps ``check``, ``build``, ``run_replication``, ``collect``,
-``summarise``; the behaviour hook ``Behaviour`` / ``RepState`` / ``DealView`` with the default
-``NormBehaviour``; the swappable pay function ``PayFunction`` / ``commission_pay``.
+Simulator (issue 5): ``simulate`` (the pipeline) and its steps ``check``, ``build``, ``run_replication``,
+``collect``, ``summarise``; the behaviour hook ``Behaviour`` / ``RepState`` / ``DealView`` with the default
+``NormBehaviour``; the swappable pay function ``PayFunction`` / ``commission_pay``. Incentives (issue 6): the
+pay engine (``sim.pay``) and the behaviour functions (``sim.behaviour``).
 """
 
 from __future__ import annotations
 
+# Incentive pay engine and behavioural response (issue 6).
+from sim.behaviour import (
+    Appraisal,
+    Incentive,
+    Position,
+    TeamOutlook,
+    appraise,
+    deal_gain,
+    deal_scores,
+    marginal_pay,
+    prepare,
+    prepare_all,
+    prioritise,
+    timing_decision,
+    weekly_hours,
+    weekly_moments,
+)
+
+# Funnel simulator (issue 5).
 from sim.demand import Leads, draw_leads, streams
 from sim.earnings import PayFunction, commission_pay
 from sim.model import Model, SimulationError, build, check
+from sim.pay import (
+    STATEMENT_COLUMNS,
+    PayError,
+    contest_awards,
+    monthly_quotas,
+    next_quota,
+    pay_statement,
+    pay_statements,
+    pay_summary,
+    target_variable_pay,
+    team_bonuses,
+)
 from sim.policy import Behaviour, DealView, NormBehaviour, RepState
 from sim.processes import Funnel, RunRecord
 from sim.simulation import SimulationResult, run_replication, simulate, summarise
 from sim.statistics import ReplicationStats, collect, mean_ci
 
-__all__ = [
+__all__: list[str] = [
+    "STATEMENT_COLUMNS",
+    "Appraisal",
     "Behaviour",
     "DealView",
     "Funnel",
+    "Incentive",
     "Leads",
     "Model",
     "NormBehaviour",
+    "PayError",
     "PayFunction",
+    "Position",
     "RepState",
     "ReplicationStats",
     "RunRecord",
     "SimulationError",
     "SimulationResult",
+    "TeamOutlook",
+    "appraise",
     "build",
     "check",
     "collect",
     "commission_pay",
+    "contest_awards",
+    "deal_gain",
+    "deal_scores",
     "draw_leads",
+    "marginal_pay",
     "mean_ci",
+    "monthly_quotas",
+    "next_quota",
+    "pay_statement",
+    "pay_statements",
+    "pay_summary",
+    "prepare",
+    "prepare_all",
+    "prioritise",
     "run_replication",
     "simulate",
     "streams",
     "summarise",
+    "target_variable_pay",
+    "team_bonuses",
+    "timing_decision",
+    "weekly_hours",
+    "weekly_moments",
 ]

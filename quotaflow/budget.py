@@ -1,0 +1,56 @@
+"""The ``quotaflow budget`` command: allocate the marketing budget and write budget.csv with its summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import scenarios
+from optimizer.budget import BudgetResult, allocate_budget
+from quotaflow.manifest import write_manifest
+from quotaflow.output import staged_output, write_csv, write_json
+from scenarios import Problem, ScenarioError
+from scenarios.plan import BUDGET_COLUMNS
+
+__all__ = ["budget_command", "write_budget"]
+
+
+def write_budget(result: BudgetResult, folder: Path) -> None:
+    """Write ``budget.csv`` (channel, region, period, spend, expected_leads, expected_value),
+    ``budget_channels.csv`` and ``summary.json`` (UTF-8 with a BOM so Excel opens them right).
+
+    Examples
+    --------
+    >>> import scenarios, tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_budget(allocate_budget(scenarios.load("tiny")), folder)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['budget.csv', 'budget_channels.csv', 'summary.json']
+    """
+    write_csv(result.budget[BUDGET_COLUMNS], folder / "budget.csv", excel=True)
+    write_csv(result.channels.reset_index(), folder / "budget_channels.csv", excel=True)
+    write_json(result.summary(), folder / "summary.json")
+
+
+def budget_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
+    total: Annotated[float | None, typer.Option("--total", help="Budget over the horizon (default: [budget] "
+                                                "total).")] = None,
+    solver: Annotated[str | None, typer.Option(help="LP solver: highs or cbc.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+) -> None:
+    """Spend the marketing budget on the channels, regions and months with the most pipeline value."""
+    if solver is not None and solver not in ("highs", "cbc"):
+        raise ScenarioError(Problem("command line", f"unknown solver '{solver}'", "use --solver highs or cbc",
+                                    column="--solver", value=solver))
+    s = scenarios.load(scenario)
+    result = allocate_budget(s, total=total, solver=solver)
+    with staged_output(out, force=force) as stage:
+        write_budget(result, stage)
+        write_manifest(stage, scenario=s, status=str(result.status), solver={"name": result.solver},
+                       extra={"budget": result.total})
+    typer.echo(repr(result))
+    typer.echo(f"wrote {out / 'budget.csv'}, {out / 'budget_channels.csv'}, {out / 'summary.json'} and the manifest")

@@ -1,0 +1,125 @@
+"""The ``quotaflow quotas`` command: set rep quotas from a plan's assignment and write them with the gap analysis.
+
+Reads the assignment from a plan folder (``--plan``, e.g. an ``allocate`` output) or uses today's; for the
+``equal_probability`` method it reads simulated sales per rep from ``--samples``.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+import scenarios
+from optimizer.quotas import QuotaResult, set_quotas
+from quotaflow.manifest import write_manifest
+from quotaflow.output import staged_output, write_csv, write_json
+from scenarios import Problem, ScenarioError
+from scenarios.plan import QUOTA_COLUMNS
+
+__all__ = ["quotas_command", "read_samples", "write_quotas"]
+
+
+def read_samples(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
+    """Read simulated sales per rep from a CSV with columns ``rep_id, sales`` (one row per simulated horizon).
+
+    Every rep of the scenario needs the same number of rows. Returns a frame indexed by ``rep_id`` with one
+    column per sample, as ``set_quotas(sales_distribution=...)`` takes it.
+
+    Examples
+    --------
+    >>> import scenarios, tempfile, pathlib
+    >>> s = scenarios.load("tiny")
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "samples.csv"
+    >>> _ = f.write_text("rep_id,sales\\n" + "".join(f"{r},{v}\\n" for r in s.reps.index for v in (1, 2, 3)))
+    >>> read_samples(f, s).shape
+    (6, 3)
+    """
+    name = path.name
+    try:
+        frame = pd.read_csv(io.StringIO(path.read_bytes().decode("utf-8-sig")), dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ScenarioError(Problem(name, f"not found at {path}", "give the path of a CSV with rep_id,sales")) from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ScenarioError(Problem(name, f"cannot be read as a UTF-8 CSV ({exc})",
+                                    "export it again as CSV UTF-8")) from None
+    missing = [c for c in ("rep_id", "sales") if c not in frame.columns]
+    if missing:
+        raise ScenarioError(Problem(name, f"missing column(s) {missing}", "add columns rep_id,sales", line=1))
+    sales = pd.to_numeric(frame["sales"], errors="coerce")
+    bad = ~np.isfinite(sales.to_numpy(dtype=float)) | (sales.to_numpy(dtype=float) < 0)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ScenarioError(Problem(name, "is not a finite amount >= 0", "write a plain number", line=pos + 2,
+                                    column="sales", value=str(frame["sales"].iloc[pos])))
+    unknown = sorted(set(frame["rep_id"]) - set(scenario.reps.index))
+    if unknown:
+        pos = int(np.flatnonzero(frame["rep_id"].to_numpy() == unknown[0])[0])
+        raise ScenarioError(Problem(name, "rep is not in the scenario", "use rep ids of the scenario",
+                                    line=pos + 2, column="rep_id", value=unknown[0]))
+    counts = frame.groupby("rep_id").size().reindex(scenario.reps.index, fill_value=0)
+    if counts.nunique() != 1 or int(counts.iloc[0]) == 0:
+        rep = counts.index[counts != counts.max()][0] if counts.nunique() != 1 else counts.index[0]
+        raise ScenarioError(Problem(name, f"rep {rep} has {int(counts[rep])} samples, others up to "
+                                    f"{int(counts.max())}", "give every rep the same number of samples",
+                                    column="rep_id", value=str(rep)))
+    frame = frame.assign(sales=sales.astype(float))
+    frame["sample"] = frame.groupby("rep_id").cumcount()
+    return frame.pivot(index="rep_id", columns="sample", values="sales").reindex(scenario.reps.index)
+
+
+def write_quotas(result: QuotaResult, folder: Path) -> None:
+    """Write ``quotas.csv`` (rep_id, period, product, quota), ``quota_reps.csv`` and ``summary.json`` (UTF-8
+    with a BOM so Excel opens them right).
+
+    Examples
+    --------
+    >>> import scenarios, tempfile
+    >>> s = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 5_000_000})
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_quotas(set_quotas(s, scenarios.Plan.current(s).assignment), folder)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['quota_reps.csv', 'quotas.csv', 'summary.json']
+    """
+    quotas = result.quotas[QUOTA_COLUMNS]
+    if (quotas["quota"] % 1 == 0).all():  # whole currency units read better as 44629 than 44629.0
+        quotas = quotas.assign(quota=quotas["quota"].astype("int64"))
+    write_csv(quotas, folder / "quotas.csv", excel=True)
+    write_csv(result.reps.rename_axis("rep_id").reset_index(), folder / "quota_reps.csv", excel=True)
+    write_json(result.summary(), folder / "summary.json")
+
+
+def quotas_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
+    method: Annotated[str | None, typer.Option(
+        help="even | potential | expected_sales | fair | equal_probability (default: [quotas] method).")] = None,
+    plan: Annotated[Path | None, typer.Option(
+        "--plan", help="Plan folder with assignments.csv (e.g. an allocate output); default today's.")] = None,
+    samples: Annotated[Path | None, typer.Option(
+        "--samples", help="CSV rep_id,sales of simulated horizon sales (for equal_probability).")] = None,
+    solver: Annotated[str | None, typer.Option(help="LP solver for fair: highs or cbc.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+) -> None:
+    """Set rep quotas by period and product (sums exact to target x over-assignment) and write quotas.csv."""
+    if solver is not None and solver not in ("highs", "cbc"):
+        raise ScenarioError(Problem("command line", f"unknown solver '{solver}'", "use --solver highs or cbc",
+                                    column="--solver", value=solver))
+    s = scenarios.load(scenario)
+    assignment = (scenarios.Plan.load(plan, s) if plan is not None else scenarios.Plan.current(s)).assignment
+    distribution = read_samples(samples, s) if samples is not None else None
+    result = set_quotas(s, assignment, method=method, sales_distribution=distribution, solver=solver)
+    with staged_output(out, force=force) as stage:
+        write_quotas(result, stage)
+        write_manifest(stage, scenario=s, status=str(result.status),
+                       solver={"name": result.solver} if result.solver else None,
+                       extra={"method": result.method, "plan": str(plan) if plan else "current",
+                              "samples": str(samples) if samples else None})
+    typer.echo(repr(result))
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}")
+    typer.echo(f"wrote {out / 'quotas.csv'}, {out / 'quota_reps.csv'}, {out / 'summary.json'} and the manifest")

@@ -1,0 +1,79 @@
+"""CLI contract for `quotaflow pay`: statements for fixed bookings under each plan, clean errors, no half output."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import scenarios
+from quotaflow.cli import app
+from quotaflow.exit_codes import ExitCode
+from quotaflow.payout import gini
+
+runner = CliRunner()
+
+
+def _bookings(tiny: scenarios.Scenario, path: Path, value: float = 30_000.0) -> Path:
+    rows = [(r, p, value, 25_000.0) for r in tiny.reps.index for p in tiny.settings.calendar.periods()]
+    pd.DataFrame(rows, columns=["rep_id", "period", "bookings", "quota"]).to_csv(path, index=False)
+    return path
+
+
+def test_pay_writes_statements_summary_and_plan_totals(tiny: scenarios.Scenario, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["pay", "tiny", "--bookings", str(_bookings(tiny, tmp_path / "b.csv")),
+                                 "--out", str(out), "--plans", "flat_commission,capped"])
+    assert result.exit_code == 0, result.output
+    plans = pd.read_csv(out / "plans.csv", encoding="utf-8-sig").set_index("plan")
+    # Everyone books 360k against 300k: 120 % attainment. Flat 5 % -> 18k each; capped at 1.5 x 15k = 22.5k,
+    # which 18k does not reach.
+    assert plans.loc["flat_commission", "variable"] == pytest.approx(6 * 18_000.0)
+    assert plans.loc["capped", "variable"] == pytest.approx(6 * 18_000.0)
+    assert plans.loc["flat_commission", "share_at_quota"] == 1.0
+    statements = pd.read_csv(out / "statements.csv", encoding="utf-8-sig")
+    assert len(statements) == 2 * 6 * 12 and statements["period"].iloc[0] == "2027-01"
+    assert (out / "summary.csv").exists() and (out / "manifest.json").exists()
+
+
+def test_pay_cap_binds_for_high_bookings(tiny: scenarios.Scenario, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["pay", "tiny", "--bookings", str(_bookings(tiny, tmp_path / "b.csv", 50_000.0)),
+                                 "--out", str(out), "--plans", "capped"])
+    assert result.exit_code == 0, result.output
+    plans = pd.read_csv(out / "plans.csv", encoding="utf-8-sig").set_index("plan")
+    # 600k x 5 % = 30k uncapped; cap 1.5 x (5 % x 300k) = 22.5k per rep.
+    assert plans.loc["capped", "variable"] == pytest.approx(6 * 22_500.0)
+    assert plans.loc["capped", "share_capped"] == 1.0
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda f: f.assign(period="2031-01"), "not a month of the horizon"),
+    (lambda f: f.assign(bookings="lots"), "is not a number"),
+    (lambda f: f.drop(columns="quota"), "missing column"),
+    (lambda f: f.iloc[1:], "lack a row"),
+    (lambda f: f.assign(rep_id="R9999"), "is not a rep"),
+])
+def test_pay_bad_bookings_exit_2_without_output(tiny: scenarios.Scenario, tmp_path: Path,
+                                                edit: Callable[[pd.DataFrame], pd.DataFrame], message: str) -> None:
+    path = _bookings(tiny, tmp_path / "b.csv")
+    edit(pd.read_csv(path)).to_csv(path, index=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["pay", "tiny", "--bookings", str(path), "--out", str(out)])
+    assert result.exit_code == ExitCode.INPUT
+    assert message in result.output
+    assert not out.exists()
+
+
+def test_pay_unknown_plan(tiny: scenarios.Scenario, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["pay", "tiny", "--bookings", str(_bookings(tiny, tmp_path / "b.csv")),
+                                 "--out", str(tmp_path / "o"), "--plans", "nope"])
+    assert result.exit_code == ExitCode.INPUT and "unknown plan" in result.output
+
+
+def test_gini() -> None:
+    assert gini(pd.Series([5.0, 5.0])) == 0.0
+    assert gini(pd.Series([0.0, 0.0, 0.0, 4.0])) == pytest.approx(0.75)

@@ -1,0 +1,83 @@
+"""Invariants of the pay engine over random plans and bookings (Hypothesis), and a brute-force cross-check."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scenarios import PlanSettings
+from sim.pay import cumulative_commission, pay_statement
+
+bookings_s = st.lists(st.floats(0.0, 200_000.0, allow_nan=False), min_size=1, max_size=24)
+rates_s = st.lists(st.floats(0.0, 0.2), min_size=1, max_size=4)
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> PlanSettings:
+    rates = draw(rates_s)
+    gaps = draw(st.lists(st.floats(0.05, 1.0), min_size=len(rates) - 1, max_size=len(rates) - 1))
+    thresholds = np.r_[0.0, np.cumsum(gaps)].tolist()
+    data: dict[str, object] = {
+        "commission": {"retroactive": draw(st.booleans()),
+                       "period": draw(st.sampled_from(["month", "quarter", "year"])),
+                       "tiers": [{"threshold": t, "rate": r} for t, r in zip(thresholds, rates, strict=True)]},
+        "bonuses": [{"period": draw(st.sampled_from(["month", "quarter", "year", "cumulative_quarter"])),
+                     "steps": [{"attainment": 1.0, "amount": draw(st.floats(0.0, 5000.0))}]}],
+    }
+    if draw(st.booleans()):
+        data["cap"] = {"amount": draw(st.floats(0.0, 50_000.0))}
+    if draw(st.booleans()):
+        data["draw"] = {"monthly": draw(st.floats(0.0, 3000.0)), "recoverable": draw(st.booleans())}
+    return PlanSettings.model_validate(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(plans(), bookings_s, st.floats(1.0, 50_000.0))
+def test_statement_identities(plan: PlanSettings, bookings: list[float], quota: float) -> None:
+    s = pay_statement(bookings, [quota] * len(bookings), 60_000.0, plan)
+    parts = s[["commission", "bonus", "cap_adjustment", "draw", "draw_recovery", "team_bonus", "contest"]]
+    assert np.allclose(s["variable"], parts.sum(axis=1))
+    assert np.allclose(s["total_pay"], s["base"] + s["variable"])
+    # The cap only ever takes away in total (a retroactive clawback below the cap can give some back).
+    assert (s["cap_adjustment"].groupby(s["plan_year"]).cumsum() <= 1e-9).all()
+    assert (s["draw"] >= 0).all() and (s["draw_recovery"] <= 0).all() and (s["draw_balance"] >= -1e-9).all()
+    if plan.cap is not None:
+        capped = (s["commission"] + s["bonus"] + s["cap_adjustment"]).groupby(s["plan_year"]).cumsum()
+        assert (capped <= plan.cap.amount + 1e-6).all()  # type: ignore[operator]
+    if plan.draw is not None:
+        earned = s["commission"] + s["bonus"] + s["cap_adjustment"] + s["draw"] + s["draw_recovery"]
+        assert (earned >= plan.draw.monthly - 1e-6).all()  # the guarantee holds in every draw month
+
+
+@settings(max_examples=60, deadline=None)
+@given(rates_s, st.lists(st.floats(0.0, 50_000.0), min_size=1, max_size=12))
+def test_monthly_commission_adds_up_to_the_commission_on_the_total(rates: list[float], bookings: list[float]) -> None:
+    thresholds = [0.0, *np.cumsum([30_000.0] * (len(rates) - 1)).tolist()]
+    plan = PlanSettings.model_validate({"commission": {
+        "basis": "volume", "tiers": [{"threshold": t, "rate": r} for t, r in zip(thresholds, rates, strict=True)]}})
+    s = pay_statement(bookings, [1.0] * len(bookings), 0.0, plan)
+    # Cross-check against an independent brute force: pay each euro-block at the rate of the tier it falls in.
+    total, paid = float(sum(bookings)), 0.0
+    step = max(total / 2_000.0, 1e-9)
+    for x in np.arange(0.0, total, step):
+        k = int(np.searchsorted(thresholds, x + step / 2, side="right") - 1)
+        paid += rates[k] * min(step, total - x)
+    assert np.isclose(s["commission"].sum(), paid, rtol=0.0, atol=1.0 + step * 0.2 * len(rates))
+    assert np.isclose(s["commission"].sum(), float(cumulative_commission(total, np.array(thresholds),
+                                                                         np.array(rates), False)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(plans(), bookings_s, st.integers(0, 23), st.floats(1.0, 50_000.0))
+def test_more_bookings_never_pay_less_without_cap_or_draw(plan: PlanSettings, bookings: list[float], month: int,
+                                                          extra: float) -> None:
+    plan = plan.model_copy(update={"cap": None, "draw": None})
+    rates = [t.rate for t in plan.commission_tiers()]
+    if plan.commission is not None and plan.commission.retroactive and rates != sorted(rates):
+        return  # a retroactive plan with falling rates can pay less for more, by design
+    more = list(bookings)
+    more[month % len(more)] += extra
+    q = [10_000.0] * len(bookings)
+    assert pay_statement(more, q, 0.0, plan)["variable"].sum() >= pay_statement(bookings, q, 0.0, plan)[
+        "variable"].sum() - 1e-6
