@@ -29,7 +29,7 @@ from sim.behaviour import (
 
 # Funnel simulator (issue 5).
 from sim.demand import Leads, draw_leads, streams
-from sim.earnings import PayFunction, commission_pay
+from sim.earnings import PayFunction, PlanPay, commission_pay
 from sim.model import Model, SimulationError, build, check
 from sim.pay import (
     STATEMENT_COLUMNS,
@@ -60,6 +60,7 @@ __all__: list[str] = [
     "NormBehaviour",
     "PayError",
     "PayFunction",
+    "PlanPay",
     "Position",
     "RepState",
     "ReplicationStats",

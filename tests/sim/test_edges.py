@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -52,3 +53,14 @@ def test_plan_quotas_and_budget_are_used(tiny: scenarios.Scenario) -> None:
     unknown = budget.assign(channel="tv")
     with pytest.raises(SimulationError, match="unknown channel"):
         build(tiny, scenarios.Plan(assignment=plan.assignment, budget=unknown))
+
+
+def test_plan_pay_engine_agrees_with_flat_commission(tiny: scenarios.Scenario) -> None:
+    from sim import PlanPay
+
+    flat = simulate(tiny, replications=3, seed=6)
+    engine = simulate(tiny, replications=3, seed=6, pay=PlanPay.from_scenario(tiny))
+    assert np.allclose(flat.replication_reps["pay"], engine.replication_reps["pay"])
+    assert flat.kpi("revenue") == engine.kpi("revenue")
+    with pytest.raises(scenarios.ScenarioError, match="not defined"):
+        PlanPay.from_scenario(tiny, plan_id="no_such_plan")
