@@ -53,6 +53,14 @@ class RepState:
         Pay earned so far in the horizon (from the pay function of the run).
     queue_length
         Deals waiting in the rep's work queue.
+    month_elapsed
+        Share of the current month already gone (0..1; 0 during the warm-up).
+    bookings_by_month
+        The rep's bookings per month of the horizon so far (a live view: read it, do not change or keep it).
+    pipeline_value, pipeline_deals
+        Expected value (value x base win probability from the current stage) and number of the rep's open
+        deals: those waiting in the queue and those with the customer after the rep worked the stage. With
+        ``region_pool`` routing the queued part is the region's shared queue.
     """
 
     seat: int
@@ -72,6 +80,10 @@ class RepState:
     quota_horizon: float = 0.0
     pay_to_date: float = 0.0
     queue_length: int = 0
+    month_elapsed: float = 0.0
+    bookings_by_month: list[float] = field(default_factory=list)
+    pipeline_value: float = 0.0
+    pipeline_deals: int = 0
 
     @property
     def attainment_horizon(self) -> float:

@@ -213,8 +213,11 @@ class Funnel:
         self.promotions = [0] * n_seats
         self.churn_count = 0
 
+        self.flight_value = [0.0] * n_seats  # expected value of deals with the customer, by the rep who worked them
+        self.flight_deals = [0] * n_seats
         self.state = [RepState(seat=r, rep_id=m.rep_ids[r], tier=m.tier_ids[self.tier[r]],
-                               norm_hours=self.norm_hours[r]) for r in range(n_seats)]
+                               norm_hours=self.norm_hours[r], bookings_by_month=self.bookings[r])
+                      for r in range(n_seats)]
         self._month_state(0)
         self.training_week = sim.training_hours_per_year / (DAYS_PER_YEAR / DAYS_PER_WEEK)
         self.max_service = sim.max_service_share
@@ -312,6 +315,7 @@ class Funnel:
         acc_mult, entry, quality = self.acc_mult, self.lead_entry, self.lead_quality
         lead_u, lead_z, mean_days = self.lead_u, self.lead_z, self.mean_days
         stage_wait, stage_started, selling = self.stage_wait, self.stage_started, self.selling
+        flight_value, flight_deals, win_from = self.flight_value, self.flight_deals, self.win_from
         done = self._stage_done
         while True:
             if not active[r] or rate[r] <= 0.0:
@@ -347,6 +351,8 @@ class Funnel:
             if s == entry[i]:
                 p *= quality[i]
             deal.worker = r
+            flight_value[r] += deal.value * win_from[s]
+            flight_deals[r] += 1
             ev = timeout(mean_days[s] / (sk if sk > MIN_SKILL else MIN_SKILL) * lead_z[i][s],
                          (deal, lead_u[i][s] < p))
             ev.callbacks.append(done)
@@ -356,6 +362,8 @@ class Funnel:
         deal, passed = pair
         s = deal.stage
         now = self.env.now
+        self.flight_value[deal.worker] -= deal.value * self.win_from[s]
+        self.flight_deals[deal.worker] -= 1
         counted = deal.queued_at >= 0.0
         if counted:
             self.stage_days[s] += now - deal.queued_at
@@ -398,6 +406,7 @@ class Funnel:
             need = np.bincount(self.owner[serving], weights=m.service_need[serving], minlength=m.n_seats) * per_week
             mo = self._month_of(now)
             end_month = self.month_start[mo + 1]
+            elapsed = 0.0 if now < 0 else (now - self.month_start[mo]) / (end_month - self.month_start[mo])
             tier = np.asarray(self.tier)
             ramp, start = m.tier_ramp_months[tier], m.tier_ramp_start[tier]
             tenure = np.maximum(now - np.asarray(self.hired), 0.0) / DAYS_PER_MONTH
@@ -410,7 +419,11 @@ class Funnel:
                 st.productivity = self.productivity[r]
                 st.days_left_month = end_month - now
                 st.days_left_horizon = m.horizon - now
-                st.queue_length = len(self.queues[self.qof[r]])
+                queue = self.queues[self.qof[r]]
+                st.queue_length = len(queue)
+                st.month_elapsed = elapsed
+                st.pipeline_value = self.flight_value[r] + sum(e[3].value * e[3].win_probability for e in queue)
+                st.pipeline_deals = self.flight_deals[r] + len(queue)
                 if self.active[r]:
                     hours[r] = weekly_hours(st)
             h = np.clip(hours, 0.0, 168.0) * m.hours_scale * prod

@@ -98,3 +98,28 @@ def test_planned_hire_joins_on_its_hire_date(baseline: scenarios.Scenario) -> No
                                                                   for t in baseline.settings.tiers})),
                                 np.random.SeedSequence(4))
     assert rec.available_hours[r] < before.available_hours[r]  # nine months, ramping up, instead of twelve
+
+
+def test_rep_state_seen_by_the_hook_is_consistent(tiny: scenarios.Scenario) -> None:
+    from sim.policy import DealView, RepState
+
+    seen: list[tuple[float, float, float, float, float, int, int]] = []
+
+    class Recorder:
+        dynamic_priority = False
+
+        def weekly_hours(self, rep: RepState) -> float:
+            seen.append((rep.now, rep.month_elapsed, rep.bookings_horizon, sum(rep.bookings_by_month),
+                         rep.pipeline_value, rep.pipeline_deals, rep.queue_length))
+            return rep.norm_hours
+
+        def priority(self, rep: RepState, deal: DealView) -> float:
+            return deal.value * deal.win_probability
+
+    model = build(tiny)
+    run_replication(model, np.random.SeedSequence(12), behaviour=Recorder())
+    rows = np.array(seen)
+    assert len(rows) > 0 and ((rows[:, 1] >= 0) & (rows[:, 1] <= 1)).all()
+    assert np.allclose(rows[:, 2], rows[:, 3])  # the live monthly view adds up to the horizon's bookings
+    assert (rows[:, 4] >= -1e-6).all() and (rows[:, 5] >= rows[:, 6]).all()
+    assert rows[:, 5].max() > 0 and rows[rows[:, 0] < 0, 2].max() == 0  # nothing booked during the warm-up
