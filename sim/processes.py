@@ -178,6 +178,7 @@ class Funnel:
         n_queues = len(m.region_ids) if self.routing_pool else n_seats
         self.queues: list[list[tuple[float, float, int, Deal]]] = [[] for _ in range(n_queues)]
         self.waiters: list[list[tuple[int, simpy.Event]]] = [[] for _ in range(n_queues)]
+        self.queue_value = [0.0] * n_queues  # expected value of the deals waiting in each queue
         self.week_event = self.env.event()
         self.seq = 0
         self.open_now = 0  # live count of open deals, sampled weekly (an independent check of Little's law)
@@ -246,6 +247,7 @@ class Funnel:
         self.seq += 1
         q = self.qof[seat]
         heapq.heappush(self.queues[q], (-prio, deal.created, self.seq, deal))
+        self.queue_value[q] += deal.value * deal.win_probability
         waiters = self.waiters[q]
         while waiters:  # wake one active rep; a rep that left meanwhile is woken too and goes back to waiting
             r, ev = waiters.pop()
@@ -316,16 +318,19 @@ class Funnel:
         lead_u, lead_z, mean_days = self.lead_u, self.lead_z, self.mean_days
         stage_wait, stage_started, selling = self.stage_wait, self.stage_started, self.selling
         flight_value, flight_deals, win_from = self.flight_value, self.flight_deals, self.win_from
+        queue_value = self.queue_value
         done = self._stage_done
         while True:
             if not active[r] or rate[r] <= 0.0:
                 yield self.week_event
                 continue
-            q = queues[qof[r]]
+            qi = qof[r]
+            q = queues[qi]
             deal = None
             now = env.now
             while q:
                 d = heappop(q)[3]
+                queue_value[qi] -= d.value * d.win_probability
                 if now - d.queued_at > stall:
                     self._lose(d, d.queued_at + stall, LOST_STALLED)
                     continue
@@ -422,7 +427,7 @@ class Funnel:
                 queue = self.queues[self.qof[r]]
                 st.queue_length = len(queue)
                 st.month_elapsed = elapsed
-                st.pipeline_value = self.flight_value[r] + sum(e[3].value * e[3].win_probability for e in queue)
+                st.pipeline_value = self.flight_value[r] + max(self.queue_value[self.qof[r]], 0.0)
                 st.pipeline_deals = self.flight_deals[r] + len(queue)
                 if self.active[r]:
                     hours[r] = weekly_hours(st)
@@ -577,7 +582,8 @@ class Funnel:
         self.active_since[r] = max(self.env.now, 0.0)
         back = self.originals.pop(r, np.zeros(0, dtype=np.int64))
         self.owner[back] = r
-        self.owner_list[:] = self.owner.tolist()
+        for a in back.tolist():
+            self.owner_list[a] = r
 
     def _vacate(self, r: int) -> None:
         """Empty seat ``r``: its accounts go to colleagues of the region, its queued deals follow them."""
@@ -592,16 +598,19 @@ class Funnel:
             load = np.bincount(self.owner[serving], weights=m.service_need[serving], minlength=m.n_seats)
             heap = [(float(load[c]), c) for c in colleagues]
             heapq.heapify(heap)
-            for a in mine[np.argsort(-m.service_need[mine], kind="stable")]:
+            for a in mine[np.argsort(-m.service_need[mine], kind="stable")].tolist():
                 lo, c = heapq.heappop(heap)
                 self.owner[a] = c
+                self.owner_list[a] = c
                 heapq.heappush(heap, (lo + float(m.service_need[a]), c))
         else:
             self.owner[mine] = -1
-        self.owner_list[:] = self.owner.tolist()
+            for a in mine.tolist():
+                self.owner_list[a] = -1
         if not self.routing_pool:
             queued = [entry[3] for entry in self.queues[r]]
             self.queues[r] = []
+            self.queue_value[r] = 0.0
             for d in queued:
                 self._enqueue(d, count=False)
 
@@ -623,7 +632,8 @@ class Funnel:
         self.base_salary[r, mo:] = m.tier_base_salary[k]
         back = self.originals.pop(r, np.zeros(0, dtype=np.int64))
         self.owner[back] = r
-        self.owner_list[:] = self.owner.tolist()
+        for a in back.tolist():
+            self.owner_list[a] = r
         st = self.state[r]
         st.tier = m.tier_ids[k]
         st.norm_hours = self.norm_hours[r]
