@@ -760,12 +760,12 @@ class QuotaResult:
     Examples
     --------
     >>> import scenarios
-    >>> s = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 5_000_000})
+    >>> s = scenarios.load("tiny")
     >>> r = set_quotas(s, scenarios.Plan.current(s).assignment, method="potential")
     >>> print(repr(r)[:60])
     QuotaResult(potential, solved): 6 reps, 12 periods x 3 produ
     >>> r.summary()["quota_total"]
-    5500000.0
+    1397000.0
     """
 
     quotas: pd.DataFrame
@@ -913,20 +913,20 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
     the target first:
 
     >>> import scenarios
-    >>> s = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 5_000_000})
+    >>> s = scenarios.load("tiny")
     >>> r = set_quotas(s, scenarios.Plan.current(s).assignment, method="fair")
     >>> r.status
     <QuotaStatus.OPTIMAL: 'optimal'>
     >>> sums = r.quotas.groupby(["period", "product"])["quota"].sum()
     >>> bool((sums == r.targets.groupby(["period", "product"])["target"].sum()).all())
     True
-    >>> float(r.quotas["quota"].sum()) == 5_000_000 * 1.1
+    >>> float(r.quotas["quota"].sum()) == 1_270_000 * 11 / 10
     True
-    >>> t = scenarios.load("tiny")
+    >>> t = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 100_000})
     >>> set_quotas(t, scenarios.Plan.current(t).assignment)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    optimizer.quotas.QuotaError: region North's quota total 525,554 (target 1,270,000 x ...) is less than its 3 reps ...
+    optimizer.quotas.QuotaError: region North's quota total 41,379 (target 100,000 x ...) is less than its 3 reps ...
     """
     started = time.perf_counter()
     s = scenario.settings

@@ -79,7 +79,7 @@ def write_quotas(result: QuotaResult, folder: Path) -> None:
     Examples
     --------
     >>> import scenarios, tempfile
-    >>> s = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 5_000_000})
+    >>> s = scenarios.load("tiny")
     >>> folder = Path(tempfile.mkdtemp())
     >>> write_quotas(set_quotas(s, scenarios.Plan.current(s).assignment), folder)
     >>> sorted(p.name for p in folder.iterdir())

@@ -65,22 +65,33 @@ _TIER_MIX = {"junior": 0.4, "mid": 0.4, "senior": 0.2}
 _ROLE_MIX = {"hunter": 0.35, "farmer": 0.35, "hybrid": 0.30}
 
 
-def _tiers() -> dict[str, TierSettings]:
+# Quota bounds per tier as multiples of the average rep quota: every tier may carry at least 1.5x the average
+# and needs at most 0.4x, so any tier mix can meet target x over-assignment.
+_QUOTA_BOUNDS = {"junior": (0.2, 1.5), "mid": (0.3, 2.0), "senior": (0.4, 3.0)}
+
+
+def _tiers(average_quota: float = 1.9e6) -> dict[str, TierSettings]:
+    def lo(tier: str) -> float:
+        return float(np.round(_QUOTA_BOUNDS[tier][0] * average_quota, -3))
+
+    def hi(tier: str) -> float:
+        return float(np.round(_QUOTA_BOUNDS[tier][1] * average_quota, -3))
+
     return {
         "junior": TierSettings(
             rank=1, skill={"prospecting": 1.0, "needs_analysis": 0.85, "demo": 0.8, "quote": 0.9, "negotiation": 0.75},
             hours_per_week=40.0, annual_cost=18_000.0, market_pay=62_000.0, ramp_months=6, ramp_start=0.3,
-            attrition_per_year=0.22, min_quota=300_000.0, max_quota=1_500_000.0,
+            attrition_per_year=0.22, min_quota=lo("junior"), max_quota=hi("junior"),
             promotion=PromotionRule(to="mid", after_months=18, min_attainment=1.0)),
         "mid": TierSettings(
             rank=2, skill={"prospecting": 1.0, "needs_analysis": 1.0, "demo": 1.0, "quote": 1.0, "negotiation": 1.0},
             hours_per_week=40.0, annual_cost=22_000.0, market_pay=85_000.0, ramp_months=4, ramp_start=0.4,
-            attrition_per_year=0.15, min_quota=500_000.0, max_quota=2_500_000.0,
+            attrition_per_year=0.15, min_quota=lo("mid"), max_quota=hi("mid"),
             promotion=PromotionRule(to="senior", after_months=24, min_attainment=1.05)),
         "senior": TierSettings(
             rank=3, skill={"prospecting": 1.0, "needs_analysis": 1.15, "demo": 1.2, "quote": 1.1, "negotiation": 1.3},
             hours_per_week=38.0, annual_cost=26_000.0, market_pay=115_000.0, ramp_months=3, ramp_start=0.5,
-            attrition_per_year=0.10, min_quota=800_000.0, max_quota=4_000_000.0),
+            attrition_per_year=0.10, min_quota=lo("senior"), max_quota=hi("senior")),
     }
 
 
@@ -292,7 +303,7 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
         funnel=FunnelSettings(stages=[StageSettings(id=i, name=n, conversion=c, mean_days=d, spread=0.5,
                                                     effort_hours=h) for i, n, c, d, h in _STAGES],
                               stall_days=45.0),
-        tiers=tiers,
+        tiers=_tiers(annual * 1.1 * 12.0 / months / reps),
         products=product_settings,
         targets=TargetSettings(annual=annual, over_assignment=1.1,
                                by_product=dict(zip(product_settings, product_share, strict=True)),

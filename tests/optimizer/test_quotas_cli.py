@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 def _feasible_tiny(folder: Path) -> Path:
-    s = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 5_000_000.0})
+    s = scenarios.load("tiny")
     scenarios.save(s, folder)
     return folder
 
@@ -29,10 +29,10 @@ def test_quotas_writes_quotas_and_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     quotas = pd.read_csv(out / "quotas.csv", encoding="utf-8-sig")
     assert list(quotas.columns) == ["rep_id", "period", "product", "quota"]
-    assert quotas["quota"].sum() == 5_500_000
+    assert quotas["quota"].sum() == 1_397_000
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["method"] == "fair" and summary["status"] == "optimal"
-    assert summary["target"] == 5_000_000 and summary["over_assignment"] == 1.1
+    assert summary["target"] == 1_270_000 and summary["over_assignment"] == 1.1
     assert (out / "quota_reps.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "optimal" and manifest["method"] == "fair"
@@ -61,7 +61,8 @@ def test_quotas_reads_a_plan_folder_and_samples(tmp_path: Path) -> None:
 
 def test_quotas_infeasible_exits_3_without_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = runner.invoke(app, ["quotas", "tiny", "--out", str(out)])
+    scenarios.save(scenarios.modify(scenarios.load("tiny"), {"targets.annual": 100_000.0}), tmp_path / "low")
+    result = runner.invoke(app, ["quotas", str(tmp_path / "low"), "--out", str(out)])
     assert result.exit_code == 3
     assert "region North" in result.output and "Fix:" in result.output
     assert "Traceback" not in result.output
