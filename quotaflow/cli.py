@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 import scenarios
+import sim
 from optimizer import BudgetError, BudgetSolverError, QuotaError, QuotaSolverError  # quotas and budget (issue 4)
 from quotaflow.budget import budget_command  # quotas and budget (issue 4)
 from quotaflow.exit_codes import ExitCode
@@ -134,6 +135,12 @@ register_error(BudgetSolverError, ExitCode.SOLVER)
 app.command(name="quotas")(guarded(quotas_command))
 app.command(name="budget")(guarded(budget_command))
 # --- end quotas and budget ---
+# --- simulator (issue 5) ---
+from quotaflow.simulation import simulate_command  # noqa: E402
+
+register_error(sim.SimulationError, ExitCode.INPUT)
+app.command(name="simulate")(guarded(simulate_command))
+# --- end simulator ---
 
 
 def main() -> None:

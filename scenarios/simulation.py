@@ -1,6 +1,9 @@
-"""Simulation settings (``[simulation]`` in scenario.toml): replications, seed and behaviour of demand."""
+"""Simulation settings (``[simulation]`` in scenario.toml): replications, seed, demand from existing customers,
+deal values, rep time use (service, training), churn, attrition and backfill, and lead routing."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 
@@ -10,7 +13,7 @@ __all__ = ["SimulationSettings"]
 
 
 class SimulationSettings(Strict):
-    """How the funnel simulator runs.
+    """How the funnel simulator runs. Every field has a default so older scenario files load unchanged.
 
     Parameters
     ----------
@@ -24,6 +27,38 @@ class SimulationSettings(Strict):
         Expected repeat/renewal/upsell leads per existing customer per year, by account tier (A, B, C).
     churn_service_share
         A customer whose received service hours fall below this share of its need over a quarter may churn.
+    neglect_churn_per_quarter
+        Probability that a neglected customer (service share below ``churn_service_share``) churns in a quarter.
+    base_churn_per_year
+        Yearly churn probability of a customer that gets the service it needs.
+    repeat_skip_stages
+        Funnel stages a repeat/renewal/upsell lead skips (an existing customer needs no prospecting).
+    tier_conversion
+        Multiplier on every stage's conversion by account tier (A important, B ordinary, C potential).
+    value_cv
+        Coefficient of variation of a deal's value around its expected value (lognormal).
+    effort_cv
+        Coefficient of variation of the rep hours a stage takes (gamma; 0 = exactly ``effort_hours``,
+        1 = exponential).
+    max_service_share
+        Largest share of a rep's weekly hours that goes to serving existing customers before selling.
+    training_hours_per_year
+        Hours a rep spends in training per year (taken from selling time).
+    training_skill_gain
+        Relative skill gain per ``training_hours_per_year`` hours of training (0.05 = +5 % a year).
+    attrition_pay_sensitivity
+        Attrition multiplier slope: yearly attrition is ``attrition_per_year * (1 + s * gap)`` where ``gap`` is
+        how far the rep's annualised pay is behind the tier's ``market_pay`` (0..1).
+    vacancy_months
+        Months from a rep leaving to the backfill hire starting.
+    promotion_min_history_months
+        Simulated months of attainment history needed before a promotion is considered.
+    warmup_months
+        Months of demand simulated before the horizon so that the pipeline is full on its first day (0 = start
+        with an empty funnel); nothing in the warm-up is counted in the results except the deals it leaves open.
+    routing
+        ``owner``: a deal is worked by the rep who owns the account; ``region_pool``: by any rep of the owner's
+        region (a shared queue, as in round-robin inbound lead routing).
     """
 
     replications: int = Field(default=20, ge=1)
@@ -33,3 +68,17 @@ class SimulationSettings(Strict):
         default_factory=lambda: {"A": 4.0, "B": 2.0, "C": 0.5}
     )
     churn_service_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    neglect_churn_per_quarter: float = Field(default=0.25, ge=0.0, le=1.0)
+    base_churn_per_year: float = Field(default=0.04, ge=0.0, le=1.0)
+    repeat_skip_stages: int = Field(default=1, ge=0)
+    tier_conversion: dict[str, float] = Field(default_factory=lambda: {"A": 1.1, "B": 1.0, "C": 0.9})
+    value_cv: float = Field(default=0.4, ge=0.0)
+    effort_cv: float = Field(default=0.3, ge=0.0)
+    max_service_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    training_hours_per_year: float = Field(default=40.0, ge=0.0)
+    training_skill_gain: float = Field(default=0.05, ge=0.0)
+    attrition_pay_sensitivity: float = Field(default=2.0, ge=0.0)
+    vacancy_months: float = Field(default=2.0, ge=0.0)
+    promotion_min_history_months: int = Field(default=6, ge=1)
+    warmup_months: int = Field(default=3, ge=0, le=24)
+    routing: Literal["owner", "region_pool"] = "owner"

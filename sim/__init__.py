@@ -1,5 +1,10 @@
 """SimPy funnel simulator and incentive behaviour (``simulate = check -> build processes -> run replications
 -> collect``). Imports only ``scenarios`` from quotaflow's packages.
+
+Simulator (issue 5): ``simulate`` (the pipeline) and its steps ``check``, ``build``, ``run_replication``,
+``collect``, ``summarise``; the behaviour hook ``Behaviour`` / ``RepState`` / ``DealView`` with the default
+``NormBehaviour``; the swappable pay function ``PayFunction`` / ``commission_pay``. Incentives (issue 6): the
+pay engine (``sim.pay``) and the behaviour functions (``sim.behaviour``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,11 @@ from sim.behaviour import (
     weekly_hours,
     weekly_moments,
 )
+
+# Funnel simulator (issue 5).
+from sim.demand import Leads, draw_leads, streams
+from sim.earnings import PayFunction, PlanPay, commission_pay
+from sim.model import Model, SimulationError, build, check
 from sim.pay import (
     STATEMENT_COLUMNS,
     PayError,
@@ -33,20 +43,42 @@ from sim.pay import (
     target_variable_pay,
     team_bonuses,
 )
+from sim.policy import Behaviour, DealView, NormBehaviour, RepState
+from sim.processes import Funnel, RunRecord
+from sim.simulation import SimulationResult, run_replication, simulate, summarise
+from sim.statistics import ReplicationStats, collect, mean_ci
 
 __all__: list[str] = [
-    # incentives (issue 6)
     "STATEMENT_COLUMNS",
     "Appraisal",
+    "Behaviour",
+    "DealView",
+    "Funnel",
     "Incentive",
+    "Leads",
+    "Model",
+    "NormBehaviour",
     "PayError",
+    "PayFunction",
+    "PlanPay",
     "Position",
+    "RepState",
+    "ReplicationStats",
+    "RunRecord",
+    "SimulationError",
+    "SimulationResult",
     "TeamOutlook",
     "appraise",
+    "build",
+    "check",
+    "collect",
+    "commission_pay",
     "contest_awards",
     "deal_gain",
     "deal_scores",
+    "draw_leads",
     "marginal_pay",
+    "mean_ci",
     "monthly_quotas",
     "next_quota",
     "pay_statement",
@@ -55,6 +87,10 @@ __all__: list[str] = [
     "prepare",
     "prepare_all",
     "prioritise",
+    "run_replication",
+    "simulate",
+    "streams",
+    "summarise",
     "target_variable_pay",
     "team_bonuses",
     "timing_decision",

@@ -1,0 +1,73 @@
+"""The ``quotaflow simulate`` command: run the funnel simulator on a scenario and plan and write its tables.
+
+Writes ``kpis.csv`` (metric, mean, ci_low, ci_high), ``monthly.csv``, ``reps.csv``, ``funnel.csv``,
+``replications.csv``, ``replication_monthly.csv``, ``replication_reps.csv``, ``summary.json`` and
+``manifest.json`` into a staged output folder (nothing is left behind on failure).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from tqdm import tqdm
+
+import scenarios
+import sim
+from quotaflow.manifest import write_manifest
+from quotaflow.output import staged_output, write_csv, write_json
+
+__all__ = ["simulate_command", "summary"]
+
+
+def summary(result: sim.SimulationResult) -> dict[str, Any]:
+    """JSON-ready summary of a simulation: run facts and every KPI with its interval.
+
+    Examples
+    --------
+    >>> import scenarios, sim
+    >>> s = summary(sim.simulate(scenarios.load("tiny"), replications=2, seed=1))
+    >>> s["run"]["replications"], "revenue" in s["kpis"]
+    (2, True)
+    """
+    kpis = {row.metric: {"mean": _num(row.mean), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high)}
+            for row in result.kpis.itertuples(index=False)}
+    return {"run": result.info, "kpis": kpis,
+            "files": [f"{name}.csv" for name in result.tables()] + ["summary.json", "manifest.json"]}
+
+
+def _num(x: Any) -> float | None:
+    value = float(x)
+    return None if value != value else value  # NaN (no interval with one replication) -> null
+
+
+def simulate_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
+    plan: Annotated[Path | None, typer.Option("--plan", help="Plan folder (assignments.csv, optional quotas.csv, "
+                                                             "budget.csv); default: today's assignment.")] = None,
+    replications: Annotated[int | None, typer.Option(
+        min=1, help="Replications (default: simulation.replications of the scenario).")] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: simulation.seed of the scenario).")]
+    = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Worker processes (default: simulation.workers); results do not depend on it.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+) -> None:
+    """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
+    s = scenarios.load(scenario)
+    the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
+    n = replications or s.settings.simulation.replications
+    k = workers or s.settings.simulation.workers
+    with tqdm(total=n, desc="replications", unit="rep", disable=n < 5, leave=False) as bar, \
+            staged_output(out, force=force) as stage:
+        result = sim.simulate(s, the_plan, replications=n, seed=seed, workers=k,
+                              progress=lambda done: bar.update(done - bar.n))
+        for name, frame in result.tables().items():
+            write_csv(frame, stage / f"{name}.csv")
+        write_json(summary(result), stage / "summary.json")
+        write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},
+                       extra={"replications": n, "workers": k, "plan": result.info["plan"]})
+    typer.echo(repr(result))
+    typer.echo(f"\nwrote {out}: " + ", ".join(summary(result)["files"]))

@@ -1,0 +1,110 @@
+"""Where a rep's pay is computed during and after a simulated run: one swappable function.
+
+The default, ``commission_pay``, is the prorated base salary plus the plan's flat ``commission_rate`` times
+bookings; ``PlanPay`` runs each seat's full incentive plan through the pay engine (``sim.pay``). The simulator
+calls the pay function at every month end for all seats at once, on the months so far (attrition reacts to pay),
+so a pay function must be causal: pay for a month may not change when later months are added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from scenarios import PlanSettings, Problem, Scenario, ScenarioError
+from sim.pay import annual_base, pay_statement
+
+__all__ = ["PayFunction", "PlanPay", "commission_pay"]
+
+
+class PayFunction(Protocol):
+    """Pay per seat and month from bookings, quotas and time in post.
+
+    Parameters (arrays are ``seats x months`` up to the current month; ``commission_rate`` is per seat)
+    ----------
+    bookings
+        Revenue booked by the seat in each month.
+    quotas
+        The seat's quota in each month.
+    active_share
+        Share of each month the seat was filled (prorates the base salary).
+    base_salary
+        Annual base salary in force for each seat and month (a promotion or a backfill hire changes it).
+    commission_rate
+        Flat commission rate of each seat's plan.
+
+    Returns
+    -------
+    numpy.ndarray
+        Pay per seat and month, same shape as ``bookings``.
+    """
+
+    def __call__(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
+                 base_salary: np.ndarray, commission_rate: np.ndarray) -> np.ndarray: ...
+
+
+def commission_pay(bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
+                   base_salary: np.ndarray, commission_rate: np.ndarray) -> np.ndarray:
+    """Prorated monthly base salary plus flat commission on bookings.
+
+    .. math:: \\text{pay}_{r,m} = \\frac{\\text{base}_r}{12}\\,a_{r,m} + c_r\\,b_{r,m}
+
+    Examples
+    --------
+    >>> commission_pay(np.array([[1000.0, 0.0]]), np.zeros((1, 2)), np.array([[1.0, 0.5]]),
+    ...                np.array([[12000.0, 12000.0]]), np.array([0.1]))
+    array([[1100.,  500.]])
+    """
+    del quotas  # the flat plan ignores quotas; quota-based plans use them
+    pay: np.ndarray = base_salary / 12.0 * active_share + commission_rate[:, None] * bookings
+    return pay
+
+
+@dataclass(frozen=True)
+class PlanPay:
+    """Pay under each seat's incentive plan, through the pay engine (``sim.pay.pay_statement``): commission
+    tiers, quota bonuses, caps, draws as the plan says; team bonuses and contests are not included (they need
+    the whole sales force, see ``sim.pay.pay_statements``). The base salary in force each month, under the plan's
+    base rules, is prorated by the share of the month the seat was filled.
+
+    Parameters
+    ----------
+    plans
+        The plan of each seat, in the order of ``scenario.reps``.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> pay = PlanPay.from_scenario(scenarios.load("tiny"))
+    >>> out = pay(np.full((6, 2), 10_000.0), np.full((6, 2), 8_000.0), np.ones((6, 2)),
+    ...           np.full((6, 2), 60_000.0), np.zeros(6))
+    >>> out.shape, float(out[0, 0])
+    ((6, 2), 5500.0)
+    """
+
+    plans: tuple[PlanSettings, ...]
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, plan_id: str | None = None) -> PlanPay:
+        """Each rep's own plan (``reps.plan_id``), or everyone on ``plan_id`` (to compare plans)."""
+        plans = scenario.settings.plans
+        ids = [plan_id] * len(scenario.reps) if plan_id is not None else list(scenario.reps["plan_id"])
+        unknown = sorted({p for p in ids if p not in plans})
+        if unknown:
+            raise ScenarioError(Problem("scenario.toml", f"plan(s) {unknown} are not defined",
+                                        f"use one of {sorted(plans)}", column="plans"))
+        return cls(plans=tuple(plans[p] for p in ids))
+
+    def __call__(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
+                 base_salary: np.ndarray, commission_rate: np.ndarray) -> np.ndarray:
+        """Pay per seat and month (see ``PayFunction``); ``commission_rate`` is ignored (the plan has its own)."""
+        del commission_rate
+        out = np.empty_like(bookings, dtype=float)
+        for r, plan in enumerate(self.plans):
+            statement = pay_statement(bookings[r], quotas[r], float(base_salary[r, 0]), plan)
+            base_in_force = np.array([annual_base(b, plan) for b in base_salary[r]]) / 12.0
+            out[r] = (statement["total_pay"].to_numpy() - statement["base"].to_numpy()
+                      + base_in_force * active_share[r])
+        return out

@@ -1,0 +1,174 @@
+"""The behaviour hook: how a rep decides how many hours to work each week and which deal to work next.
+
+The simulator calls a ``Behaviour`` at two points only, so that incentive-driven behaviour (``sim.behaviour``)
+plugs in without touching the engine:
+
+* ``weekly_hours(rep)`` at the start of every simulated week, for every active rep: the rep's total working
+  hours that week (before ramp-up productivity, training and customer service are taken off);
+* ``priority(rep, deal)`` each time a deal enters a rep's work queue at a stage (and, when
+  ``dynamic_priority`` is true, again for every queued deal at the start of each week): higher is worked
+  first; ties go to the older deal.
+
+Both receive a ``RepState`` the engine keeps up to date (bookings, quota and time left in the month and the
+horizon, pay so far, ...). A behaviour must be picklable (it is shipped to worker processes) and must draw no
+random numbers of its own, so that two behaviours are compared on the same customers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+__all__ = ["Behaviour", "DealView", "NormBehaviour", "RepState"]
+
+
+@dataclass(slots=True)
+class RepState:
+    """What a rep knows about their own position; updated by the engine in place (read it, do not keep it).
+
+    Parameters
+    ----------
+    seat
+        Integer index of the rep's seat (row of ``scenario.reps``).
+    rep_id
+        The seat's rep id.
+    tier
+        Current tier (changes on promotion; a backfill hire starts in the entry tier).
+    norm_hours
+        The tier's (or the rep's own ``hours_per_week``) normal weekly hours.
+    productivity
+        Ramp-up productivity share (0..1) of a recent hire.
+    now
+        Simulated time in days since the start of the horizon.
+    month
+        Index of the current month (0 = first month of the horizon).
+    days_left_month, days_left_horizon
+        Calendar days until the end of the month and of the horizon.
+    bookings_month, bookings_quarter, bookings_horizon
+        The rep's booked revenue so far in the month, the quarter of the horizon (months 1-3, 4-6, ...) and
+        the horizon.
+    quota_month, quota_quarter, quota_horizon
+        The rep's quota for the month, the quarter and the whole horizon.
+    pay_to_date
+        Pay earned so far in the horizon (from the pay function of the run).
+    queue_length
+        Deals waiting in the rep's work queue.
+    month_elapsed
+        Share of the current month already gone (0..1; 0 during the warm-up).
+    bookings_by_month
+        The rep's bookings per month of the horizon so far (a live view: read it, do not change or keep it).
+    pipeline_value, pipeline_deals
+        Expected value (value x base win probability from the current stage) and number of the rep's open
+        deals: those waiting in the queue and those with the customer after the rep worked the stage. With
+        ``region_pool`` routing the queued part is the region's shared queue.
+    """
+
+    seat: int
+    rep_id: str
+    tier: str
+    norm_hours: float
+    productivity: float = 1.0
+    now: float = 0.0
+    month: int = 0
+    days_left_month: float = 0.0
+    days_left_horizon: float = 0.0
+    bookings_month: float = 0.0
+    bookings_quarter: float = 0.0
+    bookings_horizon: float = 0.0
+    quota_month: float = 0.0
+    quota_quarter: float = 0.0
+    quota_horizon: float = 0.0
+    pay_to_date: float = 0.0
+    queue_length: int = 0
+    month_elapsed: float = 0.0
+    bookings_by_month: list[float] = field(default_factory=list)
+    pipeline_value: float = 0.0
+    pipeline_deals: int = 0
+
+    @property
+    def attainment_horizon(self) -> float:
+        """Bookings over quota for the horizon so far (0 when there is no quota)."""
+        return self.bookings_horizon / self.quota_horizon if self.quota_horizon > 0 else 0.0
+
+
+@runtime_checkable
+class DealView(Protocol):
+    """What a behaviour may read about a deal (the engine's deal object satisfies it).
+
+    Attributes
+    ----------
+    lead
+        Index of the lead in the replication's lead stream.
+    stage
+        Index of the stage the deal is waiting for (0 = first stage).
+    value
+        Revenue the deal books if won.
+    win_probability
+        Base probability that the deal is won from its current stage (product of the remaining stages' base
+        conversions; the rep's skill and the account tier are not included).
+    created
+        Day the lead arrived.
+    """
+
+    lead: int
+    stage: int
+    value: float
+    win_probability: float
+    created: float
+
+
+class Behaviour(Protocol):
+    """How reps use their time; the engine's only hook into rep decisions.
+
+    Attributes
+    ----------
+    dynamic_priority
+        When true, queued deals are re-prioritised at the start of each week (priorities that depend on the
+        rep's changing position, such as distance to a bonus threshold); when false, a deal's priority is
+        computed once when it enters the queue.
+    """
+
+    @property
+    def dynamic_priority(self) -> bool:
+        """Re-prioritise queued deals every week."""
+        ...
+
+    def weekly_hours(self, rep: RepState) -> float:
+        """Hours the rep works this week (clipped by the engine to 0..168)."""
+        ...
+
+    def priority(self, rep: RepState, deal: DealView) -> float:
+        """Priority of ``deal`` in the rep's queue: higher is worked first, ties oldest first."""
+        ...
+
+
+@dataclass(frozen=True)
+class NormBehaviour:
+    """The default: every rep works the norm hours of their tier and works deals by expected value.
+
+    Priority is the deal's value times its base probability of being won from the current stage, so late,
+    likely, large deals go first; ties go to the oldest deal.
+
+    Parameters
+    ----------
+    hours_factor
+        Multiplier on the norm hours (1 = the norm; use it for a what-if such as a 10 % longer week).
+
+    Examples
+    --------
+    >>> b = NormBehaviour()
+    >>> rep = RepState(seat=0, rep_id="R0001", tier="mid", norm_hours=40.0)
+    >>> b.weekly_hours(rep)
+    40.0
+    """
+
+    hours_factor: float = 1.0
+    dynamic_priority: bool = field(default=False)
+
+    def weekly_hours(self, rep: RepState) -> float:
+        """The norm hours times ``hours_factor``."""
+        return rep.norm_hours * self.hours_factor
+
+    def priority(self, rep: RepState, deal: DealView) -> float:
+        """Expected value of the deal from its current stage."""
+        return deal.value * deal.win_probability

@@ -1,0 +1,277 @@
+"""``simulate``: the public pipeline ``check -> build processes -> run replications -> collect`` and its
+``SimulationResult``.
+
+Replication ``i`` gets child ``i`` of ``numpy.random.SeedSequence(seed)``, and inside it one stream per purpose
+(arrivals, values, durations, outcomes, lifecycle), so results depend only on the seed, never on the number
+of worker processes, and two plans or behaviours run with the same seed see the same customers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios import Plan, Scenario, write_atomic
+from sim.demand import Leads, draw_leads, streams
+from sim.earnings import PayFunction, commission_pay
+from sim.model import Model, SimulationError, build, check
+from sim.policy import Behaviour, NormBehaviour
+from sim.processes import Funnel, RunRecord
+from sim.statistics import ReplicationStats, collect, mean_ci
+
+__all__ = ["SimulationResult", "run_replication", "simulate", "summarise"]
+
+
+def run_replication(model: Model, seed: np.random.SeedSequence, behaviour: Behaviour | None = None,
+                    pay: PayFunction | None = None) -> tuple[Leads, RunRecord]:
+    """Run one replication: draw its leads and run the funnel (``run replications`` for one seed).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> m = build(scenarios.load("tiny"))
+    >>> leads, rec = run_replication(m, np.random.SeedSequence(1))
+    >>> int((rec.status >= 0).sum()) == len(leads)
+    True
+    """
+    rng = streams(seed)
+    leads = draw_leads(model, rng)
+    beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
+    funnel = Funnel(model, leads, rng["lifecycle"], beh, pay or commission_pay)
+    return leads, funnel.run()
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(model: Model, behaviour: Behaviour, pay: PayFunction) -> None:
+    _WORKER.update(model=model, behaviour=behaviour, pay=pay)
+
+
+def _one(seed: np.random.SeedSequence) -> ReplicationStats:
+    model, behaviour, pay = _WORKER["model"], _WORKER["behaviour"], _WORKER["pay"]
+    leads, rec = run_replication(model, seed, behaviour, pay)
+    return collect(model, leads.time, rec)
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """Summarised results of a Monte Carlo run (means and t-based 95 % intervals over replications).
+
+    Parameters
+    ----------
+    kpis
+        ``metric, mean, ci_low, ci_high``.
+    monthly
+        One row per period: bookings (with interval), margin, quota, leads, won, WIP at month end, pay.
+    reps
+        Per-rep scorecard: bookings, quota, attainment and pay (with intervals), wins, win rate, cycle time,
+        utilisation, probability of leaving and of promotion, conversion per stage.
+    funnel
+        One row per stage: entered, converted, conversion (with interval), mean days.
+    replications
+        One row per replication with every scalar measure (for paired comparisons).
+    replication_monthly
+        One row per replication and period: bookings, gross margin, leads, won, WIP at month end, pay.
+    replication_reps
+        One row per replication and rep: bookings, quota, attainment, pay, wins, left, promoted (for
+        distributions such as attainment percentiles or pay dispersion, paired across variants).
+    info
+        Run facts: scenario, plan source, replications, seed, quota source, behaviour.
+    """
+
+    kpis: pd.DataFrame
+    monthly: pd.DataFrame
+    reps: pd.DataFrame
+    funnel: pd.DataFrame
+    replications: pd.DataFrame
+    replication_monthly: pd.DataFrame
+    replication_reps: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def kpi(self, metric: str) -> float:
+        """Mean of one KPI."""
+        value: Any = self.kpis.set_index("metric").loc[metric, "mean"]
+        return float(value)
+
+    def __repr__(self) -> str:
+        k = self.kpis.set_index("metric")
+        lines = [f"SimulationResult: {self.info.get('scenario')} | plan {self.info.get('plan')} | "
+                 f"{self.info.get('replications')} replications, seed {self.info.get('seed')}"]
+        for metric in ("revenue", "win_rate", "attainment", "cycle_days_won", "wip", "utilisation",
+                       "churn_rate", "attrition_rate", "pay_total"):
+            if metric in k.index:
+                row = k.loc[metric]
+                lines.append(f"  {metric:<16} {row['mean']:>16,.3f}  95% CI [{row['ci_low']:,.3f}, "
+                             f"{row['ci_high']:,.3f}]")
+        lines.append("  tables: " + ", ".join(f"{k} {len(v)}" for k, v in self.tables().items()))
+        return "\n".join(lines)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The result's tables by file stem (``kpis``, ``monthly``, ...), in the order they are written."""
+        return {"kpis": self.kpis, "monthly": self.monthly, "reps": self.reps, "funnel": self.funnel,
+                "replications": self.replications, "replication_monthly": self.replication_monthly,
+                "replication_reps": self.replication_reps}
+
+    def to_csv(self, folder: str | os.PathLike[str]) -> None:
+        """Write every table of ``tables()`` as ``<stem>.csv`` (UTF-8,
+        ``\\n`` line ends, floats to 10 significant digits so runs compare byte for byte)."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in self.tables().items():
+            text = frame.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+            write_atomic(out / f"{name}.csv", text.encode("utf-8"))
+
+
+def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, Any]) -> SimulationResult:
+    """Means and 95 % intervals over replications of every measure (``collect`` across replications).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> from sim import collect
+    >>> model = build(scenarios.load("tiny"))
+    >>> runs = [collect(model, leads.time, rec) for leads, rec in
+    ...         (run_replication(model, s) for s in np.random.SeedSequence(0).spawn(3))]
+    >>> summarise(model, runs, {}).funnel["stage"].tolist() == model.stage_ids
+    True
+    """
+    keys = list(runs[0].scalars)
+    table = np.array([[r.scalars[k] for k in keys] for r in runs])
+    mean, lo, hi = mean_ci(table)
+    kpis = pd.DataFrame({"metric": keys, "mean": mean, "ci_low": lo, "ci_high": hi})
+
+    monthly = pd.DataFrame({"period": model.periods})
+    for key in runs[0].monthly:
+        m, lo_, hi_ = mean_ci(np.array([r.monthly[key] for r in runs]))
+        monthly[key] = m
+        if key == "bookings":
+            monthly["bookings_ci_low"], monthly["bookings_ci_high"] = lo_, hi_
+
+    funnel = pd.DataFrame({"stage": model.stage_ids})
+    for key in ("entered", "converted", "open", "conversion", "mean_days", "mean_wait_days"):
+        m, lo_, hi_ = mean_ci(np.array([r.stages[key] for r in runs]))
+        funnel[key] = m
+        if key == "conversion":
+            funnel["conversion_ci_low"], funnel["conversion_ci_high"] = lo_, hi_
+    funnel["base_conversion"] = model.conversion
+
+    reps_src = model.scenario.reps
+    reps = pd.DataFrame({"rep_id": model.rep_ids, "name": reps_src["name"].astype(str).to_numpy(),
+                         "region": reps_src["region"].astype(str).to_numpy(),
+                         "tier": reps_src["tier"].astype(str).to_numpy()})
+    for key in ("bookings", "quota", "attainment", "pay", "won", "win_rate", "cycle_days", "utilisation",
+                "selling_hours", "left", "promoted"):
+        m, lo_, hi_ = mean_ci(np.array([r.seats[key] for r in runs]))
+        reps[key] = m
+        if key in ("bookings", "attainment", "pay"):
+            reps[f"{key}_ci_low"], reps[f"{key}_ci_high"] = lo_, hi_
+    conv, _, _ = mean_ci(np.array([r.seats["stage_conversion"] for r in runs]))
+    for j, sid in enumerate(model.stage_ids):
+        reps[f"conversion_{sid}"] = conv[:, j]
+
+    replications = pd.DataFrame(table, columns=keys)
+    n_runs, n_months = len(runs), model.n_months
+    rep_monthly = pd.DataFrame({"replication": np.repeat(np.arange(n_runs), n_months),
+                                "period": np.tile(model.periods, n_runs)})
+    for key in ("bookings", "gross_margin", "leads", "won", "wip_end", "pay"):
+        rep_monthly[key] = np.concatenate([r.monthly[key] for r in runs])
+    rep_seats = pd.DataFrame({"replication": np.repeat(np.arange(n_runs), model.n_seats),
+                              "rep_id": np.tile(model.rep_ids, n_runs)})
+    for key in ("bookings", "quota", "attainment", "pay", "won", "left", "promoted"):
+        rep_seats[key] = np.concatenate([r.seats[key] for r in runs])
+    replications.insert(0, "replication", np.arange(len(runs)))
+    return SimulationResult(kpis=kpis, monthly=monthly, reps=reps, funnel=funnel, replications=replications,
+                            replication_monthly=rep_monthly, replication_reps=rep_seats,
+                            info=info)
+
+
+def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int | None = None,
+             seed: int | None = None, workers: int = 1, behaviour: Behaviour | None = None,
+             pay: PayFunction | None = None, progress: Callable[[int], None] | None = None) -> SimulationResult:
+    """Simulate the sales funnel of ``scenario`` under ``plan`` over many replications.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    plan
+        Accounts to reps, quotas and budget (from the optimizer, ``Plan.load`` or ``Plan.current``); None runs
+        today's assignment with default quotas (company target x over-assignment, split by each rep's share of
+        assigned potential and by calendar seasonality) and the channels' default spend.
+    replications, seed
+        Monte Carlo replications and root seed; None takes ``[simulation]`` from the scenario.
+    workers
+        Worker processes; results are identical whatever the number.
+    behaviour
+        The behaviour hook (``sim.policy.Behaviour``); default ``NormBehaviour()``.
+    pay
+        The pay function (``sim.earnings.PayFunction``); default ``commission_pay``.
+    progress
+        Called with the number of replications finished after each one (for a progress bar).
+
+    Returns
+    -------
+    SimulationResult
+
+    Raises
+    ------
+    SimulationError
+        When the scenario or plan cannot be simulated, or an option is out of range.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> res = simulate(scenarios.load("tiny"), replications=3, seed=1)
+    >>> res.kpis.columns.tolist()
+    ['metric', 'mean', 'ci_low', 'ci_high']
+    >>> res.kpi("leads") >= res.kpi("won")
+    True
+    """
+    st = scenario.settings.simulation
+    n = st.replications if replications is None else replications
+    root = st.seed if seed is None else seed
+    if n < 1:
+        raise SimulationError(_problem("--replications", str(n), "give at least 1 replication"))
+    if root < 0:
+        raise SimulationError(_problem("--seed", str(root), "give a seed >= 0"))
+    if workers < 1:
+        raise SimulationError(_problem("--workers", str(workers), "give at least 1 worker"))
+    plan = check(scenario, plan)
+    model = build(scenario, plan)
+    beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
+    pay_fn = pay or commission_pay
+    seeds = np.random.SeedSequence(root).spawn(n)
+    runs: list[ReplicationStats] = []
+    if workers == 1 or n == 1:
+        _init_worker(model, beh, pay_fn)
+        for s in seeds:
+            runs.append(_one(s))
+            if progress is not None:
+                progress(len(runs))
+    else:
+        init: Callable[..., None] = _init_worker
+        with ProcessPoolExecutor(max_workers=min(workers, n), initializer=init,
+                                 initargs=(model, beh, pay_fn)) as pool:  # type: ignore[arg-type]
+            for res in pool.map(_one, seeds):
+                runs.append(res)
+                if progress is not None:
+                    progress(len(runs))
+    info = {"scenario": scenario.name, "source": scenario.source, "plan": plan.source, "replications": n,
+            "seed": root, "quota_source": model.quota_source, "behaviour": repr(beh),
+            "pay": getattr(pay_fn, "__name__", repr(pay_fn)), "routing": st.routing,
+            "periods": [model.periods[0], model.periods[-1]], "ci": "t-based 95% over replications"}
+    return summarise(model, runs, info)
+
+
+def _problem(option: str, value: str, fix: str) -> Any:
+    from scenarios import Problem
+
+    return Problem("command line", "is out of range", fix, column=option, value=value)
