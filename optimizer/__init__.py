@@ -4,4 +4,40 @@ validate -> extract``). Imports only ``scenarios`` from quotaflow's packages.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+# --- territory allocation (accounts -> reps) ---
+from optimizer.allocation import AllocationResult, AllocationStatus, allocate, check, extract
+from optimizer.diagnosis import explain_infeasible, precheck
+from optimizer.errors import AllocationError, InfeasibleError, SolverError
+from optimizer.frontier import TERMS, FrontierResult, frontier
+from optimizer.model import AllocationInputs, AllocationModel, build, prepare
+from optimizer.pairs import Candidates, candidate_pairs, productivity
+from optimizer.solve import SolveOutcome, solve
+from optimizer.validation import Validation, validate
+
+__all__: list[str] = [
+    # territory allocation
+    "TERMS",
+    "AllocationError",
+    "AllocationInputs",
+    "AllocationModel",
+    "AllocationResult",
+    "AllocationStatus",
+    "Candidates",
+    "FrontierResult",
+    "InfeasibleError",
+    "SolveOutcome",
+    "SolverError",
+    "Validation",
+    "allocate",
+    "build",
+    "candidate_pairs",
+    "check",
+    "explain_infeasible",
+    "extract",
+    "frontier",
+    "precheck",
+    "prepare",
+    "productivity",
+    "solve",
+    "validate",
+]

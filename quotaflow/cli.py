@@ -114,6 +114,18 @@ def demo(
     typer.echo(f"\nwrote {out / 'overview.json'}")
 
 
+# --- territory allocation (issue 3) ---
+from optimizer import AllocationError, InfeasibleError, SolverError  # noqa: E402
+from quotaflow.territory import allocate_command, frontier_command  # noqa: E402
+
+register_error(AllocationError, ExitCode.INPUT)
+register_error(InfeasibleError, ExitCode.INFEASIBLE)
+register_error(SolverError, ExitCode.SOLVER)
+app.command(name="allocate")(guarded(allocate_command))
+app.command(name="frontier")(guarded(frontier_command))
+# --- end territory allocation ---
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="quotaflow")

@@ -1,0 +1,371 @@
+"""Account-to-rep allocation as a public pipeline: ``check -> build -> solve -> validate -> extract``.
+
+``allocate`` runs the whole pipeline with its own wall-clock deadline. Small models are solved as one MIP;
+large ones by relax-and-fix: the LP relaxation first (a proven bound, and only a handful of fractional pairs per
+rep, as LP basics predict for assignment with few side constraints), then every integral pair is fixed and a
+small MIP over the fractional accounts finishes the plan. The status is ours, not the solver's: ``optimal`` means
+the independent validator accepted the plan AND its objective is within ``mip_gap`` of a proven bound.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from optimizer.diagnosis import explain_infeasible, precheck
+from optimizer.model import AllocationInputs, build, prepare
+from optimizer.solve import SolveOutcome, solve
+from optimizer.validation import Validation, validate
+from scenarios import OptimizerSettings, Plan, Scenario, write_atomic
+
+__all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "extract"]
+
+_AUTO_PAIRS = 10_000  # above this many candidate pairs ``auto`` uses relax-and-fix
+_INTEGRAL = 1e-6
+
+
+class AllocationStatus(StrEnum):
+    """How an allocation ended.
+
+    ``optimal``: validated and within ``mip_gap`` of a proven bound; ``feasible``: validated, gap larger or
+    unknown; ``infeasible``: no assignment satisfies the constraints (proven); ``no_solution``: none found
+    within the time limit; ``error``: the solver failed or its solution did not pass validation.
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, eq=False)
+class AllocationResult:
+    """An allocation and how sure we are of it.
+
+    Parameters
+    ----------
+    assignments
+        One row per account: account_id, rep_id, previous_rep_id, moved, value, hours, travel_km.
+    reps
+        One row per rep: rep_id, accounts, hours, capacity_hours, value, travel_km, shadow_price_hour, and one
+        ``shadow_price_<attribute>`` column per balance band.
+    status
+        Our typed status (see ``AllocationStatus``).
+    objective
+        Recomputed objective in the natural sense (maximised value, or minimised cost).
+    bound
+        Proven bound in the same sense (NaN when unknown).
+    gap
+        Relative gap ``|bound - objective| / max(|bound|, 1)`` (NaN when unknown).
+    seconds
+        Wall time of the whole pipeline.
+    solver
+        ``highs`` or ``cbc``.
+    method
+        ``mip`` or ``lp_fix`` (relax-and-fix).
+    explanation
+        Planner-worded reasons when infeasible; validator findings when ``error``.
+    shadow_prices_from
+        Which LP the shadow prices come from.
+    """
+
+    assignments: pd.DataFrame
+    reps: pd.DataFrame
+    status: AllocationStatus
+    objective: float
+    bound: float
+    gap: float
+    seconds: float
+    solver: str
+    method: str
+    explanation: tuple[str, ...] = ()
+    shadow_prices_from: str = "LP relaxation"
+    sense: str = field(default="max")
+
+    @property
+    def ok(self) -> bool:
+        """True for a validated plan (optimal or feasible)."""
+        return self.status in (AllocationStatus.OPTIMAL, AllocationStatus.FEASIBLE)
+
+    def plan(self) -> Plan:
+        """The assignment as a ``Plan`` for the simulator."""
+        frame = self.assignments.set_index("account_id")["rep_id"]
+        return Plan(assignment=frame.rename("rep_id"), source="optimizer")
+
+    def summary(self) -> dict[str, object]:
+        """The headline figures (as written to summary.json)."""
+        def num(v: float) -> float | None:
+            return None if not np.isfinite(v) else float(v)
+        moved = int(self.assignments["moved"].sum()) if len(self.assignments) else 0
+        return {"status": str(self.status), "objective": num(self.objective), "bound": num(self.bound),
+                "gap": num(self.gap), "seconds": round(self.seconds, 3), "solver": self.solver,
+                "method": self.method, "sense": self.sense, "accounts": len(self.assignments), "moved": moved,
+                "shadow_prices_from": self.shadow_prices_from, "explanation": list(self.explanation)}
+
+    def __repr__(self) -> str:
+        head = (f"AllocationResult({self.status}, objective {self.objective:,.2f} ({self.sense}), bound "
+                f"{self.bound:,.2f}, gap {self.gap:.4%}, {self.seconds:.1f} s, {self.solver}/{self.method})")
+        if not self.ok:
+            return head + "".join(f"\n  - {e}" for e in self.explanation)
+        reps = self.reps
+        util = (reps["hours"] / reps["capacity_hours"]).replace([np.inf, -np.inf], np.nan)
+        return (f"{head}\n  {len(self.assignments)} accounts to {int((reps['accounts'] > 0).sum())} of "
+                f"{len(reps)} reps; {int(self.assignments['moved'].sum())} moved; utilisation "
+                f"{util.min():.0%}-{util.max():.0%}; travel {self.assignments['travel_km'].sum():,.1f} km")
+
+    def to_csv(self, folder: str | os.PathLike[str]) -> None:
+        """Write assignments.csv, reps.csv and summary.json (readable by ``scenarios.Plan.load``)."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in (("assignments.csv", self.assignments), ("reps.csv", self.reps)):
+            write_atomic(out / name, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        write_atomic(out / "summary.json", (json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
+                     .encode("utf-8"))
+
+
+def check(scenario: Scenario, settings: OptimizerSettings | None = None, plan: Plan | None = None) -> AllocationInputs:
+    """Resolve settings against the scenario and make the model's inputs (first pipeline step).
+
+    ``plan``, when given, replaces today's assignment (``current_rep_id``) as the reference for disruption.
+
+    Raises
+    ------
+    AllocationError
+        When a setting does not fit the scenario.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> check(scenarios.load("tiny")).n_pairs > 0
+    True
+    """
+    if plan is not None:
+        plan.check(scenario)
+        current = plan.assignment.reindex(scenario.accounts.index)
+        scenario = scenario.replace(accounts=scenario.accounts.assign(current_rep_id=current.to_numpy(dtype=object)))
+    return prepare(scenario, settings)
+
+
+def _chosen(inputs: AllocationInputs, pair_index: NDArray[np.int64], x: NDArray[np.float64]) -> NDArray[np.int64]:
+    chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
+    take = x > 0.5
+    acc = inputs.candidates.pairs["account"].to_numpy()[pair_index[take]]
+    chosen[acc] = pair_index[take]
+    return chosen
+
+
+def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, full_index: NDArray[np.int64], deadline: float,
+            solver: str) -> tuple[SolveOutcome, NDArray[np.int64]] | None:
+    """Fix the LP's integral pairs, solve a MIP over the fractional accounts; reopen more accounts if that fails."""
+    cand = inputs.candidates
+    pairs = cand.pairs
+    acc = pairs["account"].to_numpy()
+    n_acc = len(cand.account_ids)
+    x = lp.x
+    integral = np.zeros(n_acc, dtype=bool)
+    fixed_pair = np.full(n_acc, -1, dtype=np.int64)
+    one = x >= 1 - _INTEGRAL
+    integral[acc[full_index[one]]] = True
+    fixed_pair[acc[full_index[one]]] = full_index[one]
+    fixed_unc = np.zeros(n_acc, dtype=bool)
+    for a, v in lp.uncovered.items():
+        if v >= 1 - _INTEGRAL:
+            fixed_unc[a] = True
+            integral[a] = True
+    # Cost of moving each integral account to its cheapest other pair, from the LP reduced costs: accounts
+    # that are nearly indifferent are the ones worth reopening when the fixed part leaves no room.
+    switch = np.full(n_acc, np.inf)
+    if lp.reduced_costs is not None:
+        rc = np.abs(lp.reduced_costs)
+        rc[one] = np.inf
+        np.minimum.at(switch, acc[full_index], rc)
+    base_free = ~integral
+    rep_of = pairs["rep"].to_numpy()
+    frac = (lp.x > _INTEGRAL) & ~one
+    touched = np.zeros(len(cand.rep_ids), dtype=bool)
+    touched[rep_of[full_index[frac]]] = True
+    holder = np.where(fixed_pair >= 0, rep_of[np.maximum(fixed_pair, 0)], -1)
+    # Rounding a fractional account pushes its rep over a tight band or capacity by part of the account's
+    # hours; to make room the rep must hand over some other accounts, so reopen, per touched rep, the fixed
+    # accounts that are cheapest to move (smallest reduced cost), more of them on each retry.
+    near = pd.DataFrame({"account": np.arange(n_acc), "rep": holder, "switch": switch})
+    near = near[(near["rep"] >= 0) & touched[np.maximum(near["rep"].to_numpy(), 0)] & ~base_free]
+    near["rank"] = near.sort_values("switch", kind="stable").groupby("rep").cumcount()
+    for per_rep in (0, 3, 10, 30):
+        free = base_free.copy()
+        free[near.loc[near["rank"] < per_rep, "account"].to_numpy()] = True
+        keep_fixed = ~free & (fixed_pair >= 0)
+        index = np.sort(np.concatenate([fixed_pair[keep_fixed], np.flatnonzero(free[acc])]))
+        fixed = np.isin(index, fixed_pair[keep_fixed])
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.5:
+            return None
+        out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=fixed_unc & ~free), solver,
+                    max(min(remaining, remaining / 2 + 1.0), 0.5), inputs.settings.mip_gap / 2)
+        if out.claim in ("optimal", "feasible"):
+            return out, index
+    return None
+
+
+def _shadow(inputs: AllocationInputs, duals: dict[str, float]) -> dict[str, NDArray[np.float64]]:
+    n_rep = len(inputs.candidates.rep_ids)
+    out = {"shadow_price_hour": np.array([duals.get(f"capacity_{r}", 0.0) for r in range(n_rep)])}
+    for k, band in enumerate(inputs.bands):
+        # Value of loosening the band by one unit: raising its max (dual >= 0) or lowering its min (-dual >= 0).
+        hi = np.array([duals.get(f"band_{k}_max_{r}", 0.0) for r in range(n_rep)])
+        lo = np.array([duals.get(f"band_{k}_min_{r}", 0.0) for r in range(n_rep)])
+        out[f"shadow_price_{band.attribute}"] = hi - lo
+    return out
+
+
+def extract(scenario: Scenario, inputs: AllocationInputs, validation: Validation,
+            duals: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The assignments and reps frames of a validated plan (last pipeline step).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> r = allocate(scenarios.load("tiny"))
+    >>> list(r.assignments.columns)
+    ['account_id', 'rep_id', 'previous_rep_id', 'moved', 'value', 'hours', 'travel_km']
+    """
+    cand = inputs.candidates
+    pairs = cand.pairs
+    chosen = validation.chosen
+    covered = chosen >= 0
+    safe = np.maximum(chosen, 0)
+    rep = np.where(covered, pairs["rep"].to_numpy()[safe], -1)
+    prev = np.where(cand.has_current, cand.rep_ids[np.maximum(cand.current, 0)], None)
+    rep_ids = np.where(covered, cand.rep_ids[np.maximum(rep, 0)], None)
+    assignments = pd.DataFrame({
+        "account_id": cand.account_ids,
+        "rep_id": rep_ids,
+        "previous_rep_id": prev,
+        "moved": cand.has_current & (rep != cand.current),
+        "value": np.where(covered, pairs["value"].to_numpy(dtype=float)[safe], 0.0),
+        "hours": np.where(covered, pairs["hours"].to_numpy(dtype=float)[safe], 0.0),
+        "travel_km": np.where(covered, pairs["travel_km"].to_numpy(dtype=float)[safe], 0.0),
+    })
+    n_rep = len(cand.rep_ids)
+    r = rep[covered]
+    reps = pd.DataFrame({
+        "rep_id": cand.rep_ids,
+        "accounts": np.bincount(r, minlength=n_rep),
+        "hours": np.bincount(r, weights=assignments["hours"].to_numpy()[covered], minlength=n_rep),
+        "capacity_hours": cand.capacity,
+        "value": np.bincount(r, weights=assignments["value"].to_numpy()[covered], minlength=n_rep),
+        "travel_km": np.bincount(r, weights=assignments["travel_km"].to_numpy()[covered], minlength=n_rep),
+    })
+    for name, values in _shadow(inputs, duals).items():
+        reps[name] = values
+    return assignments, reps
+
+
+def _gap(bound: float, objective: float) -> float:
+    if not (np.isfinite(bound) and np.isfinite(objective)):
+        return float("nan")
+    return max(bound - objective, 0.0) / max(abs(bound), 1.0)
+
+
+def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
+             plan: Plan | None = None) -> AllocationResult:
+    """Assign accounts to reps: check, build, solve, validate, extract.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    settings
+        Optimizer settings (default: the scenario's ``[optimizer]``).
+    plan
+        Optional reference assignment for disruption (default: ``current_rep_id``).
+
+    Returns
+    -------
+    AllocationResult
+        Never raises for an infeasible model or a solver failure: read ``status`` (and ``explanation``).
+
+    Raises
+    ------
+    AllocationError
+        When the settings do not fit the scenario.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> r = allocate(scenarios.load("tiny"))
+    >>> str(r.status), bool(r.gap <= 0.001), len(r.assignments)
+    ('optimal', True, 30)
+    """
+    st = settings or scenario.settings.optimizer
+    start = time.perf_counter()
+    deadline = start + st.time_limit_s
+    inputs = check(scenario, st, plan)
+    empty_a = pd.DataFrame(columns=["account_id", "rep_id", "previous_rep_id", "moved", "value", "hours",
+                                    "travel_km"])
+    empty_r = pd.DataFrame(columns=["rep_id", "accounts", "hours", "capacity_hours", "value", "travel_km",
+                                    "shadow_price_hour"])
+
+    def failed(status: AllocationStatus, reasons: list[str], method: str) -> AllocationResult:
+        return AllocationResult(empty_a, empty_r, status, float("nan"), float("nan"), float("nan"),
+                                time.perf_counter() - start, st.solver, method, tuple(reasons), sense=inputs.sense)
+
+    reasons = precheck(scenario, inputs)
+    if reasons:
+        return failed(AllocationStatus.INFEASIBLE, reasons, "precheck")
+    method = st.method
+    if method == "auto":
+        method = "lp_fix" if inputs.n_pairs > _AUTO_PAIRS else "mip"
+    full = np.arange(inputs.n_pairs, dtype=np.int64)
+    # The LP relaxation always runs on HiGHS: it gives the proven bound and the shadow prices.
+    lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
+    if lp.claim == "infeasible":
+        return failed(AllocationStatus.INFEASIBLE, explain_infeasible(scenario, inputs), method)
+    if lp.claim != "optimal":
+        return failed(AllocationStatus.NO_SOLUTION if lp.claim == "no_solution" else AllocationStatus.ERROR,
+                      [f"the LP relaxation ended '{lp.claim}' within {st.time_limit_s:g} s"], method)
+    bound = lp.bound
+    outcome: tuple[SolveOutcome, NDArray[np.int64]] | None = None
+    if method == "lp_fix":
+        outcome = _lp_fix(inputs, lp, full, deadline, st.solver)
+    remaining = deadline - time.perf_counter()
+    short = outcome is not None and _gap(bound, outcome[0].objective) > st.mip_gap
+    if (outcome is None or (short and st.method == "auto")) and remaining > 0.5:
+        # Relax-and-fix found nothing or stopped short of the gap: the full MIP gets the time that is left.
+        mip = solve(build(inputs), st.solver, remaining, st.mip_gap)
+        if mip.claim == "infeasible":
+            return failed(AllocationStatus.INFEASIBLE, explain_infeasible(scenario, inputs), method)
+        if mip.claim in ("optimal", "feasible") and (outcome is None or mip.objective > outcome[0].objective):
+            outcome = (mip, full)
+            method = "mip"
+        if np.isfinite(mip.bound):
+            bound = min(bound, mip.bound)
+    if outcome is None:
+        return failed(AllocationStatus.NO_SOLUTION, [f"no assignment found within {st.time_limit_s:g} s; "
+                                                     "raise time_limit_s"], method)
+    solved, index = outcome
+    validation = validate(inputs, _chosen(inputs, index, solved.x))
+    problems = list(validation.violations)
+    natural_solver = inputs.natural(solved.objective)
+    if abs(natural_solver - validation.objective) > 1e-6 * max(1.0, abs(validation.objective)):
+        problems.append(f"solver objective {natural_solver:,.4f} differs from the recomputed "
+                        f"{validation.objective:,.4f}")
+    if problems:
+        return failed(AllocationStatus.ERROR, ["the solver's plan failed the independent check:", *problems], method)
+    internal_obj = validation.objective if inputs.sense == "max" else -validation.objective
+    gap = _gap(bound, internal_obj)
+    status = AllocationStatus.OPTIMAL if gap <= st.mip_gap + 1e-9 else AllocationStatus.FEASIBLE
+    assignments, reps = extract(scenario, inputs, validation, lp.row_duals)
+    return AllocationResult(assignments, reps, status, validation.objective, inputs.natural(bound), gap,
+                            time.perf_counter() - start, st.solver, method, (), "LP relaxation (HiGHS)",
+                            sense=inputs.sense)
+
