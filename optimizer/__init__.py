@@ -5,9 +5,10 @@ validate -> extract``). Imports only ``scenarios`` from quotaflow's packages.
 from __future__ import annotations
 
 # --- territory allocation (accounts -> reps) ---
-from optimizer.allocation import AllocationResult, AllocationStatus, allocate, check, extract
+from optimizer.allocation import AllocationResult, AllocationStatus, allocate, check, evaluate, extract
 from optimizer.diagnosis import explain_infeasible, precheck
 from optimizer.errors import AllocationError, InfeasibleError, SolverError
+from optimizer.instances import scenario_from_pairs
 from optimizer.frontier import TERMS, FrontierResult, frontier
 from optimizer.model import AllocationInputs, AllocationModel, build, prepare
 from optimizer.pairs import Candidates, candidate_pairs, productivity
@@ -32,12 +33,14 @@ __all__: list[str] = [
     "build",
     "candidate_pairs",
     "check",
+    "evaluate",
     "explain_infeasible",
     "extract",
     "frontier",
     "precheck",
     "prepare",
     "productivity",
+    "scenario_from_pairs",
     "solve",
     "validate",
 ]

@@ -26,7 +26,7 @@ from optimizer.solve import SolveOutcome, solve
 from optimizer.validation import Validation, validate
 from scenarios import OptimizerSettings, Plan, Scenario, write_atomic
 
-__all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "extract"]
+__all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "evaluate", "extract"]
 
 _AUTO_PAIRS = 10_000  # above this many candidate pairs ``auto`` uses relax-and-fix
 _INTEGRAL = 1e-6
@@ -153,6 +153,34 @@ def check(scenario: Scenario, settings: OptimizerSettings | None = None, plan: P
         current = plan.assignment.reindex(scenario.accounts.index)
         scenario = scenario.replace(accounts=scenario.accounts.assign(current_rep_id=current.to_numpy(dtype=object)))
     return prepare(scenario, settings)
+
+
+def evaluate(scenario: Scenario, plan: Plan, settings: OptimizerSettings | None = None) -> Validation:
+    """Check and score an existing plan (e.g. today's) with the same validator and objective as ``allocate``.
+
+    Accounts the plan gives to a rep that is not a candidate for them are reported as violations.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.load("tiny")
+    >>> today = evaluate(s, Plan.current(s))
+    >>> today.objective > 0
+    True
+    """
+    plan.check(scenario)
+    inputs = prepare(scenario, settings)
+    cand = inputs.candidates
+    pairs = cand.pairs
+    rep_pos = pd.Index(cand.rep_ids).get_indexer(plan.assignment.reindex(cand.account_ids).to_numpy(dtype=object))
+    key = pd.MultiIndex.from_arrays([pairs["account"].to_numpy(), pairs["rep"].to_numpy()])
+    want = pd.MultiIndex.from_arrays([np.arange(len(cand.account_ids)), rep_pos])
+    chosen = key.get_indexer(want).astype(np.int64)
+    result = validate(inputs, chosen)
+    missing = (rep_pos >= 0) & (chosen < 0)
+    extra = tuple(f"account {cand.account_ids[a]} is with rep {cand.rep_ids[rep_pos[a]]}, not a candidate pair"
+                  for a in np.flatnonzero(missing)[:5])
+    return Validation(extra + result.violations, result.objective, chosen)
 
 
 def _chosen(inputs: AllocationInputs, pair_index: NDArray[np.int64], x: NDArray[np.float64]) -> NDArray[np.int64]:
