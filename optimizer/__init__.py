@@ -8,8 +8,8 @@ from __future__ import annotations
 from optimizer.allocation import AllocationResult, AllocationStatus, allocate, check, evaluate, extract
 from optimizer.diagnosis import explain_infeasible, precheck
 from optimizer.errors import AllocationError, InfeasibleError, SolverError
-from optimizer.instances import scenario_from_pairs
 from optimizer.frontier import TERMS, FrontierResult, frontier
+from optimizer.instances import scenario_from_pairs
 from optimizer.model import AllocationInputs, AllocationModel, build, prepare
 from optimizer.pairs import Candidates, candidate_pairs, productivity
 from optimizer.solve import SolveOutcome, solve

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from optimizer.diagnosis import explain_infeasible, precheck
 from optimizer.model import AllocationInputs, build, prepare
+from optimizer.pricing import reduced_costs, restricted_lp
 from optimizer.solve import SolveOutcome, solve
 from optimizer.validation import Validation, validate
 from scenarios import OptimizerSettings, Plan, Scenario, write_atomic
@@ -29,6 +30,7 @@ from scenarios import OptimizerSettings, Plan, Scenario, write_atomic
 __all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "evaluate", "extract"]
 
 _AUTO_PAIRS = 10_000  # above this many candidate pairs ``auto`` uses relax-and-fix
+_FULL_MIP_PAIRS = 100_000  # the full MIP is tried as a fallback only up to this size
 _INTEGRAL = 1e-6
 
 
@@ -191,57 +193,58 @@ def _chosen(inputs: AllocationInputs, pair_index: NDArray[np.int64], x: NDArray[
     return chosen
 
 
-def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, full_index: NDArray[np.int64], deadline: float,
-            solver: str) -> tuple[SolveOutcome, NDArray[np.int64]] | None:
-    """Fix the LP's integral pairs, solve a MIP over the fractional accounts; reopen more accounts if that fails."""
+def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[np.int64], bound: float,
+            deadline: float, solver: str) -> tuple[SolveOutcome, NDArray[np.int64]] | None:
+    """Relax-and-fix: keep the LP's choice for accounts with one clearly best pair, solve a small MIP over the rest.
+
+    An account is reopened when it is fractional in the LP or has another pair whose reduced cost is within
+    ``tau`` of zero (nearly indifferent: moving it costs almost nothing, which is how rounding makes room on a
+    rep whose band or capacity is tight). A reopened account keeps only its pairs within ``tau``. ``tau`` grows
+    until the plan is within ``mip_gap`` of ``bound`` or the time is spent; the best plan is kept.
+    """
     cand = inputs.candidates
     pairs = cand.pairs
     acc = pairs["account"].to_numpy()
     n_acc = len(cand.account_ids)
-    x = lp.x
-    integral = np.zeros(n_acc, dtype=bool)
+    rc = reduced_costs(inputs, lp.row_duals)
+    x_full = np.zeros(inputs.n_pairs)
+    x_full[lp_index] = lp.x
+    one = x_full >= 1 - _INTEGRAL
+    support = x_full > _INTEGRAL
     fixed_pair = np.full(n_acc, -1, dtype=np.int64)
-    one = x >= 1 - _INTEGRAL
-    integral[acc[full_index[one]]] = True
-    fixed_pair[acc[full_index[one]]] = full_index[one]
+    fixed_pair[acc[one]] = np.flatnonzero(one)
     fixed_unc = np.zeros(n_acc, dtype=bool)
     for a, v in lp.uncovered.items():
         if v >= 1 - _INTEGRAL:
             fixed_unc[a] = True
-            integral[a] = True
-    # Cost of moving each integral account to its cheapest other pair, from the LP reduced costs: accounts
-    # that are nearly indifferent are the ones worth reopening when the fixed part leaves no room.
-    switch = np.full(n_acc, np.inf)
-    if lp.reduced_costs is not None:
-        rc = np.abs(lp.reduced_costs)
-        rc[one] = np.inf
-        np.minimum.at(switch, acc[full_index], rc)
-    base_free = ~integral
-    rep_of = pairs["rep"].to_numpy()
-    frac = (lp.x > _INTEGRAL) & ~one
-    touched = np.zeros(len(cand.rep_ids), dtype=bool)
-    touched[rep_of[full_index[frac]]] = True
-    holder = np.where(fixed_pair >= 0, rep_of[np.maximum(fixed_pair, 0)], -1)
-    # Rounding a fractional account pushes its rep over a tight band or capacity by part of the account's
-    # hours; to make room the rep must hand over some other accounts, so reopen, per touched rep, the fixed
-    # accounts that are cheapest to move (smallest reduced cost), more of them on each retry.
-    near = pd.DataFrame({"account": np.arange(n_acc), "rep": holder, "switch": switch})
-    near = near[(near["rep"] >= 0) & touched[np.maximum(near["rep"].to_numpy(), 0)] & ~base_free]
-    near["rank"] = near.sort_values("switch", kind="stable").groupby("rep").cumcount()
-    for per_rep in (0, 3, 10, 30):
-        free = base_free.copy()
-        free[near.loc[near["rank"] < per_rep, "account"].to_numpy()] = True
+    fractional = (fixed_pair < 0) & ~fixed_unc
+    # The k-th smallest |reduced cost| of the non-support pairs sets tau, so each attempt reopens a known share.
+    gaps = -rc[~support]
+    gaps = np.sort(gaps[np.isfinite(gaps)])
+    locked_acc = np.zeros(n_acc, dtype=bool)
+    locked_acc[acc[pairs["locked"].to_numpy(dtype=bool)]] = True
+    best: tuple[SolveOutcome, NDArray[np.int64]] | None = None
+    target = inputs.settings.mip_gap
+    for share in (0.02, 0.08, 0.2, 0.4):
+        k = min(int(share * n_acc), gaps.size - 1)
+        tau = float(gaps[k]) if gaps.size else 0.0
+        near = (rc >= -tau) | support
+        free = fractional.copy()
+        free[acc[near & ~support]] = True
+        free &= ~locked_acc
         keep_fixed = ~free & (fixed_pair >= 0)
-        index = np.sort(np.concatenate([fixed_pair[keep_fixed], np.flatnonzero(free[acc])]))
+        index = np.sort(np.concatenate([fixed_pair[keep_fixed], np.flatnonzero(free[acc] & near)]))
         fixed = np.isin(index, fixed_pair[keep_fixed])
         remaining = deadline - time.perf_counter()
         if remaining <= 0.5:
-            return None
+            break
         out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=fixed_unc & ~free), solver,
-                    max(min(remaining, remaining / 2 + 1.0), 0.5), inputs.settings.mip_gap / 2)
-        if out.claim in ("optimal", "feasible"):
-            return out, index
-    return None
+                    max(remaining / 2, 0.5), target / 2)
+        if out.claim in ("optimal", "feasible") and (best is None or out.objective > best[0].objective):
+            best = (out, index)
+        if best is not None and _gap(bound, best[0].objective) <= target:
+            break
+    return best
 
 
 def _shadow(inputs: AllocationInputs, duals: dict[str, float]) -> dict[str, NDArray[np.float64]]:
@@ -354,8 +357,19 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
     if method == "auto":
         method = "lp_fix" if inputs.n_pairs > _AUTO_PAIRS else "mip"
     full = np.arange(inputs.n_pairs, dtype=np.int64)
-    # The LP relaxation always runs on HiGHS: it gives the proven bound and the shadow prices.
-    lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
+    # The LP relaxation always runs on HiGHS: it gives the proven bound and the shadow prices. Large models
+    # get it by column generation, whose Lagrangian bound is proven at every step.
+    lp_index = full
+    cg_bound = float("nan")
+    if method == "lp_fix":
+        lp, lp_index, cg_bound = restricted_lp(inputs, deadline)
+        if lp.claim == "infeasible":
+            # The restricted columns may be too few to satisfy a band: only the full LP can prove infeasibility.
+            lp_index = full
+            lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
+            cg_bound = lp.bound
+    else:
+        lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
     if lp.claim == "infeasible":
         return failed(AllocationStatus.INFEASIBLE, explain_infeasible(scenario, inputs), method)
     if lp.claim != "optimal":
@@ -364,10 +378,13 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
     bound = lp.bound
     outcome: tuple[SolveOutcome, NDArray[np.int64]] | None = None
     if method == "lp_fix":
-        outcome = _lp_fix(inputs, lp, full, deadline, st.solver)
+        bound = cg_bound
+        outcome = _lp_fix(inputs, lp, lp_index, bound, deadline, st.solver)
     remaining = deadline - time.perf_counter()
     short = outcome is not None and _gap(bound, outcome[0].objective) > st.mip_gap
-    if (outcome is None or (short and st.method == "auto")) and remaining > 0.5:
+    # The full MIP is a fallback only where it can finish: beyond _FULL_MIP_PAIRS it finds nothing in minutes.
+    small = inputs.n_pairs <= _FULL_MIP_PAIRS or st.method == "mip"
+    if (outcome is None or (short and st.method == "auto")) and remaining > 0.5 and small:
         # Relax-and-fix found nothing or stopped short of the gap: the full MIP gets the time that is left.
         mip = solve(build(inputs), st.solver, remaining, st.mip_gap)
         if mip.claim == "infeasible":
