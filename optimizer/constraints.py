@@ -35,6 +35,16 @@ def _expr(x: Sequence[pulp.LpVariable], idx: NDArray[np.int64], coef: NDArray[np
     return pulp.LpAffineExpression(terms + list(extra))
 
 
+def _slack(prob: pulp.LpProblem, slacks: list[tuple[pulp.LpVariable, float]] | None, row: str, sign: float,
+           penalty: float) -> list[tuple[pulp.LpVariable, float]]:
+    """An elastic slack for ``row`` (none unless ``slacks`` collects them); its objective penalty is recorded."""
+    if slacks is None:
+        return []
+    v = prob.add_variable(f"slack_{row}", lowBound=0.0, upBound=None, cat=pulp.LpContinuous)
+    slacks.append((v, penalty))
+    return [(v, sign)]
+
+
 def add_cover(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], by_account: list[NDArray[np.int64]],
               uncovered: dict[int, pulp.LpVariable] | None,
               accounts: NDArray[np.int64]) -> dict[int, pulp.LpConstraint]:
@@ -56,19 +66,23 @@ def add_cover(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], by_account: li
 
 
 def add_capacity(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], by_rep: list[NDArray[np.int64]],
-                 hours: NDArray[np.float64], capacity: NDArray[np.float64]) -> dict[int, pulp.LpConstraint]:
+                 hours: NDArray[np.float64], capacity: NDArray[np.float64],
+                 slacks: list[tuple[pulp.LpVariable, float]] | None = None,
+                 penalty: float = 0.0) -> dict[int, pulp.LpConstraint]:
     """Each rep's hours stay within the rep's yearly capacity.
 
     .. math:: \\sum_{p \\in P(r)} h_p\\, x_p \\le C_r \\qquad \\forall r
 
     with :math:`h_p` the hours rep :math:`r` needs for the account and
-    :math:`C_r` = ``capacity_hours`` or ``hours_per_week`` x ``weeks_per_year``.
+    :math:`C_r` = ``capacity_hours`` or ``hours_per_week`` x ``weeks_per_year``. With ``slacks`` (the elastic
+    form used to start column generation) each row gets :math:`-s_r`, :math:`s_r \\ge 0`, priced at ``penalty``.
     """
     rows = {}
     for r, idx in enumerate(by_rep):
         if idx.size == 0 or not np.isfinite(capacity[r]):
             continue
-        c = pulp.LpConstraint(_expr(x, idx, hours), pulp.LpConstraintLE, f"capacity_{r}", float(capacity[r]))
+        extra = _slack(prob, slacks, f"capacity_{r}", -1.0, penalty)
+        c = pulp.LpConstraint(_expr(x, idx, hours, extra), pulp.LpConstraintLE, f"capacity_{r}", float(capacity[r]))
         prob.addConstraint(c)
         rows[r] = c
     return rows
@@ -76,7 +90,8 @@ def add_capacity(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], by_rep: lis
 
 def add_balance(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], by_rep: list[NDArray[np.int64]],
                 weight: NDArray[np.float64], low: NDArray[np.float64], high: NDArray[np.float64],
-                tag: str) -> dict[int, tuple[pulp.LpConstraint | None, pulp.LpConstraint | None]]:
+                tag: str, slacks: list[tuple[pulp.LpVariable, float]] | None = None,
+                penalty: float = 0.0) -> dict[int, tuple[pulp.LpConstraint | None, pulp.LpConstraint | None]]:
     """Each rep's total of an attribute lies in a band.
 
     .. math:: L_r \\le \\sum_{p \\in P(r)} w_p\\, x_p \\le U_r \\qquad \\forall r
@@ -84,7 +99,7 @@ def add_balance(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], by_rep: list
     with :math:`w_p` the attribute of the pair (its hours, 1 for an account count, or an accounts.csv column)
     and :math:`L_r, U_r` the band, absolute or a multiple of the mean total per rep (``-inf``/``inf`` when a
     side is open). Reps without candidate pairs get the constant 0, which the check step reports when it
-    breaks the band.
+    breaks the band. ``slacks``/``penalty`` give the elastic form (see ``add_capacity``).
     """
     rows: dict[int, tuple[pulp.LpConstraint | None, pulp.LpConstraint | None]] = {}
     for r, idx in enumerate(by_rep):
@@ -92,10 +107,13 @@ def add_balance(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], by_rep: list
             continue
         lo = hi = None
         if np.isfinite(low[r]):
-            lo = pulp.LpConstraint(_expr(x, idx, weight), pulp.LpConstraintGE, f"band_{tag}_min_{r}", float(low[r]))
+            extra = _slack(prob, slacks, f"band_{tag}_min_{r}", 1.0, penalty)
+            lo = pulp.LpConstraint(_expr(x, idx, weight, extra), pulp.LpConstraintGE, f"band_{tag}_min_{r}",
+                                   float(low[r]))
             prob.addConstraint(lo)
         if np.isfinite(high[r]):
-            hi = pulp.LpConstraint(_expr(x, idx, weight), pulp.LpConstraintLE, f"band_{tag}_max_{r}",
+            extra = _slack(prob, slacks, f"band_{tag}_max_{r}", -1.0, penalty)
+            hi = pulp.LpConstraint(_expr(x, idx, weight, extra), pulp.LpConstraintLE, f"band_{tag}_max_{r}",
                                    float(high[r]))
             prob.addConstraint(hi)
         rows[r] = (lo, hi)
@@ -118,8 +136,9 @@ def add_locks(x: Sequence[pulp.LpVariable], locked: NDArray[np.bool_]) -> int:
 def add_disruption_budget(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], moved: NDArray[np.bool_],
                           potential: NDArray[np.float64], uncovered: dict[int, pulp.LpVariable] | None,
                           account_potential: NDArray[np.float64], has_current: NDArray[np.bool_],
-                          max_moves: float | None,
-                          max_moved_value: float | None) -> dict[str, pulp.LpConstraint]:
+                          max_moves: float | None, max_moved_value: float | None,
+                          slacks: list[tuple[pulp.LpVariable, float]] | None = None,
+                          penalty_moves: float = 0.0, penalty_value: float = 0.0) -> dict[str, pulp.LpConstraint]:
     """Limit how many accounts (and how much potential) leave their current rep.
 
     .. math::
@@ -130,17 +149,19 @@ def add_disruption_budget(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], mo
     where only accounts with a current rep can move, :math:`v_a` is the account's annual potential, :math:`M`
     is ``max_moves`` and :math:`S` is ``max_moved_share`` (an account of today that ends uncovered counts as
     moved). ``moved`` and ``potential`` are per pair, ``account_potential`` and ``has_current`` per account.
+    ``slacks`` and the penalties give the elastic form (see ``add_capacity``).
     """
     rows = {}
     idx = np.flatnonzero(moved)
     unc = [] if uncovered is None else [(v, a) for a, v in uncovered.items() if has_current[a]]
     if max_moves is not None:
-        c = pulp.LpConstraint(_expr(x, idx, extra=[(v, 1.0) for v, _ in unc]), pulp.LpConstraintLE,
-                              "disruption_moves", float(max_moves))
+        extra = [(v, 1.0) for v, _ in unc] + _slack(prob, slacks, "disruption_moves", -1.0, penalty_moves)
+        c = pulp.LpConstraint(_expr(x, idx, extra=extra), pulp.LpConstraintLE, "disruption_moves", float(max_moves))
         prob.addConstraint(c)
         rows["moves"] = c
     if max_moved_value is not None:
         extra = [(v, float(account_potential[a])) for v, a in unc]
+        extra += _slack(prob, slacks, "disruption_value", -1.0, penalty_value)
         c = pulp.LpConstraint(_expr(x, idx, potential, extra=extra), pulp.LpConstraintLE, "disruption_value",
                               float(max_moved_value))
         prob.addConstraint(c)

@@ -169,10 +169,12 @@ class AllocationModel:
     capacity_rows: dict[int, pulp.LpConstraint]
     band_rows: list[dict[int, tuple[pulp.LpConstraint | None, pulp.LpConstraint | None]]]
     relaxed: bool
+    slacks: list[pulp.LpVariable]
 
 
 def build(inputs: AllocationInputs, *, relax: bool = False, pair_index: NDArray[np.int64] | None = None,
-          fixed: NDArray[np.bool_] | None = None, fixed_uncovered: NDArray[np.bool_] | None = None) -> AllocationModel:
+          fixed: NDArray[np.bool_] | None = None, fixed_uncovered: NDArray[np.bool_] | None = None,
+          elastic: bool = False) -> AllocationModel:
     """Build the PuLP problem.
 
     Parameters
@@ -187,6 +189,9 @@ def build(inputs: AllocationInputs, *, relax: bool = False, pair_index: NDArray[
         Per modelled pair: fix to 1 (relax-and-fix). Pairs of other accounts must not be in ``pair_index``.
     fixed_uncovered
         Per account: fix the account as uncovered.
+    elastic
+        Give capacity, band and disruption rows a penalised slack (``slack_<row>`` variables), so that a
+        restricted set of pairs always has a solution; used to start column generation.
 
     Examples
     --------
@@ -213,11 +218,6 @@ def build(inputs: AllocationInputs, *, relax: bool = False, pair_index: NDArray[
         for a in accounts.tolist():
             lb = 1.0 if fixed_uncovered is not None and fixed_uncovered[a] else 0.0
             uncovered[a] = prob.add_variable(f"u_{a}", lowBound=lb, upBound=1.0, cat=pulp.LpContinuous)
-    coef = inputs.coef[idx]
-    terms = [(v, c) for v, c in zip(x, coef.tolist(), strict=True) if c != 0.0]
-    terms += [(v, float(inputs.uncovered_coef[a])) for a, v in uncovered.items() if inputs.uncovered_coef[a] != 0.0]
-    prob.setObjective(pulp.LpAffineExpression(terms))
-
     local = np.arange(idx.size, dtype=np.int64)
     by_account = [np.empty(0, dtype=np.int64)] * n_acc
     for a, g in zip(accounts.tolist(), _split(acc, accounts, local), strict=True):
@@ -225,18 +225,32 @@ def build(inputs: AllocationInputs, *, relax: bool = False, pair_index: NDArray[
     by_rep = groups(rep.astype(np.int64), n_rep)
     add_cover(prob, x, by_account, uncovered if st.allow_uncovered else None, accounts)
     hours = pairs["hours"].to_numpy(dtype=float)[idx]
-    capacity_rows = add_capacity(prob, x, by_rep, hours, cand.capacity)
-    band_rows = [add_balance(prob, x, by_rep, band.weight[idx], band.low, band.high, str(k))
-                 for k, band in enumerate(inputs.bands)]
+    slacks: list[tuple[pulp.LpVariable, float]] | None = [] if elastic else None
+    # A slack unit must cost more than any pair could earn with it: the largest coefficient per smallest use.
+    top = 10.0 * max(float(np.abs(inputs.coef).max(initial=0.0)), 1.0)
+
+    def per_unit(values: NDArray[np.float64]) -> float:
+        pos = np.abs(values[values != 0])
+        return top / float(pos.min()) if pos.size else top
+
+    capacity_rows = add_capacity(prob, x, by_rep, hours, cand.capacity, slacks, per_unit(pairs["hours"].to_numpy()))
+    band_rows = [add_balance(prob, x, by_rep, band.weight[idx], band.low, band.high, str(k), slacks,
+                             per_unit(band.weight)) for k, band in enumerate(inputs.bands)]
     locked = pairs["locked"].to_numpy(dtype=bool)[idx]
     if fixed is not None:
         locked = locked | fixed
     add_locks(x, locked)
     add_disruption_budget(prob, x, pairs["moved"].to_numpy(dtype=bool)[idx], cand.potential[acc],
                           uncovered if st.allow_uncovered else None, cand.potential, cand.has_current,
-                          inputs.max_moves, inputs.max_moved_value)
+                          inputs.max_moves, inputs.max_moved_value, slacks, top, per_unit(cand.potential))
+    coef = inputs.coef[idx]
+    terms = [(v, c) for v, c in zip(x, coef.tolist(), strict=True) if c != 0.0]
+    terms += [(v, float(inputs.uncovered_coef[a])) for a, v in uncovered.items() if inputs.uncovered_coef[a] != 0.0]
+    terms += [(v, -p) for v, p in (slacks or [])]
+    prob.setObjective(pulp.LpAffineExpression(terms))
     return AllocationModel(inputs=inputs, problem=prob, pair_index=idx, x=x, uncovered=uncovered,
-                           capacity_rows=capacity_rows, band_rows=band_rows, relaxed=relax)
+                           capacity_rows=capacity_rows, band_rows=band_rows, relaxed=relax,
+                           slacks=[v for v, _ in slacks or []])
 
 
 def _split(keys: NDArray[np.int64], wanted: NDArray[np.int64], local: NDArray[np.int64]) -> list[NDArray[np.int64]]:

@@ -17,8 +17,10 @@ so the reported gap is measured against a proven bound even if the pricing loop 
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
+import highspy
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -29,29 +31,26 @@ from optimizer.solve import SolveOutcome, solve
 __all__ = ["initial_columns", "lagrangian", "reduced_costs", "restricted_lp"]
 
 
-def initial_columns(inputs: AllocationInputs, per_account: int = 4, per_rep_factor: float = 2.0) -> NDArray[np.int64]:
-    """Starting pairs: each account's best ``per_account`` by objective coefficient, each rep's best
-    ``per_rep_factor`` x (accounts per rep) accounts, today's pairs and locked pairs.
+def initial_columns(inputs: AllocationInputs, best: int = 2, nearest: int = 3) -> NDArray[np.int64]:
+    """Starting pairs: each account's ``best`` pairs by objective coefficient and ``nearest`` pairs by travel
+    (a balanced plan needs near, not only lucrative, reps), today's pairs and locked pairs.
 
     Examples
     --------
     >>> import scenarios
     >>> from optimizer.model import prepare
     >>> inputs = prepare(scenarios.load("tiny"))
-    >>> cols = initial_columns(inputs, per_account=1)
+    >>> cols = initial_columns(inputs, best=1, nearest=1)
     >>> 0 < len(cols) <= inputs.n_pairs
     True
     """
     pairs = inputs.candidates.pairs
-    frame = pd.DataFrame({"account": pairs["account"].to_numpy(), "rep": pairs["rep"].to_numpy(),
-                          "c": -inputs.coef})
-    frame = frame.sort_values("c", kind="stable")
-    by_acc = frame.groupby("account").cumcount().reindex(pairs.index).to_numpy()
-    by_rep = frame.groupby("rep").cumcount().reindex(pairs.index).to_numpy()
-    n_acc, n_rep = len(inputs.candidates.account_ids), len(inputs.candidates.rep_ids)
-    per_rep = int(np.ceil(per_rep_factor * n_acc / max(n_rep, 1)))
-    cur = inputs.candidates.current[pairs["account"].to_numpy()] == pairs["rep"].to_numpy()
-    keep = (by_acc < per_account) | (by_rep < per_rep) | cur | pairs["locked"].to_numpy(dtype=bool)
+    acc = pairs["account"].to_numpy()
+    frame = pd.DataFrame({"account": acc, "c": -inputs.coef, "km": pairs["travel_km"].to_numpy(dtype=float)})
+    by_value = frame.sort_values("c", kind="stable").groupby("account").cumcount().reindex(pairs.index).to_numpy()
+    by_km = frame.sort_values("km", kind="stable").groupby("account").cumcount().reindex(pairs.index).to_numpy()
+    cur = inputs.candidates.current[acc] == pairs["rep"].to_numpy()
+    keep = (by_value < best) | (by_km < nearest) | cur | pairs["locked"].to_numpy(dtype=bool)
     return np.flatnonzero(keep).astype(np.int64)
 
 
@@ -107,39 +106,134 @@ def reduced_costs(inputs: AllocationInputs, duals: dict[str, float]) -> NDArray[
     return np.asarray(priced - u[inputs.candidates.pairs["account"].to_numpy()], dtype=float)
 
 
-def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 12,
+def _column(inputs: AllocationInputs, p: int, row_of: dict[str, int]) -> tuple[list[int], list[float]] | None:
+    """Rows and coefficients of pair ``p`` in a built model (None when one of its rows is not in the model)."""
+    pairs = inputs.candidates.pairs
+    r = int(pairs["rep"].iat[p])
+    a = int(pairs["account"].iat[p])
+    entries: list[tuple[str, float]] = [(f"cover_{a}", 1.0)]
+    if np.isfinite(inputs.candidates.capacity[r]):
+        entries.append((f"capacity_{r}", float(pairs["hours"].iat[p])))
+    for k, band in enumerate(inputs.bands):
+        if np.isfinite(band.low[r]):
+            entries.append((f"band_{k}_min_{r}", float(band.weight[p])))
+        if np.isfinite(band.high[r]):
+            entries.append((f"band_{k}_max_{r}", float(band.weight[p])))
+    if bool(pairs["moved"].iat[p]):
+        if inputs.max_moves is not None:
+            entries.append(("disruption_moves", 1.0))
+        if inputs.max_moved_value is not None:
+            entries.append(("disruption_value", float(inputs.candidates.potential[a])))
+    rows, vals = [], []
+    for name, v in entries:
+        if name not in row_of:
+            return None
+        if v != 0.0:
+            rows.append(row_of[name])
+            vals.append(v)
+    return rows, vals
+
+
+def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
                   tolerance: float = 1e-6) -> tuple[SolveOutcome, NDArray[np.int64], float]:
-    """LP relaxation by column generation.
+    """LP relaxation by column generation, warm-started: new columns are added to the loaded HiGHS model and
+    the LP is re-optimised from the previous basis.
 
     Returns
     -------
     tuple
-        The last restricted LP outcome, the pair positions it modelled, and the best proven bound (NaN when
-        the first restricted LP already failed).
+        The final restricted LP outcome, the pair positions it models (in the order of ``outcome.x``), and the
+        best proven bound (NaN when the first restricted LP failed).
+
+    Examples
+    --------
+    >>> import time, scenarios
+    >>> from optimizer.model import prepare
+    >>> inputs = prepare(scenarios.load("tiny"))
+    >>> out, cols, bound = restricted_lp(inputs, time.perf_counter() + 30)
+    >>> out.claim, abs(bound - out.objective) <= 1e-6 * abs(bound)
+    ('optimal', True)
     """
+    start = time.perf_counter()
     cols = initial_columns(inputs)
-    best_bound = float("inf")
+    model = build(inputs, relax=True, pair_index=cols, elastic=True)
+    out = solve(model, "highs", max(deadline - time.perf_counter(), 0.5))
+    if out.claim != "optimal":
+        return out, cols, float("nan")
+    highs = model.problem.solverModel
+    row_of = {c.name: int(c.index) for c in model.problem.constraints()}
+    names = list(row_of)
+    index = np.array([row_of[n] for n in names])
+    col_index = [int(v.index) for v in model.x]
+    unc_index = {a: int(v.index) for a, v in model.uncovered.items()}
+    slack_index = [int(v.index) for v in model.slacks]
+    slack_used = sum(float(v.varValue or 0.0) for v in model.slacks)
+    n_acc = len(inputs.candidates.account_ids)
     acc = inputs.candidates.pairs["account"].to_numpy()
-    out: SolveOutcome | None = None
+    in_model = np.zeros(inputs.n_pairs, dtype=bool)
+    in_model[cols] = True
+    order = list(cols.tolist())
+    duals = out.row_duals
+    best_bound = float("inf")
+    objective = out.objective
+    good, good_order = out, list(order)
+    priced_out = False
     for _ in range(rounds):
-        remaining = deadline - time.perf_counter()
-        out = solve(build(inputs, relax=True, pair_index=cols), "highs", max(remaining, 0.5))
-        if out.claim != "optimal":
-            return out, cols, float("nan") if not np.isfinite(best_bound) else best_bound
-        bound, _ = lagrangian(inputs, out.row_duals)
+        duals = good.row_duals
+        objective = good.objective
+        bound, _ = lagrangian(inputs, duals)
         best_bound = min(best_bound, bound)
-        rc = reduced_costs(inputs, out.row_duals)
-        rc[cols] = -np.inf
-        n_acc = len(inputs.candidates.account_ids)
+        rc = reduced_costs(inputs, duals)
+        rc[in_model] = -np.inf
         scale = max(abs(best_bound), 1.0)
-        if best_bound - out.objective <= tolerance * scale or not (rc > tolerance * scale / n_acc).any():
+        threshold = tolerance * scale / n_acc
+        if not (rc > threshold).any():
+            priced_out = True
+            break
+        if best_bound - objective <= tolerance * scale and slack_used <= 1e-7:
             break
         if time.perf_counter() > deadline:
             break
-        # Add each account's best few improving pairs.
-        pos = np.flatnonzero(rc > tolerance * scale / n_acc)
+        pos = np.flatnonzero(rc > threshold)
         frame = pd.DataFrame({"p": pos, "a": acc[pos], "rc": -rc[pos]}).sort_values("rc", kind="stable")
         new = frame[frame.groupby("a").cumcount() < 3]["p"].to_numpy(dtype=np.int64)
-        cols = np.union1d(cols, new)
-    assert out is not None
-    return out, cols, best_bound
+        starts, rows_all, vals_all, added = [], [], [], []
+        for p in new.tolist():
+            col = _column(inputs, p, row_of)
+            if col is None:
+                continue
+            starts.append(len(rows_all))
+            rows_all.extend(col[0])
+            vals_all.extend(col[1])
+            added.append(p)
+        if not added:
+            break
+        first = highs.getNumCol()
+        k = len(added)
+        highs.addCols(k, -inputs.coef[added], np.zeros(k), np.ones(k), len(rows_all), np.array(starts, dtype=np.int32),
+                      np.array(rows_all, dtype=np.int32), np.array(vals_all, dtype=float))
+        col_index.extend(range(first, first + k))
+        order.extend(added)
+        in_model[added] = True
+        highs.setOptionValue("time_limit", float(max(deadline - time.perf_counter(), 0.5)))
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break
+        sol = highs.getSolution()
+        row_dual = np.asarray(sol.row_dual)[index]
+        duals = {n: -float(v) for n, v in zip(names, row_dual.tolist(), strict=True)}
+        values = np.asarray(sol.col_value)
+        unc = {a: float(values[i]) for a, i in unc_index.items()}
+        objective = float(inputs.coef[order] @ values[col_index]) + sum(
+            float(inputs.uncovered_coef[a]) * v for a, v in unc.items())
+        good = SolveOutcome(claim="optimal", x=values[col_index], uncovered=unc, objective=objective,
+                            bound=float("nan"), seconds=time.perf_counter() - start, row_duals=duals,
+                            reduced_costs=-np.asarray(sol.col_dual)[col_index])
+        good_order = list(order)
+        slack_used = float(values[slack_index].sum()) if slack_index else 0.0
+    if slack_used > 1e-7:
+        # Slack still in use: when every pair is priced out the full LP is infeasible too (the penalties exceed
+        # any pair's worth); otherwise time ran out before a plan without slack was found.
+        good = dataclasses.replace(good, claim="infeasible" if priced_out else "no_solution")
+    good = dataclasses.replace(good, bound=best_bound)
+    return good, np.asarray(good_order, dtype=np.int64), best_bound

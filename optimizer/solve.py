@@ -63,7 +63,10 @@ class SolveOutcome:
 def _solver(name: str, time_limit: float, mip_gap: float, mip: bool) -> pulp.LpSolver:
     limit = max(float(time_limit), 0.5)
     if name == "cbc":
-        return pulp.PULP_CBC_CMD(msg=False, timeLimit=limit, gapRel=mip_gap, mip=mip, threads=2)
+        # PuLP 3.3 deprecates PULP_CBC_CMD in favour of COIN_CMD; point COIN_CMD at the CBC binary PuLP ships.
+        from pulp.apis.coin_api import pulp_cbc_path
+
+        return pulp.COIN_CMD(msg=False, path=pulp_cbc_path, timeLimit=limit, gapRel=mip_gap, mip=mip, threads=2)
     return pulp.HiGHS(msg=False, timeLimit=limit, gapRel=mip_gap, mip=mip, threads=2)
 
 
