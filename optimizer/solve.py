@@ -107,7 +107,8 @@ def solve(model: AllocationModel, solver: str = "highs", time_limit: float = 60.
         claim = "optimal"
     elif sol == pulp.LpSolutionIntegerFeasible:
         claim = "feasible"
-    elif sol == pulp.LpSolutionInfeasible:
+    elif sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
+        # CBC proves infeasibility through the problem status and leaves the solution status unset.
         claim = "infeasible"
     elif sol == pulp.LpSolutionUnbounded:
         claim = "error"
