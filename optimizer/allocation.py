@@ -174,7 +174,7 @@ def evaluate(scenario: Scenario, plan: Plan, settings: OptimizerSettings | None 
     inputs = prepare(scenario, settings)
     cand = inputs.candidates
     pairs = cand.pairs
-    rep_pos = pd.Index(cand.rep_ids).get_indexer(plan.assignment.reindex(cand.account_ids).to_numpy(dtype=object))
+    rep_pos = pd.Index(cand.rep_ids).get_indexer(pd.Index(plan.assignment.reindex(cand.account_ids)))
     key = pd.MultiIndex.from_arrays([pairs["account"].to_numpy(), pairs["rep"].to_numpy()])
     want = pd.MultiIndex.from_arrays([np.arange(len(cand.account_ids)), rep_pos])
     chosen = key.get_indexer(want).astype(np.int64)
@@ -275,8 +275,9 @@ def extract(scenario: Scenario, inputs: AllocationInputs, validation: Validation
     covered = chosen >= 0
     safe = np.maximum(chosen, 0)
     rep = np.where(covered, pairs["rep"].to_numpy()[safe], -1)
-    prev = np.where(cand.has_current, cand.rep_ids[np.maximum(cand.current, 0)], None)
-    rep_ids = np.where(covered, cand.rep_ids[np.maximum(rep, 0)], None)
+    none = np.full(len(chosen), None, dtype=object)
+    prev = np.where(cand.has_current, cand.rep_ids[np.maximum(cand.current, 0)], none)
+    rep_ids = np.where(covered, cand.rep_ids[np.maximum(rep, 0)], none)
     assignments = pd.DataFrame({
         "account_id": cand.account_ids,
         "rep_id": rep_ids,

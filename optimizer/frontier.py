@@ -66,7 +66,7 @@ def _term(inputs: AllocationInputs, name: str) -> NDArray[np.float64]:
         return pairs["travel_km"].to_numpy(dtype=float)
     if name == "disruption":
         pot = inputs.candidates.potential[pairs["account"].to_numpy()]
-        return pot * pairs["moved"].to_numpy(dtype=float)
+        return np.asarray(pot * pairs["moved"].to_numpy(dtype=float), dtype=float)
     raise AllocationError(f"unknown frontier term '{name}'", f"use one of {', '.join(TERMS)}")
 
 

@@ -10,6 +10,7 @@ position (integers), with the id arrays kept beside them, because PuLP folds cha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -136,7 +137,7 @@ def _eligible(scenario: Scenario, settings: OptimizerSettings) -> tuple[NDArray[
     groups = pd.Series(np.arange(len(acc))).groupby([acc_region, acc_tier] if settings.same_region
                                                     else [np.zeros(len(acc)), acc_tier])
     for key, idx in groups.groups.items():
-        region, tier = key
+        region, tier = cast(tuple[object, object], key)
         ok = np.ones(len(reps), dtype=bool)
         if settings.same_region:
             ok &= rep_region == region

@@ -109,17 +109,17 @@ def reduced_costs(inputs: AllocationInputs, duals: dict[str, float]) -> NDArray[
 def _column(inputs: AllocationInputs, p: int, row_of: dict[str, int]) -> tuple[list[int], list[float]] | None:
     """Rows and coefficients of pair ``p`` in a built model (None when one of its rows is not in the model)."""
     pairs = inputs.candidates.pairs
-    r = int(pairs["rep"].iat[p])
-    a = int(pairs["account"].iat[p])
+    r = int(pairs["rep"].to_numpy()[p])
+    a = int(pairs["account"].to_numpy()[p])
     entries: list[tuple[str, float]] = [(f"cover_{a}", 1.0)]
     if np.isfinite(inputs.candidates.capacity[r]):
-        entries.append((f"capacity_{r}", float(pairs["hours"].iat[p])))
+        entries.append((f"capacity_{r}", float(pairs["hours"].to_numpy(dtype=float)[p])))
     for k, band in enumerate(inputs.bands):
         if np.isfinite(band.low[r]):
             entries.append((f"band_{k}_min_{r}", float(band.weight[p])))
         if np.isfinite(band.high[r]):
             entries.append((f"band_{k}_max_{r}", float(band.weight[p])))
-    if bool(pairs["moved"].iat[p]):
+    if bool(pairs["moved"].to_numpy()[p]):
         if inputs.max_moves is not None:
             entries.append(("disruption_moves", 1.0))
         if inputs.max_moved_value is not None:
@@ -197,7 +197,10 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
         pos = np.flatnonzero(rc > threshold)
         frame = pd.DataFrame({"p": pos, "a": acc[pos], "rc": -rc[pos]}).sort_values("rc", kind="stable")
         new = frame[frame.groupby("a").cumcount() < 3]["p"].to_numpy(dtype=np.int64)
-        starts, rows_all, vals_all, added = [], [], [], []
+        starts: list[int] = []
+        rows_all: list[int] = []
+        vals_all: list[float] = []
+        added: list[int] = []
         for p in new.tolist():
             col = _column(inputs, p, row_of)
             if col is None:
