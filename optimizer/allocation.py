@@ -223,17 +223,36 @@ def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[np.int
     gaps = np.sort(gaps[np.isfinite(gaps)])
     locked_acc = np.zeros(n_acc, dtype=bool)
     locked_acc[acc[pairs["locked"].to_numpy(dtype=bool)]] = True
+    rep_of = pairs["rep"].to_numpy()
+    hours = pairs["hours"].to_numpy(dtype=float)
+    # Reps whose balance or capacity rows bind in the LP, or that hold a fractional account: rounding there
+    # needs small accounts that can move (small accounts are the change that balances a rep).
+    tight = np.zeros(len(cand.rep_ids), dtype=bool)
+    tight[rep_of[support & ~one]] = True
+    for name, y in lp.row_duals.items():
+        if abs(y) > 1e-9 and (name.startswith("capacity_") or name.startswith("band_")):
+            tight[int(name.rsplit("_", 1)[1])] = True
+    holder = np.where(fixed_pair >= 0, rep_of[np.maximum(fixed_pair, 0)], -1)
+    held = pd.DataFrame({"account": np.arange(n_acc), "rep": holder,
+                         "hours": np.where(fixed_pair >= 0, hours[np.maximum(fixed_pair, 0)], np.inf)})
+    held = held[(held["rep"] >= 0) & tight[np.maximum(held["rep"].to_numpy(), 0)]]
+    held["rank"] = held.sort_values("hours", kind="stable").groupby("rep").cumcount()
+    # Each account's three best alternatives by reduced cost, so a reopened account has somewhere to go.
+    alt = pd.DataFrame({"p": np.arange(inputs.n_pairs), "a": acc, "rc": -rc}).sort_values("rc", kind="stable")
+    top3 = np.zeros(inputs.n_pairs, dtype=bool)
+    top3[alt[alt.groupby("a").cumcount() < 3]["p"].to_numpy()] = True
     best: tuple[SolveOutcome, NDArray[np.int64]] | None = None
     target = inputs.settings.mip_gap
-    for share in (0.02, 0.08, 0.2, 0.4):
+    for share, per_rep in ((0.02, 3), (0.05, 8), (0.1, 20), (0.2, 40)):
         k = min(int(share * n_acc), gaps.size - 1)
         tau = float(gaps[k]) if gaps.size else 0.0
         near = (rc >= -tau) | support
         free = fractional.copy()
         free[acc[near & ~support]] = True
+        free[held.loc[held["rank"] < per_rep, "account"].to_numpy()] = True
         free &= ~locked_acc
         keep_fixed = ~free & (fixed_pair >= 0)
-        index = np.sort(np.concatenate([fixed_pair[keep_fixed], np.flatnonzero(free[acc] & near)]))
+        index = np.sort(np.concatenate([fixed_pair[keep_fixed], np.flatnonzero(free[acc] & (near | top3))]))
         fixed = np.isin(index, fixed_pair[keep_fixed])
         remaining = deadline - time.perf_counter()
         if remaining <= 0.5:
@@ -254,7 +273,8 @@ def _shadow(inputs: AllocationInputs, duals: dict[str, float]) -> dict[str, NDAr
         # Value of loosening the band by one unit: raising its max (dual >= 0) or lowering its min (-dual >= 0).
         hi = np.array([duals.get(f"band_{k}_max_{r}", 0.0) for r in range(n_rep)])
         lo = np.array([duals.get(f"band_{k}_min_{r}", 0.0) for r in range(n_rep)])
-        out[f"shadow_price_{band.attribute}"] = hi - lo
+        name = f"shadow_price_{band.attribute}"
+        out[name if name not in out else f"{name}_{k}"] = hi - lo
     return out
 
 

@@ -174,14 +174,19 @@ def test_conflicting_families_are_named(tiny: scenarios.Scenario) -> None:
     assert explain_infeasible(s, prepare(s))
 
 
-def test_lp_fix_matches_mip_within_gap(baseline: scenarios.Scenario) -> None:
-    st = baseline.settings.optimizer
-    smart = allocate(baseline, st.model_copy(update={"method": "lp_fix"}))
-    assert smart.ok
+def test_lp_fix_bound_is_proven_and_gap_met() -> None:
+    s = scenarios.generate(reps=24, accounts=1500, seed=4, regions=3)
+    s = scenarios.modify(s, {"optimizer.balance": [{"attribute": "hours", "min": 0.9, "max": 1.1,
+                                                     "scope": "region"}]})
+    st = s.settings.optimizer.model_copy(update={"method": "lp_fix", "time_limit_s": 60.0})
+    smart = allocate(s, st)
+    assert smart.ok, smart.explanation
     assert smart.method == "lp_fix"
-    # The bound is proven: the LP relaxation over all pairs can never beat it.
-    lp = solve(build(prepare(baseline), relax=True))
+    # The column-generation bound is proven: the LP relaxation over all pairs can never exceed it.
+    lp = solve(build(prepare(s, st), relax=True))
     assert lp.objective <= smart.bound * (1 + 1e-9)
+    assert smart.bound <= lp.objective * (1 + 1e-6)
+    assert smart.objective <= lp.objective * (1 + 1e-9)
     assert smart.gap <= st.mip_gap + 1e-9
 
 
