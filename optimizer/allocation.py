@@ -29,7 +29,7 @@ from scenarios import OptimizerSettings, Plan, Scenario, write_atomic
 
 __all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "evaluate", "extract"]
 
-_AUTO_PAIRS = 10_000  # above this many candidate pairs ``auto`` uses relax-and-fix
+_AUTO_PAIRS = 60_000  # above this many candidate pairs ``auto`` uses relax-and-fix
 _FULL_MIP_PAIRS = 100_000  # the full MIP is tried as a fallback only up to this size
 _INTEGRAL = 1e-6
 
@@ -258,7 +258,7 @@ def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[np.int
         if remaining <= 0.5:
             break
         out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=fixed_unc & ~free), solver,
-                    max(remaining / 2, 0.5), target / 2)
+                    max(remaining / 3, 0.5), target / 2)
         if out.claim in ("optimal", "feasible") and (best is None or out.objective > best[0].objective):
             best = (out, index)
         if best is not None and _gap(bound, best[0].objective) <= target:

@@ -74,7 +74,7 @@ def add_capacity(prob: pulp.LpProblem, x: Sequence[pulp.LpVariable], by_rep: lis
     .. math:: \\sum_{p \\in P(r)} h_p\\, x_p \\le C_r \\qquad \\forall r
 
     with :math:`h_p` the hours rep :math:`r` needs for the account and
-    :math:`C_r` = ``capacity_hours`` or ``hours_per_week`` x ``weeks_per_year``. With ``slacks`` (the elastic
+    :math:`C_r` = ``hours_per_week`` x ``weeks_per_year``. With ``slacks`` (the elastic
     form used to start column generation) each row gets :math:`-s_r`, :math:`s_r \\ge 0`, priced at ``penalty``.
     """
     rows = {}

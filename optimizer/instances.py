@@ -2,8 +2,11 @@
 and for planners who already have rep x account figures from elsewhere.
 
 The pair table becomes the scenario's ``rep_accounts`` (its rows are the candidate pairs, with the given value,
-hours and travel), each rep's capacity goes to ``reps.capacity_hours``, and everything a benchmark does not
-have (geography, tiers, pay plans, the funnel) is filled with neutral values from a template scenario.
+hours and travel); each rep's yearly capacity is expressed exactly as ``hours_per_week`` x
+``calendar.weeks_per_year`` with 32 weeks (a power of two, so capacity / 32 x 32 gives the capacity back bit for
+bit) and, when a capacity would exceed 168 h/week x 32, all hours and capacities are scaled by the same power
+of two (exact in binary floating point, so no assignment changes). Everything a benchmark does not have
+(geography, tiers, pay plans, the funnel) is filled with neutral values from a template scenario.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ def scenario_from_pairs(pairs: pd.DataFrame, capacity: Mapping[str, float] | pd.
     pairs
         Columns ``rep_id``, ``account_id``, ``value``, ``hours`` and optionally ``travel_km`` (0 if absent).
     capacity
-        Yearly hours per rep_id (``reps.capacity_hours``).
+        Yearly hours per rep_id.
     current
         Today's rep per account_id (for disruption), optional.
     potential
@@ -61,6 +64,14 @@ def scenario_from_pairs(pairs: pd.DataFrame, capacity: Mapping[str, float] | pd.
     rep_ids = [str(r) for r in pd.unique(frame["rep_id"].astype(str))]
     cap = pd.Series(capacity, dtype=float)
     rep_ids = sorted(set(rep_ids) | {str(r) for r in cap.index}, key=lambda r: (len(r), r))
+    # Capacity = hours_per_week x weeks_per_year, both exact: 32 weeks, and a power-of-two scale on all hours
+    # when a capacity would need more than the schema's 168 hours a week.
+    weeks = 32.0
+    top = float(cap.max()) if len(cap) else 0.0
+    shift = max(0, int(np.ceil(np.log2(top / (168.0 * weeks))))) if top > 168.0 * weeks else 0
+    scale = 2.0 ** -shift
+    cap = cap * scale
+    frame["hours"] = frame["hours"].astype(float) * scale
     acc_ids = list(account_order) if account_order is not None else [
         str(a) for a in pd.unique(frame["account_id"].astype(str))]
     tier = next(iter(base.settings.tiers))
@@ -68,8 +79,8 @@ def scenario_from_pairs(pairs: pd.DataFrame, capacity: Mapping[str, float] | pd.
     hire = pd.Timestamp(base.settings.calendar.start) - pd.Timedelta(days=3 * 365)
     reps = pd.DataFrame({
         "name": rep_ids, "tier": tier, "role": "hybrid", "region": "all", "latitude": 0.0, "longitude": 0.0,
-        "hours_per_week": 40.0, "base_salary": 0.0, "hire_date": hire, "plan_id": plan,
-        "capacity_hours": [float(cap.get(r, np.nan)) for r in rep_ids],
+        "hours_per_week": [float(cap.get(r, 0.0)) / weeks for r in rep_ids], "base_salary": 0.0,
+        "hire_date": hire, "plan_id": plan,
     }, index=pd.Index(rep_ids, name="rep_id"))
     for col in base.reps.columns:
         if col not in reps.columns:
@@ -94,6 +105,7 @@ def scenario_from_pairs(pairs: pd.DataFrame, capacity: Mapping[str, float] | pd.
         "optimizer": OptimizerSettings.model_validate(opt),
         "targets": base.settings.targets.model_copy(update={"by_region": {}}),
         "tables": base.settings.tables.model_copy(update={"rep_accounts": "rep_accounts.csv"}),
+        "calendar": base.settings.calendar.model_copy(update={"weeks_per_year": weeks}),
     })
     scenario = Scenario(settings=settings, reps=reps, accounts=accounts, rep_accounts=ra, source=name)
     check(scenario)

@@ -228,9 +228,6 @@ def candidate_pairs(scenario: Scenario, settings: OptimizerSettings | None = Non
 
     weeks = scenario.settings.calendar.weeks_per_year
     capacity = reps["hours_per_week"].to_numpy(dtype=float) * weeks
-    if "capacity_hours" in reps.columns:
-        given = pd.to_numeric(reps["capacity_hours"], errors="coerce").to_numpy(dtype=float)
-        capacity = np.where(np.isnan(given), capacity, given)
     return Candidates(
         rep_ids=rep_index.to_numpy(dtype=object),
         account_ids=acc_index.to_numpy(dtype=object),

@@ -54,7 +54,7 @@ def _recompute(s: scenarios.Scenario, r: object) -> None:
     assert idx.isin(ra.index).all(), "every assignment is a candidate pair"
     got = ra.loc[idx]
     hours = pd.Series(got["hours"].to_numpy(), index=a["rep_id"]).groupby(level=0).sum()
-    cap = s.reps["capacity_hours"]
+    cap = s.reps["hours_per_week"] * s.settings.calendar.weeks_per_year
     assert (hours <= cap.reindex(hours.index) + 1e-6).all()
     opt = s.settings.optimizer
     n_rep = len(s.reps)
