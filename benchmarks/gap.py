@@ -1,8 +1,8 @@
 """OR-Library Generalized Assignment Problem instances solved by quotaflow's allocator, through the public API.
 
-Each instance becomes a scenario (``optimizer.scenario_from_pairs``): agents are reps with
-yearly capacity = the instance capacity (exactly, as hours/week x 32 weeks), jobs are accounts, every (agent, job) is a candidate pair with
-``value`` = profit/cost and ``hours`` = resource use. ``--sense max`` maximises profit (objective ``value``),
+Each instance becomes a scenario (``optimizer.scenario_from_pairs``): agents are reps whose yearly capacity is
+the instance capacity (exactly, as hours/week x 32 weeks), jobs are accounts, every (agent, job) is a candidate
+pair with ``value`` = profit/cost and ``hours`` = resource use. ``--sense max`` maximises profit (objective ``value``),
 ``--sense min`` minimises cost (objective ``cost``). Prints CSV rows: file, instance, m, n, sense, objective,
 bound, status, seconds.
 
