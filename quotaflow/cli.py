@@ -59,7 +59,8 @@ def guarded(fn: F) -> F:
             typer.echo("interrupted; no partial output was kept", err=True)
             raise typer.Exit(ExitCode.INTERRUPTED) from None
         except tuple(_EXIT_FOR) as exc:
-            code = next(c for kind, c in _EXIT_FOR.items() if isinstance(exc, kind))
+            # The most specific registered type wins (InfeasibleError before its base AllocationError).
+            code = next(_EXIT_FOR[kind] for kind in type(exc).__mro__ if kind in _EXIT_FOR)
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code) from None
 
@@ -141,6 +142,17 @@ from quotaflow.simulation import simulate_command  # noqa: E402
 register_error(sim.SimulationError, ExitCode.INPUT)
 app.command(name="simulate")(guarded(simulate_command))
 # --- end simulator ---
+
+# --- territory allocation (issue 3) ---
+from optimizer import AllocationError, InfeasibleError, SolverError  # noqa: E402
+from quotaflow.territory import allocate_command, frontier_command  # noqa: E402
+
+register_error(AllocationError, ExitCode.INPUT)
+register_error(InfeasibleError, ExitCode.INFEASIBLE)
+register_error(SolverError, ExitCode.SOLVER)
+app.command(name="allocate")(guarded(allocate_command))
+app.command(name="frontier")(guarded(frontier_command))
+# --- end territory allocation ---
 
 
 def main() -> None:

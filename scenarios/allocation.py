@@ -23,12 +23,16 @@ class BalanceBand(Strict):
         Lower and upper bound of each rep's total.
     relative
         When true, ``min``/``max`` are multiples of the mean per rep (0.9 and 1.1 for a +-10 % band).
+    scope
+        Mean over ``all`` reps, or over the reps of each rep's own ``region`` (use it with ``same_region``
+        when regions carry different workloads per rep).
     """
 
     attribute: str
     min: float | None = None
     max: float | None = None
     relative: bool = True
+    scope: Literal["all", "region"] = "all"
 
 
 class OptimizerSettings(Strict):
@@ -61,6 +65,18 @@ class OptimizerSettings(Strict):
         Most share of total potential that may change rep (None = no limit).
     balance
         Balance bands per rep.
+    eligible_tiers
+        Rep tiers allowed per account tier, e.g. ``{A = ["mid", "senior"]}`` (a missing account tier allows all).
+    role_fit
+        Productivity bonus of a good role fit (hunter on a prospect, farmer on an A or B customer) and malus of
+        a poor one (hunter on an A customer, farmer on a prospect): 0.1 = +-10 %.
+    locks
+        Pinned pairs: account_id -> rep_id that must keep the account.
+    exclusions
+        Forbidden pairs: account_id -> list of rep_ids that may not get the account.
+    method
+        ``auto`` (direct MIP for small models, LP relaxation then a small MIP over the fractional accounts for
+        large ones), ``mip`` (always the direct MIP) or ``lp_fix`` (always relaxation first).
     """
 
     solver: Literal["highs", "cbc"] = "highs"
@@ -76,3 +92,9 @@ class OptimizerSettings(Strict):
     max_moves: int | None = Field(default=None, ge=0)
     max_moved_share: float | None = Field(default=None, ge=0.0, le=1.0)
     balance: list[BalanceBand] = Field(default_factory=list)
+    eligible_tiers: dict[str, list[str]] = Field(default_factory=dict)
+    role_fit: float = Field(default=0.1, ge=0.0, lt=1.0)
+    locks: dict[str, str] = Field(default_factory=dict)
+    exclusions: dict[str, list[str]] = Field(default_factory=dict)
+    method: Literal["auto", "mip", "lp_fix"] = "auto"
+

@@ -1,0 +1,441 @@
+"""Account-to-rep allocation as a public pipeline: ``check -> build -> solve -> validate -> extract``.
+
+``allocate`` runs the whole pipeline with its own wall-clock deadline. Small models are solved as one MIP;
+large ones by relax-and-fix: the LP relaxation first (a proven bound, and only a handful of fractional pairs per
+rep, as LP basics predict for assignment with few side constraints), then every integral pair is fixed and a
+small MIP over the fractional accounts finishes the plan. The status is ours, not the solver's: ``optimal`` means
+the independent validator accepted the plan AND its objective is within ``mip_gap`` of a proven bound.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from optimizer.diagnosis import explain_infeasible, precheck
+from optimizer.model import AllocationInputs, build, prepare
+from optimizer.pricing import reduced_costs, restricted_lp
+from optimizer.solve import SolveOutcome, solve
+from optimizer.validation import Validation, validate
+from scenarios import OptimizerSettings, Plan, Scenario, write_atomic
+
+__all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "evaluate", "extract"]
+
+_AUTO_PAIRS = 60_000  # above this many candidate pairs ``auto`` uses relax-and-fix
+_FULL_MIP_PAIRS = 100_000  # the full MIP is tried as a fallback only up to this size
+_INTEGRAL = 1e-6
+
+
+class AllocationStatus(StrEnum):
+    """How an allocation ended.
+
+    ``optimal``: validated and within ``mip_gap`` of a proven bound; ``feasible``: validated, gap larger or
+    unknown; ``infeasible``: no assignment satisfies the constraints (proven); ``no_solution``: none found
+    within the time limit; ``error``: the solver failed or its solution did not pass validation.
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, eq=False)
+class AllocationResult:
+    """An allocation and how sure we are of it.
+
+    Parameters
+    ----------
+    assignments
+        One row per account: account_id, rep_id, previous_rep_id, moved, value, hours, travel_km.
+    reps
+        One row per rep: rep_id, accounts, hours, capacity_hours, value, travel_km, shadow_price_hour, and one
+        ``shadow_price_<attribute>`` column per balance band.
+    status
+        Our typed status (see ``AllocationStatus``).
+    objective
+        Recomputed objective in the natural sense (maximised value, or minimised cost).
+    bound
+        Proven bound in the same sense (NaN when unknown).
+    gap
+        Relative gap ``|bound - objective| / max(|bound|, 1)`` (NaN when unknown).
+    seconds
+        Wall time of the whole pipeline.
+    solver
+        ``highs`` or ``cbc``.
+    method
+        ``mip`` or ``lp_fix`` (relax-and-fix).
+    explanation
+        Planner-worded reasons when infeasible; validator findings when ``error``.
+    shadow_prices_from
+        Which LP the shadow prices come from.
+    """
+
+    assignments: pd.DataFrame
+    reps: pd.DataFrame
+    status: AllocationStatus
+    objective: float
+    bound: float
+    gap: float
+    seconds: float
+    solver: str
+    method: str
+    explanation: tuple[str, ...] = ()
+    shadow_prices_from: str = "LP relaxation"
+    sense: str = field(default="max")
+
+    @property
+    def ok(self) -> bool:
+        """True for a validated plan (optimal or feasible)."""
+        return self.status in (AllocationStatus.OPTIMAL, AllocationStatus.FEASIBLE)
+
+    def plan(self) -> Plan:
+        """The assignment as a ``Plan`` for the simulator."""
+        frame = self.assignments.set_index("account_id")["rep_id"]
+        return Plan(assignment=frame.rename("rep_id"), source="optimizer")
+
+    def summary(self) -> dict[str, object]:
+        """The headline figures (as written to summary.json)."""
+        def num(v: float) -> float | None:
+            return None if not np.isfinite(v) else float(v)
+        moved = int(self.assignments["moved"].sum()) if len(self.assignments) else 0
+        return {"status": str(self.status), "objective": num(self.objective), "bound": num(self.bound),
+                "gap": num(self.gap), "seconds": round(self.seconds, 3), "solver": self.solver,
+                "method": self.method, "sense": self.sense, "accounts": len(self.assignments), "moved": moved,
+                "shadow_prices_from": self.shadow_prices_from, "explanation": list(self.explanation)}
+
+    def __repr__(self) -> str:
+        head = (f"AllocationResult({self.status}, objective {self.objective:,.2f} ({self.sense}), bound "
+                f"{self.bound:,.2f}, gap {self.gap:.4%}, {self.seconds:.1f} s, {self.solver}/{self.method})")
+        if not self.ok:
+            return head + "".join(f"\n  - {e}" for e in self.explanation)
+        reps = self.reps
+        util = (reps["hours"] / reps["capacity_hours"]).replace([np.inf, -np.inf], np.nan)
+        return (f"{head}\n  {len(self.assignments)} accounts to {int((reps['accounts'] > 0).sum())} of "
+                f"{len(reps)} reps; {int(self.assignments['moved'].sum())} moved; utilisation "
+                f"{util.min():.0%}-{util.max():.0%}; travel {self.assignments['travel_km'].sum():,.1f} km")
+
+    def to_csv(self, folder: str | os.PathLike[str]) -> None:
+        """Write assignments.csv, reps.csv and summary.json (readable by ``scenarios.Plan.load``)."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in (("assignments.csv", self.assignments), ("reps.csv", self.reps)):
+            write_atomic(out / name, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        write_atomic(out / "summary.json", (json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
+                     .encode("utf-8"))
+
+
+def check(scenario: Scenario, settings: OptimizerSettings | None = None, plan: Plan | None = None) -> AllocationInputs:
+    """Resolve settings against the scenario and make the model's inputs (first pipeline step).
+
+    ``plan``, when given, replaces today's assignment (``current_rep_id``) as the reference for disruption.
+
+    Raises
+    ------
+    AllocationError
+        When a setting does not fit the scenario.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> check(scenarios.load("tiny")).n_pairs > 0
+    True
+    """
+    if plan is not None:
+        plan.check(scenario)
+        current = plan.assignment.reindex(scenario.accounts.index)
+        scenario = scenario.replace(accounts=scenario.accounts.assign(current_rep_id=current.to_numpy(dtype=object)))
+    return prepare(scenario, settings)
+
+
+def evaluate(scenario: Scenario, plan: Plan, settings: OptimizerSettings | None = None) -> Validation:
+    """Check and score an existing plan (e.g. today's) with the same validator and objective as ``allocate``.
+
+    Accounts the plan gives to a rep that is not a candidate for them are reported as violations.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.load("tiny")
+    >>> today = evaluate(s, Plan.current(s))
+    >>> today.objective > 0
+    True
+    """
+    plan.check(scenario)
+    inputs = prepare(scenario, settings)
+    cand = inputs.candidates
+    pairs = cand.pairs
+    rep_pos = pd.Index(cand.rep_ids).get_indexer(pd.Index(plan.assignment.reindex(cand.account_ids)))
+    key = pd.MultiIndex.from_arrays([pairs["account"].to_numpy(), pairs["rep"].to_numpy()])
+    want = pd.MultiIndex.from_arrays([np.arange(len(cand.account_ids)), rep_pos])
+    chosen = key.get_indexer(want).astype(np.int64)
+    result = validate(inputs, chosen)
+    missing = (rep_pos >= 0) & (chosen < 0)
+    extra = tuple(f"account {cand.account_ids[a]} is with rep {cand.rep_ids[rep_pos[a]]}, not a candidate pair"
+                  for a in np.flatnonzero(missing)[:5])
+    return Validation(extra + result.violations, result.objective, chosen)
+
+
+def _chosen(inputs: AllocationInputs, pair_index: NDArray[np.int64], x: NDArray[np.float64]) -> NDArray[np.int64]:
+    chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
+    take = x > 0.5
+    acc = inputs.candidates.pairs["account"].to_numpy()[pair_index[take]]
+    chosen[acc] = pair_index[take]
+    return chosen
+
+
+def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[np.int64], bound: float,
+            deadline: float, solver: str) -> tuple[SolveOutcome, NDArray[np.int64]] | None:
+    """Relax-and-fix: keep the LP's choice for accounts with one clearly best pair, solve a small MIP over the rest.
+
+    An account is reopened when it is fractional in the LP or has another pair whose reduced cost is within
+    ``tau`` of zero (nearly indifferent: moving it costs almost nothing, which is how rounding makes room on a
+    rep whose band or capacity is tight). A reopened account keeps only its pairs within ``tau``. ``tau`` grows
+    until the plan is within ``mip_gap`` of ``bound`` or the time is spent; the best plan is kept.
+    """
+    cand = inputs.candidates
+    pairs = cand.pairs
+    acc = pairs["account"].to_numpy()
+    n_acc = len(cand.account_ids)
+    rc = reduced_costs(inputs, lp.row_duals)
+    x_full = np.zeros(inputs.n_pairs)
+    x_full[lp_index] = lp.x
+    one = x_full >= 1 - _INTEGRAL
+    support = x_full > _INTEGRAL
+    fixed_pair = np.full(n_acc, -1, dtype=np.int64)
+    fixed_pair[acc[one]] = np.flatnonzero(one)
+    fixed_unc = np.zeros(n_acc, dtype=bool)
+    for a, v in lp.uncovered.items():
+        if v >= 1 - _INTEGRAL:
+            fixed_unc[a] = True
+    fractional = (fixed_pair < 0) & ~fixed_unc
+    # The k-th smallest |reduced cost| of the non-support pairs sets tau, so each attempt reopens a known share.
+    gaps = -rc[~support]
+    gaps = np.sort(gaps[np.isfinite(gaps)])
+    locked_acc = np.zeros(n_acc, dtype=bool)
+    locked_acc[acc[pairs["locked"].to_numpy(dtype=bool)]] = True
+    rep_of = pairs["rep"].to_numpy()
+    hours = pairs["hours"].to_numpy(dtype=float)
+    # Reps whose balance or capacity rows bind in the LP, or that hold a fractional account: rounding there
+    # needs small accounts that can move (small accounts are the change that balances a rep).
+    tight = np.zeros(len(cand.rep_ids), dtype=bool)
+    tight[rep_of[support & ~one]] = True
+    for name, y in lp.row_duals.items():
+        if abs(y) > 1e-9 and (name.startswith("capacity_") or name.startswith("band_")):
+            tight[int(name.rsplit("_", 1)[1])] = True
+    holder = np.where(fixed_pair >= 0, rep_of[np.maximum(fixed_pair, 0)], -1)
+    held = pd.DataFrame({"account": np.arange(n_acc), "rep": holder,
+                         "hours": np.where(fixed_pair >= 0, hours[np.maximum(fixed_pair, 0)], np.inf)})
+    held = held[(held["rep"] >= 0) & tight[np.maximum(held["rep"].to_numpy(), 0)]]
+    held["rank"] = held.sort_values("hours", kind="stable").groupby("rep").cumcount()
+    # Each account's three best alternatives by reduced cost, so a reopened account has somewhere to go.
+    alt = pd.DataFrame({"p": np.arange(inputs.n_pairs), "a": acc, "rc": -rc}).sort_values("rc", kind="stable")
+    top3 = np.zeros(inputs.n_pairs, dtype=bool)
+    top3[alt[alt.groupby("a").cumcount() < 3]["p"].to_numpy()] = True
+    best: tuple[SolveOutcome, NDArray[np.int64]] | None = None
+    target = inputs.settings.mip_gap
+    for share, per_rep in ((0.02, 3), (0.05, 8), (0.1, 20), (0.2, 40)):
+        k = min(int(share * n_acc), gaps.size - 1)
+        tau = float(gaps[k]) if gaps.size else 0.0
+        near = (rc >= -tau) | support
+        free = fractional.copy()
+        free[acc[near & ~support]] = True
+        free[held.loc[held["rank"] < per_rep, "account"].to_numpy()] = True
+        free &= ~locked_acc
+        keep_fixed = ~free & (fixed_pair >= 0)
+        index = np.sort(np.concatenate([fixed_pair[keep_fixed], np.flatnonzero(free[acc] & (near | top3))]))
+        fixed = np.isin(index, fixed_pair[keep_fixed])
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0.5:
+            break
+        out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=fixed_unc & ~free), solver,
+                    max(remaining / 3, 0.5), target / 2)
+        if out.claim in ("optimal", "feasible") and (best is None or out.objective > best[0].objective):
+            best = (out, index)
+        if best is not None and _gap(bound, best[0].objective) <= target:
+            break
+    return best
+
+
+def _shadow(inputs: AllocationInputs, duals: dict[str, float]) -> dict[str, NDArray[np.float64]]:
+    n_rep = len(inputs.candidates.rep_ids)
+    out = {"shadow_price_hour": np.array([duals.get(f"capacity_{r}", 0.0) for r in range(n_rep)])}
+    for k, band in enumerate(inputs.bands):
+        # Value of loosening the band by one unit: raising its max (dual >= 0) or lowering its min (-dual >= 0).
+        hi = np.array([duals.get(f"band_{k}_max_{r}", 0.0) for r in range(n_rep)])
+        lo = np.array([duals.get(f"band_{k}_min_{r}", 0.0) for r in range(n_rep)])
+        name = f"shadow_price_{band.attribute}"
+        out[name if name not in out else f"{name}_{k}"] = hi - lo
+    return out
+
+
+def extract(scenario: Scenario, inputs: AllocationInputs, validation: Validation,
+            duals: dict[str, float]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The assignments and reps frames of a validated plan (last pipeline step).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> r = allocate(scenarios.load("tiny"))
+    >>> list(r.assignments.columns)
+    ['account_id', 'rep_id', 'previous_rep_id', 'moved', 'value', 'hours', 'travel_km']
+    """
+    cand = inputs.candidates
+    pairs = cand.pairs
+    chosen = validation.chosen
+    covered = chosen >= 0
+    safe = np.maximum(chosen, 0)
+    rep = np.where(covered, pairs["rep"].to_numpy()[safe], -1)
+    none = np.full(len(chosen), None, dtype=object)
+    prev = np.where(cand.has_current, cand.rep_ids[np.maximum(cand.current, 0)], none)
+    rep_ids = np.where(covered, cand.rep_ids[np.maximum(rep, 0)], none)
+    assignments = pd.DataFrame({
+        "account_id": cand.account_ids,
+        "rep_id": rep_ids,
+        "previous_rep_id": prev,
+        "moved": cand.has_current & (rep != cand.current),
+        "value": np.where(covered, pairs["value"].to_numpy(dtype=float)[safe], 0.0),
+        "hours": np.where(covered, pairs["hours"].to_numpy(dtype=float)[safe], 0.0),
+        "travel_km": np.where(covered, pairs["travel_km"].to_numpy(dtype=float)[safe], 0.0),
+    })
+    n_rep = len(cand.rep_ids)
+    r = rep[covered]
+    reps = pd.DataFrame({
+        "rep_id": cand.rep_ids,
+        "accounts": np.bincount(r, minlength=n_rep),
+        "hours": np.bincount(r, weights=assignments["hours"].to_numpy()[covered], minlength=n_rep),
+        "capacity_hours": cand.capacity,
+        "value": np.bincount(r, weights=assignments["value"].to_numpy()[covered], minlength=n_rep),
+        "travel_km": np.bincount(r, weights=assignments["travel_km"].to_numpy()[covered], minlength=n_rep),
+    })
+    for name, values in _shadow(inputs, duals).items():
+        reps[name] = values
+    return assignments, reps
+
+
+def _gap(bound: float, objective: float) -> float:
+    if not (np.isfinite(bound) and np.isfinite(objective)):
+        return float("nan")
+    return max(bound - objective, 0.0) / max(abs(bound), 1.0)
+
+
+def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
+             plan: Plan | None = None) -> AllocationResult:
+    """Assign accounts to reps: check, build, solve, validate, extract.
+
+    Parameters
+    ----------
+    scenario
+        The scenario.
+    settings
+        Optimizer settings (default: the scenario's ``[optimizer]``).
+    plan
+        Optional reference assignment for disruption (default: ``current_rep_id``).
+
+    Returns
+    -------
+    AllocationResult
+        Never raises for an infeasible model or a solver failure: read ``status`` (and ``explanation``).
+
+    Raises
+    ------
+    AllocationError
+        When the settings do not fit the scenario.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> r = allocate(scenarios.load("tiny"))
+    >>> str(r.status), bool(r.gap <= 0.001), len(r.assignments)
+    ('optimal', True, 30)
+    """
+    st = settings or scenario.settings.optimizer
+    start = time.perf_counter()
+    deadline = start + st.time_limit_s
+    inputs = check(scenario, st, plan)
+    empty_a = pd.DataFrame(columns=["account_id", "rep_id", "previous_rep_id", "moved", "value", "hours",
+                                    "travel_km"])
+    empty_r = pd.DataFrame(columns=["rep_id", "accounts", "hours", "capacity_hours", "value", "travel_km",
+                                    "shadow_price_hour"])
+
+    def failed(status: AllocationStatus, reasons: list[str], method: str) -> AllocationResult:
+        return AllocationResult(empty_a, empty_r, status, float("nan"), float("nan"), float("nan"),
+                                time.perf_counter() - start, st.solver, method, tuple(reasons), sense=inputs.sense)
+
+    reasons = precheck(scenario, inputs)
+    if reasons:
+        return failed(AllocationStatus.INFEASIBLE, reasons, "precheck")
+    method = st.method
+    if method == "auto":
+        method = "lp_fix" if inputs.n_pairs > _AUTO_PAIRS else "mip"
+    full = np.arange(inputs.n_pairs, dtype=np.int64)
+    # The LP relaxation always runs on HiGHS: it gives the proven bound and the shadow prices. Large models
+    # get it by column generation, whose Lagrangian bound is proven at every step.
+    lp_index = full
+    cg_bound = float("nan")
+    if method == "lp_fix":
+        # Keep 40 % of the time for rounding: a bound without a plan helps nobody.
+        now = time.perf_counter()
+        lp, lp_index, cg_bound = restricted_lp(inputs, now + 0.6 * (deadline - now))
+        if lp.claim == "infeasible" and inputs.n_pairs <= _FULL_MIP_PAIRS:
+            # Confirm with the full LP where that is affordable (the slack penalties are large, not infinite).
+            lp_index = full
+            lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
+            cg_bound = lp.bound
+    else:
+        lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
+    if lp.claim == "infeasible":
+        return failed(AllocationStatus.INFEASIBLE, explain_infeasible(scenario, inputs), method)
+    if lp.claim != "optimal":
+        stopped = lp.claim in ("no_solution", "feasible")
+        return failed(AllocationStatus.NO_SOLUTION if stopped else AllocationStatus.ERROR,
+                      [f"the LP relaxation was not solved within {st.time_limit_s:g} s; raise time_limit_s"
+                       if stopped else f"the LP relaxation ended '{lp.claim}'"], method)
+    bound = lp.bound
+    outcome: tuple[SolveOutcome, NDArray[np.int64]] | None = None
+    if method == "lp_fix":
+        bound = cg_bound
+        outcome = _lp_fix(inputs, lp, lp_index, bound, deadline, st.solver)
+    remaining = deadline - time.perf_counter()
+    short = outcome is not None and _gap(bound, outcome[0].objective) > st.mip_gap
+    # The full MIP is a fallback only where it can finish: beyond _FULL_MIP_PAIRS it finds nothing in minutes.
+    small = inputs.n_pairs <= _FULL_MIP_PAIRS or st.method == "mip"
+    if (outcome is None or (short and st.method == "auto")) and remaining > 0.5 and small:
+        # Relax-and-fix found nothing or stopped short of the gap: the full MIP gets the time that is left.
+        mip = solve(build(inputs), st.solver, remaining, st.mip_gap)
+        if mip.claim == "infeasible":
+            return failed(AllocationStatus.INFEASIBLE, explain_infeasible(scenario, inputs), method)
+        if mip.claim in ("optimal", "feasible") and (outcome is None or mip.objective > outcome[0].objective):
+            outcome = (mip, full)
+            method = "mip"
+        if np.isfinite(mip.bound):
+            bound = min(bound, mip.bound)
+    if outcome is None:
+        return failed(AllocationStatus.NO_SOLUTION, [f"no assignment found within {st.time_limit_s:g} s; "
+                                                     "raise time_limit_s"], method)
+    solved, index = outcome
+    validation = validate(inputs, _chosen(inputs, index, solved.x))
+    problems = list(validation.violations)
+    natural_solver = inputs.natural(solved.objective)
+    if abs(natural_solver - validation.objective) > 1e-6 * max(1.0, abs(validation.objective)):
+        problems.append(f"solver objective {natural_solver:,.4f} differs from the recomputed "
+                        f"{validation.objective:,.4f}")
+    if problems:
+        return failed(AllocationStatus.ERROR, ["the solver's plan failed the independent check:", *problems], method)
+    internal_obj = validation.objective if inputs.sense == "max" else -validation.objective
+    gap = _gap(bound, internal_obj)
+    status = AllocationStatus.OPTIMAL if gap <= st.mip_gap + 1e-9 else AllocationStatus.FEASIBLE
+    assignments, reps = extract(scenario, inputs, validation, lp.row_duals)
+    return AllocationResult(assignments, reps, status, validation.objective, inputs.natural(bound), gap,
+                            time.perf_counter() - start, st.solver, method, (), "LP relaxation (HiGHS)",
+                            sense=inputs.sense)
+

@@ -1,0 +1,149 @@
+"""Pareto frontier between two objective terms by the epsilon-constraint method.
+
+Terms: ``value`` (expected value, maximised), ``travel`` (km, minimised), ``disruption`` (potential moved away
+from today's rep, minimised). The y term is optimised while the x term is held to each of ``points`` levels
+spread between its two extremes (x optimised alone, and x when y is optimised alone); every point's plan passes
+the independent validator and carries its own status.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pulp
+from numpy.typing import NDArray
+
+from optimizer.allocation import _chosen
+from optimizer.errors import AllocationError
+from optimizer.model import AllocationInputs, build, prepare
+from optimizer.solve import solve
+from optimizer.validation import validate
+from scenarios import OptimizerSettings, Scenario, write_atomic
+
+__all__ = ["TERMS", "FrontierResult", "frontier"]
+
+TERMS = {"value": "max", "travel": "min", "disruption": "min"}
+
+
+@dataclass(frozen=True, eq=False)
+class FrontierResult:
+    """Points of a two-term trade-off curve.
+
+    Parameters
+    ----------
+    points
+        One row per point: ``x``, ``y`` (term values of the validated plan), ``epsilon`` (the level imposed on
+        x), ``status`` (optimal/feasible/infeasible/no_solution/error), ``gap`` of the y optimisation.
+    x, y
+        Term names.
+    """
+
+    points: pd.DataFrame
+    x: str
+    y: str
+
+    def __repr__(self) -> str:
+        ok = self.points[self.points["status"].isin(["optimal", "feasible"])]
+        return (f"FrontierResult({self.x} vs {self.y}: {len(ok)} of {len(self.points)} points solved; "
+                f"{self.x} {ok['x'].min():,.2f}..{ok['x'].max():,.2f}, {self.y} {ok['y'].min():,.2f}.."
+                f"{ok['y'].max():,.2f})")
+
+    def to_csv(self, folder: str | os.PathLike[str]) -> None:
+        """Write frontier.csv."""
+        write_atomic(Path(folder) / "frontier.csv",
+                     self.points.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+
+
+def _term(inputs: AllocationInputs, name: str) -> NDArray[np.float64]:
+    pairs = inputs.candidates.pairs
+    if name == "value":
+        return pairs["value"].to_numpy(dtype=float)
+    if name == "travel":
+        return pairs["travel_km"].to_numpy(dtype=float)
+    if name == "disruption":
+        pot = inputs.candidates.potential[pairs["account"].to_numpy()]
+        return np.asarray(pot * pairs["moved"].to_numpy(dtype=float), dtype=float)
+    raise AllocationError(f"unknown frontier term '{name}'", f"use one of {', '.join(TERMS)}")
+
+
+def _optimise(inputs: AllocationInputs, target: str, limit: tuple[str, float] | None, time_limit: float,
+              mip_gap: float) -> tuple[str, NDArray[np.int64] | None, float]:
+    model = build(inputs)
+    coef = _term(inputs, target) * (1.0 if TERMS[target] == "max" else -1.0)
+    model.problem.setObjective(pulp.LpAffineExpression(
+        [(v, c) for v, c in zip(model.x, coef.tolist(), strict=True) if c != 0.0]))
+    if limit is not None:
+        name, eps = limit
+        w = _term(inputs, name)
+        expr = pulp.LpAffineExpression([(v, c) for v, c in zip(model.x, w.tolist(), strict=True) if c != 0.0])
+        sense = pulp.LpConstraintGE if TERMS[name] == "max" else pulp.LpConstraintLE
+        model.problem.addConstraint(pulp.LpConstraint(expr, sense, "epsilon", eps))
+    out = solve(model, inputs.settings.solver, time_limit, mip_gap)
+    if out.claim not in ("optimal", "feasible"):
+        return out.claim, None, float("nan")
+    gap = max(out.bound - out.objective, 0.0) / max(abs(out.bound), 1.0) if np.isfinite(out.bound) else float("nan")
+    chosen = _chosen(inputs, model.pair_index, out.x)
+    check = validate(inputs, chosen)
+    if not check.ok:
+        return "error", None, gap
+    status = "optimal" if out.claim == "optimal" else "feasible"
+    return status, chosen, gap
+
+
+def _level(inputs: AllocationInputs, chosen: NDArray[np.int64], name: str) -> float:
+    return float(_term(inputs, name)[chosen[chosen >= 0]].sum())
+
+
+def frontier(scenario: Scenario, x: str, y: str, points: int = 7, settings: OptimizerSettings | None = None,
+             time_limit: float | None = None) -> FrontierResult:
+    """Trade-off curve of term ``y`` against term ``x`` by the epsilon-constraint method.
+
+    Parameters
+    ----------
+    scenario
+        The scenario (its constraints all apply at every point).
+    x, y
+        Terms among ``value``, ``travel``, ``disruption``.
+    points
+        Number of epsilon levels (at least 2; the two extremes included).
+    settings
+        Optimizer settings (default: the scenario's).
+    time_limit
+        Seconds per point (default: the settings' ``time_limit_s``).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> f = frontier(scenarios.load("tiny"), "travel", "disruption", points=3)
+    >>> list(f.points.columns)
+    ['epsilon', 'x', 'y', 'status', 'gap']
+    >>> bool(f.points["y"].is_monotonic_decreasing)
+    True
+    """
+    if x == y or x not in TERMS or y not in TERMS:
+        raise AllocationError(f"frontier terms '{x}' and '{y}'", f"choose two different terms among {', '.join(TERMS)}")
+    if points < 2:
+        raise AllocationError(f"points = {points}", "ask for at least 2 points")
+    inputs = prepare(scenario, settings)
+    st = inputs.settings
+    limit = time_limit or st.time_limit_s
+    s1, best_x, _ = _optimise(inputs, x, None, limit, st.mip_gap)
+    s2, best_y, _ = _optimise(inputs, y, None, limit, st.mip_gap)
+    if best_x is None or best_y is None:
+        raise AllocationError(f"the scenario has no feasible plan ({s1}, {s2})",
+                              "run 'quotaflow allocate' on it to see which constraints conflict")
+    lo, hi = _level(inputs, best_x, x), _level(inputs, best_y, x)
+    rows = []
+    for eps in np.linspace(lo, hi, points):
+        # A hair of slack on epsilon so the extreme points stay feasible despite solver tolerances.
+        slack = 1e-7 * max(1.0, abs(eps))
+        level = eps - slack if TERMS[x] == "max" else eps + slack
+        status, chosen, gap = _optimise(inputs, y, (x, level), limit, st.mip_gap)
+        xv = _level(inputs, chosen, x) if chosen is not None else float("nan")
+        yv = _level(inputs, chosen, y) if chosen is not None else float("nan")
+        rows.append({"epsilon": float(eps), "x": xv, "y": yv, "status": status, "gap": gap})
+    return FrontierResult(pd.DataFrame(rows), x, y)

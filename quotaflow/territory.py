@@ -1,0 +1,90 @@
+"""Territory commands: ``quotaflow allocate`` (accounts to reps) and ``quotaflow frontier`` (trade-off curve).
+
+Output folders are staged and appear only when the run succeeded; an infeasible scenario exits 3 with the
+conflicts in planner words, a solver failure or a run without a solution exits 4, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import scenarios
+from optimizer import AllocationResult, AllocationStatus, InfeasibleError, SolverError, allocate, frontier
+from quotaflow.output import staged_output, write_csv, write_json
+
+__all__ = ["allocate_command", "frontier_command", "write_allocation"]
+
+
+def write_allocation(result: AllocationResult, folder: Path) -> None:
+    """Write assignments.csv, reps.csv (Excel-safe UTF-8) and summary.json into ``folder``."""
+    write_csv(result.assignments, folder / "assignments.csv", excel=True)
+    write_csv(result.reps, folder / "reps.csv", excel=True)
+    write_json(result.summary(), folder / "summary.json")
+
+
+def allocate_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
+    solver: Annotated[str | None, typer.Option(help="highs or cbc (default: the scenario's setting).")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="Wall-clock seconds.")] = None,
+    mip_gap: Annotated[float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+) -> None:
+    """Assign every account to a rep (value, travel, continuity) and write the plan to --out."""
+    s = scenarios.load(scenario)
+    changes: dict[str, object] = {}
+    if solver is not None:
+        if solver not in ("highs", "cbc"):
+            raise typer.BadParameter(f"--solver {solver!r}: use highs or cbc")
+        changes["optimizer.solver"] = solver
+    if time_limit is not None:
+        changes["optimizer.time_limit_s"] = time_limit
+    if mip_gap is not None:
+        changes["optimizer.mip_gap"] = mip_gap
+    if changes:
+        s = scenarios.modify(s, changes)
+    result = allocate(s)
+    if result.status is AllocationStatus.INFEASIBLE:
+        raise InfeasibleError(list(result.explanation))
+    if not result.ok:
+        raise SolverError(f"allocation ended '{result.status}': " + "; ".join(result.explanation) +
+                          "; no output was written")
+    with staged_output(out, force=force) as stage:
+        write_allocation(result, stage)
+    typer.echo(repr(result))
+    typer.echo(f"wrote {out}")
+
+
+def frontier_command(
+    scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
+    x: Annotated[str, typer.Option("--x", help="Term on the x axis: value, travel or disruption.")],
+    y: Annotated[str, typer.Option("--y", help="Term optimised at each point: value, travel or disruption.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
+    points: Annotated[int, typer.Option("--points", min=2, max=200, help="Number of points.")] = 7,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="Seconds per point.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+) -> None:
+    """Trade-off curve between two objective terms (epsilon-constraint): frontier.csv and frontier.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = scenarios.load(scenario)
+    result = frontier(s, x, y, points=points, time_limit=time_limit)
+    ok = result.points[result.points["status"].isin(["optimal", "feasible"])]
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    ax.plot(ok["x"], ok["y"], marker="o")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title(f"{s.name}: {y} vs {x} ({len(ok)} of {len(result.points)} points)")
+    ax.grid(alpha=0.3)
+    with staged_output(out, force=force) as stage:
+        write_csv(result.points, stage / "frontier.csv", excel=True)
+        fig.savefig(stage / "frontier.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    typer.echo(repr(result))
+    typer.echo(f"wrote {out}")

@@ -1,0 +1,75 @@
+"""CLI contract of `quotaflow allocate` and `quotaflow frontier`: files, columns, exit codes, no partial output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import scenarios
+from quotaflow.cli import app
+
+runner = CliRunner()
+
+
+def test_allocate_writes_the_three_files(tmp_path: Path, tiny: scenarios.Scenario) -> None:
+    out = tmp_path / "plan"
+    res = runner.invoke(app, ["allocate", "tiny", "--out", str(out), "--time-limit", "30", "--mip-gap", "0.001"])
+    assert res.exit_code == 0, res.output
+    a = (out / "assignments.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert a[0] == "account_id,rep_id,previous_rep_id,moved,value,hours,travel_km"
+    assert len(a) == 1 + len(tiny.accounts)
+    r = (out / "reps.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert r.startswith("rep_id,accounts,hours,capacity_hours,value,travel_km,shadow_price_hour")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "optimal"
+    assert {"objective", "bound", "gap", "seconds", "solver"} <= set(summary)
+    plan = scenarios.Plan.load(out, tiny)
+    assert plan.assignment.notna().all()
+
+
+def test_allocate_with_cbc(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["allocate", "tiny", "--out", str(tmp_path / "p"), "--solver", "cbc"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "p" / "summary.json").read_text())["solver"] == "cbc"
+
+
+def test_infeasible_exits_3_and_writes_nothing(tmp_path: Path, tiny: scenarios.Scenario) -> None:
+    folder = tmp_path / "small"
+    scenarios.save(tiny.replace(reps=tiny.reps.assign(hours_per_week=5.0)), folder)
+    out = tmp_path / "plan"
+    res = runner.invoke(app, ["allocate", str(folder), "--out", str(out)])
+    assert res.exit_code == 3
+    assert "needs at least" in res.output
+    assert not out.exists()
+
+
+def test_existing_output_needs_force(tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    res = runner.invoke(app, ["allocate", "tiny", "--out", str(out)])
+    assert res.exit_code == 5
+    assert (out / "keep.txt").exists()
+
+
+def test_bad_solver_is_an_input_error(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["allocate", "tiny", "--out", str(tmp_path / "p"), "--solver", "gurobi"])
+    assert res.exit_code == 2
+
+
+def test_frontier_writes_csv_and_png(tmp_path: Path) -> None:
+    out = tmp_path / "f"
+    res = runner.invoke(app, ["frontier", "tiny", "--x", "travel", "--y", "disruption", "--points", "3",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "frontier.png").stat().st_size > 1000
+    lines = (out / "frontier.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "epsilon,x,y,status,gap"
+    assert len(lines) == 4
+
+
+def test_frontier_unknown_term_is_an_input_error(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["frontier", "tiny", "--x", "travel", "--y", "happiness", "--out", str(tmp_path / "f")])
+    assert res.exit_code == 2
