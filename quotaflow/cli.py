@@ -154,6 +154,17 @@ app.command(name="allocate")(guarded(allocate_command))
 app.command(name="frontier")(guarded(frontier_command))
 # --- end territory allocation ---
 
+# --- what-if sweeps (issue 7) ---
+from quotaflow.report import ReportError  # noqa: E402
+from quotaflow.sweep import GridError  # noqa: E402
+from quotaflow.whatif import report_command, sweep_command  # noqa: E402
+
+register_error(GridError, ExitCode.INPUT)
+register_error(ReportError, ExitCode.INPUT)
+app.command(name="sweep")(guarded(sweep_command))
+app.command(name="report")(guarded(report_command))
+# --- end what-if sweeps ---
+
 
 def main() -> None:
     """Console-script entry point."""

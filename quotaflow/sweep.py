@@ -95,10 +95,17 @@ def parse_set(option: str) -> tuple[str, list[Any]]:
     ('tiers.junior.hours_per_week', [36, 38, 40])
     >>> parse_set("optimizer.solver=highs,cbc")
     ('optimizer.solver', ['highs', 'cbc'])
+    >>> parse_set("reps[tier=junior].hours_per_week=36,40")
+    ('reps[tier=junior].hours_per_week', [36, 40])
     """
-    path, sep, values = option.partition("=")
-    path = path.strip()
-    if not sep or not path or not values.strip():
+    depth, cut = 0, -1
+    for i, ch in enumerate(option):  # the first '=' outside [filter] brackets separates path and values
+        depth += (ch == "[") - (ch == "]")
+        if ch == "=" and depth == 0:
+            cut = i
+            break
+    path, values = (option[:cut].strip(), option[cut + 1:]) if cut >= 0 else ("", "")
+    if not path or not values.strip():
         raise GridError(f"--set {option!r}: write it as path=value1,value2 (e.g. budget.total=1e6,2e6)")
     return path, [_parse_value(v.strip(), f"--set {path}") for v in values.split(",")]
 
@@ -238,9 +245,13 @@ class SweepResult:
         return self.points.set_index("point_id").join(table)
 
     def __repr__(self) -> str:
-        metrics = sorted(self.summary["metric"].unique())
+        metrics = list(dict.fromkeys(self.summary["metric"]))
+        shown = [m for m in ("revenue", "win_rate", "attainment", "pay_total") if m in metrics] or metrics[:4]
+        table = self.wide()[["label", *shown]].head(10)
+        more = f"\n... {len(self.points) - 10} more points" if len(self.points) > 10 else ""
         return (f"SweepResult: {len(self.points)} points x {len(metrics)} metrics ({self.ran} tasks run, "
-                f"{self.reused} reused)\n{self.wide().head(10).to_string(max_cols=8)}")
+                f"{self.reused} reused); means shown for {', '.join(shown)}\n"
+                f"{table.to_string(index=False, max_colwidth=60)}{more}")
 
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
         """Write ``points.csv``, ``summary.csv`` (+ Parquet twins) into ``folder``."""

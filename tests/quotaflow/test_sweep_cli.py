@@ -1,0 +1,41 @@
+"""CLI contract of ``quotaflow sweep`` and ``quotaflow report`` on the simulator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from quotaflow.cli import app
+from quotaflow.exit_codes import ExitCode
+
+runner = CliRunner()
+ARGS = ["sweep", "tiny", "--set", "reps[tier=junior].hours_per_week=25,40", "--replications", "2", "--seed", "3"]
+
+
+def test_sweep_resume_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    first = runner.invoke(app, [*ARGS, "--out", str(out)])
+    assert first.exit_code == ExitCode.OK, first.output
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"point_id", "label", "metric", "mean", "ci_low", "ci_high", "replications"} <= set(summary.columns)
+    assert (out / "manifest.json").is_file() and len(list((out / "tasks").glob("*.parquet"))) == 2
+    again = runner.invoke(app, [*ARGS, "--out", str(out)])
+    assert again.exit_code == ExitCode.OUTPUT and "--resume" in again.output
+    resumed = runner.invoke(app, [*ARGS, "--out", str(out), "--resume"])
+    assert resumed.exit_code == ExitCode.OK and "0 tasks run, 2 reused" in resumed.output
+    pd.testing.assert_frame_equal(pd.read_csv(out / "summary.csv"), summary)
+    rep = runner.invoke(app, ["report", str(out), "--metric", "revenue", "--top", "1"])
+    assert rep.exit_code == ExitCode.OK, rep.output
+    assert "hours_per_week=40" in rep.output  # more selling hours, more revenue on the same customers
+    assert list((out / "plots").glob("*.png"))
+
+
+def test_sweep_bad_input_exit_2(tmp_path: Path) -> None:
+    bad_path = runner.invoke(app, ["sweep", "tiny", "--set", "tiers.junior.hourz=1,2", "--out", str(tmp_path / "a")])
+    assert bad_path.exit_code == ExitCode.INPUT and "does not exist" in bad_path.output
+    nothing = runner.invoke(app, ["sweep", "tiny", "--out", str(tmp_path / "b")])
+    assert nothing.exit_code == ExitCode.INPUT and "nothing to sweep" in nothing.output
+    no_metric = runner.invoke(app, ["report", str(tmp_path), "--metric", "x"])
+    assert no_metric.exit_code == ExitCode.INPUT
