@@ -21,6 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from optimizer.diagnosis import explain_infeasible, precheck
+from optimizer.errors import InfeasibleError, SolverError
 from optimizer.model import AllocationInputs, build, prepare
 from optimizer.pricing import reduced_costs, restricted_lp
 from optimizer.solve import SolveOutcome, solve
@@ -99,7 +100,18 @@ class AllocationResult:
         return self.status in (AllocationStatus.OPTIMAL, AllocationStatus.FEASIBLE)
 
     def plan(self) -> Plan:
-        """The assignment as a ``Plan`` for the simulator."""
+        """The assignment as a ``Plan`` for the simulator.
+
+        Raises
+        ------
+        InfeasibleError, SolverError
+            When the allocation found no usable assignment (there is nothing to hand on).
+        """
+        if self.status == AllocationStatus.INFEASIBLE:
+            raise InfeasibleError(list(self.explanation))
+        if not self.ok:
+            reasons = "; ".join(self.explanation) or "no explanation available"
+            raise SolverError(f"allocation ended {self.status}, so it has no plan to simulate: {reasons}")
         frame = self.assignments.set_index("account_id")["rep_id"]
         return Plan(assignment=frame.rename("rep_id"), source="optimizer")
 

@@ -33,10 +33,18 @@ def simulate_point(scenario: scenarios.Scenario, *, replications: int, seed: int
     if allocate:
         import optimizer
 
-        plan = optimizer.allocate(scenario).plan()
+        allocation = optimizer.allocate(scenario)
+        if not allocation.ok:
+            # An infeasible point is a result, not a crash: it is marked and has no simulated metrics.
+            return pd.DataFrame({"replication": range(replications), "metric": "allocation_feasible",
+                                 "value": 0.0})
+        plan = allocation.plan()
     result = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=1)
-    wide = result.replications
-    return wide.melt(id_vars="replication", var_name="metric", value_name="value")
+    rows = result.replications.melt(id_vars="replication", var_name="metric", value_name="value")
+    if allocate:
+        ok = pd.DataFrame({"replication": range(replications), "metric": "allocation_feasible", "value": 1.0})
+        rows = pd.concat([ok, rows], ignore_index=True)
+    return rows
 
 
 def _points(grid: Path | None, sets: list[str]) -> list[SweepPoint]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import scenarios
@@ -73,3 +74,13 @@ def test_frontier_writes_csv_and_png(tmp_path: Path) -> None:
 def test_frontier_unknown_term_is_an_input_error(tmp_path: Path) -> None:
     res = runner.invoke(app, ["frontier", "tiny", "--x", "travel", "--y", "happiness", "--out", str(tmp_path / "f")])
     assert res.exit_code == 2
+
+
+def test_infeasible_result_has_no_plan() -> None:
+    import optimizer
+
+    s = scenarios.modify(scenarios.load("tiny"), {"reps[tier=junior].hours_per_week": 20})
+    result = optimizer.allocate(s)
+    assert result.status == "infeasible"
+    with pytest.raises(optimizer.InfeasibleError, match="capacity"):
+        result.plan()

@@ -39,3 +39,16 @@ def test_sweep_bad_input_exit_2(tmp_path: Path) -> None:
     assert nothing.exit_code == ExitCode.INPUT and "nothing to sweep" in nothing.output
     no_metric = runner.invoke(app, ["report", str(tmp_path), "--metric", "x"])
     assert no_metric.exit_code == ExitCode.INPUT
+
+
+def test_sweep_with_allocate_marks_infeasible_points(tmp_path: Path) -> None:
+    out = tmp_path / "alloc"
+    result = runner.invoke(app, ["sweep", "tiny", "--set", "reps[tier=junior].hours_per_week=20,40", "--allocate",
+                                 "--replications", "2", "--out", str(out)])
+    assert result.exit_code == ExitCode.OK, result.output
+    summary = pd.read_csv(out / "summary.csv")
+    feasible = summary[summary["metric"] == "allocation_feasible"].set_index("label")["mean"]
+    assert feasible["reps[tier=junior].hours_per_week=20"] == 0.0  # too few hours: no plan, no fake metrics
+    assert feasible["reps[tier=junior].hours_per_week=40"] == 1.0
+    revenue = summary[summary["metric"] == "revenue"]
+    assert list(revenue["label"]) == ["reps[tier=junior].hours_per_week=40"]
