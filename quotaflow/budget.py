@@ -17,7 +17,7 @@ from scenarios.plan import BUDGET_COLUMNS
 __all__ = ["budget_command", "write_budget"]
 
 
-def write_budget(result: BudgetResult, folder: Path) -> None:
+def write_budget(result: BudgetResult, folder: Path, *, summary: bool = True) -> None:
     """Write ``budget.csv`` (channel, region, period, spend, expected_leads, expected_value),
     ``budget_channels.csv`` and ``summary.json`` (UTF-8 with a BOM so Excel opens them right).
 
@@ -31,7 +31,8 @@ def write_budget(result: BudgetResult, folder: Path) -> None:
     """
     write_csv(result.budget[BUDGET_COLUMNS], folder / "budget.csv", excel=True)
     write_csv(result.channels.reset_index(), folder / "budget_channels.csv", excel=True)
-    write_json(result.summary(), folder / "summary.json")
+    if summary:
+        write_json(result.summary(), folder / "summary.json")
 
 
 def budget_command(

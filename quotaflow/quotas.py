@@ -72,7 +72,7 @@ def read_samples(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
     return frame.pivot(index="rep_id", columns="sample", values="sales").reindex(scenario.reps.index)
 
 
-def write_quotas(result: QuotaResult, folder: Path) -> None:
+def write_quotas(result: QuotaResult, folder: Path, *, summary: bool = True) -> None:
     """Write ``quotas.csv`` (rep_id, period, product, quota), ``quota_reps.csv`` and ``summary.json`` (UTF-8
     with a BOM so Excel opens them right).
 
@@ -90,7 +90,8 @@ def write_quotas(result: QuotaResult, folder: Path) -> None:
         quotas = quotas.assign(quota=quotas["quota"].astype("int64"))
     write_csv(quotas, folder / "quotas.csv", excel=True)
     write_csv(result.reps.rename_axis("rep_id").reset_index(), folder / "quota_reps.csv", excel=True)
-    write_json(result.summary(), folder / "summary.json")
+    if summary:
+        write_json(result.summary(), folder / "summary.json")
 
 
 def quotas_command(

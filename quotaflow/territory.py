@@ -1,4 +1,5 @@
-"""Territory commands: ``quotaflow allocate`` (accounts to reps) and ``quotaflow frontier`` (trade-off curve).
+"""Territory commands: ``quotaflow allocate`` (accounts to reps, then quotas and budget for that plan) and
+``quotaflow frontier`` (trade-off curve).
 
 Output folders are staged and appear only when the run succeeded; an infeasible scenario exits 3 with the
 conflicts in planner words, a solver failure or a run without a solution exits 4, and nothing is written.
@@ -12,8 +13,20 @@ from typing import Annotated
 import typer
 
 import scenarios
-from optimizer import AllocationResult, AllocationStatus, InfeasibleError, SolverError, allocate, frontier
+from optimizer import (
+    AllocationResult,
+    AllocationStatus,
+    InfeasibleError,
+    SolverError,
+    allocate,
+    allocate_budget,
+    frontier,
+    set_quotas,
+)
+from quotaflow.budget import write_budget
+from quotaflow.manifest import write_manifest
 from quotaflow.output import staged_output, write_csv, write_json
+from quotaflow.quotas import write_quotas
 
 __all__ = ["allocate_command", "frontier_command", "write_allocation"]
 
@@ -52,10 +65,25 @@ def allocate_command(
     if not result.ok:
         raise SolverError(f"allocation ended '{result.status}': " + "; ".join(result.explanation) +
                           "; no output was written")
+    # Quotas follow the new territories and the budget is split for the same plan (issue 4), so the folder
+    # is a complete plan for the simulator; any failure there leaves no output at all.
+    quotas = set_quotas(s, result.plan().assignment)
+    budget = allocate_budget(s)
     with staged_output(out, force=force) as stage:
         write_allocation(result, stage)
+        write_quotas(quotas, stage, summary=False)
+        write_budget(budget, stage, summary=False)
+        write_json({**result.summary(), "quotas": quotas.summary(), "budget": budget.summary()},
+                   stage / "summary.json")
+        write_manifest(stage, scenario=s, solver={"name": s.settings.optimizer.solver,
+                                                  "time_limit_s": s.settings.optimizer.time_limit_s,
+                                                  "mip_gap": s.settings.optimizer.mip_gap},
+                       status=str(result.status))
     typer.echo(repr(result))
-    typer.echo(f"wrote {out}")
+    typer.echo(repr(quotas))
+    typer.echo(repr(budget))
+    typer.echo(f"wrote {out}: assignments.csv, reps.csv, quotas.csv, quota_reps.csv, budget.csv, "
+               "budget_channels.csv, summary.json, manifest.json")
 
 
 def frontier_command(

@@ -84,3 +84,20 @@ def test_infeasible_result_has_no_plan() -> None:
     assert result.status == "infeasible"
     with pytest.raises(optimizer.InfeasibleError, match="capacity"):
         result.plan()
+
+
+def test_allocate_writes_a_complete_plan_for_the_simulator(tmp_path: Path) -> None:
+    out = tmp_path / "plan"
+    result = runner.invoke(app, ["allocate", "tiny", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["quotas"]["status"] == "optimal" and summary["budget"]["status"] == "optimal"
+    s = scenarios.load("tiny")
+    plan = scenarios.Plan.load(out, s)
+    assert plan.quotas is not None and plan.budget is not None
+    total = s.settings.targets.annual * s.settings.targets.over_assignment
+    assert abs(plan.quotas["quota"].sum() - total) < 1e-6
+    assert plan.budget["spend"].sum() <= s.settings.budget.total + 1e-6
+    # Quotas follow the new territories: every rep with accounts has a quota.
+    owners = set(plan.assignment.dropna())
+    assert owners <= set(plan.quotas.loc[plan.quotas["quota"] > 0, "rep_id"])
