@@ -1,0 +1,149 @@
+"""The planner notebooks are tests (DESIGN rule 11): each one runs top to bottom with its small default
+parameters, writes what it says it writes, prints no warnings, and is committed without outputs; one is run by
+papermill with injected parameters.
+
+Notebooks run in a fresh kernel from this environment (``python3`` = this interpreter's ipykernel) with a
+temporary folder as working directory, so their ``out/...`` files land there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+# Files each notebook must have written (relative to its working directory) when it ran with its defaults.
+EXPECTED_FILES: dict[str, list[str]] = {
+    "01_quickstart": ["out/quickstart/allocation/assignments.csv", "out/quickstart/simulation/kpis.csv"],
+    "02_territories": ["out/territories/allocation/assignments.csv"],
+    "03_quotas": ["out/quotas/quotas.csv"],
+    "04_incentives": ["out/incentives/comparison.csv"],
+    "05_budget": ["out/budget/budget.csv"],
+    "06_whatif": ["out/whatif/sweep/summary.csv", "out/whatif/chosen_allocation.csv"],
+}
+
+# APIs a notebook needs that may not be on this branch yet: the notebook is skipped, with this reason, until
+# they land (never silently: pytest -ra lists the reason).
+NEEDS: dict[str, tuple[str, ...]] = {
+    "04_incentives": ("quotaflow.comparison", "quotaflow.plots"),
+}
+
+
+def _missing(name: str) -> list[str]:
+    return [m for m in NEEDS.get(name, ()) if importlib.util.find_spec(m) is None]
+
+
+def _stderr(nb: nbformat.NotebookNode) -> list[str]:
+    out = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                out.append(o.get("text", ""))
+    return out
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            if o.get("output_type") == "stream":
+                parts.append(o.get("text", ""))
+            elif "data" in o:
+                parts.append(str(o["data"].get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def test_there_are_six_notebooks() -> None:
+    assert [p.stem for p in ALL] == sorted(EXPECTED_FILES)
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_committed_without_outputs(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name} cell {i} has outputs: clear them before committing"
+            assert cell.execution_count is None, f"{path.name} cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_first_code_cell_is_parameters(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", []), f"{path.name}: tag the first code cell 'parameters'"
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "scale up" in source.lower(), f"{path.name}: say in markdown how to scale the parameters up"
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_public_api_only(path: Path) -> None:
+    """Notebooks import only packages' public names: no ``from pkg.module import _x`` or private attributes."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            stripped = line.strip()
+            for pkg in ("scenarios", "optimizer", "sim"):
+                assert not stripped.startswith(f"from {pkg}."), f"{path.name}: '{stripped}' reaches inside {pkg}"
+                assert not stripped.startswith(f"import {pkg}."), f"{path.name}: '{stripped}' reaches inside {pkg}"
+            assert "._" not in stripped.split("#")[0], f"{path.name}: '{stripped}' uses a private name"
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_notebook_runs(path: Path, tmp_path: Path) -> None:
+    from nbclient import NotebookClient
+
+    missing = _missing(path.stem)
+    if missing:
+        pytest.skip(f"{path.name} needs {', '.join(missing)} (plan comparison API, issue 6) which is not on "
+                    "this branch yet")
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    warnings = [t for t in _stderr(nb) if "warning" in t.lower()]
+    assert not warnings, f"{path.name} printed warnings:\n" + "\n".join(warnings)
+    for rel in EXPECTED_FILES[path.stem]:
+        assert (tmp_path / rel).is_file(), f"{path.name} did not write {rel}"
+
+
+def test_whatif_export_is_excel_safe(tmp_path: Path) -> None:
+    """The exported allocation opens in Excel: UTF-8 with a BOM, every account once, non-Latin names intact."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOKS / "06_whatif.ipynb", as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    raw = (tmp_path / "out/whatif/chosen_allocation.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    import pandas as pd
+
+    import scenarios
+
+    frame = pd.read_csv(tmp_path / "out/whatif/chosen_allocation.csv", encoding="utf-8-sig")
+    tiny = scenarios.load("tiny")
+    assert sorted(frame["account_id"]) == sorted(tiny.accounts.index)
+    assert "北京贸易有限公司" in set(frame["account_name"])
+
+
+def test_papermill_injected_seed(tmp_path: Path) -> None:
+    """papermill injects parameters after the tagged cell: another seed and output folder are honoured."""
+    import papermill
+
+    out_nb = tmp_path / "quickstart_seed7.ipynb"
+    papermill.execute_notebook(str(NOTEBOOKS / "01_quickstart.ipynb"), str(out_nb), cwd=str(tmp_path),
+                               parameters={"SEED": 7, "REPLICATIONS": 3, "OUTPUT_DIR": "run7"},
+                               kernel_name="python3", progress_bar=False)
+    nb = nbformat.read(out_nb, as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "SEED = 7" in injected[0].source
+    assert "3 replications, seed 7" in _text(nb)
+    kpis = (tmp_path / "run7/simulation/kpis.csv").read_text(encoding="utf-8")
+    assert kpis.startswith("metric,mean,ci_low,ci_high")
+    info = json.loads((tmp_path / "run7/allocation/summary.json").read_text(encoding="utf-8"))
+    assert info["status"] in ("optimal", "feasible")
