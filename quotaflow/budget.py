@@ -10,6 +10,7 @@ import typer
 import scenarios
 from optimizer.budget import BudgetResult, allocate_budget
 from quotaflow.manifest import write_manifest
+from quotaflow.options import ExcelOpt
 from quotaflow.output import staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError
 from scenarios.plan import BUDGET_COLUMNS
@@ -17,7 +18,7 @@ from scenarios.plan import BUDGET_COLUMNS
 __all__ = ["budget_command", "write_budget"]
 
 
-def write_budget(result: BudgetResult, folder: Path, *, summary: bool = True) -> None:
+def write_budget(result: BudgetResult, folder: Path, *, summary: bool = True, excel: bool = False) -> None:
     """Write ``budget.csv`` (channel, region, period, spend, expected_leads, expected_value),
     ``budget_channels.csv`` and ``summary.json`` (UTF-8 with a BOM so Excel opens them right).
 
@@ -29,8 +30,8 @@ def write_budget(result: BudgetResult, folder: Path, *, summary: bool = True) ->
     >>> sorted(p.name for p in folder.iterdir())
     ['budget.csv', 'budget_channels.csv', 'summary.json']
     """
-    write_csv(result.budget[BUDGET_COLUMNS], folder / "budget.csv", excel=True)
-    write_csv(result.channels.reset_index(), folder / "budget_channels.csv", excel=True)
+    write_csv(result.budget[BUDGET_COLUMNS], folder / "budget.csv", excel=excel)
+    write_csv(result.channels.reset_index(), folder / "budget_channels.csv", excel=excel)
     if summary:
         write_json(result.summary(), folder / "summary.json")
 
@@ -42,6 +43,7 @@ def budget_command(
                                                 "total).")] = None,
     solver: Annotated[str | None, typer.Option(help="LP solver: highs or cbc.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    excel: ExcelOpt = False,
 ) -> None:
     """Spend the marketing budget on the channels, regions and months with the most pipeline value."""
     if solver is not None and solver not in ("highs", "cbc"):
@@ -50,7 +52,7 @@ def budget_command(
     s = scenarios.load(scenario)
     result = allocate_budget(s, total=total, solver=solver)
     with staged_output(out, force=force) as stage:
-        write_budget(result, stage)
+        write_budget(result, stage, excel=excel)
         write_manifest(stage, scenario=s, status=str(result.status), solver={"name": result.solver},
                        extra={"budget": result.total})
     typer.echo(repr(result))

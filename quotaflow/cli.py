@@ -20,6 +20,7 @@ from optimizer import BudgetError, BudgetSolverError, QuotaError, QuotaSolverErr
 from quotaflow.budget import budget_command  # quotas and budget (issue 4)
 from quotaflow.exit_codes import ExitCode
 from quotaflow.manifest import write_manifest
+from quotaflow.options import ForceOpt, OutOpt, ScenarioArg
 from quotaflow.output import OutputError, staged_output, write_json
 from quotaflow.overview import overview, overview_text
 from quotaflow.quotas import quotas_command  # quotas and budget (issue 4)
@@ -67,9 +68,6 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
-OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")]
 
 
 @app.command()

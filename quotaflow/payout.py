@@ -19,6 +19,7 @@ import typer
 
 import scenarios
 from quotaflow.manifest import write_manifest
+from quotaflow.options import ExcelOpt
 from quotaflow.output import staged_output, write_csv
 from sim.pay import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
 
@@ -125,6 +126,7 @@ def pay_command(
     plans: Annotated[str, typer.Option("--plans", help="Comma-separated plan ids to put every rep on; default: "
                                                         "each rep's own plan_id.")] = "",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    excel: ExcelOpt = False,
 ) -> None:
     """Pay statements for given bookings under each plan (bookings held fixed: no behavioural response)."""
     s = scenarios.load(scenario)
@@ -146,9 +148,9 @@ def pay_command(
     summary = summary[["plan", *[c for c in summary.columns if c != "plan"]]]
     totals = plan_totals(summary)
     with staged_output(out, force=force) as stage:
-        write_csv(statement, stage / "statements.csv", excel=True)
-        write_csv(summary, stage / "summary.csv", excel=True)
-        write_csv(totals, stage / "plans.csv", excel=True)
+        write_csv(statement, stage / "statements.csv", excel=excel)
+        write_csv(summary, stage / "summary.csv", excel=excel)
+        write_csv(totals, stage / "plans.csv", excel=excel)
         write_manifest(stage, scenario=s, extra={"bookings": str(bookings), "plans": chosen})
     show = totals.set_index("plan")[["bookings", "total_pay", "total_cost", "cost_of_sales", "share_at_quota",
                                      "share_capped", "pay_gini"]]

@@ -17,6 +17,7 @@ import typer
 import scenarios
 from optimizer.quotas import QuotaResult, set_quotas
 from quotaflow.manifest import write_manifest
+from quotaflow.options import ExcelOpt
 from quotaflow.output import staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError
 from scenarios.plan import QUOTA_COLUMNS
@@ -72,7 +73,7 @@ def read_samples(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
     return frame.pivot(index="rep_id", columns="sample", values="sales").reindex(scenario.reps.index)
 
 
-def write_quotas(result: QuotaResult, folder: Path, *, summary: bool = True) -> None:
+def write_quotas(result: QuotaResult, folder: Path, *, summary: bool = True, excel: bool = False) -> None:
     """Write ``quotas.csv`` (rep_id, period, product, quota), ``quota_reps.csv`` and ``summary.json`` (UTF-8
     with a BOM so Excel opens them right).
 
@@ -88,8 +89,8 @@ def write_quotas(result: QuotaResult, folder: Path, *, summary: bool = True) -> 
     quotas = result.quotas[QUOTA_COLUMNS]
     if (quotas["quota"] % 1 == 0).all():  # whole currency units read better as 44629 than 44629.0
         quotas = quotas.assign(quota=quotas["quota"].astype("int64"))
-    write_csv(quotas, folder / "quotas.csv", excel=True)
-    write_csv(result.reps.rename_axis("rep_id").reset_index(), folder / "quota_reps.csv", excel=True)
+    write_csv(quotas, folder / "quotas.csv", excel=excel)
+    write_csv(result.reps.rename_axis("rep_id").reset_index(), folder / "quota_reps.csv", excel=excel)
     if summary:
         write_json(result.summary(), folder / "summary.json")
 
@@ -105,6 +106,7 @@ def quotas_command(
         "--samples", help="CSV rep_id,sales of simulated horizon sales (for equal_probability).")] = None,
     solver: Annotated[str | None, typer.Option(help="LP solver for fair: highs or cbc.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    excel: ExcelOpt = False,
 ) -> None:
     """Set rep quotas by period and product (sums exact to target x over-assignment) and write quotas.csv."""
     if solver is not None and solver not in ("highs", "cbc"):
@@ -115,7 +117,7 @@ def quotas_command(
     distribution = read_samples(samples, s) if samples is not None else None
     result = set_quotas(s, assignment, method=method, sales_distribution=distribution, solver=solver)
     with staged_output(out, force=force) as stage:
-        write_quotas(result, stage)
+        write_quotas(result, stage, excel=excel)
         write_manifest(stage, scenario=s, status=str(result.status),
                        solver={"name": result.solver} if result.solver else None,
                        extra={"method": result.method, "plan": str(plan) if plan else "current",

@@ -16,6 +16,7 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
+from quotaflow.options import ExcelOpt
 from quotaflow.output import staged_output, write_csv, write_json
 
 __all__ = ["simulate_command", "summary"]
@@ -54,6 +55,7 @@ def simulate_command(
     workers: Annotated[int | None, typer.Option(
         min=1, help="Worker processes (default: simulation.workers); results do not depend on it.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    excel: ExcelOpt = False,
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
     s = scenarios.load(scenario)
@@ -65,7 +67,7 @@ def simulate_command(
         result = sim.simulate(s, the_plan, replications=n, seed=seed, workers=k,
                               progress=lambda done: bar.update(done - bar.n))
         for name, frame in result.tables().items():
-            write_csv(frame, stage / f"{name}.csv")
+            write_csv(frame, stage / f"{name}.csv", excel=excel)
         write_json(summary(result), stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},
                        extra={"replications": n, "workers": k, "plan": result.info["plan"]})

@@ -290,7 +290,7 @@ def _dask_futures(client: Any, jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
 def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluate: Evaluator, out: str |
           os.PathLike[str], replications: int, seed: int, allocate: bool = False, workers: int = 1,
           dask_local: int | None = None, scheduler: str | None = None, resume: bool = False,
-          progress: bool = True) -> SweepResult:
+          progress: bool = True, excel: bool = False) -> SweepResult:
     """Run a sweep and write its results to ``out``.
 
     Parameters
@@ -318,6 +318,8 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
         Reuse finished task files in ``out``; missing or corrupt ones are (re)computed.
     progress
         Show a progress bar with ETA.
+    excel
+        Write the CSVs with a UTF-8 BOM so Excel shows non-Latin text correctly.
 
     Raises
     ------
@@ -388,5 +390,5 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
     rows = [{"point_id": tid, "label": p.label, **{k: p.changes.get(k) for k in paths}}
             for tid, p in zip(ids, points, strict=True)]
     result = SweepResult(points=pd.DataFrame(rows), summary=summary, ran=len(jobs), reused=len(points) - len(jobs))
-    result.to_csv(folder)
+    result.to_csv(folder, excel=excel)
     return result

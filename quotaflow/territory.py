@@ -25,16 +25,17 @@ from optimizer import (
 )
 from quotaflow.budget import write_budget
 from quotaflow.manifest import write_manifest
+from quotaflow.options import ExcelOpt
 from quotaflow.output import staged_output, write_csv, write_json
 from quotaflow.quotas import write_quotas
 
 __all__ = ["allocate_command", "frontier_command", "write_allocation"]
 
 
-def write_allocation(result: AllocationResult, folder: Path) -> None:
-    """Write assignments.csv, reps.csv (Excel-safe UTF-8) and summary.json into ``folder``."""
-    write_csv(result.assignments, folder / "assignments.csv", excel=True)
-    write_csv(result.reps, folder / "reps.csv", excel=True)
+def write_allocation(result: AllocationResult, folder: Path, *, excel: bool = False) -> None:
+    """Write assignments.csv, reps.csv (UTF-8; with a BOM for Excel when ``excel``) and summary.json."""
+    write_csv(result.assignments, folder / "assignments.csv", excel=excel)
+    write_csv(result.reps, folder / "reps.csv", excel=excel)
     write_json(result.summary(), folder / "summary.json")
 
 
@@ -45,6 +46,7 @@ def allocate_command(
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="Wall-clock seconds.")] = None,
     mip_gap: Annotated[float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    excel: ExcelOpt = False,
 ) -> None:
     """Assign every account to a rep (value, travel, continuity) and write the plan to --out."""
     s = scenarios.load(scenario)
@@ -70,9 +72,9 @@ def allocate_command(
     quotas = set_quotas(s, result.plan().assignment)
     budget = allocate_budget(s)
     with staged_output(out, force=force) as stage:
-        write_allocation(result, stage)
-        write_quotas(quotas, stage, summary=False)
-        write_budget(budget, stage, summary=False)
+        write_allocation(result, stage, excel=excel)
+        write_quotas(quotas, stage, summary=False, excel=excel)
+        write_budget(budget, stage, summary=False, excel=excel)
         write_json({**result.summary(), "quotas": quotas.summary(), "budget": budget.summary()},
                    stage / "summary.json")
         write_manifest(stage, scenario=s, solver={"name": s.settings.optimizer.solver,
@@ -94,6 +96,7 @@ def frontier_command(
     points: Annotated[int, typer.Option("--points", min=2, max=200, help="Number of points.")] = 7,
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="Seconds per point.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    excel: ExcelOpt = False,
 ) -> None:
     """Trade-off curve between two objective terms (epsilon-constraint): frontier.csv and frontier.png."""
     import matplotlib
@@ -111,7 +114,7 @@ def frontier_command(
     ax.set_title(f"{s.name}: {y} vs {x} ({len(ok)} of {len(result.points)} points)")
     ax.grid(alpha=0.3)
     with staged_output(out, force=force) as stage:
-        write_csv(result.points, stage / "frontier.csv", excel=True)
+        write_csv(result.points, stage / "frontier.csv", excel=excel)
         fig.savefig(stage / "frontier.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     typer.echo(repr(result))

@@ -82,6 +82,8 @@ def sweep_command(
                                          "or corrupt ones.")] = False,
     allocate: Annotated[bool, typer.Option("--allocate", help="Re-allocate accounts at every point.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Delete an existing --out first.")] = False,
+    excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
+                                        "names correctly.")] = False,
 ) -> None:
     """Run a what-if sweep: every point of a grid (and/or named variants) simulated on the same customers."""
     s = scenarios.load(scenario)
@@ -99,7 +101,7 @@ def sweep_command(
     try:
         result = sweep(s, points, evaluate=simulate_point, out=folder, replications=replications, seed=seed,
                        allocate=allocate, workers=workers, dask_local=dask_local, scheduler=scheduler,
-                       resume=resume)
+                       resume=resume, excel=excel)
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished tasks are kept in {folder / 'tasks'}; rerun with --resume to finish",
                    err=True)

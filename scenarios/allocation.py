@@ -77,6 +77,13 @@ class OptimizerSettings(Strict):
     method
         ``auto`` (direct MIP for small models, LP relaxation then a small MIP over the fractional accounts for
         large ones), ``mip`` (always the direct MIP) or ``lp_fix`` (always relaxation first).
+    lexicographic
+        Optional priority order of terms among ``value``, ``travel``, ``disruption`` (e.g.
+        ``["disruption", "travel"]``): each term is optimised in turn while every earlier term is held at its
+        optimum (within ``lexicographic_slack``); empty (default) optimises the weighted objective. Each stage
+        is a direct MIP, so this suits models up to a few tens of thousands of candidate pairs.
+    lexicographic_slack
+        Relative slack allowed on an earlier term when optimising a later one (0.01 = 1 %).
     """
 
     solver: Literal["highs", "cbc"] = "highs"
@@ -97,4 +104,6 @@ class OptimizerSettings(Strict):
     locks: dict[str, str] = Field(default_factory=dict)
     exclusions: dict[str, list[str]] = Field(default_factory=dict)
     method: Literal["auto", "mip", "lp_fix"] = "auto"
+    lexicographic: list[Literal["value", "travel", "disruption"]] = Field(default_factory=list)
+    lexicographic_slack: float = Field(default=0.0, ge=0.0, le=1.0)
 

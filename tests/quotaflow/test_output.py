@@ -103,3 +103,30 @@ def test_manifest_records_scenario_and_versions(tmp_path: Path) -> None:
     assert data["status"] == "optimal" and data["seeds"] == {"sim": 3}
     assert data["scenario"]["fingerprint"] == scenarios.fingerprint(scenarios.load("tiny"))
     assert data["packages"]["pulp"] != "not installed"
+
+
+def test_every_exporting_command_offers_excel() -> None:
+    """Issue 7: exports everywhere are plain UTF-8 by default and gain a BOM with --excel."""
+    from typer.testing import CliRunner
+
+    from quotaflow.cli import app
+
+    runner = CliRunner()
+    for command in ("allocate", "frontier", "quotas", "budget", "simulate", "sweep", "pay"):
+        text = runner.invoke(app, [command, "--help"]).output
+        assert "--excel" in text, command
+
+
+def test_allocate_excel_flag_controls_the_bom(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from quotaflow.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["allocate", "tiny", "--out", str(tmp_path / "plain")]).exit_code == 0
+    assert runner.invoke(app, ["allocate", "tiny", "--out", str(tmp_path / "xl"), "--excel"]).exit_code == 0
+    for name in ("assignments.csv", "reps.csv", "quotas.csv", "budget.csv"):
+        assert not (tmp_path / "plain" / name).read_bytes().startswith(b"\xef\xbb\xbf"), name
+        assert (tmp_path / "xl" / name).read_bytes().startswith(b"\xef\xbb\xbf"), name
+    names = pd.read_csv(tmp_path / "xl" / "assignments.csv", encoding="utf-8-sig")["account_id"]
+    assert len(names) == 30

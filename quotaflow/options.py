@@ -1,0 +1,16 @@
+"""Command-line options shared by every ``quotaflow`` command, defined once so their names and help agree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["ExcelOpt", "ForceOpt", "OutOpt", "ScenarioArg"]
+
+ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")]
+ExcelOpt = Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
+                                        "names correctly.")]
