@@ -85,6 +85,20 @@ def test_first_code_cell_is_parameters(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
+def test_papermill_sees_every_parameter(path: Path) -> None:
+    """papermill can parse every assignment of the parameters cell (it silently skips lines it cannot read, e.g.
+    a comment holding ``=``, and then calls that parameter unknown)."""
+    import papermill
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code")
+    assigned = {t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+    assert assigned, f"{path.name}: the parameters cell assigns nothing"
+    assert set(papermill.inspect_notebook(str(path))) == assigned
+
+
+@pytest.mark.parametrize("path", ALL, ids=[p.stem for p in ALL])
 def test_public_api_only(path: Path) -> None:
     """Notebooks use only public names: whatever they import from quotaflow's packages is in that module's
     ``__all__``, they never reach into the engines' submodules, and they touch no ``_private`` attribute."""
