@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from scenarios import PlanSettings, Problem, Scenario, ScenarioError
-from sim.pay import annual_base, pay_statement
+from sim.pay import annual_base, variable_parts
 
 __all__ = ["PayFunction", "PlanPay", "commission_pay"]
 
@@ -102,9 +102,18 @@ class PlanPay:
         """Pay per seat and month (see ``PayFunction``); ``commission_rate`` is ignored (the plan has its own)."""
         del commission_rate
         out = np.empty_like(bookings, dtype=float)
+        base_cache: dict[tuple[int, float], float] = {}
         for r, plan in enumerate(self.plans):
-            statement = pay_statement(bookings[r], quotas[r], float(base_salary[r, 0]), plan)
-            base_in_force = np.array([annual_base(b, plan) for b in base_salary[r]]) / 12.0
-            out[r] = (statement["total_pay"].to_numpy() - statement["base"].to_numpy()
-                      + base_in_force * active_share[r])
+            # variable_parts is pay_statement without the frame: the same numbers at a fraction of the cost,
+            # which matters because the simulator pays every seat at every month end
+            parts = variable_parts(np.asarray(bookings[r], dtype=float), np.asarray(quotas[r], dtype=float),
+                                   float(base_salary[r, 0]), plan)
+            variable = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
+            base_in_force = np.empty(bookings.shape[1])
+            for j, b in enumerate(base_salary[r].tolist()):
+                key = (id(plan), b)
+                if key not in base_cache:
+                    base_cache[key] = annual_base(b, plan) / 12.0
+                base_in_force[j] = base_cache[key]
+            out[r] = variable + base_in_force * active_share[r]
         return out

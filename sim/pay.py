@@ -52,6 +52,7 @@ __all__ = [
     "pay_statements",
     "pay_summary",
     "target_variable_pay",
+    "variable_parts",
     "team_bonuses",
     "uncapped_variable",
 ]
@@ -292,6 +293,48 @@ def _draw(earned: Array, monthly: float, recoverable: bool, draw_months: int | N
     return top_up, recovery, balance
 
 
+def variable_parts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSettings
+                   ) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """The variable-pay lines of `pay_statement` as plain arrays (no validation, no DataFrame): commission,
+    bonus, cap adjustment, draw top-up, draw recovery and draw balance per month.
+
+    The simulator's month-end pay (``sim.earnings.PlanPay``) calls this for every seat and month, where building
+    a statement frame would dominate the run time; `pay_statement` is built on it, so the two never disagree.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> plan = scenarios.PlanSettings(commission_rate=0.05, cap={"amount": 20_000.0})
+    >>> parts = variable_parts(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, plan)
+    >>> float(parts[0].sum()), float(parts[2].sum())
+    (30000.0, -10000.0)
+    """
+    b, q = bookings, quotas
+    months = b.shape[0]
+    base = annual_base(base_salary, plan)
+    year, _ = _windows(months, 12)
+    commission, bonus = uncapped_variable(b, q, base, plan)
+    variable = commission + bonus
+    if plan.cap is not None:
+        if plan.cap.amount is not None:
+            cap = np.full(int(year[-1]) + 1, plan.cap.amount)
+        else:
+            cap = plan.cap.target_multiple * target_variable_pay(q, base_salary, plan)  # type: ignore[operator]
+            empty = [int(y) for y in np.flatnonzero(cap <= 0) if b[year == y].sum() > 0]
+            if empty:
+                raise PayError(f"cap.target_multiple needs a target: the plan pays nothing at quota in plan year(s) "
+                               f"{empty} (zero quota?), so the cap would be 0; give the rep a quota or use cap.amount")
+        cap_adj = _cap_adjustment(variable, cap)
+    else:
+        cap_adj = np.zeros(months)
+    earned = variable + cap_adj
+    if plan.draw is not None:
+        top_up, recovery, balance = _draw(earned, plan.draw.monthly, plan.draw.recoverable, plan.draw.months)
+    else:
+        top_up, recovery, balance = np.zeros(months), np.zeros(months), np.zeros(months)
+    return commission, bonus, cap_adj, top_up, recovery, balance
+
+
 def pay_statement(
     bookings: Sequence[float] | Array,
     quotas: Sequence[float] | Array,
@@ -344,26 +387,7 @@ def pay_statement(
         raise PayError(f"periods has {len(periods)} labels for {months} months")
     base = annual_base(base_salary, plan)
     year, year_end = _windows(months, 12)
-
-    commission, bonus = uncapped_variable(b, q, base, plan)
-    variable = commission + bonus
-    if plan.cap is not None:
-        if plan.cap.amount is not None:
-            cap = np.full(int(year[-1]) + 1, plan.cap.amount)
-        else:
-            cap = plan.cap.target_multiple * target_variable_pay(q, base_salary, plan)  # type: ignore[operator]
-            empty = [int(y) for y in np.flatnonzero(cap <= 0) if b[year == y].sum() > 0]
-            if empty:
-                raise PayError(f"cap.target_multiple needs a target: the plan pays nothing at quota in plan year(s) "
-                               f"{empty} (zero quota?), so the cap would be 0; give the rep a quota or use cap.amount")
-        cap_adj = _cap_adjustment(variable, cap)
-    else:
-        cap_adj = np.zeros(months)
-    earned = variable + cap_adj
-    if plan.draw is not None:
-        top_up, recovery, balance = _draw(earned, plan.draw.monthly, plan.draw.recoverable, plan.draw.months)
-    else:
-        top_up, recovery, balance = np.zeros(months), np.zeros(months), np.zeros(months)
+    commission, bonus, cap_adj, top_up, recovery, balance = variable_parts(b, q, base_salary, plan)
 
     allowance = np.zeros(months)
     for a in plan.allowances:
