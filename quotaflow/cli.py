@@ -142,6 +142,13 @@ register_error(sim.SimulationError, ExitCode.INPUT)
 app.command(name="simulate")(guarded(simulate_command))
 # --- end simulator ---
 
+# --- plan comparison (issue 6) ---
+from quotaflow.comparison import ComparisonError, compare_command  # noqa: E402
+
+register_error(ComparisonError, ExitCode.INPUT)
+app.command(name="compare")(guarded(compare_command))
+# --- end plan comparison ---
+
 
 def main() -> None:
     """Console-script entry point."""

@@ -30,6 +30,7 @@ from sim.behaviour import (
 # Funnel simulator (issue 5).
 from sim.demand import Leads, draw_leads, streams
 from sim.earnings import PayFunction, PlanPay, commission_pay
+from sim.incentive_behaviour import IncentiveBehaviour
 from sim.model import Model, SimulationError, build, check
 from sim.pay import (
     STATEMENT_COLUMNS,
@@ -49,6 +50,7 @@ from sim.simulation import SimulationResult, run_replication, simulate, summaris
 from sim.statistics import ReplicationStats, collect, mean_ci
 
 __all__: list[str] = [
+    "IncentiveBehaviour",
     "STATEMENT_COLUMNS",
     "Appraisal",
     "Behaviour",
