@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from scenarios import write_atomic  # noqa: E402
+from scenarios import write_atomic
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -63,8 +63,8 @@ def plot_attainment(result: ComparisonResult, path: Path) -> None:
     hi = float(np.nanquantile(att, 0.99)) if len(att) else 2.0
     bins = np.linspace(0.0, max(hi, 1.5), 31)
     for plan, g in result.reps.groupby("plan", sort=False):
-        ax.hist(np.clip(g["attainment"].to_numpy(float), 0.0, bins[-1]), bins=bins, histtype="step", linewidth=1.5,
-                label=str(plan), density=True)
+        ax.hist(np.clip(g["attainment"].to_numpy(float), 0.0, bins[-1]), bins=bins.tolist(), histtype="step",
+                linewidth=1.5, label=str(plan), density=True)
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=1)
     ax.set_xlabel("attainment (bookings / quota)")
     ax.set_ylabel("density")

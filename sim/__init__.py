@@ -50,13 +50,13 @@ from sim.simulation import SimulationResult, run_replication, simulate, summaris
 from sim.statistics import ReplicationStats, collect, mean_ci
 
 __all__: list[str] = [
-    "IncentiveBehaviour",
     "STATEMENT_COLUMNS",
     "Appraisal",
     "Behaviour",
     "DealView",
     "Funnel",
     "Incentive",
+    "IncentiveBehaviour",
     "Leads",
     "Model",
     "NormBehaviour",

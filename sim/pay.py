@@ -43,6 +43,7 @@ __all__ = [
     "PayError",
     "annual_base",
     "bonus_amounts",
+    "cap_amounts",
     "commission_amounts",
     "contest_awards",
     "cumulative_commission",
@@ -52,9 +53,9 @@ __all__ = [
     "pay_statements",
     "pay_summary",
     "target_variable_pay",
-    "variable_parts",
     "team_bonuses",
     "uncapped_variable",
+    "variable_parts",
 ]
 
 Array = npt.NDArray[np.float64]
@@ -293,10 +294,34 @@ def _draw(earned: Array, monthly: float, recoverable: bool, draw_months: int | N
     return top_up, recovery, balance
 
 
-def variable_parts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSettings
-                   ) -> tuple[Array, Array, Array, Array, Array, Array]:
+def cap_amounts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSettings) -> Array:
+    """The plan's earnings cap per plan year (``cap.amount``, or ``cap.target_multiple`` x target variable pay).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> plan = scenarios.PlanSettings(commission_rate=0.05, cap={"target_multiple": 1.5})
+    >>> cap_amounts(np.zeros(12), np.full(12, 10_000.0), 0.0, plan).tolist()
+    [9000.0]
+    """
+    if plan.cap is None:
+        raise PayError("cap_amounts: the plan has no cap")
+    year, _ = _windows(quotas.shape[0], 12)
+    if plan.cap.amount is not None:
+        return np.full(int(year[-1]) + 1, plan.cap.amount)
+    cap: Array = plan.cap.target_multiple * target_variable_pay(quotas, base_salary, plan)  # type: ignore[operator]
+    empty = [int(y) for y in np.flatnonzero(cap <= 0) if bookings[year == y].sum() > 0]
+    if empty:
+        raise PayError(f"cap.target_multiple needs a target: the plan pays nothing at quota in plan year(s) "
+                       f"{empty} (zero quota?), so the cap would be 0; give the rep a quota or use cap.amount")
+    return cap
+
+
+def variable_parts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSettings,
+                   cap_per_year: Array | None = None) -> tuple[Array, Array, Array, Array, Array, Array]:
     """The variable-pay lines of `pay_statement` as plain arrays (no validation, no DataFrame): commission,
-    bonus, cap adjustment, draw top-up, draw recovery and draw balance per month.
+    bonus, cap adjustment, draw top-up, draw recovery and draw balance per month. ``cap_per_year`` (from
+    `cap_amounts`) skips recomputing the cap when the caller already has it.
 
     The simulator's month-end pay (``sim.earnings.PlanPay``) calls this for every seat and month, where building
     a statement frame would dominate the run time; `pay_statement` is built on it, so the two never disagree.
@@ -312,18 +337,10 @@ def variable_parts(bookings: Array, quotas: Array, base_salary: float, plan: Pla
     b, q = bookings, quotas
     months = b.shape[0]
     base = annual_base(base_salary, plan)
-    year, _ = _windows(months, 12)
     commission, bonus = uncapped_variable(b, q, base, plan)
     variable = commission + bonus
     if plan.cap is not None:
-        if plan.cap.amount is not None:
-            cap = np.full(int(year[-1]) + 1, plan.cap.amount)
-        else:
-            cap = plan.cap.target_multiple * target_variable_pay(q, base_salary, plan)  # type: ignore[operator]
-            empty = [int(y) for y in np.flatnonzero(cap <= 0) if b[year == y].sum() > 0]
-            if empty:
-                raise PayError(f"cap.target_multiple needs a target: the plan pays nothing at quota in plan year(s) "
-                               f"{empty} (zero quota?), so the cap would be 0; give the rep a quota or use cap.amount")
+        cap = cap_amounts(b, q, base_salary, plan) if cap_per_year is None else cap_per_year
         cap_adj = _cap_adjustment(variable, cap)
     else:
         cap_adj = np.zeros(months)
