@@ -74,6 +74,16 @@ def _plan_ids(scenario: Scenario, plans: str | Mapping[str, str] | None) -> list
     return ids
 
 
+def _constant_rate(inc: Incentive) -> bool:
+    """True when the plan's marginal pay is the same for every unit in every month (a flat commission with no
+    threshold, cap, draw or non-material lump sum): then the rep's response is the norm, known without work."""
+    p = inc.plan
+    return (len(inc.commission.tiers) == 1 and not p.bonuses and p.cap is None and p.draw is None
+            and p.team_bonus is None and p.ratchet is None
+            and (p.recognition is None or p.recognition.perceived_value <= 0)
+            and (p.promotion is None or p.promotion.perceived_value <= 0))
+
+
 def _deal_spread(model: Model) -> tuple[float, float]:
     """Mean deal value and its coefficient of variation (product price mix x account value scale x noise)."""
     mix = model.mix / model.mix.sum()
@@ -110,6 +120,9 @@ class IncentiveBehaviour:
         Working weeks of the whole funnel (the horizon over which the pipeline is expected to close).
     mean_deal, deal_cv
         Mean deal value and its coefficient of variation (for ``weekly_moments``).
+    constant
+        Per seat: the plan's marginal pay is constant (flat commission), so hours and priorities are the norm's
+        without evaluating the behaviour model (the same numbers, computed for free).
 
     Examples
     --------
@@ -127,6 +140,7 @@ class IncentiveBehaviour:
     cycle_weeks: float
     mean_deal: float
     deal_cv: float
+    constant: tuple[bool, ...] = ()
     _cache: dict[int, tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -167,7 +181,8 @@ class IncentiveBehaviour:
         cycle = max(to_close[0] / DAYS_PER_MONTH * wpm, 1.0) if to_close else 1.0
         mean_deal, cv = _deal_spread(model)
         return cls(incentives=incs, plan_ids=tuple(plan_ids), enabled=st.behaviour.enabled, weeks_per_month=wpm,
-                   days_to_close=to_close, cycle_weeks=cycle, mean_deal=mean_deal, deal_cv=cv)
+                   days_to_close=to_close, cycle_weeks=cycle, mean_deal=mean_deal, deal_cv=cv,
+                   constant=tuple(_constant_rate(i) for i in incs))
 
     def __getstate__(self) -> dict[str, Any]:
         # the weekly cache holds live RepState objects of one replication; workers start without it
@@ -181,8 +196,8 @@ class IncentiveBehaviour:
 
     @property
     def dynamic_priority(self) -> bool:
-        """Deals are re-ranked weekly when the plan drives behaviour (the position changes)."""
-        return self.enabled
+        """Deals are re-ranked weekly when some seat's plan drives behaviour (the position changes)."""
+        return self.enabled and not all(self.constant)
 
     def position(self, rep: RepState) -> Position:
         """The rep's `Position` now (see the module docstring for what the rep is assumed to know)."""
@@ -197,35 +212,36 @@ class IncentiveBehaviour:
                         weeks_per_month=wpm)
 
     def _week(self, rep: RepState) -> tuple[Any, ...]:
-        """This week's cached (rep, now, incentive, position, marginal-rate memo) for the rep's seat."""
+        """This week's cached (rep, now, incentive, position, marginal-rate memo by month, earned-pay memo by plan
+        year) for the rep's seat."""
         entry = self._cache.get(rep.seat)
         if entry is None or entry[0] is not rep or entry[1] != rep.now:
-            entry = (rep, rep.now, self.incentives[rep.seat], self.position(rep), {})
+            entry = (rep, rep.now, self.incentives[rep.seat], self.position(rep), {}, {})
             self._cache[rep.seat] = entry
         return entry
 
     def weekly_hours(self, rep: RepState) -> float:
         """Norm hours times ``appraise(...).hours_share`` (norm hours when behaviour is disabled)."""
-        if not self.enabled:
+        if not self.enabled or self.constant[rep.seat]:
             return rep.norm_hours
         # the position is rebuilt at each week start: weekly_hours is the first call of the week for a seat
         self._cache.pop(rep.seat, None)
-        _, _, inc, pos, _ = self._week(rep)
-        return float(rep.norm_hours * appraise(inc, pos).hours_share)
+        _, _, inc, pos, _, earned = self._week(rep)
+        return float(rep.norm_hours * appraise(inc, pos, earned).hours_share)
 
     def priority(self, rep: RepState, deal: DealView) -> float:
         """Expected value of the deal times the plan's marginal pay in its expected close month over the
         reference rate (expected value alone when behaviour is disabled or the plan pays nothing variable)."""
         ev = deal.value * deal.win_probability
-        if not self.enabled:
+        if not self.enabled or self.constant[rep.seat]:
             return ev
-        _, _, inc, pos, memo = self._week(rep)
+        _, _, inc, pos, memo, earned = self._week(rep)
         if inc.reference_rate <= 0.0:
             return ev
         day = pos.month_elapsed * DAYS_PER_MONTH + self.days_to_close[min(deal.stage, len(self.days_to_close) - 1)]
         month = pos.month + int(day // DAYS_PER_MONTH)
         rate = memo.get(month)
         if rate is None:
-            rate = marginal_pay(inc, pos, month) / inc.reference_rate
+            rate = marginal_pay(inc, pos, month, earned) / inc.reference_rate
             memo[month] = rate
         return float(ev * rate)

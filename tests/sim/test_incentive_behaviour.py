@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 
 import numpy as np
@@ -36,9 +37,15 @@ def _bookings(s: scenarios.Scenario, behaviour: sim.Behaviour | None, pay: sim.P
 def test_flat_commission_behaves_exactly_like_the_norm(baseline: scenarios.Scenario) -> None:
     # Under a flat commission the marginal rate is the reference rate everywhere: hours at the norm and the
     # deal order of NormBehaviour, so the whole run must be identical, deal for deal.
+    # The adapter short-cuts constant-rate plans; the full evaluation (shortcut off) must give the same run.
     b = IncentiveBehaviour.from_scenario(baseline, "flat_commission")
+    assert all(b.constant)
+    full = dataclasses.replace(b, constant=(False,) * len(b.constant), _cache={})
+    assert full.dynamic_priority
     pay = sim.PlanPay.from_scenario(baseline, "flat_commission")
-    np.testing.assert_array_equal(_bookings(baseline, b, pay), _bookings(baseline, None, pay))
+    norm = _bookings(baseline, None, pay)
+    np.testing.assert_array_equal(_bookings(baseline, b, pay), norm)
+    np.testing.assert_array_equal(_bookings(baseline, full, pay), norm)
 
 
 def test_disabled_behaviour_is_the_pure_pay_effect(baseline: scenarios.Scenario) -> None:
