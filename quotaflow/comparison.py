@@ -123,7 +123,9 @@ class ComparisonResult:
                     cells.append(f"{row['mean']:>20,.4g}")
                 else:
                     star = "*" if row["p_value"] < 0.05 else " "
-                    cells.append(f"{row['delta']:>+19,.3g}{star}")
+                    # float noise of an exactly unchanged mean (e.g. 1e-18) reads as a change: show it as 0
+                    delta = 0.0 if abs(row["delta"]) < 1e-12 * max(1.0, abs(row["mean"])) else row["delta"]
+                    cells.append(f"{delta:>+19,.3g}{star}")
             lines.append(f"  {metric:<20}" + "".join(cells))
         lines.append(f"  (first column: mean of {plans[0] if plans else '-'}; others: paired delta against it, "
                      "* = 95 % CI excludes 0)")
