@@ -64,7 +64,8 @@ def test_variance_reduction_is_computed_from_the_replications(result: object) ->
     from quotaflow.comparison import ComparisonResult
 
     assert isinstance(result, ComparisonResult)
-    v = result.variance.set_index(["metric", "plan"]).loc[("revenue", "annual_bonus")]
+    var = result.variance
+    v = var[(var["metric"] == "revenue") & (var["plan"] == "annual_bonus")].iloc[0]
     r = result.replications
     a = r[r["plan"] == "flat_commission"]["revenue"].to_numpy()
     b = r[r["plan"] == "annual_bonus"]["revenue"].to_numpy()

@@ -120,9 +120,27 @@ def test_reps_far_below_quota_late_in_the_year_reduce_effort(arms: dict[str, Any
     assert _interval(near)[0] > 0.0
 
 
+def test_effort_spikes_at_the_end_of_the_year_under_an_annual_lump_sum(arms: dict[str, Any]) -> None:
+    # Hours share in December minus January-September, per replication: 0 under flat commission, positive under
+    # the annual bonus (the lump sum is near and its outcome close to decided). Bookings themselves barely move
+    # with it in this funnel: most of an extra December hour's deals close after the year (see the README).
+    def spike(log: np.ndarray) -> float:
+        return float(log[log[:, 1] == 11, 2].mean() - log[log[:, 1] <= 8, 2].mean())
+
+    assert all(spike(log) == 0.0 for log in arms["flat_commission"].hours)
+    assert _interval([spike(log) for log in arms["annual_bonus"].hours])[0] > 0.0
+
+
+def test_reps_ease_off_once_the_cap_is_within_reach_or_binds(arms: dict[str, Any]) -> None:
+    ahead = [log[(log[:, 1] >= 6) & (log[:, 3] >= 1.4), 2].mean() - 1.0 for log in arms["capped"].hours]
+    assert _interval(ahead)[1] < 0.0
+
+
 @pytest.mark.slow
 def test_every_direction_holds_with_40_replications_on_other_customers() -> None:
     many = _arms(2, 40)
     test_removing_the_cap_raises_revenue(many)
     test_accelerators_raise_top_performers_sales(many)
     test_reps_far_below_quota_late_in_the_year_reduce_effort(many)
+    test_effort_spikes_at_the_end_of_the_year_under_an_annual_lump_sum(many)
+    test_reps_ease_off_once_the_cap_is_within_reach_or_binds(many)
