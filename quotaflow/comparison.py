@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import typer
 from scipy import stats
+from tqdm import tqdm
 
 import scenarios
 import sim
@@ -324,8 +325,14 @@ def compare_command(
     n = replications or s.settings.simulation.replications
     root = s.settings.simulation.seed if seed is None else seed
     k = workers or s.settings.simulation.workers
-    with staged_output(out, force=force) as stage:
-        result = compare(s, ids, replications=n, seed=root, workers=k, plan=the_plan)
+    done: dict[str, int] = {}
+    with tqdm(total=n * len(ids), desc="replications", unit="rep", disable=n * len(ids) < 5, leave=False) as bar, \
+            staged_output(out, force=force) as stage:
+        def tick(plan_id: str, count: int) -> None:
+            done[plan_id] = count
+            bar.update(sum(done.values()) - bar.n)
+
+        result = compare(s, ids, replications=n, seed=root, workers=k, plan=the_plan, progress=tick)
         files = []
         for name, frame in result.tables().items():
             write_csv(frame, stage / f"{name}.csv", excel=excel)

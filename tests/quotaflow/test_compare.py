@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from typer.testing import CliRunner
 
@@ -120,3 +122,13 @@ def test_cli_errors_leave_nothing(tmp_path: Path) -> None:
     res = runner.invoke(app, ["compare", "tiny", "--plans", "flat_commission", "--replications", "2",
                               "--out", str(kept)])
     assert res.exit_code == 5 and (kept / "x.txt").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(0.0, 1e7), min_size=1, max_size=40), scale=st.floats(0.01, 100.0))
+def test_gini_properties(values: list[float], scale: float) -> None:
+    x = np.asarray(values)
+    g = gini(x)
+    assert 0.0 <= g <= 1.0 - 1.0 / len(x) + 1e-9  # n-1 zeros and one positive value is the maximum
+    assert gini(x * scale) == pytest.approx(g, abs=1e-9)  # scale free
+    assert gini(x[::-1]) == pytest.approx(g, abs=1e-12)  # order free
