@@ -163,6 +163,13 @@ app.command(name="sweep")(guarded(sweep_command))
 app.command(name="report")(guarded(report_command))
 # --- end what-if sweeps ---
 
+# --- plan comparison (issue 6) ---
+from quotaflow.comparison import ComparisonError, compare_command  # noqa: E402
+
+register_error(ComparisonError, ExitCode.INPUT)
+app.command(name="compare")(guarded(compare_command))
+# --- end plan comparison ---
+
 
 def main() -> None:
     """Console-script entry point."""
