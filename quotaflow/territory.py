@@ -90,7 +90,7 @@ def allocate_command(
 
 def frontier_command(
     scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
-    x: Annotated[str, typer.Option("--x", help="Term on the x axis: value, travel or disruption.")],
+    x: Annotated[str, typer.Option("--x", help="Term on the x axis: value, travel, disruption or balance.")],
     y: Annotated[str, typer.Option("--y", help="Term optimised at each point: value, travel or disruption.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
     points: Annotated[int, typer.Option("--points", min=2, max=200, help="Number of points.")] = 7,
