@@ -1,7 +1,9 @@
 """Pareto frontier between two objective terms by the epsilon-constraint method.
 
 Terms: ``value`` (expected value, maximised), ``travel`` (km, minimised), ``disruption`` (potential moved away
-from today's rep, minimised). The y term is optimised while the x term is held to each of ``points`` levels
+from today's rep, minimised), and on the x axis only ``balance``: the largest relative deviation of a rep's
+workload (hours) from the mean, held by a +-epsilon hours band at each point.
+The y term is optimised while the x term is held to each of ``points`` levels
 spread between its two extremes (x optimised alone, and x when y is optimised alone); every point's plan passes
 the independent validator and carries its own status.
 """
@@ -23,7 +25,7 @@ from optimizer.errors import AllocationError
 from optimizer.model import AllocationInputs, build, prepare
 from optimizer.solve import solve
 from optimizer.validation import validate
-from scenarios import OptimizerSettings, Scenario, write_atomic
+from scenarios import BalanceBand, OptimizerSettings, Scenario, write_atomic
 
 __all__ = ["TERMS", "FrontierResult", "LexicographicStage", "frontier", "lexicographic"]
 
@@ -86,7 +88,11 @@ def _optimise(inputs: AllocationInputs, target: str, limit: tuple[str, float] | 
     out = solve(model, inputs.settings.solver, time_limit, mip_gap)
     if out.claim not in ("optimal", "feasible"):
         return out.claim, None, float("nan")
-    gap = max(out.bound - out.objective, 0.0) / max(abs(out.bound), 1.0) if np.isfinite(out.bound) else float("nan")
+    # solve() reports the weighted objective; the gap must compare the term optimised here with its bound.
+    # HiGHS gives that bound (the dual bound of this model); CBC gives none through PuLP, so no gap is claimed.
+    term_objective = float(coef[model.pair_index] @ out.x)
+    proven = inputs.settings.solver == "highs" and np.isfinite(out.bound)
+    gap = max(out.bound - term_objective, 0.0) / max(abs(out.bound), 1.0) if proven else float("nan")
     chosen = _chosen(inputs, model.pair_index, out.x)
     check = validate(inputs, chosen)
     if not check.ok:
@@ -99,6 +105,40 @@ def _level(inputs: AllocationInputs, chosen: NDArray[np.int64], name: str) -> fl
     return float(_term(inputs, name)[chosen[chosen >= 0]].sum())
 
 
+def _imbalance(inputs: AllocationInputs, chosen: NDArray[np.int64]) -> float:
+    """Largest relative deviation of a rep's hours from the mean over reps (0 = perfectly even)."""
+    pairs = inputs.candidates.pairs
+    take = chosen[chosen >= 0]
+    hours = np.bincount(pairs["rep"].to_numpy()[take], weights=pairs["hours"].to_numpy(dtype=float)[take],
+                        minlength=len(inputs.candidates.rep_ids))
+    mean = float(hours.mean())
+    return float(np.abs(hours / mean - 1.0).max()) if mean > 0 else 0.0
+
+
+def _balance_frontier(scenario: Scenario, y: str, points: int, settings: OptimizerSettings,
+                      limit: float) -> FrontierResult:
+    """Value (or travel, disruption) against workload balance: the scenario's hours band is replaced by
+    +-epsilon around the mean for epsilon from the loosest level (y optimised with no hours band) down to 2 %."""
+    others = [b for b in settings.balance if b.attribute != "hours"]
+    free = settings.model_copy(update={"balance": others})
+    inputs = prepare(scenario, free)
+    status, best_y, _ = _optimise(inputs, y, None, limit, free.mip_gap)
+    if best_y is None:
+        raise AllocationError(f"the scenario has no feasible plan ({status})",
+                              "run 'quotaflow allocate' on it to see which constraints conflict")
+    loosest = max(_imbalance(inputs, best_y), 0.02)
+    rows = []
+    for eps in np.linspace(loosest, 0.02, points):
+        band = BalanceBand(attribute="hours", min=1.0 - float(eps), max=1.0 + float(eps), relative=True)
+        st = free.model_copy(update={"balance": [*others, band]})
+        banded = prepare(scenario, st)
+        status, chosen, gap = _optimise(banded, y, None, limit, st.mip_gap)
+        xv = _imbalance(banded, chosen) if chosen is not None else float("nan")
+        yv = _level(banded, chosen, y) if chosen is not None else float("nan")
+        rows.append({"epsilon": float(eps), "x": xv, "y": yv, "status": status, "gap": gap})
+    return FrontierResult(pd.DataFrame(rows), "balance", y)
+
+
 def frontier(scenario: Scenario, x: str, y: str, points: int = 7, settings: OptimizerSettings | None = None,
              time_limit: float | None = None) -> FrontierResult:
     """Trade-off curve of term ``y`` against term ``x`` by the epsilon-constraint method.
@@ -108,7 +148,8 @@ def frontier(scenario: Scenario, x: str, y: str, points: int = 7, settings: Opti
     scenario
         The scenario (its constraints all apply at every point).
     x, y
-        Terms among ``value``, ``travel``, ``disruption``.
+        Terms among ``value``, ``travel``, ``disruption``; ``x`` may also be ``balance`` (largest relative
+        deviation of a rep's hours from the mean, imposed as a +-epsilon band).
     points
         Number of epsilon levels (at least 2; the two extremes included).
     settings
@@ -125,6 +166,11 @@ def frontier(scenario: Scenario, x: str, y: str, points: int = 7, settings: Opti
     >>> bool(f.points["y"].is_monotonic_decreasing)
     True
     """
+    if x == "balance" and y in TERMS:
+        if points < 2:
+            raise AllocationError(f"points = {points}", "ask for at least 2 points")
+        st = settings or scenario.settings.optimizer
+        return _balance_frontier(scenario, y, points, st, time_limit or st.time_limit_s)
     if x == y or x not in TERMS or y not in TERMS:
         raise AllocationError(f"frontier terms '{x}' and '{y}'", f"choose two different terms among {', '.join(TERMS)}")
     if points < 2:

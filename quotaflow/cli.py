@@ -108,16 +108,29 @@ def generate(
 def demo(
     out: OutOpt = Path("out/demo"),
     scenario: Annotated[str, typer.Option(help="Scenario to run (folder or bundled name).")] = "baseline",
+    replications: Annotated[int, typer.Option(min=2, help="Replications per incentive plan.")] = 8,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: simulation.seed).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes for the simulations.")] = 2,
     force: ForceOpt = False,
 ) -> None:
-    """Run the main job on the bundled default scenario and write the results to --out."""
+    """The default job: allocate accounts, set quotas, split the budget, then simulate and compare every
+    incentive plan of the scenario on the same customers; tables and plots go to --out."""
+    from quotaflow.demo import run_demo
+
     s = scenarios.load(scenario)
-    text = overview_text(s)
+    typer.echo(overview_text(s))
+    typer.echo("\nrunning: allocate -> quotas -> budget -> simulate and compare "
+               f"{len(s.settings.plans)} plans x {replications} replications ...")
+    root = s.settings.simulation.seed if seed is None else seed
     with staged_output(out, force=force) as stage:
         write_json(overview(s), stage / "overview.json")
-        write_manifest(stage, scenario=s)
-    typer.echo(text)
-    typer.echo(f"\nwrote {out / 'overview.json'}")
+        result = run_demo(s, stage, replications=replications, seed=root, workers=workers)
+    typer.echo("")
+    typer.echo(result.headline())
+    typer.echo(f"\nwrote {out}/")
+    for folder, files in result.files.items():
+        typer.echo(f"  {folder}/: {', '.join(files)}")
+    typer.echo("  overview.json, summary.json, manifest.json")
 
 
 # Incentive pay statements for given bookings (issue 6).
@@ -162,6 +175,13 @@ register_error(ReportError, ExitCode.INPUT)
 app.command(name="sweep")(guarded(sweep_command))
 app.command(name="report")(guarded(report_command))
 # --- end what-if sweeps ---
+
+# --- plan comparison (issue 6) ---
+from quotaflow.comparison import ComparisonError, compare_command  # noqa: E402
+
+register_error(ComparisonError, ExitCode.INPUT)
+app.command(name="compare")(guarded(compare_command))
+# --- end plan comparison ---
 
 
 def main() -> None:

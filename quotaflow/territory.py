@@ -90,7 +90,7 @@ def allocate_command(
 
 def frontier_command(
     scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
-    x: Annotated[str, typer.Option("--x", help="Term on the x axis: value, travel or disruption.")],
+    x: Annotated[str, typer.Option("--x", help="Term on the x axis: value, travel, disruption or balance.")],
     y: Annotated[str, typer.Option("--y", help="Term optimised at each point: value, travel or disruption.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
     points: Annotated[int, typer.Option("--points", min=2, max=200, help="Number of points.")] = 7,
@@ -109,13 +109,18 @@ def frontier_command(
     ok = result.points[result.points["status"].isin(["optimal", "feasible"])]
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     ax.plot(ok["x"], ok["y"], marker="o")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    units = {"value": "expected value per year", "travel": "travel, km per year",
+             "disruption": "potential moved to another rep", "balance": "largest workload deviation from the mean"}
+    ax.set_xlabel(units.get(x, x))
+    ax.set_ylabel(units.get(y, y))
     ax.set_title(f"{s.name}: {y} vs {x} ({len(ok)} of {len(result.points)} points)")
     ax.grid(alpha=0.3)
     with staged_output(out, force=force) as stage:
         write_csv(result.points, stage / "frontier.csv", excel=excel)
         fig.savefig(stage / "frontier.png", dpi=120, bbox_inches="tight")
+        write_manifest(stage, scenario=s, solver={"name": s.settings.optimizer.solver,
+                                                  "mip_gap": s.settings.optimizer.mip_gap},
+                       extra={"x": x, "y": y, "points": points})
     plt.close(fig)
     typer.echo(repr(result))
     typer.echo(f"wrote {out}")

@@ -30,6 +30,7 @@ from sim.behaviour import (
 # Funnel simulator (issue 5).
 from sim.demand import Leads, draw_leads, streams
 from sim.earnings import PayFunction, PlanPay, commission_pay
+from sim.incentive_behaviour import IncentiveBehaviour
 from sim.model import Model, SimulationError, build, check
 from sim.pay import (
     STATEMENT_COLUMNS,
@@ -55,6 +56,7 @@ __all__: list[str] = [
     "DealView",
     "Funnel",
     "Incentive",
+    "IncentiveBehaviour",
     "Leads",
     "Model",
     "NormBehaviour",

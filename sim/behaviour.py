@@ -451,11 +451,14 @@ def _not_capped(inc: Incentive, pos: Position, month: int, earned: dict[int, flo
     return _cdf((float(inc.cap_bookings[year]) - booked - mean) / sd)
 
 
-def marginal_pay(inc: Incentive, pos: Position, month: int | None = None) -> float:
+def marginal_pay(inc: Incentive, pos: Position, month: int | None = None,
+                 earned: dict[int, float] | None = None) -> float:
     """Expected pay for one more unit of bookings landing in ``month`` (default: the current month).
 
     Sum of the commission, quota-bonus and non-material terms of the module's model, times the probability the
-    cap does not bind. Months past the horizon get the plan's reference rate.
+    cap does not bind. Months past the horizon get the plan's reference rate. ``earned`` (optional, start with
+    ``{}``) caches the variable pay earned so far per plan year across calls on the same ``pos``: pass the same
+    dict for every month asked about one position (the simulator's weekly decisions do).
 
     Examples
     --------
@@ -466,7 +469,7 @@ def marginal_pay(inc: Incentive, pos: Position, month: int | None = None) -> flo
     0.05
     """
     m = pos.month if month is None else month
-    return _marginal(inc, pos, m, {})
+    return _marginal(inc, pos, m, {} if earned is None else earned)
 
 
 def _marginal(inc: Incentive, pos: Position, m: int, earned: dict[int, float]) -> float:
@@ -530,7 +533,7 @@ class Appraisal:
     hours_share: float
 
 
-def appraise(inc: Incentive, pos: Position) -> Appraisal:
+def appraise(inc: Incentive, pos: Position, earned: dict[int, float] | None = None) -> Appraisal:
     """Marginal expected pay of effort now and the resulting share of norm hours.
 
     :math:`m = s \\, m(\\text{now}) + (1 - s) \\, m(\\text{now} + L)` (``closing_share`` :math:`s`,
@@ -546,8 +549,9 @@ def appraise(inc: Incentive, pos: Position) -> Appraisal:
     0.75
     """
     b = inc.behaviour
-    now = marginal_pay(inc, pos)
-    later = marginal_pay(inc, pos, pos.month + b.lag_months)
+    cache: dict[int, float] = {} if earned is None else earned  # both calls share the position
+    now = marginal_pay(inc, pos, earned=cache)
+    later = marginal_pay(inc, pos, pos.month + b.lag_months, earned=cache)
     blended = b.closing_share * now + (1.0 - b.closing_share) * later
     if not b.enabled or inc.reference_rate <= 0:
         share = 1.0

@@ -8,13 +8,13 @@ so a pay function must be causal: pay for a month may not change when later mont
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from scenarios import PlanSettings, Problem, Scenario, ScenarioError
-from sim.pay import annual_base, pay_statement
+from sim.pay import annual_base, cap_amounts, variable_parts
 
 __all__ = ["PayFunction", "PlanPay", "commission_pay"]
 
@@ -85,6 +85,14 @@ class PlanPay:
     """
 
     plans: tuple[PlanSettings, ...]
+    _caps: dict[tuple[int, float, bytes], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"plans": self.plans}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        object.__setattr__(self, "plans", state["plans"])
+        object.__setattr__(self, "_caps", {})
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, plan_id: str | None = None) -> PlanPay:
@@ -102,9 +110,26 @@ class PlanPay:
         """Pay per seat and month (see ``PayFunction``); ``commission_rate`` is ignored (the plan has its own)."""
         del commission_rate
         out = np.empty_like(bookings, dtype=float)
+        base_cache: dict[tuple[int, float], float] = {}
         for r, plan in enumerate(self.plans):
-            statement = pay_statement(bookings[r], quotas[r], float(base_salary[r, 0]), plan)
-            base_in_force = np.array([annual_base(b, plan) for b in base_salary[r]]) / 12.0
-            out[r] = (statement["total_pay"].to_numpy() - statement["base"].to_numpy()
-                      + base_in_force * active_share[r])
+            # variable_parts is pay_statement without the frame: the same numbers at a fraction of the cost,
+            # which matters because the simulator pays every seat at every month end
+            b_r, q_r, salary = np.asarray(bookings[r], dtype=float), np.asarray(quotas[r], dtype=float), \
+                float(base_salary[r, 0])
+            cap = None
+            if plan.cap is not None and plan.cap.amount is None:
+                # the cap depends only on the quotas so far, which repeat every replication
+                key = (id(plan), salary, q_r.tobytes())
+                cap = self._caps.get(key)
+                if cap is None or bool((cap <= 0).any()):  # a zero cap is re-checked: it is an error with bookings
+                    cap = self._caps[key] = cap_amounts(b_r, q_r, salary, plan)
+            parts = variable_parts(b_r, q_r, salary, plan, cap)
+            variable = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
+            base_in_force = np.empty(bookings.shape[1])
+            for j, b in enumerate(base_salary[r].tolist()):
+                bkey = (id(plan), b)
+                if bkey not in base_cache:
+                    base_cache[bkey] = annual_base(b, plan) / 12.0
+                base_in_force[j] = base_cache[bkey]
+            out[r] = variable + base_in_force * active_share[r]
         return out

@@ -43,6 +43,7 @@ __all__ = [
     "PayError",
     "annual_base",
     "bonus_amounts",
+    "cap_amounts",
     "commission_amounts",
     "contest_awards",
     "cumulative_commission",
@@ -54,6 +55,7 @@ __all__ = [
     "target_variable_pay",
     "team_bonuses",
     "uncapped_variable",
+    "variable_parts",
 ]
 
 Array = npt.NDArray[np.float64]
@@ -292,6 +294,64 @@ def _draw(earned: Array, monthly: float, recoverable: bool, draw_months: int | N
     return top_up, recovery, balance
 
 
+def cap_amounts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSettings) -> Array:
+    """The plan's earnings cap per plan year (``cap.amount``, or ``cap.target_multiple`` x target variable pay).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> plan = scenarios.PlanSettings(commission_rate=0.05, cap={"target_multiple": 1.5})
+    >>> cap_amounts(np.zeros(12), np.full(12, 10_000.0), 0.0, plan).tolist()
+    [9000.0]
+    """
+    if plan.cap is None:
+        raise PayError("cap_amounts: the plan has no cap")
+    year, _ = _windows(quotas.shape[0], 12)
+    if plan.cap.amount is not None:
+        return np.full(int(year[-1]) + 1, plan.cap.amount)
+    cap: Array = plan.cap.target_multiple * target_variable_pay(quotas, base_salary, plan)  # type: ignore[operator]
+    empty = [int(y) for y in np.flatnonzero(cap <= 0) if bookings[year == y].sum() > 0]
+    if empty:
+        raise PayError(f"cap.target_multiple needs a target: the plan pays nothing at quota in plan year(s) "
+                       f"{empty} (zero quota?), so the cap would be 0; give the rep a quota or use cap.amount")
+    return cap
+
+
+def variable_parts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSettings,
+                   cap_per_year: Array | None = None) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """The variable-pay lines of `pay_statement` as plain arrays (no validation, no DataFrame): commission,
+    bonus, cap adjustment, draw top-up, draw recovery and draw balance per month. ``cap_per_year`` (from
+    `cap_amounts`) skips recomputing the cap when the caller already has it.
+
+    The simulator's month-end pay (``sim.earnings.PlanPay``) calls this for every seat and month, where building
+    a statement frame would dominate the run time; `pay_statement` is built on it, so the two never disagree.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> plan = scenarios.PlanSettings(commission_rate=0.05, cap={"amount": 20_000.0})
+    >>> parts = variable_parts(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, plan)
+    >>> float(parts[0].sum()), float(parts[2].sum())
+    (30000.0, -10000.0)
+    """
+    b, q = bookings, quotas
+    months = b.shape[0]
+    base = annual_base(base_salary, plan)
+    commission, bonus = uncapped_variable(b, q, base, plan)
+    variable = commission + bonus
+    if plan.cap is not None:
+        cap = cap_amounts(b, q, base_salary, plan) if cap_per_year is None else cap_per_year
+        cap_adj = _cap_adjustment(variable, cap)
+    else:
+        cap_adj = np.zeros(months)
+    earned = variable + cap_adj
+    if plan.draw is not None:
+        top_up, recovery, balance = _draw(earned, plan.draw.monthly, plan.draw.recoverable, plan.draw.months)
+    else:
+        top_up, recovery, balance = np.zeros(months), np.zeros(months), np.zeros(months)
+    return commission, bonus, cap_adj, top_up, recovery, balance
+
+
 def pay_statement(
     bookings: Sequence[float] | Array,
     quotas: Sequence[float] | Array,
@@ -344,26 +404,7 @@ def pay_statement(
         raise PayError(f"periods has {len(periods)} labels for {months} months")
     base = annual_base(base_salary, plan)
     year, year_end = _windows(months, 12)
-
-    commission, bonus = uncapped_variable(b, q, base, plan)
-    variable = commission + bonus
-    if plan.cap is not None:
-        if plan.cap.amount is not None:
-            cap = np.full(int(year[-1]) + 1, plan.cap.amount)
-        else:
-            cap = plan.cap.target_multiple * target_variable_pay(q, base_salary, plan)  # type: ignore[operator]
-            empty = [int(y) for y in np.flatnonzero(cap <= 0) if b[year == y].sum() > 0]
-            if empty:
-                raise PayError(f"cap.target_multiple needs a target: the plan pays nothing at quota in plan year(s) "
-                               f"{empty} (zero quota?), so the cap would be 0; give the rep a quota or use cap.amount")
-        cap_adj = _cap_adjustment(variable, cap)
-    else:
-        cap_adj = np.zeros(months)
-    earned = variable + cap_adj
-    if plan.draw is not None:
-        top_up, recovery, balance = _draw(earned, plan.draw.monthly, plan.draw.recoverable, plan.draw.months)
-    else:
-        top_up, recovery, balance = np.zeros(months), np.zeros(months), np.zeros(months)
+    commission, bonus, cap_adj, top_up, recovery, balance = variable_parts(b, q, base_salary, plan)
 
     allowance = np.zeros(months)
     for a in plan.allowances:

@@ -52,3 +52,14 @@ def test_slack_lets_the_second_term_improve(tiny: scenarios.Scenario) -> None:
 def test_unknown_term_is_rejected(tiny: scenarios.Scenario) -> None:
     with pytest.raises(scenarios.ScenarioError, match="lexicographic"):
         scenarios.modify(tiny, {"optimizer.lexicographic": ["profit"]})
+
+
+def test_value_against_balance_frontier(tiny: scenarios.Scenario) -> None:
+    f = optimizer.frontier(tiny, "balance", "value", points=4)
+    solved = f.points[f.points["status"].isin(["optimal", "feasible"])]
+    assert len(solved) >= 2
+    # Each point honours its band, and a tighter band never buys more value.
+    assert (solved["x"] <= solved["epsilon"] + 1e-9).all()
+    assert solved["y"].is_monotonic_decreasing
+    # Gaps are of the term optimised at each point, so a proven-optimal point is within the MIP gap.
+    assert (solved.loc[solved["status"] == "optimal", "gap"] <= tiny.settings.optimizer.mip_gap + 1e-9).all()

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -71,12 +72,24 @@ def test_generate_is_deterministic(tmp_path: Path) -> None:
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
 
 
-def test_demo_writes_overview(tmp_path: Path) -> None:
+def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    result = runner.invoke(app, ["demo", "--scenario", "tiny", "--out", str(out)])
+    result = runner.invoke(app, ["demo", "--scenario", "tiny", "--out", str(out), "--replications", "3",
+                                 "--workers", "1"])
     assert result.exit_code == ExitCode.OK, result.output
     data = json.loads((out / "overview.json").read_text(encoding="utf-8"))
     assert data["name"] == "tiny" and data["reps"] == 6
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["allocation"]["status"] in ("optimal", "feasible")
+    assert summary["quotas"]["status"] in ("optimal", "solved") and summary["budget"]["status"] == "optimal"
+    s = scenarios.load("tiny")
+    plan = scenarios.Plan.load(out / "plan", s)  # the plan folder is what `simulate --plan` reads
+    assert plan.quotas is not None and plan.budget is not None
+    comparison = pd.read_csv(out / "comparison" / "comparison.csv")
+    assert set(comparison["plan"]) == set(s.settings.plans)
+    assert {"monthly_bookings.png", "attainment.png", "pay_vs_attainment.png"} <= {
+        p.name for p in (out / "comparison").iterdir()}
+    assert "Territories" in result.output and "Pay plans" in result.output
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "staging folder left behind"
 
 

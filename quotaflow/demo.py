@@ -1,0 +1,108 @@
+"""The default job (``quotaflow demo`` / ``make demo``): allocate accounts, set quotas for the new territories,
+split the marketing budget, then simulate the resulting plan under every incentive plan of the scenario on the
+same customers and compare them, writing every table and plot to one output folder.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import scenarios
+from optimizer import AllocationResult, BudgetResult, QuotaResult, allocate, allocate_budget, set_quotas
+from quotaflow.budget import write_budget
+from quotaflow.comparison import ComparisonResult, compare
+from quotaflow.manifest import write_manifest
+from quotaflow.output import write_csv, write_json
+from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
+from quotaflow.quotas import write_quotas
+from quotaflow.territory import write_allocation
+
+__all__ = ["DemoResult", "run_demo"]
+
+
+@dataclass(frozen=True, eq=False)
+class DemoResult:
+    """Everything the default job produced, and where it wrote it."""
+
+    allocation: AllocationResult
+    quotas: QuotaResult
+    budget: BudgetResult
+    comparison: ComparisonResult
+    files: dict[str, list[str]] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def headline(self) -> str:
+        """The short summary table printed at the end of ``quotaflow demo``."""
+        a, q, b, c = self.allocation, self.quotas, self.budget, self.comparison
+        lines = [
+            f"1. Territories  {a.status}, gap {a.gap:.3%} to a proven bound; "
+            f"{int(a.assignments['moved'].sum())} of {len(a.assignments)} accounts move "
+            f"({self.seconds.get('allocate', 0):.0f} s)",
+            f"2. Quotas       {q.summary().get('method')}: total {q.quotas['quota'].sum():,.0f} over "
+            f"{q.quotas['rep_id'].nunique()} reps; {int(q.reps['flagged'].sum())} flagged above their potential share",
+            f"3. Budget       {b.status}: {b.budget['spend'].sum():,.0f} spent for "
+            f"{b.budget['expected_leads'].sum():,.0f} expected leads",
+            f"4. Pay plans    {len(c.info.get('plans', []))} plans x {c.info.get('replications')} replications on the "
+            "same customers:",
+            repr(c),
+        ]
+        return "\n".join(lines)
+
+
+def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, seed: int,
+             workers: int = 1) -> DemoResult:
+    """Run the whole job on ``scenario`` and write it into ``folder`` (a staging folder from the CLI).
+
+    Layout: ``plan/`` (assignments, reps, quotas, budget: a plan folder ``quotaflow simulate --plan`` reads),
+    ``comparison/`` (comparison.csv, monthly.csv, variance.csv, replications.csv, reps.csv and three PNGs),
+    ``summary.json`` and ``manifest.json``.
+
+    Raises
+    ------
+    optimizer.InfeasibleError, optimizer.SolverError, optimizer.QuotaError, optimizer.BudgetError
+        When a step has no usable result; nothing is kept by the CLI then.
+    """
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    allocation = allocate(scenario)
+    plan = allocation.plan()  # raises when the allocation has no usable assignment
+    seconds["allocate"] = time.perf_counter() - t
+    t = time.perf_counter()
+    quotas = set_quotas(scenario, plan.assignment)
+    seconds["quotas"] = time.perf_counter() - t
+    t = time.perf_counter()
+    budget = allocate_budget(scenario)
+    seconds["budget"] = time.perf_counter() - t
+    full_plan = scenarios.Plan(assignment=plan.assignment, quotas=quotas.quotas, budget=budget.budget,
+                               source="demo: optimizer")
+    t = time.perf_counter()
+    comparison = compare(scenario, list(scenario.settings.plans), replications=replications, seed=seed,
+                         workers=workers, plan=full_plan)
+    seconds["compare"] = time.perf_counter() - t
+
+    plan_dir, cmp_dir = folder / "plan", folder / "comparison"
+    plan_dir.mkdir(parents=True, exist_ok=True)
+    cmp_dir.mkdir(parents=True, exist_ok=True)
+    write_allocation(allocation, plan_dir)
+    write_quotas(quotas, plan_dir, summary=False)
+    write_budget(budget, plan_dir, summary=False)
+    files = {"plan": sorted(p.name for p in plan_dir.iterdir())}
+    for name, frame in comparison.tables().items():
+        write_csv(frame, cmp_dir / f"{name}.csv", excel=True)
+    for name, fn in (("monthly_bookings.png", plot_monthly), ("attainment.png", plot_attainment),
+                     ("pay_vs_attainment.png", plot_pay_curve)):
+        fn(comparison, cmp_dir / name)
+    files["comparison"] = sorted(p.name for p in cmp_dir.iterdir())
+    summary: dict[str, Any] = {"allocation": allocation.summary(), "quotas": quotas.summary(),
+                               "budget": budget.summary(), "comparison": comparison.info,
+                               "seconds": {k: round(v, 2) for k, v in seconds.items()}}
+    write_json(summary, folder / "summary.json")
+    write_manifest(folder, scenario=scenario, seeds={"simulation": seed},
+                   solver={"name": scenario.settings.optimizer.solver,
+                           "mip_gap": scenario.settings.optimizer.mip_gap},
+                   status=str(allocation.status), extra={"replications": replications, "workers": workers})
+    return DemoResult(allocation=allocation, quotas=quotas, budget=budget, comparison=comparison, files=files,
+                      seconds=seconds)

@@ -1,0 +1,247 @@
+"""The incentive behaviour adapter: a ``sim.policy.Behaviour`` that lets each rep's plan drive the simulator.
+
+``IncentiveBehaviour`` turns the engine's ``RepState`` into a ``sim.behaviour.Position`` once per rep and week
+and asks the behaviour functions of ``sim.behaviour`` how many hours to work (``appraise``: hours move with the
+marginal expected pay of one more unit of bookings, relative to the plan's pay per unit at target) and how to
+rank open deals (expected value times the marginal pay rate of the month the deal is expected to close in,
+relative to the same reference rate). Under a flat commission the marginal rate equals the reference rate in
+every month, so hours stay at the norm and deals rank exactly as under ``NormBehaviour``: every difference a
+plan makes comes from its thresholds, caps and timing, never from the adapter.
+
+What the rep is assumed to know (the inputs of ``Position``), each computed from the rep's own state:
+
+* bookings per month so far (exact, live);
+* expected bookings per working week at norm hours: the pipeline's expected value spread over the funnel's
+  cycle time, blended with the rep's own run rate so far in the horizon as evidence accumulates (weight
+  ``elapsed months / 3``, capped at 1): a rep who has sold little by the autumn expects to sell little;
+* the spread of a week's bookings: a compound Poisson sum of deals (``weekly_moments``) with the scenario's mean
+  deal value and its coefficient of variation (product price mix, account value scale and ``value_cv``).
+
+The position is taken at the start of each week and reused for every priority asked that week (the rep reviews
+the position weekly); team bonuses are left out (``team=None``), so are timing games. With ``[behaviour]
+enabled = false`` the adapter is the "no behavioural response" mode: norm hours and ``NormBehaviour``'s deal
+order, so a comparison isolates the plan's pure pay effect (use it with ``sim.PlanPay``).
+
+Examples
+--------
+>>> import scenarios
+>>> from sim import PlanPay, simulate
+>>> s = scenarios.load("tiny")
+>>> b = IncentiveBehaviour.from_scenario(s, "flat_commission")
+>>> r = simulate(s, replications=2, seed=1, behaviour=b, pay=PlanPay.from_scenario(s, "flat_commission"))
+>>> r.kpi("revenue") > 0
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from scenarios import Plan, Problem, Scenario, ScenarioError
+from sim.behaviour import Incentive, Position, appraise, marginal_pay, prepare, weekly_moments
+from sim.model import DAYS_PER_YEAR, Model, build
+from sim.policy import DealView, RepState
+
+__all__ = ["IncentiveBehaviour"]
+
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
+EVIDENCE_MONTHS = 3.0
+
+
+def _plan_ids(scenario: Scenario, plans: str | Mapping[str, str] | None) -> list[str]:
+    """Plan id per seat: reps.csv's ``plan_id``, everyone on one plan, or a rep_id -> plan_id mapping (reps not
+    in the mapping keep their own plan)."""
+    own = [str(p) for p in scenario.reps["plan_id"]]
+    if plans is None:
+        ids = own
+    elif isinstance(plans, str):
+        ids = [plans] * len(own)
+    else:
+        unknown_reps = sorted(set(plans) - {str(r) for r in scenario.reps.index})
+        if unknown_reps:
+            raise ScenarioError(Problem("reps.csv", f"plan mapping names unknown rep(s) {unknown_reps[:5]}",
+                                        "map only rep_ids of the scenario", column="rep_id"))
+        ids = [str(plans.get(str(r), p)) for r, p in zip(scenario.reps.index, own, strict=True)]
+    unknown = sorted(set(ids) - set(scenario.settings.plans))
+    if unknown:
+        raise ScenarioError(Problem("scenario.toml", f"plan(s) {unknown} are not defined",
+                                    f"use one of {sorted(scenario.settings.plans)}", column="plans"))
+    return ids
+
+
+def _constant_rate(inc: Incentive) -> bool:
+    """True when the plan's marginal pay is the same for every unit in every month (a flat commission with no
+    threshold, cap, draw or non-material lump sum): then the rep's response is the norm, known without work."""
+    p = inc.plan
+    return (len(inc.commission.tiers) == 1 and not p.bonuses and p.cap is None and p.draw is None
+            and p.team_bonus is None and p.ratchet is None
+            and (p.recognition is None or p.recognition.perceived_value <= 0)
+            and (p.promotion is None or p.promotion.perceived_value <= 0))
+
+
+def _deal_spread(model: Model) -> tuple[float, float]:
+    """Mean deal value and its coefficient of variation (product price mix x account value scale x noise)."""
+    mix = model.mix / model.mix.sum()
+    price_m1 = float((model.price * mix).sum())
+    price_m2 = float((model.price**2 * mix).sum())
+    scale = model.value_scale
+    scale_ratio = float((scale**2).mean() / max(scale.mean() ** 2, 1e-12))
+    cv = model.scenario.settings.simulation.value_cv
+    second = price_m2 / max(price_m1**2, 1e-12) * scale_ratio * (1.0 + cv**2)
+    return price_m1 * float(scale.mean()), math.sqrt(max(second - 1.0, 0.0))
+
+
+@dataclass(frozen=True, eq=False)
+class IncentiveBehaviour:
+    """Reps respond to their incentive plan: weekly hours and deal priorities from ``sim.behaviour``.
+
+    Build it with `from_scenario`; pass it to ``sim.simulate(..., behaviour=...)`` together with the matching
+    ``sim.PlanPay`` (the behaviour decides effort, the pay function decides what is paid).
+
+    Parameters
+    ----------
+    incentives
+        The prepared plan of each seat (``sim.behaviour.prepare``), in the order of ``scenario.reps``.
+    plan_ids
+        The plan id of each seat (for reports).
+    enabled
+        ``[behaviour] enabled``; False = norm hours and expected-value deal order.
+    weeks_per_month
+        Working weeks per month (``calendar.weeks_per_year / 12``).
+    days_to_close
+        Expected customer-side days from entering each stage to the deal's close (sum of the remaining stages'
+        ``mean_days``), one per stage.
+    cycle_weeks
+        Working weeks of the whole funnel (the horizon over which the pipeline is expected to close).
+    mean_deal, deal_cv
+        Mean deal value and its coefficient of variation (for ``weekly_moments``).
+    constant
+        Per seat: the plan's marginal pay is constant (flat commission), so hours and priorities are the norm's
+        without evaluating the behaviour model (the same numbers, computed for free).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> b = IncentiveBehaviour.from_scenario(scenarios.load("tiny"), "annual_bonus")
+    >>> b.dynamic_priority, len(b.incentives), sorted(set(b.plan_ids))
+    (True, 6, ['annual_bonus'])
+    """
+
+    incentives: tuple[Incentive, ...]
+    plan_ids: tuple[str, ...]
+    enabled: bool
+    weeks_per_month: float
+    days_to_close: tuple[float, ...]
+    cycle_weeks: float
+    mean_deal: float
+    deal_cv: float
+    constant: tuple[bool, ...] = ()
+    _cache: dict[int, tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, plans: str | Mapping[str, str] | None = None,
+                      plan: Plan | None = None) -> IncentiveBehaviour:
+        """Prepare every seat's plan for ``scenario`` run under ``plan`` (default: today's assignment).
+
+        Parameters
+        ----------
+        scenario
+            The scenario (its ``[behaviour]`` settings and plans are used).
+        plans
+            None = each rep's own ``plan_id``; a plan id = every rep on that plan (to compare plans); a mapping
+            rep_id -> plan id (others keep their own).
+        plan
+            The ``scenarios.Plan`` to be simulated (its quotas are the quotas the reps chase); the same one must
+            be passed to ``simulate``.
+
+        Raises
+        ------
+        scenarios.ScenarioError
+            An unknown plan id or rep id.
+        """
+        ids = _plan_ids(scenario, plans)
+        model = build(scenario, plan)
+        return cls.from_model(model, ids)
+
+    @classmethod
+    def from_model(cls, model: Model, plan_ids: list[str]) -> IncentiveBehaviour:
+        """As `from_scenario`, from an already built ``sim.Model`` and one plan id per seat."""
+        st = model.scenario.settings
+        plans = st.plans
+        incs = tuple(prepare(plans[p], model.quotas[r], float(model.base_salary[r]), st.behaviour)
+                     for r, p in enumerate(plan_ids))
+        wpm = st.calendar.weeks_per_year / 12.0
+        mean_days = [float(x) for x in model.mean_days]
+        to_close = tuple(float(sum(mean_days[s:])) for s in range(len(mean_days)))
+        cycle = max(to_close[0] / DAYS_PER_MONTH * wpm, 1.0) if to_close else 1.0
+        mean_deal, cv = _deal_spread(model)
+        return cls(incentives=incs, plan_ids=tuple(plan_ids), enabled=st.behaviour.enabled, weeks_per_month=wpm,
+                   days_to_close=to_close, cycle_weeks=cycle, mean_deal=mean_deal, deal_cv=cv,
+                   constant=tuple(_constant_rate(i) for i in incs))
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the weekly cache holds live RepState objects of one replication; workers start without it
+        state = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "_cache"}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+        object.__setattr__(self, "_cache", {})
+
+    @property
+    def dynamic_priority(self) -> bool:
+        """Deals are re-ranked weekly when some seat's plan drives behaviour (the position changes)."""
+        return self.enabled and not all(self.constant)
+
+    def position(self, rep: RepState) -> Position:
+        """The rep's `Position` now (see the module docstring for what the rep is assumed to know)."""
+        wpm = self.weeks_per_month
+        elapsed_months = max(rep.month + rep.month_elapsed, 0.0) if rep.now >= 0.0 else 0.0
+        pipeline_rate = max(rep.pipeline_value, 0.0) / self.cycle_weeks
+        weight = min(1.0, elapsed_months / EVIDENCE_MONTHS)
+        run_rate = rep.bookings_horizon / (elapsed_months * wpm) if elapsed_months > 0 else 0.0
+        mean, sd = weekly_moments((1.0 - weight) * pipeline_rate + weight * run_rate, self.mean_deal, self.deal_cv)
+        return Position(month=rep.month, month_elapsed=min(max(rep.month_elapsed, 0.0), 1.0),
+                        bookings=np.array(rep.bookings_by_month, dtype=float), weekly_mean=mean, weekly_sd=sd,
+                        weeks_per_month=wpm)
+
+    def _week(self, rep: RepState) -> tuple[Any, ...]:
+        """This week's cached (rep, now, incentive, position, marginal-rate memo by month, earned-pay memo by plan
+        year) for the rep's seat."""
+        entry = self._cache.get(rep.seat)
+        if entry is None or entry[0] is not rep or entry[1] != rep.now:
+            entry = (rep, rep.now, self.incentives[rep.seat], self.position(rep), {}, {})
+            self._cache[rep.seat] = entry
+        return entry
+
+    def weekly_hours(self, rep: RepState) -> float:
+        """Norm hours times ``appraise(...).hours_share`` (norm hours when behaviour is disabled)."""
+        if not self.enabled or self.constant[rep.seat]:
+            return rep.norm_hours
+        # the position is rebuilt at each week start: weekly_hours is the first call of the week for a seat
+        self._cache.pop(rep.seat, None)
+        _, _, inc, pos, _, earned = self._week(rep)
+        return float(rep.norm_hours * appraise(inc, pos, earned).hours_share)
+
+    def priority(self, rep: RepState, deal: DealView) -> float:
+        """Expected value of the deal times the plan's marginal pay in its expected close month over the
+        reference rate (expected value alone when behaviour is disabled or the plan pays nothing variable)."""
+        ev = deal.value * deal.win_probability
+        if not self.enabled or self.constant[rep.seat]:
+            return ev
+        _, _, inc, pos, memo, earned = self._week(rep)
+        if inc.reference_rate <= 0.0:
+            return ev
+        day = pos.month_elapsed * DAYS_PER_MONTH + self.days_to_close[min(deal.stage, len(self.days_to_close) - 1)]
+        month = pos.month + int(day // DAYS_PER_MONTH)
+        rate = memo.get(month)
+        if rate is None:
+            rate = marginal_pay(inc, pos, month, earned) / inc.reference_rate
+            memo[month] = rate
+        return float(ev * rate)

@@ -1,0 +1,134 @@
+"""``compare`` and ``quotaflow compare``: paired statistics cross-checked by hand, CRN, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+from typer.testing import CliRunner
+
+import scenarios
+import sim
+from quotaflow.cli import app
+from quotaflow.comparison import METRICS, ComparisonError, compare, gini
+from sim.incentive_behaviour import IncentiveBehaviour
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def result() -> object:
+    return compare(scenarios.load("tiny"), ["flat_commission", "annual_bonus", "capped"], replications=4, seed=2)
+
+
+def test_table_shapes_and_repr(result: object) -> None:
+    from quotaflow.comparison import ComparisonResult
+
+    assert isinstance(result, ComparisonResult)
+    c = result.comparison
+    assert c.columns.tolist() == ["metric", "plan", "mean", "ci_low", "ci_high", "delta", "delta_ci_low",
+                                  "delta_ci_high", "p_value"]
+    assert len(c) == len(METRICS) * 3
+    assert c[c["plan"] == "flat_commission"]["delta"].isna().all()
+    assert result.monthly.columns.tolist() == ["plan", "period", "bookings", "bookings_ci_low", "bookings_ci_high"]
+    assert len(result.monthly) == 3 * 12
+    text = repr(result)
+    assert "common random numbers" in text and len(text.splitlines()) < 25
+
+
+def test_paired_delta_matches_scipy_and_first_plan_matches_simulate(result: object) -> None:
+    from quotaflow.comparison import ComparisonResult
+
+    assert isinstance(result, ComparisonResult)
+    r = result.replications
+    a = r[r["plan"] == "flat_commission"]["revenue"].to_numpy()
+    b = r[r["plan"] == "capped"]["revenue"].to_numpy()
+    delta, lo, hi, p = result.delta("revenue", "capped")
+    test = stats.ttest_rel(b, a)
+    assert delta == pytest.approx(float((b - a).mean()))
+    assert p == pytest.approx(float(test.pvalue))
+    half = stats.t.ppf(0.975, len(a) - 1) * (b - a).std(ddof=1) / np.sqrt(len(a))
+    assert (lo, hi) == pytest.approx((delta - half, delta + half))
+    # the first plan's run is an ordinary simulation with the adapter and the plan's pay
+    s = scenarios.load("tiny")
+    direct = sim.simulate(s, replications=4, seed=2, behaviour=IncentiveBehaviour.from_scenario(s, "flat_commission"),
+                          pay=sim.PlanPay.from_scenario(s, "flat_commission"))
+    np.testing.assert_allclose(a, direct.replications["revenue"].to_numpy())
+
+
+def test_variance_reduction_is_computed_from_the_replications(result: object) -> None:
+    from quotaflow.comparison import ComparisonResult
+
+    assert isinstance(result, ComparisonResult)
+    var = result.variance
+    v = var[(var["metric"] == "revenue") & (var["plan"] == "annual_bonus")].iloc[0]
+    r = result.replications
+    a = r[r["plan"] == "flat_commission"]["revenue"].to_numpy()
+    b = r[r["plan"] == "annual_bonus"]["revenue"].to_numpy()
+    assert v["var_paired"] == pytest.approx(np.var(b - a, ddof=1))
+    assert v["var_independent"] == pytest.approx(np.var(a, ddof=1) + np.var(b, ddof=1))
+    # common random numbers: the same customers make the two plans' revenues move together
+    assert v["variance_reduction"] > 0.5
+
+
+def test_gini() -> None:
+    assert gini(np.array([5.0, 5.0])) == 0.0
+    x = np.array([1.0, 2.0, 3.0, 10.0])
+    pairs = np.abs(x[:, None] - x[None, :]).sum() / (2 * len(x) ** 2 * x.mean())  # the textbook definition
+    assert gini(x) == pytest.approx(pairs)
+
+
+def test_bad_plans_and_replications() -> None:
+    s = scenarios.load("tiny")
+    with pytest.raises(ComparisonError, match="unknown plan"):
+        compare(s, ["flat_commission", "nope"], replications=2, seed=1)
+    with pytest.raises(ComparisonError, match="twice"):
+        compare(s, ["capped", "capped"], replications=2, seed=1)
+    with pytest.raises(ComparisonError, match="at least 2"):
+        compare(s, ["capped"], replications=1, seed=1)
+
+
+def test_cli_writes_every_file(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    res = runner.invoke(app, ["compare", "tiny", "--plans", "flat_commission,tiered_accelerator", "--replications",
+                              "3", "--seed", "7", "--out", str(out), "--excel"])
+    assert res.exit_code == 0, res.output
+    for name in ("comparison.csv", "monthly.csv", "variance.csv", "replications.csv", "reps.csv", "summary.json",
+                 "manifest.json", "monthly_bookings.png", "attainment.png", "pay_vs_attainment.png"):
+        assert (out / name).exists(), name
+    assert (out / "comparison.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
+    c = pd.read_csv(out / "comparison.csv", encoding="utf-8-sig")
+    assert set(c["plan"]) == {"flat_commission", "tiered_accelerator"}
+    assert (out / "attainment.png").read_bytes()[:4] == b"\x89PNG"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["seed"] == 7 and "revenue/tiered_accelerator" in summary["crn_variance_reduction"]
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["plans"] == ["flat_commission",
+                                                                                        "tiered_accelerator"]
+
+
+def test_cli_errors_leave_nothing(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["compare", "tiny", "--plans", "flat_commission,nope", "--replications", "2",
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "nope" in res.output and not (tmp_path / "o").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "x.txt").write_text("x")
+    res = runner.invoke(app, ["compare", "tiny", "--plans", "flat_commission", "--replications", "2",
+                              "--out", str(kept)])
+    assert res.exit_code == 5 and (kept / "x.txt").exists()
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.floats(0.0, 1e7), min_size=1, max_size=40), scale=st.floats(0.01, 100.0))
+def test_gini_properties(values: list[float], scale: float) -> None:
+    x = np.asarray(values)
+    g = gini(x)
+    assert 0.0 <= g <= 1.0 - 1.0 / len(x) + 1e-9  # n-1 zeros and one positive value is the maximum
+    assert gini(x * scale) == pytest.approx(g, abs=1e-9)  # scale free
+    assert gini(x[::-1]) == pytest.approx(g, abs=1e-12)  # order free

@@ -1,0 +1,147 @@
+"""The incentive behaviour adapter and the fast PlanPay: cross-checks against NormBehaviour and pay_statement."""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import scenarios
+import sim
+from sim.incentive_behaviour import IncentiveBehaviour
+from sim.pay import pay_statement
+from sim.policy import RepState
+
+
+@pytest.fixture(scope="module")
+def tiny() -> scenarios.Scenario:
+    return scenarios.load("tiny")
+
+
+@pytest.fixture(scope="module")
+def baseline() -> scenarios.Scenario:
+    return scenarios.load("baseline")
+
+
+def _bookings(s: scenarios.Scenario, behaviour: sim.Behaviour | None, pay: sim.PayFunction | None,
+              seed: int = 3) -> np.ndarray:
+    m = sim.build(s)
+    _, rec = sim.run_replication(m, np.random.SeedSequence(seed), behaviour, pay)
+    return np.asarray(rec.bookings)
+
+
+def test_flat_commission_behaves_exactly_like_the_norm(baseline: scenarios.Scenario) -> None:
+    # Under a flat commission the marginal rate is the reference rate everywhere: hours at the norm and the
+    # deal order of NormBehaviour, so the whole run must be identical, deal for deal.
+    # The adapter short-cuts constant-rate plans; the full evaluation (shortcut off) must give the same run.
+    b = IncentiveBehaviour.from_scenario(baseline, "flat_commission")
+    assert all(b.constant)
+    full = dataclasses.replace(b, constant=(False,) * len(b.constant), _cache={})
+    assert full.dynamic_priority
+    pay = sim.PlanPay.from_scenario(baseline, "flat_commission")
+    norm = _bookings(baseline, None, pay)
+    np.testing.assert_array_equal(_bookings(baseline, b, pay), norm)
+    np.testing.assert_array_equal(_bookings(baseline, full, pay), norm)
+
+
+def test_disabled_behaviour_is_the_pure_pay_effect(baseline: scenarios.Scenario) -> None:
+    off = scenarios.modify(baseline, {"behaviour.enabled": False})
+    b = IncentiveBehaviour.from_scenario(off, "annual_bonus")
+    assert not b.dynamic_priority
+    pay = sim.PlanPay.from_scenario(off, "annual_bonus")
+    np.testing.assert_array_equal(_bookings(off, b, pay), _bookings(off, None, pay))
+    on = IncentiveBehaviour.from_scenario(baseline, "annual_bonus")
+    assert not np.array_equal(_bookings(baseline, on, pay), _bookings(off, None, pay))
+
+
+def test_position_uses_run_rate_and_pipeline(tiny: scenarios.Scenario) -> None:
+    b = IncentiveBehaviour.from_scenario(tiny, "annual_bonus")
+    rep = RepState(seat=0, rep_id="R0001", tier="mid", norm_hours=40.0, now=300.0, month=9, month_elapsed=0.5,
+                   bookings_horizon=95_000.0, bookings_by_month=[10_000.0] * 9 + [5_000.0, 0.0, 0.0],
+                   pipeline_value=1e9)
+    pos = b.position(rep)
+    run_rate = 95_000.0 / (9.5 * b.weeks_per_month)
+    assert pos.weekly_mean == pytest.approx(run_rate)  # evidence weight is 1 after three months
+    early = RepState(seat=0, rep_id="R0001", tier="mid", norm_hours=40.0, now=-10.0, pipeline_value=60_000.0,
+                     bookings_by_month=[0.0] * 12)
+    assert b.position(early).weekly_mean == pytest.approx(60_000.0 / b.cycle_weeks)
+    assert pos.bookings.tolist()[:2] == [10_000.0, 10_000.0]
+
+
+def _rep(b: IncentiveBehaviour, pace: float, month: int = 11) -> RepState:
+    quota = b.incentives[0].quotas
+    done = float(quota[:month].sum()) * pace
+    by_month = [float(x) * pace for x in quota[:month]] + [0.0] * (len(quota) - month)
+    return RepState(seat=0, rep_id="R0001", tier="mid", norm_hours=40.0, now=330.0, month=month,
+                    month_elapsed=0.2, bookings_horizon=done, bookings_by_month=by_month)
+
+
+def test_hours_respond_to_distance_from_the_annual_threshold(tiny: scenarios.Scenario) -> None:
+    b = IncentiveBehaviour.from_scenario(tiny, "annual_bonus")
+    far, near = b.weekly_hours(_rep(b, 0.3)), b.weekly_hours(_rep(b, 0.95))
+    assert far < 40.0 < near
+    flat = IncentiveBehaviour.from_scenario(tiny, "flat_commission")
+    assert flat.weekly_hours(_rep(flat, 0.3)) == flat.weekly_hours(_rep(flat, 0.95)) == 40.0
+
+
+def test_priority_favours_deals_closing_before_the_year_end_near_the_threshold(tiny: scenarios.Scenario) -> None:
+    b = IncentiveBehaviour.from_scenario(tiny, "annual_bonus")
+    rep = _rep(b, 0.95)
+    b.weekly_hours(rep)  # the week's position
+
+    class Deal:
+        def __init__(self, stage: int) -> None:
+            self.lead, self.stage, self.value, self.win_probability, self.created = 0, stage, 10_000.0, 0.5, 0.0
+
+    last, first = len(b.days_to_close) - 1, 0
+    # a deal in negotiation closes in December and counts towards the bonus; a new lead closes next year
+    assert b.priority(rep, Deal(last)) > 1.3 * b.priority(rep, Deal(first))
+    flat = IncentiveBehaviour.from_scenario(tiny, "flat_commission")
+    assert flat.priority(rep, Deal(last)) == flat.priority(rep, Deal(first)) == 5_000.0
+
+
+def test_unknown_plan_and_rep_are_input_errors(tiny: scenarios.Scenario) -> None:
+    with pytest.raises(scenarios.ScenarioError, match="not defined"):
+        IncentiveBehaviour.from_scenario(tiny, "no_such_plan")
+    with pytest.raises(scenarios.ScenarioError, match="unknown rep"):
+        IncentiveBehaviour.from_scenario(tiny, {"R9999": "flat_commission"})
+
+
+def test_mapping_keeps_other_reps_on_their_own_plan(tiny: scenarios.Scenario) -> None:
+    first = str(tiny.reps.index[0])
+    b = IncentiveBehaviour.from_scenario(tiny, {first: "annual_bonus"})
+    assert b.plan_ids[0] == "annual_bonus"
+    assert list(b.plan_ids[1:]) == [str(p) for p in tiny.reps["plan_id"].iloc[1:]]
+
+
+def test_pickles_without_its_weekly_cache_and_workers_agree(tiny: scenarios.Scenario) -> None:
+    b = IncentiveBehaviour.from_scenario(tiny, "annual_bonus")
+    b.weekly_hours(_rep(b, 0.9))
+    clone = pickle.loads(pickle.dumps(b))
+    assert clone._cache == {} and clone.plan_ids == b.plan_ids
+    assert [i.reference_rate for i in clone.incentives] == [i.reference_rate for i in b.incentives]
+    pay = sim.PlanPay.from_scenario(tiny, "annual_bonus")
+    one = sim.simulate(tiny, replications=2, seed=5, behaviour=b, pay=pay)
+    two = sim.simulate(tiny, replications=2, seed=5, behaviour=b, pay=pay, workers=2)
+    assert one.replications.equals(two.replications)
+
+
+@settings(max_examples=40, deadline=None)
+@given(bookings=st.lists(st.floats(0.0, 3e5), min_size=12, max_size=12),
+       plan_id=st.sampled_from(["flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator",
+                                "capped"]),
+       months=st.integers(1, 12))
+def test_plan_pay_equals_the_pay_statement(bookings: list[float], plan_id: str, months: int) -> None:
+    s = scenarios.load("baseline")
+    plan = s.settings.plans[plan_id]
+    quotas = np.full(months, 90_000.0)
+    b = np.asarray(bookings[:months])
+    pay = sim.PlanPay(plans=(plan,))
+    for _ in range(2):  # the second call uses the cached cap
+        got = pay(b[None, :], quotas[None, :], np.ones((1, months)), np.full((1, months), 60_000.0), np.zeros(1))
+        want = pay_statement(b, quotas, 60_000.0, plan)["total_pay"].to_numpy()
+        np.testing.assert_allclose(got[0], want, rtol=1e-12, atol=1e-9)
