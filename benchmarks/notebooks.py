@@ -1,8 +1,7 @@
 """Wall time of each planner notebook, run top to bottom by papermill in a fresh kernel.
 
 Default: the notebooks' own small parameters (what the test suite runs). ``--scenario baseline
---replications 20`` measures the scale-up the notebooks suggest. Notebooks whose API is missing are reported
-as skipped. Run from the repository root:
+--replications 20`` measures the scale-up the notebooks suggest. Run from the repository root:
 
     .venv/bin/python benchmarks/notebooks.py [--scenario baseline] [--replications 20] [--only 01 02]
 """
@@ -10,7 +9,6 @@ as skipped. Run from the repository root:
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import tempfile
 import time
 from pathlib import Path
@@ -18,7 +16,6 @@ from pathlib import Path
 import papermill
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-NEEDS = {"04_incentives": ("quotaflow.comparison", "quotaflow.plots")}
 
 
 def main() -> None:
@@ -35,10 +32,6 @@ def main() -> None:
     print(f"parameters: {params or 'notebook defaults'}")
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         if args.only and not any(path.stem.startswith(p) for p in args.only):
-            continue
-        missing = [m for m in NEEDS.get(path.stem, ()) if importlib.util.find_spec(m) is None]
-        if missing:
-            print(f"{path.stem:<16} skipped (needs {', '.join(missing)})")
             continue
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()

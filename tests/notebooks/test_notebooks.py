@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -29,17 +28,6 @@ EXPECTED_FILES: dict[str, list[str]] = {
     "05_budget": ["out/budget/budget.csv"],
     "06_whatif": ["out/whatif/sweep/summary.csv", "out/whatif/chosen_allocation.csv"],
 }
-
-# APIs a notebook needs that may not be on this branch yet: the notebook is skipped, with this reason, until
-# they land (never silently: pytest -ra lists the reason).
-NEEDS: dict[str, tuple[str, ...]] = {
-    "04_incentives": ("quotaflow.comparison", "quotaflow.plots"),
-}
-
-
-def _missing(name: str) -> list[str]:
-    return [m for m in NEEDS.get(name, ()) if importlib.util.find_spec(m) is None]
-
 
 def _stderr(nb: nbformat.NotebookNode) -> list[str]:
     out = []
@@ -115,8 +103,6 @@ def test_public_api_only(path: Path) -> None:
             module = node.module or ""
             assert module.split(".")[0] == "quotaflow" or module in ours, \
                 f"{path.name}: 'from {module} import ...' reaches inside an engine; use its package's __all__"
-            if _missing(path.stem) and module in NEEDS.get(path.stem, ()):
-                continue  # checked once the module exists (see test_notebook_runs' skip)
             exported = set(getattr(importlib.import_module(module), "__all__", ()))
             for alias in node.names:
                 assert alias.name in exported, f"{path.name}: {module}.{alias.name} is not in {module}.__all__"
@@ -129,10 +115,6 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     """Runs top to bottom with its defaults, prints no warnings, writes its files."""
     from nbclient import NotebookClient
 
-    missing = _missing(path.stem)
-    if missing:
-        pytest.skip(f"{path.name} needs {', '.join(missing)} (plan comparison API, issue 6) which is not on "
-                    "this branch yet")
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     warnings = [t for t in _stderr(nb) if "warning" in t.lower()]
