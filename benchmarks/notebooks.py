@@ -4,11 +4,13 @@ Default: the notebooks' own small parameters (what the test suite runs). ``--sce
 --replications 20`` measures the scale-up the notebooks suggest. Run from the repository root:
 
     .venv/bin/python benchmarks/notebooks.py [--scenario baseline] [--replications 20] [--only 01 02]
+        [--param NAME=JSON ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -23,12 +25,17 @@ def main() -> None:
     parser.add_argument("--scenario", default=None, help="SCENARIO parameter (default: the notebook's)")
     parser.add_argument("--replications", type=int, default=None, help="REPLICATIONS parameter")
     parser.add_argument("--only", nargs="*", default=None, help="notebook name prefixes, e.g. 01 03")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=JSON",
+                        help='another parameter, e.g. --param \'NEW_REP_RULES={"optimizer.balance.0.min": 0.6}\'')
     args = parser.parse_args()
     params: dict[str, object] = {}
     if args.scenario:
         params["SCENARIO"] = args.scenario
     if args.replications:
         params["REPLICATIONS"] = args.replications
+    for item in args.param:
+        name, _, value = item.partition("=")
+        params[name] = json.loads(value)
     print(f"parameters: {params or 'notebook defaults'}")
     for path in sorted(NOTEBOOKS.glob("*.ipynb")):
         if args.only and not any(path.stem.startswith(p) for p in args.only):
