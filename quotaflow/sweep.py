@@ -23,10 +23,10 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 import scenarios
 from quotaflow.output import write_csv
+from sim import mean_ci
 
 __all__ = [
     "Evaluator",
@@ -210,14 +210,14 @@ def summarise(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     >>> summarise(f)[["mean", "ci_low", "ci_high"]].round(3).values.tolist()
     [[2.0, -0.484, 4.484]]
     """
-    grouped = frame.groupby(["point_id", "metric"], sort=False)["value"]
-    out = grouped.agg(["mean", "std", "count"]).reset_index()
-    t = stats.t.ppf(0.5 + confidence / 2, np.maximum(out["count"] - 1, 1))
-    half = np.where(out["count"] > 1, t * out["std"] / np.sqrt(out["count"]), np.nan)
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
-    return out.rename(columns={"count": "replications"})[
-        ["point_id", "metric", "mean", "ci_low", "ci_high", "replications"]]
+    # One column per (point, metric), one row per replication: the simulator's own t-interval then applies.
+    wide = frame.set_index(["replication", "point_id", "metric"])["value"].unstack(["point_id", "metric"])
+    mean, low, high = mean_ci(wide.to_numpy(dtype=float), level=confidence)
+    counts = np.isfinite(wide.to_numpy(dtype=float)).sum(axis=0)
+    out = pd.DataFrame({"point_id": wide.columns.get_level_values("point_id"),
+                        "metric": wide.columns.get_level_values("metric"), "mean": mean, "ci_low": low,
+                        "ci_high": high, "replications": counts})
+    return out[out["replications"] > 0].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
