@@ -30,8 +30,11 @@ imports: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
 
+# Extra JupyterLab options, e.g. `make lab LAB_FLAGS=--allow-root` inside a container that runs as root.
+LAB_FLAGS ?=
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(LAB_FLAGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scenario_io.py
