@@ -1,5 +1,5 @@
-"""PNG plots of a plan comparison (matplotlib, Agg backend; no display needed): monthly bookings per plan with
-95 % bands, attainment histograms, and pay-versus-attainment curves.
+"""PNG plots of a plan comparison: monthly bookings per plan with 95 % bands, attainment histograms, and
+pay-versus-attainment curves. Figures are drawn without pyplot, so a caller's backend (a notebook's) is untouched.
 
 Examples
 --------
@@ -19,17 +19,12 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from scenarios import write_atomic
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
     from quotaflow.comparison import ComparisonResult
 
 __all__ = ["plot_attainment", "plot_monthly", "plot_pay_curve"]
@@ -38,13 +33,13 @@ __all__ = ["plot_attainment", "plot_monthly", "plot_pay_curve"]
 def _save(fig: Figure, path: Path) -> None:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
     write_atomic(path, buf.getvalue())
 
 
 def plot_monthly(result: ComparisonResult, path: Path) -> None:
     """Mean monthly bookings per plan with their 95 % intervals."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig = Figure(figsize=(9, 4.5))
+    ax = fig.subplots()
     for plan, g in result.monthly.groupby("plan", sort=False):
         x = np.arange(len(g))
         ax.plot(x, g["bookings"], marker="o", label=str(plan))
@@ -58,7 +53,8 @@ def plot_monthly(result: ComparisonResult, path: Path) -> None:
 
 def plot_attainment(result: ComparisonResult, path: Path) -> None:
     """Histogram of rep attainment (all reps and replications) per plan."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig = Figure(figsize=(9, 4.5))
+    ax = fig.subplots()
     att = result.reps["attainment"].to_numpy(float)
     hi = float(np.nanquantile(att, 0.99)) if len(att) else 2.0
     bins = np.linspace(0.0, max(hi, 1.5), 31)
@@ -75,7 +71,8 @@ def plot_attainment(result: ComparisonResult, path: Path) -> None:
 
 def plot_pay_curve(result: ComparisonResult, path: Path) -> None:
     """Mean pay by attainment band (0.1 wide) per plan: the plan's pay curve as realised in the simulation."""
-    fig, ax = plt.subplots(figsize=(9, 4.5))
+    fig = Figure(figsize=(9, 4.5))
+    ax = fig.subplots()
     for plan, g in result.reps.groupby("plan", sort=False):
         band = np.floor(np.clip(g["attainment"].to_numpy(float), 0.0, 2.5) * 10.0) / 10.0 + 0.05
         curve = g.assign(band=band).groupby("band")["pay"].mean()

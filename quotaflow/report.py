@@ -90,10 +90,7 @@ def report(folder: str | os.PathLike[str], *, metric: str, top: int = 5, minimis
 
 
 def _plot(table: pd.DataFrame, param: str, metric: str, out: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is untouched
 
     values = pd.to_numeric(table[param], errors="coerce")
     numeric = values.notna().all()
@@ -101,7 +98,8 @@ def _plot(table: pd.DataFrame, param: str, metric: str, out: Path) -> Path:
     # Average over the other parameters so each point on the curve is one value of this parameter.
     grouped = table.assign(_x=x).groupby("_x", sort=True).agg(mean=("mean", "mean"), low=("ci_low", "mean"),
                                                                high=("ci_high", "mean"), n=("mean", "size"))
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.subplots()
     xs = grouped.index.to_numpy() if numeric else np.arange(len(grouped))
     ax.plot(xs, grouped["mean"], marker="o")
     ax.fill_between(xs, grouped["low"], grouped["high"], alpha=0.25, label="95% CI (mean over other parameters)")
@@ -115,5 +113,4 @@ def _plot(table: pd.DataFrame, param: str, metric: str, out: Path) -> Path:
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in param)
     file = out / f"{metric}_vs_{safe}.png"
     fig.savefig(file, dpi=110)
-    plt.close(fig)
     return file

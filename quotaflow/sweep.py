@@ -358,7 +358,7 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
                 cluster = None
             else:
                 cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1,  # type: ignore[no-untyped-call]
-                                       processes=True, dashboard_address=None)
+                                       processes=True, dashboard_address=":0")  # any free port
                 client_ctx = Client(cluster)  # type: ignore[no-untyped-call]
             try:
                 for _ in _dask_futures(client_ctx, jobs):

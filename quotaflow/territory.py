@@ -99,15 +99,13 @@ def frontier_command(
     excel: ExcelOpt = False,
 ) -> None:
     """Trade-off curve between two objective terms (epsilon-constraint): frontier.csv and frontier.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is untouched
 
     s = scenarios.load(scenario)
     result = frontier(s, x, y, points=points, time_limit=time_limit)
     ok = result.points[result.points["status"].isin(["optimal", "feasible"])]
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    fig = Figure(figsize=(6.4, 4.4))
+    ax = fig.subplots()
     ax.plot(ok["x"], ok["y"], marker="o")
     units = {"value": "expected value per year", "travel": "travel, km per year",
              "disruption": "potential moved to another rep", "balance": "largest workload deviation from the mean"}
@@ -121,6 +119,5 @@ def frontier_command(
         write_manifest(stage, scenario=s, solver={"name": s.settings.optimizer.solver,
                                                   "mip_gap": s.settings.optimizer.mip_gap},
                        extra={"x": x, "y": y, "points": points})
-    plt.close(fig)
     typer.echo(repr(result))
     typer.echo(f"wrote {out}")
