@@ -10,9 +10,8 @@ import typer
 import scenarios
 from optimizer.budget import BudgetResult, allocate_budget
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt
+from quotaflow.options import ExcelOpt, SolverOpt
 from quotaflow.output import staged_output, write_csv, write_json
-from scenarios import Problem, ScenarioError
 from scenarios.plan import BUDGET_COLUMNS
 
 __all__ = ["budget_command", "write_budget"]
@@ -41,14 +40,11 @@ def budget_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
     total: Annotated[float | None, typer.Option("--total", help="Budget over the horizon (default: [budget] "
                                                 "total).")] = None,
-    solver: Annotated[str | None, typer.Option(help="LP solver: highs or cbc.")] = None,
+    solver: SolverOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Spend the marketing budget on the channels, regions and months with the most pipeline value."""
-    if solver is not None and solver not in ("highs", "cbc"):
-        raise ScenarioError(Problem("command line", f"unknown solver '{solver}'", "use --solver highs or cbc",
-                                    column="--solver", value=solver))
     s = scenarios.load(scenario)
     result = allocate_budget(s, total=total, solver=solver)
     with staged_output(out, force=force) as stage:

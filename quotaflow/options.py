@@ -7,10 +7,20 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["ExcelOpt", "ForceOpt", "OutOpt", "ScenarioArg"]
+__all__ = ["ExcelOpt", "ForceOpt", "OutOpt", "ScenarioArg", "SolverOpt"]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")]
 ExcelOpt = Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
                                         "names correctly.")]
+
+
+def _solver(value: str | None) -> str | None:
+    if value is not None and value not in ("highs", "cbc"):
+        raise typer.BadParameter(f"{value!r} is not a solver quotaflow uses; choose highs or cbc")
+    return value
+
+
+SolverOpt = Annotated[str | None, typer.Option("--solver", callback=_solver,
+                                              help="Solver: highs or cbc (default: the scenario's setting).")]

@@ -17,7 +17,7 @@ import typer
 import scenarios
 from optimizer.quotas import QuotaResult, set_quotas
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt
+from quotaflow.options import ExcelOpt, SolverOpt
 from quotaflow.output import staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError
 from scenarios.plan import QUOTA_COLUMNS
@@ -104,14 +104,11 @@ def quotas_command(
         "--plan", help="Plan folder with assignments.csv (e.g. an allocate output); default today's.")] = None,
     samples: Annotated[Path | None, typer.Option(
         "--samples", help="CSV rep_id,sales of simulated horizon sales (for equal_probability).")] = None,
-    solver: Annotated[str | None, typer.Option(help="LP solver for fair: highs or cbc.")] = None,
+    solver: SolverOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Set rep quotas by period and product (sums exact to target x over-assignment) and write quotas.csv."""
-    if solver is not None and solver not in ("highs", "cbc"):
-        raise ScenarioError(Problem("command line", f"unknown solver '{solver}'", "use --solver highs or cbc",
-                                    column="--solver", value=solver))
     s = scenarios.load(scenario)
     assignment = (scenarios.Plan.load(plan, s) if plan is not None else scenarios.Plan.current(s)).assignment
     distribution = read_samples(samples, s) if samples is not None else None
