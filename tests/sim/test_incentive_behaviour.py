@@ -17,16 +17,6 @@ from sim.pay import pay_statement
 from sim.policy import RepState
 
 
-@pytest.fixture(scope="module")
-def tiny() -> scenarios.Scenario:
-    return scenarios.load("tiny")
-
-
-@pytest.fixture(scope="module")
-def baseline() -> scenarios.Scenario:
-    return scenarios.load("baseline")
-
-
 def _bookings(s: scenarios.Scenario, behaviour: sim.Behaviour | None, pay: sim.PayFunction | None,
               seed: int = 3) -> np.ndarray:
     m = sim.build(s)
