@@ -48,7 +48,8 @@ class SimulationSettings(Strict):
         Relative skill gain per ``training_hours_per_year`` hours of training (0.05 = +5 % a year).
     attrition_pay_sensitivity
         Attrition multiplier slope: yearly attrition is ``attrition_per_year * (1 + s * gap)`` where ``gap`` is
-        how far the rep's annualised pay is behind the tier's ``market_pay`` (0..1).
+        how far the pay the rep expects for the year (pay so far plus the rest of the year at the attainment so
+        far) is behind the tier's ``market_pay`` (0..1).
     vacancy_months
         Months from a rep leaving to the backfill hire starting.
     promotion_min_history_months

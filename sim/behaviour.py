@@ -456,9 +456,11 @@ def marginal_pay(inc: Incentive, pos: Position, month: int | None = None,
     """Expected pay for one more unit of bookings landing in ``month`` (default: the current month).
 
     Sum of the commission, quota-bonus and non-material terms of the module's model, times the probability the
-    cap does not bind. Months past the horizon get the plan's reference rate. ``earned`` (optional, start with
-    ``{}``) caches the variable pay earned so far per plan year across calls on the same ``pos``: pass the same
-    dict for every month asked about one position (the simulator's weekly decisions do).
+    cap does not bind. A month past the horizon is valued as the same month of a fresh plan year on the same
+    quotas, with the rep on track at the expected weekly rate before it: a booking slipping into next year earns
+    next year's commission and its share of next year's (distant) bonus, not this year's. ``earned`` (optional,
+    start with ``{}``) caches the variable pay earned so far per plan year across calls on the same ``pos``:
+    pass the same dict for every month asked about one position (the simulator's weekly decisions do).
 
     Examples
     --------
@@ -467,14 +469,38 @@ def marginal_pay(inc: Incentive, pos: Position, month: int | None = None,
     >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
     >>> marginal_pay(inc, Position(5, 0.0, np.zeros(12), 2_000.0, 2_000.0))
     0.05
+
+    Under a plan paying 2 % plus a lump sum at annual quota, a December booking by a rep just short of quota is
+    worth far more than the same booking slipping into January (next year's bonus is a year away):
+
+    >>> p = scenarios.PlanSettings(commission_rate=0.02, bonuses=[{"name": "year", "period": "year",
+    ...                            "steps": [{"attainment": 1.0, "amount": 5_000.0}]}])
+    >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
+    >>> pos = Position(11, 0.5, np.r_[np.full(11, 10_000.0), 5_000.0], 2_000.0, 2_000.0)
+    >>> dec, jan = marginal_pay(inc, pos), marginal_pay(inc, pos, 12)
+    >>> bool(dec > 0.2 and 0.02 < jan < 0.03)
+    True
     """
     m = pos.month if month is None else month
     return _marginal(inc, pos, m, {} if earned is None else earned)
 
 
+def _next_year(inc: Incentive, pos: Position, m: int) -> tuple[Position, int]:
+    """Position and month standing for month ``m`` past the horizon: the plan is assumed to run again from
+    scratch on the same quotas, with the rep on track at the expected weekly rate for the months before it."""
+    n = len(inc.quotas)
+    month = (m - n) % n
+    bookings = np.zeros(n)
+    bookings[:month] = pos.weekly_mean * pos.weeks_per_month
+    return Position(month, 0.0, bookings, pos.weekly_mean, pos.weekly_sd, pos.weeks_per_month), month
+
+
 def _marginal(inc: Incentive, pos: Position, m: int, earned: dict[int, float]) -> float:
     if m >= len(inc.quotas):
-        return inc.reference_rate
+        # Past the horizon the plan starts over: a booking then counts toward next year's commission tiers,
+        # bonuses and cap, not this year's (its cap state starts at zero, hence the fresh `earned`).
+        fresh, month = _next_year(inc, pos, m)
+        return _marginal(inc, fresh, month, {})
     commission = _commission_marginal(inc, pos, m) * _above_draw(inc, pos, m)
     value = commission + _bonus_marginal(inc, pos, m) + _annual_lumps(inc, pos, m) + _team_marginal(inc, pos, m)
     return value * _not_capped(inc, pos, m, earned)
@@ -590,7 +616,7 @@ def deal_gain(inc: Incentive, pos: Position, value: float, month: int) -> float:
 
     Evaluates the marginal pay at the deal's midpoint, :math:`v \\, m(b + v/2)`, which is exact for linear pay
     and a close approximation for lump sums as long as the deal is small next to the spread of the outlook.
-    Past the horizon a deal earns ``value * reference_rate``.
+    Past the horizon a deal is valued in a fresh plan year, as in `marginal_pay`.
 
     Examples
     --------
@@ -605,7 +631,8 @@ def deal_gain(inc: Incentive, pos: Position, value: float, month: int) -> float:
 
 def _gain(inc: Incentive, pos: Position, value: float, month: int, earned: dict[int, float]) -> float:
     if month >= len(inc.quotas):
-        return float(value * inc.reference_rate)
+        fresh, month = _next_year(inc, pos, month)
+        return _gain(inc, fresh, value, month, {})
     shifted = np.zeros(max(len(pos.bookings), month + 1, pos.month + 1))
     shifted[:len(pos.bookings)] = pos.bookings
     shifted[month] += value / 2.0

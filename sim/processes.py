@@ -10,8 +10,9 @@ duration (mean ``mean_days`` divided by the rep's skill at the stage) before the
 passed with probability ``conversion x skill x account-tier multiplier`` (x the channel's ``lead_quality`` at a
 lead's entry stage), capped at 1. A deal that waits in a queue longer than ``funnel.stall_days`` is lost.
 
-Lifecycle, at each month end: pay so far (one swappable pay function), attrition (tier rate, raised when
-annualised pay falls behind the tier's market pay), promotion (tenure in tier and attainment over the rule's
+Lifecycle, at each month end: pay so far (one swappable pay function), attrition (tier rate, raised when the
+pay the rep expects for the year — pay so far plus the rest of the year at the attainment so far — falls behind
+the tier's market pay), promotion (tenure in tier and attainment over the rule's
 window), training skill gain and ramp-up. At each quarter end customers whose owner served less than
 ``simulation.churn_service_share`` of their need churn with ``neglect_churn_per_quarter``, others with the base
 rate. A leaver's accounts go, largest service need first, to the active rep of the same region with the least
@@ -499,15 +500,14 @@ class Funnel:
             pay = self.pay_fn(bookings, m.quotas[:, :mo + 1], self._active_share(mo), self.base_salary[:, :mo + 1],
                               m.commission_rate)
             self.pay[:, :mo + 1] = pay
-            window = min(6, mo + 1)
-            run_rate = pay[:, mo + 1 - window:].sum(axis=1) * 12.0 / window
+            expected = self._expected_pay(bookings, mo)
             to_date = pay.sum(axis=1).tolist()
             for r, st in enumerate(self.state):
                 st.pay_to_date = to_date[r]
             tier = np.asarray(self.tier)
             market = m.tier_market_pay[tier]
             with np.errstate(divide="ignore", invalid="ignore"):
-                gap = np.where(market > 0, np.clip(1.0 - run_rate / np.where(market > 0, market, 1.0), 0.0, None),
+                gap = np.where(market > 0, np.clip(1.0 - expected / np.where(market > 0, market, 1.0), 0.0, None),
                                0.0)
             yearly = np.minimum(1.0, m.tier_attrition[tier] * (1.0 + sim.attrition_pay_sensitivity * gap))
             leaves = (self.attrition_u[mo] < 1.0 - (1.0 - yearly) ** (1.0 / 12.0)).tolist()
@@ -527,6 +527,32 @@ class Funnel:
                 self._churn(mo // 3)
             if mo + 1 < m.n_months:
                 self._month_state(mo + 1)
+
+    def _expected_pay(self, bookings: np.ndarray, mo: int) -> np.ndarray:
+        """Pay each seat expects over the plan year (annualised), judged at the end of month ``mo``: bookings so
+        far, then the rest of the horizon at the seat's attainment so far (its monthly run rate when it had no
+        quota yet), paid by the plan's pay function in full.
+
+        A plan that pays mostly through a year-end bonus is judged by the bonus the rep is on course for, not
+        by the salary-only months before it is paid (a trailing window of pay would make every lump-sum plan
+        look underpaid and inflate attrition).
+        """
+        m = self.m
+        n = m.n_months
+        if mo + 1 >= n:
+            proj = np.asarray(self.bookings)
+        else:
+            quota_so_far = m.quotas[:, :mo + 1].sum(axis=1)
+            booked = bookings.sum(axis=1)
+            pace = np.divide(booked, quota_so_far, out=np.zeros_like(booked), where=quota_so_far > 0)
+            later = np.where(quota_so_far[:, None] > 0, pace[:, None] * m.quotas[:, mo + 1:],
+                             (booked / (mo + 1))[:, None])
+            proj = np.concatenate([bookings, later], axis=1)
+        share = np.ones((m.n_seats, n))
+        share[:, :mo + 1] = self._active_share(mo)
+        pay = self.pay_fn(proj, m.quotas, share, self.base_salary, m.commission_rate)
+        out: np.ndarray = pay.sum(axis=1) * 12.0 / n
+        return out
 
     def _promote(self, r: int, mo: int, min_history: int) -> None:
         m = self.m

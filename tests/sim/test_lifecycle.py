@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import scenarios
-from sim import NormBehaviour, build, mean_ci, run_replication, simulate
+from sim import NormBehaviour, build, commission_pay, mean_ci, run_replication, simulate
 
 
 def _no_new_business(s: scenarios.Scenario) -> scenarios.Scenario:
@@ -32,6 +32,29 @@ def test_pay_behind_market_raises_attrition(baseline: scenarios.Scenario) -> Non
     diff = high.replications["leavers"].to_numpy() - low.replications["leavers"].to_numpy()
     _, lo, _ = mean_ci(diff)
     assert lo > 0
+
+
+def test_attrition_judges_a_year_end_payout_by_the_year_not_by_the_months_before_it(
+        baseline: scenarios.Scenario) -> None:
+    # The same commission paid monthly or all at once in the last month: a rep on course for it expects the
+    # same year either way, so attrition (and with NormBehaviour the whole run) must not change. A trailing
+    # window of cash pay would see salary-only months under the deferred plan and raise attrition.
+    model = build(baseline)
+    n = model.n_months
+
+    def deferred(bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray, base_salary: np.ndarray,
+                 commission_rate: np.ndarray) -> np.ndarray:
+        out: np.ndarray = base_salary / 12.0 * active_share
+        if bookings.shape[1] == n:
+            out[:, -1] += commission_rate * bookings.sum(axis=1)
+        return out
+
+    leavers = []
+    for pay in (commission_pay, deferred):
+        _, run = run_replication(model, np.random.SeedSequence(5), NormBehaviour(), pay)
+        leavers.append(run.leavers)
+    assert leavers[0].sum() > 0
+    assert np.array_equal(leavers[0], leavers[1])
 
 
 def test_easy_promotion_moves_every_junior_up(tiny: scenarios.Scenario) -> None:
