@@ -1,0 +1,82 @@
+"""Measure the field-study directions of issue 6 that are effect sizes rather than pass/fail: year-end bunching of
+bookings under an annual lump sum versus flat commission, and the lift of low performers under quarterly versus
+annual lump sums. Every plan runs on the same customers (common random numbers); intervals are paired 95 % t.
+
+Usage: python benchmarks/field_directions.py [--replications 16] [--root 1] [--quotas fair|default]
+                                             [--bonus-only]
+
+``--quotas fair`` (default) takes quotas from the quota optimizer (``optimizer.set_quotas``, the demo's quotas);
+``default`` uses the simulator's own rule (target by share of potential). ``--bonus-only`` turns the bundled
+``annual_bonus`` / ``quarterly_bonus`` into plans paying the whole variable pay as the lump sum (no commission,
+100 % / 25 % of base at full attainment), as in ``tests/sim/test_incentive_behaviour_effects.py``. Low performers
+are the bottom third of an independent flat-commission pilot (6 replications, another seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from scipy import stats
+
+import optimizer
+import scenarios
+import sim
+from sim.incentive_behaviour import IncentiveBehaviour
+
+BONUS_ONLY = {"plans.annual_bonus.commission_rate": 0.0,
+              "plans.annual_bonus.bonuses.0.steps.0.share_of_base": 1.0,
+              "plans.quarterly_bonus.commission_rate": 0.0,
+              "plans.quarterly_bonus.bonuses.0.steps.0.share_of_base": 0.25}
+
+
+def _bookings(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> list[np.ndarray]:
+    behaviour = IncentiveBehaviour.from_model(model, [plan] * model.n_seats)
+    pay = sim.PlanPay(plans=tuple(s.settings.plans[plan] for _ in range(model.n_seats)))
+    return [np.asarray(sim.run_replication(model, seed, behaviour, pay)[1].bookings)
+            for seed in np.random.SeedSequence(root).spawn(n)]
+
+
+def _ci(d: list[float]) -> str:
+    x = np.asarray(d, dtype=float)
+    half = float(stats.t.ppf(0.975, len(x) - 1)) * float(x.std(ddof=1)) / np.sqrt(len(x))
+    return f"{x.mean():+.4f}  (95 % CI {x.mean() - half:+.4f} to {x.mean() + half:+.4f})"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--replications", type=int, default=16)
+    ap.add_argument("--root", type=int, default=1)
+    ap.add_argument("--quotas", choices=("fair", "default"), default="fair")
+    ap.add_argument("--bonus-only", action="store_true")
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    s = scenarios.load("baseline")
+    if a.bonus_only:
+        s = scenarios.modify(s, BONUS_ONLY)
+    if a.quotas == "fair":
+        today = scenarios.Plan.current(s)
+        plan = scenarios.Plan(assignment=today.assignment, quotas=optimizer.set_quotas(s, today.assignment).quotas)
+        model = sim.build(s, plan)
+    else:
+        model = sim.build(s)
+    quota = model.quotas.sum(axis=1)
+    pilot = np.mean([b.sum(axis=1) for b in _bookings(s, model, "flat_commission", 999, 6)], axis=0) / quota
+    low = pilot <= np.quantile(pilot, 1.0 / 3.0)
+    flat, annual, quarterly = (_bookings(s, model, p, a.root, a.replications)
+                               for p in ("flat_commission", "annual_bonus", "quarterly_bonus"))
+    print(f"baseline, quotas {a.quotas}, bonus-only {a.bonus_only}, {a.replications} replications, root {a.root}")
+    print(f"attainment P10/P50/P90 under flat commission: {np.round(np.percentile(pilot, [10, 50, 90]), 2)}")
+    dec = [float(x[:, 11].sum() / x.sum() - f[:, 11].sum() / f.sum()) for x, f in zip(annual, flat, strict=True)]
+    q4 = [float(x[:, 9:].sum() / x.sum() - f[:, 9:].sum() / f.sum()) for x, f in zip(annual, flat, strict=True)]
+    lift = [float((q.sum(axis=1) / quota)[low].mean() - (x.sum(axis=1) / quota)[low].mean())
+            for q, x in zip(quarterly, annual, strict=True)]
+    print(f"December share of the year, annual_bonus - flat_commission: {_ci(dec)}")
+    print(f"Q4 share of the year,       annual_bonus - flat_commission: {_ci(q4)}")
+    print(f"low performers' attainment, quarterly_bonus - annual_bonus: {_ci(lift)}")
+    print(f"{time.perf_counter() - t0:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
