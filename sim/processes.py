@@ -497,10 +497,11 @@ class Funnel:
         for mo in range(m.n_months):
             yield env.timeout(self.month_start[mo + 1] - env.now)
             bookings = np.asarray(self.bookings)[:, :mo + 1]
-            pay = self.pay_fn(bookings, m.quotas[:, :mo + 1], self._active_share(mo), self.base_salary[:, :mo + 1],
+            active_share = self._active_share(mo)
+            pay = self.pay_fn(bookings, m.quotas[:, :mo + 1], active_share, self.base_salary[:, :mo + 1],
                               m.commission_rate)
             self.pay[:, :mo + 1] = pay
-            expected = self._expected_pay(bookings, mo)
+            expected = self._expected_pay(bookings, active_share)
             to_date = pay.sum(axis=1).tolist()
             for r, st in enumerate(self.state):
                 st.pay_to_date = to_date[r]
@@ -528,10 +529,11 @@ class Funnel:
             if mo + 1 < m.n_months:
                 self._month_state(mo + 1)
 
-    def _expected_pay(self, bookings: np.ndarray, mo: int) -> np.ndarray:
-        """Pay each seat expects over the plan year (annualised), judged at the end of month ``mo``: bookings so
-        far, then the rest of the horizon at the seat's attainment so far (its monthly run rate when it had no
-        quota yet), paid by the plan's pay function in full.
+    def _expected_pay(self, bookings: np.ndarray, active_share: np.ndarray) -> np.ndarray:
+        """Pay each seat expects over the plan year (annualised), judged at a month end from the bookings and
+        active shares of the months so far (``seats x months``): bookings so far, then the rest of the horizon at
+        the seat's attainment so far (its monthly run rate when it had no quota yet), paid by the plan's pay
+        function in full.
 
         A plan that pays mostly through a year-end bonus is judged by the bonus the rep is on course for, not
         by the salary-only months before it is paid (a trailing window of pay would make every lump-sum plan
@@ -539,9 +541,9 @@ class Funnel:
         """
         m = self.m
         n = m.n_months
-        if mo + 1 >= n:
-            proj = np.asarray(self.bookings)
-        else:
+        mo = bookings.shape[1] - 1
+        proj = bookings
+        if mo + 1 < n:
             quota_so_far = m.quotas[:, :mo + 1].sum(axis=1)
             booked = bookings.sum(axis=1)
             pace = np.divide(booked, quota_so_far, out=np.zeros_like(booked), where=quota_so_far > 0)
@@ -549,7 +551,7 @@ class Funnel:
                              (booked / (mo + 1))[:, None])
             proj = np.concatenate([bookings, later], axis=1)
         share = np.ones((m.n_seats, n))
-        share[:, :mo + 1] = self._active_share(mo)
+        share[:, :mo + 1] = active_share
         pay = self.pay_fn(proj, m.quotas, share, self.base_salary, m.commission_rate)
         out: np.ndarray = pay.sum(axis=1) * 12.0 / n
         return out
