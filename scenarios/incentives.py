@@ -487,6 +487,11 @@ class BehaviourSettings(Strict):
         Price discount a rep offers to close a deal early (0.1 = 10 %).
     max_pull_in_weeks
         A deal can be pulled in only if it would close within this many weeks after the period end (4).
+    push_risk
+        Chance that a deal whose signature the rep puts off to the next month is lost meanwhile (the customer's
+        budget, priority or champion moves on) (0.1). The rep weighs a push at ``1 - push_risk`` of its pay, and
+        the simulator loses that share of pushed deals. No field estimate exists; 0.1 is a judgement, so vary it
+        in a sweep (0 = pushing is free).
     """
 
     enabled: bool = True
@@ -501,3 +506,4 @@ class BehaviourSettings(Strict):
     timing_games: bool = False
     pull_in_discount: float = Field(default=0.1, ge=0.0, lt=1.0)
     max_pull_in_weeks: float = Field(default=4.0, ge=0.0)
+    push_risk: float = Field(default=0.1, ge=0.0, le=1.0)

@@ -349,16 +349,27 @@ def _commission_marginal(inc: Incentive, pos: Position, month: int) -> float:
     return total
 
 
-def _lump_marginal(values: list[tuple[float, float]], booked: float, mean: float, sd: float) -> float:
-    """Marginal expected value of lump sums ``(threshold, amount)`` paid for the highest threshold reached."""
+def _lump_marginal(values: list[tuple[float, float]], booked: float, mean: float, sd: float,
+                   width: float = 0.0) -> float:
+    """Marginal expected value of lump sums ``(threshold, amount)`` paid for the highest threshold reached.
+
+    With ``width > 0`` the average marginal over bookings ``booked +- width / 2`` (exact: the change in the
+    chance of reaching each threshold over the width), so a deal larger than the spread of the outlook is valued
+    by the jump it makes, not by the density at its midpoint.
+    """
     total, prev = 0.0, 0.0
     for threshold, amount in values:
-        total += (amount - prev) * _pdf((booked + mean - threshold) / sd) / sd
+        d = (booked + mean - threshold) / sd
+        if width > 0.0:
+            half = 0.5 * width / sd
+            total += (amount - prev) * (_cdf(d + half) - _cdf(d - half)) / width
+        else:
+            total += (amount - prev) * _pdf(d) / sd
         prev = amount
     return total
 
 
-def _bonus_marginal(inc: Incentive, pos: Position, month: int) -> float:
+def _bonus_marginal(inc: Incentive, pos: Position, month: int, width: float = 0.0, ref: int | None = None) -> float:
     total = 0.0
     horizon = len(inc.quotas)
     for b in inc.plan.bonuses:
@@ -386,17 +397,20 @@ def _bonus_marginal(inc: Incentive, pos: Position, month: int) -> float:
             steps = [(s.attainment * quota, s.amount + s.share_of_base * inc.base) for s in b.steps]
         if any(t > 0 for t, _ in steps):
             pay_month = q_end if b.period == "cumulative_quarter" else end
-            total += _lump_marginal(steps, booked, mean, sd) * _delay(inc, pos, month, pay_month)
+            total += _lump_marginal(steps, booked, mean, sd, width) * _delay(inc, pos, month if ref is None else ref,
+                                                                            pay_month)
     return total
 
 
 def _delay(inc: Incentive, pos: Position, month: int, pay_month: int) -> float:
     """Discount on pay due at the end of ``pay_month`` for a booking in ``month``, relative to the commission
-    on that booking (paid at the end of ``month``): :math:`\\delta^{w}` with :math:`w` the weeks in between."""
+    on that booking (paid at the end of ``month``): :math:`\\delta^{w}` with :math:`w` the weeks in between.
+    (A timing decision passes today's month instead: the lump sum is paid on the same day whichever month the
+    deal lands in, so only the wait from today counts.)"""
     return float(inc.behaviour.discount_per_week ** ((pay_month - month) * pos.weeks_per_month))
 
 
-def _annual_lumps(inc: Incentive, pos: Position, month: int) -> float:
+def _annual_lumps(inc: Incentive, pos: Position, month: int, width: float = 0.0, ref: int | None = None) -> float:
     """Recognition and promotion as lump sums at annual attainment, less the foreseen cost of a ratchet."""
     plan = inc.plan
     start, end = _window(month, 12)
@@ -404,14 +418,15 @@ def _annual_lumps(inc: Incentive, pos: Position, month: int) -> float:
         return 0.0
     booked, mean, sd = _outlook(inc, pos, start, end)
     quota = float(inc.quotas[start:end + 1].sum())
-    later = _delay(inc, pos, month, end)
+    later = _delay(inc, pos, month if ref is None else ref, end)
     total = 0.0
     if inc.plan.recognition is not None and inc.plan.recognition.perceived_value > 0:
         r = inc.plan.recognition
-        total += _lump_marginal([(r.attainment * quota, r.perceived_value)], booked, mean, sd) * later
+        total += _lump_marginal([(r.attainment * quota, r.perceived_value)], booked, mean, sd, width) * later
     if inc.plan.promotion is not None and inc.plan.promotion.perceived_value > 0:
         p = inc.plan.promotion
-        total += _lump_marginal([((p.min_attainment or 1.0) * quota, p.perceived_value)], booked, mean, sd) * later
+        total += (_lump_marginal([((p.min_attainment or 1.0) * quota, p.perceived_value)], booked, mean, sd, width)
+                  * later)
     if inc.plan.ratchet is not None and quota > 0:
         # Above quota each unit raises next year's quota by `up`; what that costs the rep is the quota-driven
         # part of the plan's pay per unit of quota (zero under a pure flat commission).
@@ -495,18 +510,22 @@ def _next_year(inc: Incentive, pos: Position, m: int) -> tuple[Position, int]:
     return Position(month, 0.0, bookings, pos.weekly_mean, pos.weekly_sd, pos.weeks_per_month), month
 
 
-def _marginal(inc: Incentive, pos: Position, m: int, earned: dict[int, float]) -> float:
+def _marginal(inc: Incentive, pos: Position, m: int, earned: dict[int, float], width: float = 0.0,
+              ref: int | None = None) -> float:
+    """Marginal pay in month ``m``; ``width > 0``: lump sums averaged over a deal of that size (`_lump_marginal`);
+    ``ref``: the month lump sums are discounted from (default ``m``, see `_delay`)."""
     if m >= len(inc.quotas):
         # Past the horizon the plan starts over: a booking then counts toward next year's commission tiers,
         # bonuses and cap, not this year's (its cap state starts at zero, hence the fresh `earned`).
         fresh, month = _next_year(inc, pos, m)
-        return _marginal(inc, fresh, month, {})
+        return _marginal(inc, fresh, month, {}, width, None if ref is None else ref - (m - month))
     commission = _commission_marginal(inc, pos, m) * _above_draw(inc, pos, m)
-    value = commission + _bonus_marginal(inc, pos, m) + _annual_lumps(inc, pos, m) + _team_marginal(inc, pos, m)
+    value = (commission + _bonus_marginal(inc, pos, m, width, ref) + _annual_lumps(inc, pos, m, width, ref)
+             + _team_marginal(inc, pos, m, width, ref))
     return value * _not_capped(inc, pos, m, earned)
 
 
-def _team_marginal(inc: Incentive, pos: Position, month: int) -> float:
+def _team_marginal(inc: Incentive, pos: Position, month: int, width: float = 0.0, ref: int | None = None) -> float:
     """Team bonus: one more unit of the rep's bookings is one more unit for the team; the rep's share of the
     payout is his own step value, so the term is the lump-sum density on the team's (wider) outlook."""
     tb, team = inc.plan.team_bonus, pos.team
@@ -520,7 +539,7 @@ def _team_marginal(inc: Incentive, pos: Position, month: int) -> float:
     booked, mean, sd = _outlook(inc, proxy, start, end)
     quota = float(team.quotas[start:end + 1].sum())
     steps = [(s.attainment * quota, s.amount + s.share_of_base * inc.base) for s in tb.steps]
-    return _lump_marginal(steps, booked, mean, sd) * _delay(inc, pos, month, end)
+    return _lump_marginal(steps, booked, mean, sd, width) * _delay(inc, pos, month if ref is None else ref, end)
 
 
 def _above_draw(inc: Incentive, pos: Position, month: int) -> float:
@@ -614,8 +633,9 @@ def deal_gain(inc: Incentive, pos: Position, value: float, month: int) -> float:
     """Expected extra pay from a deal of ``value`` closing in ``month`` (finite, not marginal: a big deal can
     jump several tiers or a bonus step at once).
 
-    Evaluates the marginal pay at the deal's midpoint, :math:`v \\, m(b + v/2)`, which is exact for linear pay
-    and a close approximation for lump sums as long as the deal is small next to the spread of the outlook.
+    Evaluates the marginal pay at the deal's midpoint, :math:`v \\, m(b + v/2)`, exact for linear pay; lump sums
+    count by the change in the chance of reaching their threshold over :math:`[b, b + v]` (exact under the
+    normal outlook), so a big deal near the end of a period is worth the jump it makes.
     Past the horizon a deal is valued in a fresh plan year, as in `marginal_pay`.
 
     Examples
@@ -629,10 +649,11 @@ def deal_gain(inc: Incentive, pos: Position, value: float, month: int) -> float:
     return _gain(inc, pos, value, month, {})
 
 
-def _gain(inc: Incentive, pos: Position, value: float, month: int, earned: dict[int, float]) -> float:
+def _gain(inc: Incentive, pos: Position, value: float, month: int, earned: dict[int, float],
+          ref: int | None = None) -> float:
     if month >= len(inc.quotas):
-        fresh, month = _next_year(inc, pos, month)
-        return _gain(inc, fresh, value, month, {})
+        fresh, shifted_month = _next_year(inc, pos, month)
+        return _gain(inc, fresh, value, shifted_month, {}, None if ref is None else ref - (month - shifted_month))
     shifted = np.zeros(max(len(pos.bookings), month + 1, pos.month + 1))
     shifted[:len(pos.bookings)] = pos.bookings
     shifted[month] += value / 2.0
@@ -643,7 +664,7 @@ def _gain(inc: Incentive, pos: Position, value: float, month: int, earned: dict[
         team_shifted[month] += value / 2.0
         team = TeamOutlook(team_shifted, team.quotas, team.weekly_mean, team.weekly_sd)
     mid = Position(pos.month, pos.month_elapsed, shifted, pos.weekly_mean, pos.weekly_sd, pos.weeks_per_month, team)
-    return float(value * _marginal(inc, mid, month, earned))
+    return float(value * _marginal(inc, mid, month, earned, value, ref))
 
 
 def deal_scores(inc: Incentive, pos: Position, value: npt.ArrayLike, win_probability: npt.ArrayLike,
@@ -714,6 +735,20 @@ def prioritise(inc: Incentive, pos: Position, deals: pd.DataFrame) -> pd.DataFra
     return out
 
 
+def _same_pay_periods(inc: Incentive, a: int, b: int) -> bool:
+    """True when months ``a`` and ``b`` fall in the same window of every period the plan pays on (the plan year,
+    the commission period, each bonus and team-bonus period; every month under a non-recoverable draw): then
+    moving a deal between them changes nothing but its price."""
+    p = inc.plan
+    lengths = {12, PERIOD_MONTHS[inc.commission.period]}
+    lengths.update(3 if bonus.period == "cumulative_quarter" else PERIOD_MONTHS[bonus.period] for bonus in p.bonuses)
+    if p.team_bonus is not None:
+        lengths.add(PERIOD_MONTHS[p.team_bonus.period])
+    if p.draw is not None and not p.draw.recoverable and p.draw.monthly > 0:
+        lengths.add(1)
+    return all(a // n == b // n for n in lengths)
+
+
 def timing_decision(inc: Incentive, pos: Position, value: float, close_month: int,
                     weeks_after_period_end: float) -> Literal["keep", "pull", "push"]:
     """Whether a rep games a deal's timing: pull it into this month at a discount, push it to the next, or keep.
@@ -721,7 +756,13 @@ def timing_decision(inc: Incentive, pos: Position, value: float, close_month: in
     Only when ``timing_games`` is on. Pull: the deal would close ``weeks_after_period_end`` (at most
     ``max_pull_in_weeks``) after the current month ends and the rep gains more from booking
     :math:`v (1 - \\delta)` now than :math:`v` then. Push: a deal due this month earns more in the next month
-    (for example when this year's cap already binds or next quarter's threshold is closer).
+    (for example when this year's cap already binds or next quarter's threshold is closer), even after the
+    ``push_risk`` that the deal is lost meanwhile. Both options are valued as in `deal_gain`, except that lump
+    sums are discounted from today rather than from the booking month: a year-end bonus is paid on the same day
+    whichever month of the year the deal lands in (discounting from the booking month would make every push
+    within a plan year look worth it). Commissions are the reference and are not discounted, as everywhere in
+    this model, so a game can pay only where a deal changes pay periods (quarter and year ends, or every month
+    under a non-recoverable draw); between months of the same periods the answer is always "keep".
 
     Examples
     --------
@@ -734,13 +775,20 @@ def timing_decision(inc: Incentive, pos: Position, value: float, close_month: in
     b = inc.behaviour
     if not b.enabled or not b.timing_games:
         return "keep"
-    keep = deal_gain(inc, pos, value, close_month)
+
+    def now_value(v: float, month: int) -> float:
+        return _gain(inc, pos, v, month, {}, ref=pos.month)
+
+    if _same_pay_periods(inc, pos.month, close_month) and (close_month != pos.month
+                                                          or _same_pay_periods(inc, pos.month, pos.month + 1)):
+        return "keep"
+    keep = now_value(value, close_month)
     if close_month > pos.month and weeks_after_period_end <= b.max_pull_in_weeks:
-        pulled = deal_gain(inc, pos, value * (1.0 - b.pull_in_discount), pos.month)
+        pulled = now_value(value * (1.0 - b.pull_in_discount), pos.month)
         if pulled > keep * 1.0001 and pulled - keep > 1e-9:
             return "pull"
     if close_month == pos.month:
-        pushed = deal_gain(inc, pos, value, pos.month + 1)
+        pushed = now_value(value, pos.month + 1) * (1.0 - b.push_risk)
         if pushed > keep * 1.0001 and pushed - keep > 1e-9:
             return "push"
     return "keep"

@@ -167,6 +167,46 @@ def test_timing_games_off_by_default_pull_and_push_when_on() -> None:
     assert timing_decision(flat, near, 30_000.0, 12, 1.0) == "keep"
 
 
+def test_timing_games_pay_only_across_pay_periods() -> None:
+    games = BehaviourSettings(timing_games=True, push_risk=0.0)
+    q24 = np.full(24, 100_000.0)
+    annual = prepare(ANNUAL, q24, 60_000.0, games)
+    # Mid-year the annual bonus is paid on the same day whichever month a deal lands in: nothing to gain by moving
+    # it, even for a rep right at the threshold (discounting the bonus from the booking month made pushes pay).
+    assert timing_decision(annual, at(5, 1.0, elapsed=0.9, quotas=q24), 30_000.0, 5, 0.0) == "keep"
+    assert timing_decision(annual, at(5, 1.0, elapsed=0.9, quotas=q24), 30_000.0, 6, 1.0) == "keep"
+    # At a quarter end a quarterly bonus makes both games pay: short of the quarter's threshold, pull; past it,
+    # push the next signature into the new quarter, where it counts toward the next threshold.
+    quarterly = prepare(QUARTERLY, q24, 60_000.0, games)
+    assert timing_decision(quarterly, at(2, 0.97, elapsed=0.95, quotas=q24), 20_000.0, 3, 1.0) == "pull"
+    assert timing_decision(quarterly, at(2, 1.3, elapsed=0.95, quotas=q24), 20_000.0, 2, 0.0) == "push"
+    assert timing_decision(quarterly, at(3, 1.3, elapsed=0.95, quotas=q24), 20_000.0, 3, 0.0) == "keep"
+    # A push that risks the deal is weighed at (1 - push_risk) of its pay: certain loss, never pushed.
+    risky = prepare(QUARTERLY, q24, 60_000.0, BehaviourSettings(timing_games=True, push_risk=1.0))
+    assert timing_decision(risky, at(2, 1.3, elapsed=0.95, quotas=q24), 20_000.0, 2, 0.0) == "keep"
+    # Too far out to pull.
+    assert timing_decision(quarterly, at(2, 0.97, elapsed=0.95, quotas=q24), 20_000.0, 3, 4.5) == "keep"
+
+
+def test_a_deal_bigger_than_the_outlook_spread_is_worth_the_jump_it_makes() -> None:
+    from scipy import stats
+
+    from sim.behaviour import deal_gain
+
+    bonus_only = plan(commission_rate=0.0, bonuses=[{"period": "year", "steps": [{"attainment": 1.0,
+                                                                                    "amount": 10_000.0}]}])
+    inc = prepare(bonus_only, Q, 0.0, B)
+    # December, 20k short of the 1.2M quota, little left to come (sd floor 0.5 x 2k): a 30k deal all but
+    # secures the bonus. Valued at its midpoint the density there is ~0 and the deal looked worthless.
+    bookings = np.r_[np.full(11, 100_000.0), 80_000.0]
+    pos = Position(11, 0.9, bookings, 2_000.0, 500.0)
+    mean, sd = 2_000.0 * 0.1 * pos.weeks_per_month, 1_000.0
+    exact = 10_000.0 * (stats.norm.cdf((80_000 + 30_000 + mean - 100_000) / sd)
+                        - stats.norm.cdf((80_000 + mean - 100_000) / sd))
+    assert deal_gain(inc, pos, 30_000.0, 11) == pytest.approx(exact, rel=1e-6)
+    assert deal_gain(inc, pos, 30_000.0, 11) > 9_999.0
+
+
 def test_position_and_prepare_all_refuse_bad_input() -> None:
     from sim.behaviour import prepare_all
     from sim.pay import PayError
