@@ -3,13 +3,15 @@ bookings under an annual lump sum versus flat commission, and the lift of low pe
 annual lump sums. Every plan runs on the same customers (common random numbers); intervals are paired 95 % t.
 
 Usage: python benchmarks/field_directions.py [--replications 16] [--root 1] [--quotas fair|default]
-                                             [--bonus-only]
+                                             [--bonus-only] [--timing-games]
 
 ``--quotas fair`` (default) takes quotas from the quota optimizer (``optimizer.set_quotas``, the demo's quotas);
 ``default`` uses the simulator's own rule (target by share of potential). ``--bonus-only`` turns the bundled
 ``annual_bonus`` / ``quarterly_bonus`` into plans paying the whole variable pay as the lump sum (no commission,
 100 % / 25 % of base at full attainment), as in ``tests/sim/test_incentive_behaviour_effects.py``. Low performers
-are the bottom third of an independent flat-commission pilot (6 replications, another seed).
+are the bottom third of an independent flat-commission pilot (6 replications, another seed). ``--timing-games``
+turns on ``[behaviour] timing_games`` (reps pull committed deals into a month at ``pull_in_discount`` and push
+bookings to the next month when their plan pays more for it) and reports how many deals moved.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ BONUS_ONLY = {"plans.annual_bonus.commission_rate": 0.0,
               "plans.quarterly_bonus.bonuses.0.steps.0.share_of_base": 0.25}
 
 
-def _bookings(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> list[np.ndarray]:
+def _runs(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> list[sim.RunRecord]:
     behaviour = IncentiveBehaviour.from_model(model, [plan] * model.n_seats)
     pay = sim.PlanPay(plans=tuple(s.settings.plans[plan] for _ in range(model.n_seats)))
-    return [np.asarray(sim.run_replication(model, seed, behaviour, pay)[1].bookings)
-            for seed in np.random.SeedSequence(root).spawn(n)]
+    return [sim.run_replication(model, seed, behaviour, pay)[1] for seed in np.random.SeedSequence(root).spawn(n)]
+
+
+def _bookings(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> list[np.ndarray]:
+    return [np.asarray(r.bookings) for r in _runs(s, model, plan, root, n)]
 
 
 def _ci(d: list[float]) -> str:
@@ -50,11 +55,14 @@ def main() -> None:
     ap.add_argument("--root", type=int, default=1)
     ap.add_argument("--quotas", choices=("fair", "default"), default="fair")
     ap.add_argument("--bonus-only", action="store_true")
+    ap.add_argument("--timing-games", action="store_true")
     a = ap.parse_args()
     t0 = time.perf_counter()
     s = scenarios.load("baseline")
     if a.bonus_only:
         s = scenarios.modify(s, BONUS_ONLY)
+    if a.timing_games:
+        s = scenarios.modify(s, {"behaviour.timing_games": True})
     if a.quotas == "fair":
         today = scenarios.Plan.current(s)
         plan = scenarios.Plan(assignment=today.assignment, quotas=optimizer.set_quotas(s, today.assignment).quotas)
@@ -64,9 +72,16 @@ def main() -> None:
     quota = model.quotas.sum(axis=1)
     pilot = np.mean([b.sum(axis=1) for b in _bookings(s, model, "flat_commission", 999, 6)], axis=0) / quota
     low = pilot <= np.quantile(pilot, 1.0 / 3.0)
-    flat, annual, quarterly = (_bookings(s, model, p, a.root, a.replications)
+    runs = {p: _runs(s, model, p, a.root, a.replications)
+            for p in ("flat_commission", "annual_bonus", "quarterly_bonus")}
+    flat, annual, quarterly = ([np.asarray(r.bookings) for r in runs[p]]
                                for p in ("flat_commission", "annual_bonus", "quarterly_bonus"))
-    print(f"baseline, quotas {a.quotas}, bonus-only {a.bonus_only}, {a.replications} replications, root {a.root}")
+    print(f"baseline, quotas {a.quotas}, bonus-only {a.bonus_only}, timing games {a.timing_games}, "
+          f"{a.replications} replications, root {a.root}")
+    for p, rs in runs.items():
+        print(f"{p}: deals pulled in {np.mean([r.pulled.sum() for r in rs]):.1f}, pushed out "
+              f"{np.mean([r.pushed.sum() for r in rs]):.1f} per replication; discounts "
+              f"{np.mean([r.pull_discount.sum() for r in rs]):,.0f}")
     print(f"attainment P10/P50/P90 under flat commission: {np.round(np.percentile(pilot, [10, 50, 90]), 2)}")
     dec = [float(x[:, 11].sum() / x.sum() - f[:, 11].sum() / f.sum()) for x, f in zip(annual, flat, strict=True)]
     q4 = [float(x[:, 9:].sum() / x.sum() - f[:, 9:].sum() / f.sum()) for x, f in zip(annual, flat, strict=True)]

@@ -36,9 +36,13 @@ from sim.pay import annual_base, target_variable_pay
 __all__ = ["METRICS", "ComparisonError", "ComparisonResult", "compare", "compare_command", "gini"]
 
 METRICS = ("revenue", "gross_margin", "compensation_cost", "cost_of_sales_share", "share_reps_at_quota",
-           "attainment_p10", "attainment_p50", "attainment_p90", "pay_gini", "attrition_rate", "payout_vs_budget")
+           "attainment_p10", "attainment_p50", "attainment_p90", "pay_gini", "attrition_rate", "payout_vs_budget",
+           "final_month_share", "final_quarter_share", "deals_pulled_in", "deals_pushed_out")
 """Metrics of a comparison, in report order. ``payout_vs_budget`` = total pay over the plan's budget: every seat's
-base plus the plan's target variable pay at 100 % of quota (``sim.pay.target_variable_pay``) over the horizon."""
+base plus the plan's target variable pay at 100 % of quota (``sim.pay.target_variable_pay``) over the horizon.
+``final_month_share`` / ``final_quarter_share``: the share of the horizon's bookings booked in its last month /
+last three months (end-of-period bunching). ``deals_pulled_in`` / ``deals_pushed_out``: timing games played
+(0 unless ``[behaviour] timing_games = true``)."""
 
 
 class ComparisonError(scenarios.ScenarioError):
@@ -162,7 +166,20 @@ def _per_replication(result: sim.SimulationResult, budget: float) -> pd.DataFram
         "pay_gini": g["pay"].apply(lambda s: gini(s.to_numpy())).to_numpy(),
         "attrition_rate": r["attrition_rate"].to_numpy(),
         "payout_vs_budget": r["pay_total"].to_numpy() / budget if budget > 0 else np.nan,
+        "final_month_share": _final_share(result.replication_monthly, 1),
+        "final_quarter_share": _final_share(result.replication_monthly, 3),
+        "deals_pulled_in": r["deals_pulled_in"].to_numpy(),
+        "deals_pushed_out": r["deals_pushed_out"].to_numpy(),
     })
+    return out
+
+
+def _final_share(monthly: pd.DataFrame, months: int) -> np.ndarray:
+    """Per replication: bookings of the last ``months`` periods over the horizon's bookings (NaN without any)."""
+    wide = monthly.pivot(index="replication", columns="period", values="bookings").sort_index(axis=1)
+    total = wide.sum(axis=1).to_numpy()
+    last = wide.iloc[:, -months:].sum(axis=1).to_numpy()
+    out: np.ndarray = np.divide(last, total, out=np.full(len(total), np.nan), where=total > 0)
     return out
 
 

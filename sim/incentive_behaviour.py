@@ -18,7 +18,9 @@ What the rep is assumed to know (the inputs of ``Position``), each computed from
   deal value and its coefficient of variation (product price mix, account value scale and ``value_cv``).
 
 The position is taken at the start of each week and reused for every priority asked that week (the rep reviews
-the position weekly); team bonuses are left out (``team=None``), so are timing games. With ``[behaviour]
+the position weekly); team bonuses are left out (``team=None``). With ``[behaviour] timing_games = true`` the
+adapter answers the engine's timing question with ``sim.behaviour.timing_decision`` on a position taken at that
+moment (so a deal pulled in a minute ago counts). With ``[behaviour]
 enabled = false`` the adapter is the "no behavioural response" mode: norm hours and ``NormBehaviour``'s deal
 order, so a comparison isolates the plan's pure pay effect (use it with ``sim.PlanPay``).
 
@@ -43,9 +45,9 @@ from typing import Any
 import numpy as np
 
 from scenarios import Plan, Problem, Scenario, ScenarioError
-from sim.behaviour import Incentive, Position, appraise, marginal_pay, prepare, weekly_moments
+from sim.behaviour import Incentive, Position, appraise, marginal_pay, prepare, timing_decision, weekly_moments
 from sim.model import DAYS_PER_YEAR, Model, build
-from sim.policy import DealView, RepState
+from sim.policy import DealView, RepState, Timing
 
 __all__ = ["IncentiveBehaviour"]
 
@@ -198,6 +200,25 @@ class IncentiveBehaviour:
     def dynamic_priority(self) -> bool:
         """Deals are re-ranked weekly when some seat's plan drives behaviour (the position changes)."""
         return self.enabled and not all(self.constant)
+
+    @property
+    def timing_games(self) -> bool:
+        """The engine asks `timing` about closing deals (``[behaviour] timing_games`` on, behaviour enabled, and
+        some seat's plan not a flat commission: under one, pulling only loses the discount and pushing gains
+        nothing)."""
+        return self.enabled and not all(self.constant) and any(i.behaviour.timing_games for i in self.incentives)
+
+    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float) -> Timing:
+        """Keep, pull or push a deal the customer has agreed to (``sim.behaviour.timing_decision``).
+
+        ``close_month`` is the month index the deal closes in if left alone (the current month for a push
+        question; the horizon's length or more past it); ``weeks_after_month_end`` is how long after the current
+        month's end that is (0 for a push question).
+        """
+        if not self.enabled or self.constant[rep.seat]:
+            return "keep"
+        inc = self.incentives[rep.seat]
+        return timing_decision(inc, self.position(rep), deal.value, close_month, weeks_after_month_end)
 
     def position(self, rep: RepState) -> Position:
         """The rep's `Position` now (see the module docstring for what the rep is assumed to know)."""

@@ -9,6 +9,13 @@ plugs in without touching the engine:
   ``dynamic_priority`` is true, again for every queued deal at the start of each week): higher is worked
   first; ties go to the older deal.
 
+A behaviour may also play timing games: when its ``timing_games`` attribute is true the engine calls
+``timing(rep, deal, close_month, weeks_after_month_end)`` (answer ``"keep"``, ``"pull"`` or ``"push"``) when a
+deal the customer has agreed to is due to close: once on the last day of every month of the horizon for each of
+the rep's deals whose signature falls after the month end (pull it into the month at
+``[behaviour] pull_in_discount``), and once when a deal closes (push it to the first day of the next month; past
+the horizon it stays open). ``NormBehaviour`` plays none.
+
 Both receive a ``RepState`` the engine keeps up to date (bookings, quota and time left in the month and the
 horizon, pay so far, ...). A behaviour must be picklable (it is shipped to worker processes) and must draw no
 random numbers of its own, so that two behaviours are compared on the same customers.
@@ -17,9 +24,13 @@ random numbers of its own, so that two behaviours are compared on the same custo
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
-__all__ = ["Behaviour", "DealView", "NormBehaviour", "RepState"]
+__all__ = ["Behaviour", "DealView", "NormBehaviour", "RepState", "Timing"]
+
+
+Timing = Literal["keep", "pull", "push"]
+"""A timing decision on a deal: book it when it closes, pull it into the current month, or push it to the next."""
 
 
 @dataclass(slots=True)

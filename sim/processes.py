@@ -10,6 +10,15 @@ duration (mean ``mean_days`` divided by the rep's skill at the stage) before the
 passed with probability ``conversion x skill x account-tier multiplier`` (x the channel's ``lead_quality`` at a
 lead's entry stage), capped at 1. A deal that waits in a queue longer than ``funnel.stall_days`` is lost.
 
+Timing games (only when the behaviour plays them: ``[behaviour] timing_games = true``). A deal whose last stage
+the customer will pass is "committed" from the moment the rep hands it over. On the last day of each month of
+the horizon the rep may pull a committed deal that would sign after the month end into the month, booking its
+value less ``pull_in_discount`` (the discount comes off revenue and gross margin alike); when a deal signs, the
+rep may push its booking to the first day of the next month (past the horizon it stays open: it is booked next
+year), and loses it meanwhile with probability ``push_risk`` (a uniform pre-drawn per lead from the
+``lifecycle`` stream after its other draws, so runs without timing games are unchanged). Both are the
+behaviour's ``timing`` decision; the counts and the discounts given are in the record.
+
 Lifecycle, at each month end: pay so far (one swappable pay function), attrition (tier rate, raised when the
 pay the rep expects for the year — pay so far plus the rest of the year at the attainment so far — falls behind
 the tier's market pay), promotion (tenure in tier and attainment over the rule's
@@ -37,14 +46,17 @@ from sim.earnings import PayFunction
 from sim.model import DAYS_PER_WEEK, DAYS_PER_YEAR, Model
 from sim.policy import Behaviour, RepState
 
-__all__ = ["LOST_CHURNED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "LOST_VACANT", "Deal", "Funnel", "RunRecord"]
+__all__ = ["LOST_CHURNED", "LOST_PUSHED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "LOST_VACANT", "PUSH_DELAY",
+           "Deal", "Funnel", "RunRecord"]
 
 OPEN, WON, LOST = 0, 1, 2
 # why a deal was lost: failed a stage, stalled in a queue, its account had no rep on arrival, its account had
-# churned, or it was queued with a rep who left and no colleague was left in the region to take it
-LOST_STAGE, LOST_STALLED, LOST_UNCOVERED, LOST_CHURNED, LOST_VACANT = 1, 2, 3, 4, 5
+# churned, it was queued with a rep who left and no colleague was left in the region to take it, or the rep
+# put off its signature to the next month (a timing game) and the customer walked away meanwhile
+LOST_STAGE, LOST_STALLED, LOST_UNCOVERED, LOST_CHURNED, LOST_VACANT, LOST_PUSHED = 1, 2, 3, 4, 5, 6
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 MIN_SKILL = 0.05
+PUSH_DELAY = 1e-6  # a pushed deal books just after the next month starts (after the month-end clock has run)
 
 
 class Deal:
@@ -98,6 +110,9 @@ class RunRecord:
     churned_accounts: int
     customers_start: int
     events: int
+    pulled: np.ndarray  # (R, M) deals pulled into the month from a later one (timing games)
+    pushed: np.ndarray  # (R, M) deals signing in the month whose booking was pushed to the next
+    pull_discount: np.ndarray  # (R,) revenue given up in pull-in discounts
 
 
 class Funnel:
@@ -214,6 +229,16 @@ class Funnel:
         self.hires = [0] * n_seats
         self.promotions = [0] * n_seats
         self.churn_count = 0
+        timing = getattr(behaviour, "timing", None)
+        self.timing = timing if getattr(behaviour, "timing_games", False) and callable(timing) else None
+        self.pull_discount_rate = m.scenario.settings.behaviour.pull_in_discount
+        self.push_risk = m.scenario.settings.behaviour.push_risk
+        self.push_u = lifecycle.random(len(leads)).tolist() if self.timing is not None else []
+        # per seat: lead -> (day it will sign, deal) for deals the customer will sign at the last stage
+        self.committed: list[dict[int, tuple[float, Deal]]] = [{} for _ in range(n_seats)]
+        self.pulled = [[0] * n_months for _ in range(n_seats)]
+        self.pushed = [[0] * n_months for _ in range(n_seats)]
+        self.pull_discount = [0.0] * n_seats
 
         self.flight_value = [0.0] * n_seats  # expected value of deals with the customer, by the rep who worked them
         self.flight_deals = [0] * n_seats
@@ -267,7 +292,7 @@ class Funnel:
     def _month_of(self, t: float) -> int:
         return min(bisect.bisect_right(self.month_start, t) - 1, len(self.month_start) - 2)
 
-    def _won(self, deal: Deal, seat: int) -> None:
+    def _won(self, deal: Deal, seat: int, discount: float = 0.0) -> None:
         now = self.env.now
         self.open_now -= 1
         i = deal.lead
@@ -278,9 +303,10 @@ class Funnel:
         if now < 0.0:  # won during the warm-up: before the horizon, nobody is paid for it
             return
         mo = self._month_of(now)
-        v = self.lead_value[i]
+        cut = self.lead_value[i] * discount
+        v = self.lead_value[i] - cut
         self.bookings[seat][mo] += v
-        self.margin[seat][mo] += self.lead_margin[i]
+        self.margin[seat][mo] += self.lead_margin[i] - cut
         st = self.state[seat]
         st.bookings_month += v
         st.bookings_quarter += v
@@ -321,6 +347,7 @@ class Funnel:
         flight_value, flight_deals, win_from = self.flight_value, self.flight_deals, self.win_from
         queue_value = self.queue_value
         done = self._stage_done
+        last, timing_on, committed = self.last_stage, self.timing is not None, self.committed
         while True:
             if not active[r] or rate[r] <= 0.0:
                 yield self.week_event
@@ -359,13 +386,22 @@ class Funnel:
             deal.worker = r
             flight_value[r] += deal.value * win_from[s]
             flight_deals[r] += 1
-            ev = timeout(mean_days[s] / (sk if sk > MIN_SKILL else MIN_SKILL) * lead_z[i][s],
-                         (deal, lead_u[i][s] < p))
+            delay = mean_days[s] / (sk if sk > MIN_SKILL else MIN_SKILL) * lead_z[i][s]
+            passed = lead_u[i][s] < p
+            if passed and s == last and timing_on:
+                committed[r][i] = (env.now + delay, deal)
+            ev = timeout(delay, (deal, passed))
             ev.callbacks.append(done)
 
     def _stage_done(self, ev: simpy.Event) -> None:
         pair: tuple[Deal, bool] = ev.value  # type: ignore[assignment]  # (a cast would cost a call per event)
         deal, passed = pair
+        if self.status[deal.lead] != OPEN:  # pulled into an earlier month by a timing game: already booked
+            return
+        self._finish_stage(deal, passed)
+
+    def _finish_stage(self, deal: Deal, passed: bool, discount: float = 0.0) -> None:
+        """The outcome of the deal's current stage is known now (``discount``: a pulled-in deal's price cut)."""
         s = deal.stage
         now = self.env.now
         self.flight_value[deal.worker] -= deal.value * self.win_from[s]
@@ -382,13 +418,59 @@ class Funnel:
             self.stage_converted[s] += 1
             self.seat_converted[r][s] += 1
         if s == self.last_stage:
-            self._won(deal, r)
+            if self.timing is not None and not discount:
+                self.committed[r].pop(deal.lead, None)
+                if now >= 0.0 and self._push(deal, r):
+                    return
+            self._won(deal, r, discount)
             return
         s += 1
         deal.stage = s
         deal.win_probability = self.win_from[s]
         self.reached[deal.lead] = s
         self._enqueue(deal)
+
+    def _push(self, deal: Deal, r: int) -> bool:
+        """Ask the rep whether to push a deal signing now to the next month; schedule its booking if so."""
+        assert self.timing is not None
+        mo = self._month_of(self.env.now)
+        st = self.state[r]
+        if mo != st.month or not self.active[r] or self.timing(st, deal, mo, 0.0) != "push":
+            return False
+        self.pushed[r][mo] += 1
+        if mo + 1 < self.m.n_months:  # past the horizon the deal stays open: it books next year
+            ev = self.env.timeout(self.month_start[mo + 1] + PUSH_DELAY - self.env.now)
+            if self.push_u[deal.lead] < self.push_risk:
+                ev.callbacks.append(lambda _ev: self._lose(deal, self.env.now, LOST_PUSHED))
+            else:
+                ev.callbacks.append(lambda _ev: self._won(deal, r))
+        return True
+
+    def pulls(self) -> Any:
+        """Timing games: on the last day of each month, each rep may pull committed deals into the month."""
+        env = self.env
+        m = self.m
+        timing = self.timing
+        assert timing is not None
+        for mo in range(m.n_months):
+            end = self.month_start[mo + 1]
+            day = max(end - 1.0, self.month_start[mo])
+            if day > env.now:
+                yield env.timeout(day - env.now)
+            for r in range(m.n_seats):
+                st = self.state[r]
+                if not self.active[r] or not self.committed[r] or st.month != mo:
+                    continue
+                for due, deal in sorted(self.committed[r].values(), key=lambda x: (x[0], x[1].lead)):
+                    if due <= end:
+                        continue  # signs this month anyway
+                    close = self._month_of(due) if due < m.horizon else m.n_months + int((due - m.horizon)
+                                                                                         // DAYS_PER_MONTH)
+                    if timing(st, deal, close, (due - end) / DAYS_PER_WEEK) == "pull":
+                        del self.committed[r][deal.lead]
+                        self.pulled[r][mo] += 1
+                        self.pull_discount[r] += self.lead_value[deal.lead] * self.pull_discount_rate
+                        self._finish_stage(deal, True, discount=self.pull_discount_rate)
 
     # ----------------------------------------------------------------- clocks
     def _ramp(self, r: int) -> None:
@@ -675,6 +757,8 @@ class Funnel:
         env.process(self.arrivals())
         env.process(self.weeks())
         env.process(self.months())
+        if self.timing is not None:
+            env.process(self.pulls())
         for r in range(m.n_seats):
             env.process(self.rep(r))
         for r in self.planned:
@@ -710,4 +794,6 @@ class Funnel:
             hires=np.asarray(self.hires, dtype=float), promotions=np.asarray(self.promotions, dtype=float),
             final_tier=np.asarray(self.tier, dtype=np.int64), churned_accounts=self.churn_count,
             customers_start=int(m.customer.sum()), events=events,
+            pulled=np.asarray(self.pulled, dtype=float), pushed=np.asarray(self.pushed, dtype=float),
+            pull_discount=np.asarray(self.pull_discount),
         )

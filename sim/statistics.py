@@ -10,7 +10,17 @@ import numpy as np
 from scipy import stats
 
 from sim.model import Model
-from sim.processes import LOST, LOST_CHURNED, LOST_STALLED, LOST_UNCOVERED, LOST_VACANT, OPEN, WON, RunRecord
+from sim.processes import (
+    LOST,
+    LOST_CHURNED,
+    LOST_PUSHED,
+    LOST_STALLED,
+    LOST_UNCOVERED,
+    LOST_VACANT,
+    OPEN,
+    WON,
+    RunRecord,
+)
 
 __all__ = ["ReplicationStats", "collect", "mean_ci"]
 
@@ -113,6 +123,7 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
         "lost_uncovered": float(np.sum(lost & (rec.lost_reason == LOST_UNCOVERED))),
         "lost_churned_account": float(np.sum(lost & (rec.lost_reason == LOST_CHURNED))),
         "lost_rep_left": float(np.sum(lost & (rec.lost_reason == LOST_VACANT))),
+        "lost_pushed": float(np.sum(lost & (rec.lost_reason == LOST_PUSHED))),
         "revenue": float(rec.bookings.sum()),
         "gross_margin": float(rec.margin.sum()),
         "quota": float(rec.quotas.sum()),
@@ -135,6 +146,9 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
         "attrition_rate": float(rec.leavers.sum() / max(model.n_seats, 1)),
         "hires": float(rec.hires.sum()),
         "promotions": float(rec.promotions.sum()),
+        "deals_pulled_in": float(rec.pulled.sum()),
+        "deals_pushed_out": float(rec.pushed.sum()),
+        "pull_in_discounts": float(rec.pull_discount.sum()),
         "events": float(rec.events),
     }
     monthly = {
@@ -145,6 +159,8 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
         "won": won_month,
         "wip_end": wip_end,
         "pay": rec.pay.sum(axis=0),
+        "deals_pulled_in": rec.pulled.sum(axis=0),
+        "deals_pushed_out": rec.pushed.sum(axis=0),
     }
     stage_stats = {
         "entered": rec.stage_entered,

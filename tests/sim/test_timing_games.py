@@ -1,0 +1,127 @@
+"""Timing games in the engine: pulled deals book in the month of the pull at a discount, pushed ones on the first
+day of the next month (or not at all past the horizon), and runs without games are untouched."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+import scenarios
+import sim
+from sim.incentive_behaviour import IncentiveBehaviour
+from sim.policy import DealView, NormBehaviour, RepState, Timing
+from sim.processes import LOST, LOST_PUSHED, PUSH_DELAY, WON
+
+
+@dataclass(frozen=True)
+class Always(NormBehaviour):
+    """Norm hours and deal order; pulls every deal it may, or pushes every signature (a spy for the engine)."""
+
+    game: str = "pull"
+
+    @property
+    def timing_games(self) -> bool:
+        return True
+
+    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float) -> Timing:
+        if self.game == "pull" and close_month > rep.month:
+            return "pull"
+        if self.game == "push" and close_month == rep.month:
+            return "push"
+        return "keep"
+
+
+def _stay(s: scenarios.Scenario, **changes: float) -> scenarios.Scenario:
+    """``s`` with nobody leaving (a seat that falls vacant decides nothing), plus ``[behaviour]`` changes."""
+    return scenarios.modify(s, {**{f"tiers.{t}.attrition_per_year": 0.0 for t in s.settings.tiers},
+                                **{f"behaviour.{k}": v for k, v in changes.items()}})
+
+
+def _run(s: scenarios.Scenario, behaviour: sim.Behaviour, seed: int = 2) -> tuple[sim.Model, sim.Leads, sim.RunRecord]:
+    model = sim.build(s)
+    leads, rec = sim.run_replication(model, np.random.SeedSequence(seed), behaviour)
+    return model, leads, rec
+
+
+def test_flat_commission_plays_no_games_and_the_run_is_unchanged(baseline: scenarios.Scenario) -> None:
+    games = scenarios.modify(baseline, {"behaviour.timing_games": True})
+    b = IncentiveBehaviour.from_scenario(games, "flat_commission")
+    assert not b.timing_games  # a constant rate: pulling only loses the discount, pushing gains nothing
+    # The full evaluation asks about every signature and every month end, and must still answer "keep".
+    full = dataclasses.replace(b, constant=(False,) * len(b.constant), _cache={})
+    assert full.timing_games
+    pay = sim.PlanPay.from_scenario(games, "flat_commission")
+    model = sim.build(games)
+    seed = np.random.SeedSequence(3)
+    _, rec = sim.run_replication(model, seed, full, pay)
+    _, norm = sim.run_replication(sim.build(baseline), np.random.SeedSequence(3), None, pay)
+    assert rec.pulled.sum() == 0 and rec.pushed.sum() == 0
+    np.testing.assert_array_equal(rec.bookings, norm.bookings)
+    np.testing.assert_array_equal(rec.status, norm.status)
+
+
+def test_pulled_deals_book_at_the_pull_with_the_discount(tiny: scenarios.Scenario) -> None:
+    s = scenarios.modify(tiny, {"behaviour.pull_in_discount": 0.25})
+    model, leads, rec = _run(s, Always(game="pull"))
+    assert rec.pulled.sum() > 0 and rec.pushed.sum() == 0
+    ms = model.month_start
+    pull_days = ms[1:] - 1.0
+    won_in = (rec.status == WON) & (rec.closed >= 0.0)
+    at_pull = won_in & np.isin(rec.closed, pull_days)
+    assert at_pull.sum() == rec.pulled.sum()
+    # each pulled deal books in the month of the pull, at 75 % of its value; everything else at full value
+    month = np.searchsorted(ms, rec.closed[at_pull], side="right") - 1
+    np.testing.assert_array_equal(np.bincount(month, minlength=model.n_months), rec.pulled.sum(axis=0))
+    assert rec.pull_discount.sum() == pytest.approx(0.25 * leads.value[at_pull].sum())
+    assert rec.bookings.sum() == pytest.approx(leads.value[won_in].sum() - rec.pull_discount.sum())
+    full_margin = float(model.margin[leads.product[won_in]].dot(leads.value[won_in]))
+    assert rec.margin.sum() == pytest.approx(full_margin - rec.pull_discount.sum())  # the cut comes off margin too
+
+
+def test_pushed_signatures_book_next_month_and_december_ones_not_at_all(tiny: scenarios.Scenario) -> None:
+    s = _stay(tiny, push_risk=0.0)
+    model, leads, rec = _run(s, Always(game="push"))
+    ms = model.month_start
+    assert rec.pulled.sum() == 0
+    # every signature in the horizon is pushed: nothing books in the first month, the last month's stay open
+    assert rec.bookings[:, 0].sum() == 0.0
+    assert rec.pushed[:, -1].sum() > 0
+    won_in = (rec.status == WON) & (rec.closed >= 0.0)
+    assert rec.leavers.sum() == 0 and won_in.sum() > 0
+    assert np.isin(np.round(rec.closed[won_in] - PUSH_DELAY, 6), np.round(ms[1:-1], 6)).all()
+    assert won_in.sum() == rec.pushed[:, :-1].sum()
+    assert rec.bookings.sum() == pytest.approx(leads.value[won_in].sum())
+
+
+def test_push_risk_loses_the_pushed_deals(tiny: scenarios.Scenario) -> None:
+    s = _stay(tiny, push_risk=1.0)
+    _, _, rec = _run(s, Always(game="push"))
+    lost_pushed = (rec.status == LOST) & (rec.lost_reason == LOST_PUSHED)
+    assert lost_pushed.sum() == rec.pushed[:, :-1].sum() > 0
+    assert rec.bookings.sum() == 0.0
+
+
+def test_games_follow_the_plans_pay_periods(baseline: scenarios.Scenario) -> None:
+    # With games on, reps move deals only across the boundaries where their plan's pay changes: the year end
+    # under an annual bonus, quarter ends under a quarterly one.
+    s = scenarios.modify(baseline, {"behaviour.timing_games": True})
+    model = sim.build(s)
+    moved = {}
+    for plan in ("annual_bonus", "quarterly_bonus"):
+        b = IncentiveBehaviour.from_model(model, [plan] * model.n_seats)
+        pay = sim.PlanPay(plans=tuple(s.settings.plans[plan] for _ in range(model.n_seats)))
+        rec = sim.run_replication(model, np.random.SeedSequence(5), b, pay)[1]
+        moved[plan] = (rec.pulled + rec.pushed).sum(axis=0)
+    assert moved["annual_bonus"].sum() > 0 and moved["annual_bonus"][:11].sum() == 0
+    quarter_ends = np.zeros(12, dtype=bool)
+    quarter_ends[[2, 5, 8, 11]] = True
+    assert moved["quarterly_bonus"][quarter_ends].sum() > 0 and moved["quarterly_bonus"][~quarter_ends].sum() == 0
+
+
+def test_kpis_report_the_games(tiny: scenarios.Scenario) -> None:
+    r = sim.simulate(tiny, replications=2, seed=1, behaviour=Always(game="pull"))
+    assert r.kpi("deals_pulled_in") > 0 and r.kpi("pull_in_discounts") > 0 and r.kpi("deals_pushed_out") == 0
+    assert r.monthly["deals_pulled_in"].sum() == pytest.approx(r.kpi("deals_pulled_in"))
