@@ -1,9 +1,10 @@
 """Measure the field-study directions of issue 6 that are effect sizes rather than pass/fail: year-end bunching of
-bookings under an annual lump sum versus flat commission, and the lift of low performers under quarterly versus
-annual lump sums. Every plan runs on the same customers (common random numbers); intervals are paired 95 % t.
+bookings under an annual lump sum (and under the accelerator plan, Larkin's 2014 setting) versus flat commission,
+and the lift of low performers under quarterly versus annual lump sums. Every plan runs on the same customers
+(common random numbers); intervals are paired 95 % t.
 
 Usage: python benchmarks/field_directions.py [--replications 16] [--root 1] [--quotas fair|default]
-                                             [--bonus-only] [--timing-games]
+                                             [--bonus-only] [--timing-games [--push-risk P]]
 
 ``--quotas fair`` (default) takes quotas from the quota optimizer (``optimizer.set_quotas``, the demo's quotas);
 ``default`` uses the simulator's own rule (target by share of potential). ``--bonus-only`` turns the bundled
@@ -56,6 +57,7 @@ def main() -> None:
     ap.add_argument("--quotas", choices=("fair", "default"), default="fair")
     ap.add_argument("--bonus-only", action="store_true")
     ap.add_argument("--timing-games", action="store_true")
+    ap.add_argument("--push-risk", type=float, default=None, help="[behaviour] push_risk (default: the scenario's)")
     a = ap.parse_args()
     t0 = time.perf_counter()
     s = scenarios.load("baseline")
@@ -63,6 +65,8 @@ def main() -> None:
         s = scenarios.modify(s, BONUS_ONLY)
     if a.timing_games:
         s = scenarios.modify(s, {"behaviour.timing_games": True})
+    if a.push_risk is not None:
+        s = scenarios.modify(s, {"behaviour.push_risk": a.push_risk})
     if a.quotas == "fair":
         today = scenarios.Plan.current(s)
         plan = scenarios.Plan(assignment=today.assignment, quotas=optimizer.set_quotas(s, today.assignment).quotas)
@@ -73,10 +77,11 @@ def main() -> None:
     pilot = np.mean([b.sum(axis=1) for b in _bookings(s, model, "flat_commission", 999, 6)], axis=0) / quota
     low = pilot <= np.quantile(pilot, 1.0 / 3.0)
     runs = {p: _runs(s, model, p, a.root, a.replications)
-            for p in ("flat_commission", "annual_bonus", "quarterly_bonus")}
+            for p in ("flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator")}
     flat, annual, quarterly = ([np.asarray(r.bookings) for r in runs[p]]
                                for p in ("flat_commission", "annual_bonus", "quarterly_bonus"))
-    print(f"baseline, quotas {a.quotas}, bonus-only {a.bonus_only}, timing games {a.timing_games}, "
+    print(f"baseline, quotas {a.quotas}, bonus-only {a.bonus_only}, timing games {a.timing_games} "
+          f"(push_risk {s.settings.behaviour.push_risk}), "
           f"{a.replications} replications, root {a.root}")
     for p, rs in runs.items():
         print(f"{p}: deals pulled in {np.mean([r.pulled.sum() for r in rs]):.1f}, pushed out "
@@ -89,6 +94,9 @@ def main() -> None:
             for q, x in zip(quarterly, annual, strict=True)]
     print(f"December share of the year, annual_bonus - flat_commission: {_ci(dec)}")
     print(f"Q4 share of the year,       annual_bonus - flat_commission: {_ci(q4)}")
+    accel = [np.asarray(r.bookings) for r in runs["tiered_accelerator"]]
+    dec_acc = [float(x[:, 11].sum() / x.sum() - f[:, 11].sum() / f.sum()) for x, f in zip(accel, flat, strict=True)]
+    print(f"December share of the year, tiered_accelerator - flat_commission: {_ci(dec_acc)}")
     print(f"low performers' attainment, quarterly_bonus - annual_bonus: {_ci(lift)}")
     print(f"{time.perf_counter() - t0:.1f} s")
 
