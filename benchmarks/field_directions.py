@@ -7,12 +7,13 @@ Usage: python benchmarks/field_directions.py [--replications 16] [--root 1] [--q
                                              [--bonus-only] [--timing-games [--push-risk P]]
 
 ``--quotas fair`` (default) takes quotas from the quota optimizer (``optimizer.set_quotas``, the demo's quotas);
-``default`` uses the simulator's own rule (target by share of potential). ``--bonus-only`` turns the bundled
-``annual_bonus`` / ``quarterly_bonus`` into plans paying the whole variable pay as the lump sum (no commission,
-100 % / 25 % of base at full attainment), as in ``tests/sim/test_incentive_behaviour_effects.py``. Low performers
-are the bottom third of an independent flat-commission pilot (6 replications, another seed). ``--timing-games``
-turns on ``[behaviour] timing_games`` (reps pull committed deals into a month at ``pull_in_discount`` and push
-bookings to the next month when their plan pays more for it) and reports how many deals moved.
+``default`` uses the simulator's own rule (target by share of expected sales, the skill model). ``--bonus-only``
+turns the bundled ``annual_bonus`` / ``quarterly_bonus`` into plans paying the whole variable pay as the lump sum
+(no commission, 100 % / 25 % of base at full attainment), as in ``tests/sim/test_incentive_behaviour_effects.py``.
+Low performers are the bottom third of an independent flat-commission pilot (6 replications, another seed).
+``--timing-games`` turns on ``[behaviour] timing_games`` (reps pull committed deals into a month at
+``pull_in_discount`` and push bookings to the next month when their plan pays more for it) and reports how many
+deals moved.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import pandas as pd
 
 import scenarios
 from scenarios import Plan, Problem, Scenario, ScenarioError
+from scenarios.skill import expected_sales, ramp_factors
 
 __all__ = ["Model", "SimulationError", "build", "check"]
 
@@ -236,7 +237,7 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
                           float(base_salary.mean()) for k in range(len(tier_ids))])
     promo = [st.tiers[t].promotion for t in tier_ids]
 
-    quotas, quota_source = _quotas(scenario, plan, rep_ids, periods, owner, potential, month_of_year)
+    quotas, quota_source = _quotas(scenario, plan, rep_ids, periods, month_of_year)
     channel_ids = list(st.channels)
     src = _lead_sources(scenario, plan, channel_ids, region_ids, periods, demand_moy, demand_season, warmup,
                         region_index)
@@ -292,22 +293,30 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
     )
 
 
-def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[str], owner: np.ndarray,
-            potential: np.ndarray, month_of_year: np.ndarray) -> tuple[np.ndarray, str]:
+def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[str],
+            month_of_year: np.ndarray) -> tuple[np.ndarray, str]:
     """Quota per seat and month: the plan's quotas summed over products when given; otherwise the company target
-    times over-assignment, split over reps by their share of assigned potential and over months by calendar
-    seasonality (a 12-month year sums to the annual figure)."""
+    times over-assignment, split over reps by their share of expected sales under the plan's assignment (the
+    skill model of ``scenarios.skill.expected_sales``: potential x funnel productivity x service coverage x
+    ramp-up, the basis of the quota optimizer's methods) and over months by calendar seasonality, reshaped by each
+    rep's ramp-up (a rep hired mid-year carries no quota before the hire date). A 12-month year sums to the annual
+    figure. With no expected sales at all (no accounts assigned) reps share equally."""
     st = scenario.settings
     if plan.quotas is not None and len(plan.quotas):
         q = plan.quotas.groupby(["rep_id", "period"])["quota"].sum().unstack("period")
         q = q.reindex(index=rep_ids, columns=periods).fillna(0.0)
         return q.to_numpy(dtype=float), "plan"
-    assigned = np.bincount(owner[owner >= 0], weights=potential[owner >= 0], minlength=len(rep_ids))
-    share = assigned / assigned.sum() if assigned.sum() > 0 else np.full(len(rep_ids), 1.0 / len(rep_ids))
+    info = expected_sales(scenario, plan.assignment)
+    sales = info["expected_sales"].reindex(rep_ids).fillna(0.0).to_numpy(dtype=float)
+    share = sales / sales.sum() if sales.sum() > 0 else np.full(len(rep_ids), 1.0 / len(rep_ids))
     seas = np.asarray(st.calendar.seasonality, dtype=float)
     month_share = seas[month_of_year - 1] / seas.sum()
+    ramp_month = ramp_factors(scenario).reindex(index=rep_ids, columns=periods).fillna(0.0).to_numpy(dtype=float)
+    ramp_mean = info["ramp"].reindex(rep_ids).fillna(0.0).to_numpy(dtype=float)
+    shape = np.divide(ramp_month, ramp_mean[:, None], out=np.ones_like(ramp_month), where=ramp_mean[:, None] > 0)
     annual = st.targets.annual * st.targets.over_assignment
-    return annual * share[:, None] * month_share[None, :], "default: target x over_assignment by share of potential"
+    return (annual * share[:, None] * month_share[None, :] * shape,
+            "default: target x over_assignment by expected sales (skill model)")
 
 
 def _lead_sources(scenario: Scenario, plan: Plan, channel_ids: list[str], region_ids: list[str],

@@ -63,10 +63,12 @@ def test_position_uses_run_rate_and_pipeline(tiny: scenarios.Scenario) -> None:
 
 
 def _rep(b: IncentiveBehaviour, pace: float, month: int = 11) -> RepState:
-    quota = b.incentives[0].quotas
+    """The seat with the largest quota (many deals a year, so one deal does not decide the bonus) at ``pace``."""
+    seat = int(np.argmax([i.quotas.sum() for i in b.incentives]))
+    quota = b.incentives[seat].quotas
     done = float(quota[:month].sum()) * pace
     by_month = [float(x) * pace for x in quota[:month]] + [0.0] * (len(quota) - month)
-    return RepState(seat=0, rep_id="R0001", tier="mid", norm_hours=40.0, now=330.0, month=month,
+    return RepState(seat=seat, rep_id=f"seat{seat}", tier="mid", norm_hours=40.0, now=330.0, month=month,
                     month_elapsed=0.2, bookings_horizon=done, bookings_by_month=by_month)
 
 
