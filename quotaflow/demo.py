@@ -17,7 +17,7 @@ from quotaflow.comparison import ComparisonResult, compare
 from quotaflow.manifest import write_manifest
 from quotaflow.output import write_csv, write_json
 from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
-from quotaflow.quotas import write_quotas
+from quotaflow.quotas import sample_method, simulated_sales, write_quotas
 from quotaflow.territory import write_allocation
 
 __all__ = ["DemoResult", "run_demo"]
@@ -52,13 +52,19 @@ class DemoResult:
         return "\n".join(lines)
 
 
+QUOTA_SAMPLES = 40
+"""Simulated horizons per rep the demo draws for ``[quotas] method = "equal_probability"`` (at least)."""
+
+
 def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, seed: int,
              workers: int = 1) -> DemoResult:
     """Run the whole job on ``scenario`` and write it into ``folder`` (a staging folder from the CLI).
 
     Layout: ``plan/`` (assignments, reps, quotas, budget: a plan folder ``quotaflow simulate --plan`` reads),
     ``comparison/`` (comparison.csv, monthly.csv, variance.csv, replications.csv, reps.csv and three PNGs),
-    ``summary.json`` and ``manifest.json``.
+    ``summary.json`` and ``manifest.json``. Quotas use the scenario's ``[quotas] method``; for
+    ``equal_probability`` each rep's sales are simulated first (``quotaflow.quotas.simulated_sales``, at least
+    `QUOTA_SAMPLES` horizons, same seed) under the optimised assignment.
 
     Raises
     ------
@@ -71,7 +77,10 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
     plan = allocation.plan()  # raises when the allocation has no usable assignment
     seconds["allocate"] = time.perf_counter() - t
     t = time.perf_counter()
-    quotas = set_quotas(scenario, plan.assignment)
+    # equal_probability needs each rep's simulated sales; quantiles need more horizons than a quick comparison
+    samples = (simulated_sales(scenario, plan.assignment, replications=max(replications, QUOTA_SAMPLES), seed=seed,
+                               workers=workers) if sample_method(scenario, None) else None)
+    quotas = set_quotas(scenario, plan.assignment, sales_distribution=samples)
     seconds["quotas"] = time.perf_counter() - t
     t = time.perf_counter()
     budget = allocate_budget(scenario)

@@ -1,7 +1,8 @@
 """The ``quotaflow quotas`` command: set rep quotas from a plan's assignment and write them with the gap analysis.
 
 Reads the assignment from a plan folder (``--plan``, e.g. an ``allocate`` output) or uses today's; for the
-``equal_probability`` method it reads simulated sales per rep from ``--samples``.
+``equal_probability`` method it reads simulated sales per rep from ``--samples``, or, without that file,
+simulates them itself (`simulated_sales`: ``--replications`` horizons of the scenario under the assignment).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 import typer
 
 import scenarios
+import sim
 from optimizer.quotas import QuotaResult, set_quotas
 from quotaflow.manifest import write_manifest
 from quotaflow.options import ExcelOpt, SolverOpt
@@ -22,7 +24,33 @@ from quotaflow.output import staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError
 from scenarios.plan import QUOTA_COLUMNS
 
-__all__ = ["quotas_command", "read_samples", "write_quotas"]
+__all__ = ["quotas_command", "read_samples", "sample_method", "simulated_sales", "write_quotas"]
+
+
+def simulated_sales(scenario: scenarios.Scenario, assignment: pd.Series, *, replications: int = 40, seed: int = 1,
+                    workers: int = 1) -> pd.DataFrame:
+    """Simulated horizon sales of each rep under ``assignment``: the samples ``equal_probability`` needs.
+
+    Runs ``replications`` horizons of the scenario (``sim.simulate``, reps at their norm hours; quotas play no
+    part in what they sell then) and returns each rep's bookings per replication: a frame indexed by ``rep_id``
+    with one column per replication, as ``set_quotas(sales_distribution=...)`` takes it.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.load("tiny")
+    >>> simulated_sales(s, scenarios.Plan.current(s).assignment, replications=3).shape
+    (6, 3)
+    """
+    plan = scenarios.Plan(assignment=assignment, source="quota samples")
+    result = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=workers)
+    wide = result.replication_reps.pivot(index="rep_id", columns="replication", values="bookings")
+    return wide.reindex(scenario.reps.index).fillna(0.0)
+
+
+def sample_method(scenario: scenarios.Scenario, method: str | None) -> bool:
+    """True when the quota method in force (``method``, else ``[quotas] method``) needs simulated sales."""
+    return (method or scenario.settings.quotas.method) == "equal_probability"
 
 
 def read_samples(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
@@ -103,7 +131,11 @@ def quotas_command(
     plan: Annotated[Path | None, typer.Option(
         "--plan", help="Plan folder with assignments.csv (e.g. an allocate output); default today's.")] = None,
     samples: Annotated[Path | None, typer.Option(
-        "--samples", help="CSV rep_id,sales of simulated horizon sales (for equal_probability).")] = None,
+        "--samples", help="CSV rep_id,sales of simulated horizon sales (for equal_probability; default: simulate "
+                          "them).")] = None,
+    replications: Annotated[int, typer.Option(
+        min=2, help="equal_probability without --samples: simulated horizons per rep.")] = 40,
+    seed: Annotated[int, typer.Option(help="equal_probability without --samples: simulation seed.")] = 1,
     solver: SolverOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: ExcelOpt = False,
@@ -112,13 +144,19 @@ def quotas_command(
     s = scenarios.load(scenario)
     assignment = (scenarios.Plan.load(plan, s) if plan is not None else scenarios.Plan.current(s)).assignment
     distribution = read_samples(samples, s) if samples is not None else None
+    simulated = distribution is None and sample_method(s, method)
+    if simulated:
+        typer.echo(f"equal_probability: simulating {replications} horizons (seed {seed}) for each rep's sales")
+        distribution = simulated_sales(s, assignment, replications=replications, seed=seed)
     result = set_quotas(s, assignment, method=method, sales_distribution=distribution, solver=solver)
     with staged_output(out, force=force) as stage:
         write_quotas(result, stage, excel=excel)
         write_manifest(stage, scenario=s, status=str(result.status),
                        solver={"name": result.solver} if result.solver else None,
                        extra={"method": result.method, "plan": str(plan) if plan else "current",
-                              "samples": str(samples) if samples else None})
+                              "samples": str(samples) if samples else None,
+                              "simulated_samples": {"replications": replications, "seed": seed} if simulated
+                              else None})
     typer.echo(repr(result))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}")

@@ -59,6 +59,31 @@ def test_quotas_reads_a_plan_folder_and_samples(tmp_path: Path) -> None:
     assert set(summary["attainment_probability"]) == {"North", "South"}
 
 
+def test_equal_probability_without_samples_simulates_them(tmp_path: Path) -> None:
+    from quotaflow.quotas import simulated_sales
+
+    scenario = _feasible_tiny(tmp_path / "s")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["quotas", str(scenario), "--method", "equal_probability", "--replications", "6",
+                                 "--seed", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "simulating 6 horizons (seed 4)" in result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["simulated_samples"] == {"replications": 6, "seed": 4}
+    # the same quotas as passing those simulated sales by hand
+    s = scenarios.load(scenario)
+    samples = simulated_sales(s, scenarios.Plan.current(s).assignment, replications=6, seed=4)
+    rows = [(r, v) for r in samples.index for v in samples.loc[r]]
+    pd.DataFrame(rows, columns=["rep_id", "sales"]).to_csv(tmp_path / "samples.csv", index=False)
+    by_hand = tmp_path / "by_hand"
+    result = runner.invoke(app, ["quotas", str(scenario), "--method", "equal_probability", "--samples",
+                                 str(tmp_path / "samples.csv"), "--out", str(by_hand)])
+    assert result.exit_code == 0, result.output
+    a = pd.read_csv(out / "quotas.csv", encoding="utf-8-sig")
+    b = pd.read_csv(by_hand / "quotas.csv", encoding="utf-8-sig")
+    pd.testing.assert_frame_equal(a, b)
+
+
 def test_quotas_infeasible_exits_3_without_output(tmp_path: Path) -> None:
     out = tmp_path / "out"
     scenarios.save(scenarios.modify(scenarios.load("tiny"), {"targets.annual": 100_000.0}), tmp_path / "low")

@@ -99,3 +99,14 @@ def test_demo_bad_scenario_leaves_no_output(tmp_path: Path, bad: str) -> None:
     result = runner.invoke(app, ["demo", "--scenario", bad, "--out", str(out)])
     assert result.exit_code == ExitCode.INPUT
     assert not out.exists()
+
+
+def test_demo_feeds_simulated_sales_to_equal_probability_quotas(tmp_path: Path) -> None:
+    from quotaflow.demo import run_demo
+
+    s = scenarios.modify(scenarios.load("tiny"), {"quotas.method": "equal_probability"})
+    result = run_demo(s, tmp_path, replications=2, seed=3)
+    summary = result.quotas.summary()
+    assert summary["method"] == "equal_probability"
+    assert set(summary["attainment_probability"]) == {"North", "South"}
+    assert result.quotas.quotas["quota"].sum() == 1_397_000
