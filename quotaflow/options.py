@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["ExcelOpt", "ForceOpt", "OutOpt", "ScenarioArg", "SolverOpt"]
+__all__ = ["ExcelOpt", "ForceOpt", "IncentivesOpt", "OutOpt", "ScenarioArg", "SolverOpt"]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
@@ -24,3 +24,9 @@ def _solver(value: str | None) -> str | None:
 
 SolverOpt = Annotated[str | None, typer.Option("--solver", callback=_solver,
                                               help="Solver: highs or cbc (default: the scenario's setting).")]
+
+
+IncentivesOpt = Annotated[str, typer.Option(
+    "--incentives", help="How reps are paid and respond: 'own' = each rep's plan_id from reps.csv (hours and deal "
+                         "order respond to it, pay follows it), a plan id = everyone on that plan, 'none' = norm "
+                         "hours and flat commission (the bare funnel).")]

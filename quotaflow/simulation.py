@@ -16,10 +16,45 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt
+from quotaflow.options import ExcelOpt, IncentivesOpt
 from quotaflow.output import staged_output, write_csv, write_json
 
-__all__ = ["simulate_command", "summary"]
+__all__ = ["INCENTIVE_MODES", "incentive_hooks", "simulate_command", "summary"]
+
+INCENTIVE_MODES = ("own", "none")
+"""``--incentives`` values besides a plan id: each rep's own plan, or no incentive response at all."""
+
+
+def incentive_hooks(scenario: scenarios.Scenario, plan: scenarios.Plan | None,
+                    incentives: str) -> tuple[sim.Behaviour | None, sim.PayFunction | None]:
+    """The behaviour and pay function a run uses for ``--incentives``.
+
+    ``own``: each rep's ``plan_id`` (``sim.IncentiveBehaviour`` and ``sim.PlanPay``), so hours, deal order,
+    timing games (when on) and pay follow the plan the rep is on; a plan id: everyone on that plan; ``none``:
+    ``(None, None)``, the simulator's defaults (norm hours, the plan's flat commission rate only).
+
+    Raises
+    ------
+    scenarios.ScenarioError
+        An unknown plan id (exit code 2).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s = scenarios.load("tiny")
+    >>> b, p = incentive_hooks(s, None, "own")
+    >>> sorted(set(b.plan_ids)) == sorted(set(s.reps["plan_id"])), incentive_hooks(s, None, "none")
+    (True, (None, None))
+    """
+    if incentives == "none":
+        return None, None
+    plan_id = None if incentives == "own" else incentives
+    if plan_id is not None and plan_id not in scenario.settings.plans:
+        raise scenarios.ScenarioError(scenarios.Problem(
+            "--incentives", f"{plan_id!r} is neither 'own', 'none' nor a plan of the scenario",
+            f"use own, none or one of {sorted(scenario.settings.plans)}", value=plan_id))
+    behaviour = sim.IncentiveBehaviour.from_scenario(scenario, plan_id, plan)
+    return behaviour, sim.PlanPay.from_scenario(scenario, plan_id)
 
 
 def summary(result: sim.SimulationResult) -> dict[str, Any]:
@@ -54,22 +89,24 @@ def simulate_command(
     = None,
     workers: Annotated[int | None, typer.Option(
         min=1, help="Worker processes (default: simulation.workers); results do not depend on it.")] = None,
+    incentives: IncentivesOpt = "own",
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
     s = scenarios.load(scenario)
     the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
+    behaviour, pay = incentive_hooks(s, the_plan, incentives)
     n = replications or s.settings.simulation.replications
     k = workers or s.settings.simulation.workers
     with tqdm(total=n, desc="replications", unit="rep", disable=n < 5, leave=False) as bar, \
             staged_output(out, force=force) as stage:
-        result = sim.simulate(s, the_plan, replications=n, seed=seed, workers=k,
+        result = sim.simulate(s, the_plan, replications=n, seed=seed, workers=k, behaviour=behaviour, pay=pay,
                               progress=lambda done: bar.update(done - bar.n))
         for name, frame in result.tables().items():
             write_csv(frame, stage / f"{name}.csv", excel=excel)
         write_json(summary(result), stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},
-                       extra={"replications": n, "workers": k, "plan": result.info["plan"]})
+                       extra={"replications": n, "workers": k, "plan": result.info["plan"], "incentives": incentives})
     typer.echo(repr(result))
     typer.echo(f"\nwrote {out}: " + ", ".join(summary(result)["files"]))

@@ -4,6 +4,7 @@ optionally re-allocate accounts, then simulate with the point's scenario on comm
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -13,15 +14,21 @@ import typer
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
+from quotaflow.options import IncentivesOpt
 from quotaflow.output import OutputError
 from quotaflow.report import report
+from quotaflow.simulation import incentive_hooks
 from quotaflow.sweep import GridError, SweepPoint, expand, load_grid, parse_set, sweep
 
-__all__ = ["report_command", "simulate_point", "sweep_command"]
+__all__ = ["PointSimulation", "report_command", "simulate_point", "sweep_command"]
 
 
-def simulate_point(scenario: scenarios.Scenario, *, replications: int, seed: int, allocate: bool) -> pd.DataFrame:
+def simulate_point(scenario: scenarios.Scenario, *, replications: int, seed: int, allocate: bool,
+                   incentives: str = "none") -> pd.DataFrame:
     """Evaluate one sweep point: (re-allocate when asked, then) simulate; one row per replication and metric.
+
+    ``incentives`` as ``quotaflow simulate --incentives`` (``quotaflow.simulation.incentive_hooks``); the sweep
+    command runs it through `PointSimulation`, whose default is ``own``.
 
     Examples
     --------
@@ -39,12 +46,33 @@ def simulate_point(scenario: scenarios.Scenario, *, replications: int, seed: int
             return pd.DataFrame({"replication": range(replications), "metric": "allocation_feasible",
                                  "value": 0.0})
         plan = allocation.plan()
-    result = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=1)
+    behaviour, pay = incentive_hooks(scenario, plan, incentives)
+    result = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=1, behaviour=behaviour,
+                          pay=pay)
     rows = result.replications.melt(id_vars="replication", var_name="metric", value_name="value")
     if allocate:
         ok = pd.DataFrame({"replication": range(replications), "metric": "allocation_feasible", "value": 1.0})
         rows = pd.concat([ok, rows], ignore_index=True)
     return rows
+
+
+@dataclass(frozen=True)
+class PointSimulation:
+    """The sweep's evaluator: `simulate_point` with an ``--incentives`` mode (picklable; its repr names the mode,
+    so a resumed sweep never reuses tasks run under another mode).
+
+    Examples
+    --------
+    >>> PointSimulation("own")(scenarios.load("tiny"), replications=2, seed=1, allocate=False)["metric"].nunique() > 10
+    True
+    """
+
+    incentives: str = "own"
+
+    def __call__(self, scenario: scenarios.Scenario, *, replications: int, seed: int,
+                 allocate: bool) -> pd.DataFrame:
+        return simulate_point(scenario, replications=replications, seed=seed, allocate=allocate,
+                              incentives=self.incentives)
 
 
 def _points(grid: Path | None, sets: list[str]) -> list[SweepPoint]:
@@ -81,12 +109,14 @@ def sweep_command(
     resume: Annotated[bool, typer.Option("--resume", help="Keep finished tasks in --out; run only the missing "
                                          "or corrupt ones.")] = False,
     allocate: Annotated[bool, typer.Option("--allocate", help="Re-allocate accounts at every point.")] = False,
+    incentives: IncentivesOpt = "own",
     force: Annotated[bool, typer.Option("--force", help="Delete an existing --out first.")] = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
                                         "names correctly.")] = False,
 ) -> None:
     """Run a what-if sweep: every point of a grid (and/or named variants) simulated on the same customers."""
     s = scenarios.load(scenario)
+    incentive_hooks(s, None, incentives)  # an unknown plan id fails here, before any task runs
     points = _points(grid, set_ or [])
     folder = Path(out)
     if folder.exists() and any(folder.iterdir()) and not resume:
@@ -99,8 +129,8 @@ def sweep_command(
     if dask_local is not None and scheduler is not None:
         raise GridError("give either --dask-local or --scheduler, not both")
     try:
-        result = sweep(s, points, evaluate=simulate_point, out=folder, replications=replications, seed=seed,
-                       allocate=allocate, workers=workers, dask_local=dask_local, scheduler=scheduler,
+        result = sweep(s, points, evaluate=PointSimulation(incentives), out=folder, replications=replications,
+                       seed=seed, allocate=allocate, workers=workers, dask_local=dask_local, scheduler=scheduler,
                        resume=resume, excel=excel)
     except KeyboardInterrupt:
         typer.echo(f"interrupted: finished tasks are kept in {folder / 'tasks'}; rerun with --resume to finish",
@@ -108,6 +138,7 @@ def sweep_command(
         raise
     write_manifest(folder, scenario=s, seeds={"simulation": seed},
                    extra={"points": len(points), "replications": replications, "allocate": allocate,
+                          "incentives": incentives,
                           "executor": "dask" if (dask_local or scheduler) else f"local x{workers}",
                           "tasks_run": result.ran, "tasks_reused": result.reused})
     typer.echo(repr(result))

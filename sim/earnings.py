@@ -87,6 +87,10 @@ class PlanPay:
     plans: tuple[PlanSettings, ...]
     _caps: dict[tuple[int, float, bytes], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
+    def __repr__(self) -> str:
+        distinct = len({p.model_dump_json() for p in self.plans})
+        return f"PlanPay({len(self.plans)} seats on {distinct} distinct plan(s))"
+
     def __getstate__(self) -> dict[str, object]:
         return {"plans": self.plans}
 

@@ -186,6 +186,13 @@ class IncentiveBehaviour:
                    days_to_close=to_close, cycle_weeks=cycle, mean_deal=mean_deal, deal_cv=cv,
                    constant=tuple(_constant_rate(i) for i in incs))
 
+    def __repr__(self) -> str:
+        counts: dict[str, int] = {}
+        for p in self.plan_ids:
+            counts[p] = counts.get(p, 0) + 1
+        plans = ", ".join(f"{p} x{n}" for p, n in sorted(counts.items()))
+        return f"IncentiveBehaviour({plans}; enabled={self.enabled}, timing_games={self.timing_games})"
+
     def __getstate__(self) -> dict[str, Any]:
         # the weekly cache holds live RepState objects of one replication; workers start without it
         state = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "_cache"}

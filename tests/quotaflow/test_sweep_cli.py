@@ -52,3 +52,20 @@ def test_sweep_with_allocate_marks_infeasible_points(tmp_path: Path) -> None:
     assert feasible["reps[tier=junior].hours_per_week=40"] == 1.0
     revenue = summary[summary["metric"] == "revenue"]
     assert list(revenue["label"]) == ["reps[tier=junior].hours_per_week=40"]
+
+
+def test_sweep_incentives_mode_reaches_the_reps_and_keys_the_tasks(tmp_path: Path) -> None:
+    # A sweep over an incentive parameter means something only when reps respond to their plan: with everyone on
+    # the capped plan, a tighter cap cuts revenue; with --incentives none the cap is not even paid.
+    args = ["sweep", "tiny", "--set", "plans.capped.cap.target_multiple=1.0,3.0", "--replications", "3",
+            "--seed", "5", "--incentives", "capped"]
+    out = tmp_path / "capped"
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == ExitCode.OK, result.output
+    revenue = pd.read_csv(out / "summary.csv").query("metric == 'revenue'").set_index("label")["mean"]
+    assert revenue["plans.capped.cap.target_multiple=1.0"] < revenue["plans.capped.cap.target_multiple=3.0"]
+    # the same sweep without a response resumes nothing from the capped folder: other task ids
+    bare = runner.invoke(app, [*args[:-1], "none", "--out", str(out), "--resume"])
+    assert bare.exit_code == ExitCode.OK and "2 tasks run, 0 reused" in bare.output
+    unknown = runner.invoke(app, [*args[:-1], "nope", "--out", str(tmp_path / "x")])
+    assert unknown.exit_code == ExitCode.INPUT and "nope" in unknown.output

@@ -188,6 +188,30 @@ def test_timing_games_pay_only_across_pay_periods() -> None:
     assert timing_decision(quarterly, at(2, 0.97, elapsed=0.95, quotas=q24), 20_000.0, 3, 4.5) == "keep"
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 23), st.floats(0.0, 2.5), st.floats(0.0, 0.99), st.floats(1_000.0, 400_000.0),
+       st.integers(1, 2), st.floats(0.0, 4.0), st.sampled_from(["flat", "annual", "quarterly", "capped"]))
+def test_timing_games_never_pay_within_pay_periods_nor_under_a_flat_rate(
+        month: int, att: float, elapsed: float, value: float, ahead: int, weeks: float, kind: str) -> None:
+    games = BehaviourSettings(timing_games=True, push_risk=0.0)
+    q24 = np.full(24, 100_000.0)
+    plans = {"flat": plan(commission_rate=0.05), "annual": ANNUAL, "quarterly": QUARTERLY, "capped": CAPPED}
+    inc = prepare(plans[kind], q24, 60_000.0, games)
+    pos = at(month, att, elapsed, quotas=q24)
+    close = month + ahead
+    pull = timing_decision(inc, pos, value, close, weeks)
+    push = timing_decision(inc, pos, value, month, 0.0)
+    if kind == "flat":
+        # the same rate in every month: a pull only loses the discount, a push gains nothing
+        assert pull == push == "keep"
+    period = 3 if kind == "quarterly" else 12
+    if month // period == close // period:
+        assert pull == "keep"
+    if month // period == (month + 1) // period:
+        assert push == "keep"
+    assert pull in ("keep", "pull") and push in ("keep", "push")
+
+
 def test_a_deal_bigger_than_the_outlook_spread_is_worth_the_jump_it_makes() -> None:
     from scipy import stats
 

@@ -52,3 +52,22 @@ def test_plan_folder_round_trip(tmp_path: Path) -> None:
     res = runner.invoke(app, ["simulate", "tiny", "--plan", str(tmp_path / "plan"), "--replications", "2",
                               "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
+
+
+def test_simulate_incentives_follow_the_reps_plans(tmp_path: Path) -> None:
+    runs = {}
+    for mode in ("own", "none", "annual_bonus"):
+        out = tmp_path / mode
+        res = runner.invoke(app, ["simulate", "tiny", "--replications", "2", "--seed", "4", "--incentives", mode,
+                                  "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        runs[mode] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert runs["own"]["run"]["behaviour"].startswith("IncentiveBehaviour(")
+    assert runs["none"]["run"]["behaviour"].startswith("NormBehaviour(")
+    assert "annual_bonus x6" in runs["annual_bonus"]["run"]["behaviour"]
+    manifest = json.loads((tmp_path / "own" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["incentives"] == "own"
+    # tiny's reps are on several plans: their own plans pay differently from everyone on the annual bonus
+    assert runs["own"]["kpis"]["pay_total"]["mean"] != runs["annual_bonus"]["kpis"]["pay_total"]["mean"]
+    bad = runner.invoke(app, ["simulate", "tiny", "--incentives", "nope", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "nope" in bad.output and not (tmp_path / "bad").exists()
