@@ -442,8 +442,12 @@ def _earned_this_year(inc: Incentive, pos: Position, year: int) -> float:
     if start > pos.month:
         return 0.0
     upto = min(pos.month, end)
-    so_far = np.zeros(upto - start + 1)
     recorded = pos.bookings[start:upto + 1]
+    tiers = inc.commission.tiers
+    if len(tiers) == 1 and tiers[0].threshold == 0.0 and not inc.plan.bonuses:
+        # a flat commission (the common capped plan): linear in bookings, no need for the pay engine's windows
+        return float(tiers[0].rate * recorded.sum())
+    so_far = np.zeros(upto - start + 1)
     so_far[:len(recorded)] = recorded
     commission, bonus = uncapped_variable(so_far, inc.quotas[start:upto + 1], inc.base, inc.plan)
     return float(commission.sum() + bonus[:-1].sum())

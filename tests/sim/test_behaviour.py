@@ -319,3 +319,18 @@ def test_team_bonus_motivates_near_the_team_threshold_and_dilutes_with_team_size
     far = marginal_pay(inc, Position(2, 0.6, solo.bookings, MEAN, SD, team=team_of(3, 0.5)))
     assert near_small > near_big > without
     assert far == pytest.approx(without, abs=1e-4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 300_000.0), min_size=12, max_size=12), st.integers(0, 11), st.floats(0.0, 0.2))
+def test_flat_commission_earnings_shortcut_matches_the_pay_engine(bookings: list[float], month: int,
+                                                                   rate: float) -> None:
+    from sim.behaviour import _earned_this_year
+    from sim.pay import uncapped_variable
+
+    capped = plan(commission_rate=rate, cap={"target_multiple": 1.5})
+    inc = prepare(capped, Q, 60_000.0, B)
+    b = np.asarray(bookings)
+    pos = Position(month, 0.5, b, MEAN, SD)
+    commission, bonus = uncapped_variable(b[:month + 1], Q[:month + 1], inc.base, capped)
+    assert _earned_this_year(inc, pos, 0) == pytest.approx(float(commission.sum() + bonus[:-1].sum()), abs=1e-6)
