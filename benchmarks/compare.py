@@ -36,7 +36,7 @@ def per_replication(s: scenarios.Scenario, n: int = 5) -> None:
     print(f"  NormBehaviour + commission_pay          {run(None, None):.3f} s / replication")
     for plan in PLANS:
         b = IncentiveBehaviour.from_model(m, [plan] * m.n_seats)
-        pay = sim.PlanPay(plans=tuple(s.settings.plans[plan] for _ in range(m.n_seats)))
+        pay = sim.PlanPay.from_model(m, [plan] * m.n_seats)
         print(f"  IncentiveBehaviour + PlanPay {plan:<18} {run(b, pay):.3f} s / replication")
 
 

@@ -255,7 +255,7 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
     rep_rows: list[pd.DataFrame] = []
     for pid in ids:
         behaviour = IncentiveBehaviour.from_model(model, [pid] * model.n_seats)
-        pay = sim.PlanPay(plans=tuple(known[pid] for _ in range(model.n_seats)))
+        pay = sim.PlanPay.from_model(model, [pid] * model.n_seats)
         report: Callable[[int], None] | None = None
         if progress is not None:
             def report(done: int, _pid: str = pid) -> None:

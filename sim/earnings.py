@@ -8,13 +8,16 @@ so a pay function must be causal: pay for a month may not change when later mont
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+import pandas as pd
 
 from scenarios import PlanSettings, Problem, Scenario, ScenarioError
-from sim.pay import annual_base, cap_amounts, variable_parts
+from sim.model import Model
+from sim.pay import annual_base, cap_amounts, contest_awards, team_bonuses, variable_parts
 
 __all__ = ["PayFunction", "PlanPay", "commission_pay"]
 
@@ -65,14 +68,19 @@ def commission_pay(bookings: np.ndarray, quotas: np.ndarray, active_share: np.nd
 @dataclass(frozen=True)
 class PlanPay:
     """Pay under each seat's incentive plan, through the pay engine (``sim.pay.pay_statement``): commission
-    tiers, quota bonuses, caps, draws as the plan says; team bonuses and contests are not included (they need
-    the whole sales force, see ``sim.pay.pay_statements``). The base salary in force each month, under the plan's
-    base rules, is prorated by the share of the month the seat was filled.
+    tiers, quota bonuses, caps, draws as the plan says, and, when the seats' plan ids and regions are given (as
+    `from_scenario` does), team / region bonuses and contest prizes over the whole sales force
+    (``sim.pay.team_bonuses`` and ``sim.pay.contest_awards``, the functions ``pay_statements`` uses; a team's
+    attainment counts vacant seats' quotas, and a seat empty in the payout month is paid nothing). The base
+    salary in force each month, under the plan's base rules, is prorated by the share of the month the seat was
+    filled.
 
     Parameters
     ----------
     plans
         The plan of each seat, in the order of ``scenario.reps``.
+    plan_ids, regions
+        Per seat, for team bonuses and contests (empty = both left out).
 
     Examples
     --------
@@ -85,17 +93,30 @@ class PlanPay:
     """
 
     plans: tuple[PlanSettings, ...]
+    plan_ids: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
     _caps: dict[tuple[int, float, bytes], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if (self.plan_ids or self.regions) and not (len(self.plan_ids) == len(self.regions) == len(self.plans)):
+            raise ValueError(f"PlanPay: plan_ids ({len(self.plan_ids)}) and regions ({len(self.regions)}) need one "
+                             f"entry per seat ({len(self.plans)})")
+
+    @property
+    def whole_force(self) -> bool:
+        """Some seat's plan pays a team bonus or contest prizes, and the seats' plan ids and regions are known."""
+        return bool(self.plan_ids) and any(p.team_bonus is not None or p.contests for p in self.plans)
 
     def __repr__(self) -> str:
         distinct = len({p.model_dump_json() for p in self.plans})
         return f"PlanPay({len(self.plans)} seats on {distinct} distinct plan(s))"
 
     def __getstate__(self) -> dict[str, object]:
-        return {"plans": self.plans}
+        return {"plans": self.plans, "plan_ids": self.plan_ids, "regions": self.regions}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        object.__setattr__(self, "plans", state["plans"])
+        for key in ("plans", "plan_ids", "regions"):
+            object.__setattr__(self, key, state.get(key, ()))
         object.__setattr__(self, "_caps", {})
 
     @classmethod
@@ -107,7 +128,20 @@ class PlanPay:
         if unknown:
             raise ScenarioError(Problem("scenario.toml", f"plan(s) {unknown} are not defined",
                                         f"use one of {sorted(plans)}", column="plans"))
-        return cls(plans=tuple(plans[p] for p in ids))
+        return cls(plans=tuple(plans[p] for p in ids), plan_ids=tuple(str(p) for p in ids),
+                   regions=tuple(str(r) for r in scenario.reps["region"]))
+
+    @classmethod
+    def from_model(cls, model: Model, plan_ids: Sequence[str]) -> PlanPay:
+        """One plan id per seat of an already built ``sim.Model`` (as ``IncentiveBehaviour.from_model``)."""
+        plans = model.scenario.settings.plans
+        unknown = sorted({p for p in plan_ids if p not in plans})
+        if unknown or len(plan_ids) != model.n_seats:
+            raise ScenarioError(Problem("scenario.toml", f"plan(s) {unknown} are not defined, or not one per seat",
+                                        f"give {model.n_seats} ids from {sorted(plans)}", column="plans"))
+        regions = tuple(str(model.region_ids[k]) for k in model.seat_region.tolist())
+        return cls(plans=tuple(plans[p] for p in plan_ids), plan_ids=tuple(str(p) for p in plan_ids),
+                   regions=regions)
 
     def __call__(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
                  base_salary: np.ndarray, commission_rate: np.ndarray) -> np.ndarray:
@@ -136,4 +170,21 @@ class PlanPay:
                     base_cache[bkey] = annual_base(b, plan) / 12.0
                 base_in_force[j] = base_cache[bkey]
             out[r] = variable + base_in_force * active_share[r]
+        if self.whole_force:
+            out += self._whole_force(bookings, quotas, active_share, base_salary)
         return out
+
+    def _whole_force(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
+                     base_salary: np.ndarray) -> np.ndarray:
+        """Team / region bonuses and contest prizes per seat and month, over all seats at once."""
+        n, months = bookings.shape
+        seats = [f"seat{r}" for r in range(n)]
+        timeline = pd.DataFrame({"rep_id": np.repeat(seats, months), "month": np.tile(np.arange(months), n),
+                                 "bookings": np.asarray(bookings, dtype=float).ravel(),
+                                 "quota": np.asarray(quotas, dtype=float).ravel()})
+        reps = pd.DataFrame({"plan_id": self.plan_ids, "base_salary": np.asarray(base_salary)[:, -1],
+                             "region": self.regions}, index=seats)
+        by_id = dict(zip(self.plan_ids, self.plans, strict=True))
+        amounts = team_bonuses(timeline, reps, by_id) + contest_awards(timeline, reps, by_id)
+        paid: np.ndarray = amounts.to_numpy(dtype=float).reshape(n, months) * (np.asarray(active_share) > 0)
+        return paid

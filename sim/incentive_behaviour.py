@@ -18,7 +18,10 @@ What the rep is assumed to know (the inputs of ``Position``), each computed from
   deal value and its coefficient of variation (product price mix, account value scale and ``value_cv``).
 
 The position is taken at the start of each week and reused for every priority asked that week (the rep reviews
-the position weekly); team bonuses are left out (``team=None``). With ``[behaviour] timing_games = true`` the
+the position weekly). For a plan with a team / region bonus the position carries the team's outlook
+(``TeamOutlook``): the team's bookings per month so far (the engine's region or company totals), its quota (the
+members' quotas summed) and its expected weekly bookings, the team's quota rate blended with its run rate as for
+the rep, with the spread of that many deals. With ``[behaviour] timing_games = true`` the
 adapter answers the engine's timing question with ``sim.behaviour.timing_decision`` on a position taken at that
 moment (so a deal pulled in a minute ago counts). With ``[behaviour]
 enabled = false`` the adapter is the "no behavioural response" mode: norm hours and ``NormBehaviour``'s deal
@@ -44,8 +47,17 @@ from typing import Any
 
 import numpy as np
 
-from scenarios import Plan, Problem, Scenario, ScenarioError
-from sim.behaviour import Incentive, Position, appraise, marginal_pay, prepare, timing_decision, weekly_moments
+from scenarios import Plan, PlanSettings, Problem, Scenario, ScenarioError
+from sim.behaviour import (
+    Incentive,
+    Position,
+    TeamOutlook,
+    appraise,
+    marginal_pay,
+    prepare,
+    timing_decision,
+    weekly_moments,
+)
 from sim.model import DAYS_PER_YEAR, Model, build
 from sim.policy import DealView, RepState, Timing
 
@@ -84,6 +96,11 @@ def _constant_rate(inc: Incentive) -> bool:
             and p.team_bonus is None and p.ratchet is None
             and (p.recognition is None or p.recognition.perceived_value <= 0)
             and (p.promotion is None or p.promotion.perceived_value <= 0))
+
+
+def _team_scope(plan: PlanSettings) -> str | None:
+    """``region`` / ``company`` for a plan with a team bonus, else None."""
+    return None if plan.team_bonus is None else plan.team_bonus.scope
 
 
 def _deal_spread(model: Model) -> tuple[float, float]:
@@ -125,6 +142,9 @@ class IncentiveBehaviour:
     constant
         Per seat: the plan's marginal pay is constant (flat commission), so hours and priorities are the norm's
         without evaluating the behaviour model (the same numbers, computed for free).
+    team_quotas
+        Per seat: the monthly quota of the seat's team (region or company, as its plan's team bonus says), or
+        None when the plan has no team bonus.
 
     Examples
     --------
@@ -143,6 +163,7 @@ class IncentiveBehaviour:
     mean_deal: float
     deal_cv: float
     constant: tuple[bool, ...] = ()
+    team_quotas: tuple[np.ndarray | None, ...] = ()
     _cache: dict[int, tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -182,9 +203,14 @@ class IncentiveBehaviour:
         to_close = tuple(float(sum(mean_days[s:])) for s in range(len(mean_days)))
         cycle = max(to_close[0] / DAYS_PER_MONTH * wpm, 1.0) if to_close else 1.0
         mean_deal, cv = _deal_spread(model)
+        region_quota = [model.quotas[model.seat_region == k].sum(axis=0) for k in range(len(model.region_ids))]
+        company_quota = model.quotas.sum(axis=0)
+        scope = [_team_scope(plans[p]) for p in plan_ids]
+        team = tuple(None if sc is None else company_quota if sc == "company" else region_quota[model.seat_region[r]]
+                     for r, sc in enumerate(scope))
         return cls(incentives=incs, plan_ids=tuple(plan_ids), enabled=st.behaviour.enabled, weeks_per_month=wpm,
                    days_to_close=to_close, cycle_weeks=cycle, mean_deal=mean_deal, deal_cv=cv,
-                   constant=tuple(_constant_rate(i) for i in incs))
+                   constant=tuple(_constant_rate(i) for i in incs), team_quotas=team)
 
     def __repr__(self) -> str:
         counts: dict[str, int] = {}
@@ -235,9 +261,22 @@ class IncentiveBehaviour:
         weight = min(1.0, elapsed_months / EVIDENCE_MONTHS)
         run_rate = rep.bookings_horizon / (elapsed_months * wpm) if elapsed_months > 0 else 0.0
         mean, sd = weekly_moments((1.0 - weight) * pipeline_rate + weight * run_rate, self.mean_deal, self.deal_cv)
+        team = None
+        quotas = self.team_quotas[rep.seat] if self.team_quotas else None
+        if quotas is not None:
+            tb = self.incentives[rep.seat].plan.team_bonus
+            booked = rep.company_bookings_by_month if tb is not None and tb.scope == "company" \
+                else rep.region_bookings_by_month
+            team_booked = np.zeros(len(quotas))
+            team_booked[:len(booked)] = booked
+            quota_rate = float(quotas.sum()) / (len(quotas) * wpm)
+            team_run = float(team_booked.sum()) / (elapsed_months * wpm) if elapsed_months > 0 else 0.0
+            t_mean, t_sd = weekly_moments((1.0 - weight) * quota_rate + weight * team_run, self.mean_deal,
+                                          self.deal_cv)
+            team = TeamOutlook(team_booked, quotas, t_mean, t_sd)
         return Position(month=rep.month, month_elapsed=min(max(rep.month_elapsed, 0.0), 1.0),
                         bookings=np.array(rep.bookings_by_month, dtype=float), weekly_mean=mean, weekly_sd=sd,
-                        weeks_per_month=wpm)
+                        weeks_per_month=wpm, team=team)
 
     def _week(self, rep: RepState) -> tuple[Any, ...]:
         """This week's cached (rep, now, incentive, position, marginal-rate memo by month, earned-pay memo by plan

@@ -72,6 +72,9 @@ class RepState:
         Expected value (value x base win probability from the current stage) and number of the rep's open
         deals: those waiting in the queue and those with the customer after the rep worked the stage. With
         ``region_pool`` routing the queued part is the region's shared queue.
+    region_bookings_by_month, company_bookings_by_month
+        Bookings per month so far of every seat of the rep's region / of the whole sales force, the rep's own
+        included (live views, for team and region bonuses: read them, do not change or keep them).
     """
 
     seat: int
@@ -95,6 +98,8 @@ class RepState:
     bookings_by_month: list[float] = field(default_factory=list)
     pipeline_value: float = 0.0
     pipeline_deals: int = 0
+    region_bookings_by_month: list[float] = field(default_factory=list)
+    company_bookings_by_month: list[float] = field(default_factory=list)
 
     @property
     def attainment_horizon(self) -> float:

@@ -216,6 +216,8 @@ class Funnel:
         self.seat_entered = [[0] * n_stages for _ in range(n_seats)]
         self.seat_converted = [[0] * n_stages for _ in range(n_seats)]
         self.bookings = [[0.0] * n_months for _ in range(n_seats)]
+        self.region_bookings = [[0.0] * n_months for _ in range(len(m.region_ids))]  # for team bonuses
+        self.company_bookings = [0.0] * n_months
         self.margin = [[0.0] * n_months for _ in range(n_seats)]
         self.pay = np.zeros((n_seats, n_months))
         self.available = np.zeros(n_seats)
@@ -242,8 +244,11 @@ class Funnel:
 
         self.flight_value = [0.0] * n_seats  # expected value of deals with the customer, by the rep who worked them
         self.flight_deals = [0] * n_seats
+        self.seat_region: list[int] = m.seat_region.tolist()
         self.state = [RepState(seat=r, rep_id=m.rep_ids[r], tier=m.tier_ids[self.tier[r]],
-                               norm_hours=self.norm_hours[r], bookings_by_month=self.bookings[r])
+                               norm_hours=self.norm_hours[r], bookings_by_month=self.bookings[r],
+                               region_bookings_by_month=self.region_bookings[self.seat_region[r]],
+                               company_bookings_by_month=self.company_bookings)
                       for r in range(n_seats)]
         self._month_state(0)
         self.training_week = sim.training_hours_per_year / (DAYS_PER_YEAR / DAYS_PER_WEEK)
@@ -306,6 +311,8 @@ class Funnel:
         cut = self.lead_value[i] * discount
         v = self.lead_value[i] - cut
         self.bookings[seat][mo] += v
+        self.region_bookings[self.seat_region[seat]][mo] += v
+        self.company_bookings[mo] += v
         self.margin[seat][mo] += self.lead_margin[i] - cut
         st = self.state[seat]
         st.bookings_month += v

@@ -132,3 +132,13 @@ def test_gini_properties(values: list[float], scale: float) -> None:
     assert 0.0 <= g <= 1.0 - 1.0 / len(x) + 1e-9  # n-1 zeros and one positive value is the maximum
     assert gini(x * scale) == pytest.approx(g, abs=1e-9)  # scale free
     assert gini(x[::-1]) == pytest.approx(g, abs=1e-12)  # order free
+
+
+def test_compare_counts_team_bonuses_in_compensation_cost(tiny: scenarios.Scenario) -> None:
+    team = {"scope": "company", "period": "quarter", "steps": [{"attainment": 0.5, "amount": 4_000.0}]}
+    with_team = scenarios.modify(tiny, {"plans.capped.team_bonus": team})
+    base = compare(tiny, ["flat_commission", "capped"], replications=2, seed=2)
+    more = compare(with_team, ["flat_commission", "capped"], replications=2, seed=2)
+    cost = base.comparison.set_index(["metric", "plan"]).loc[("compensation_cost", "capped"), "mean"]
+    cost_team = more.comparison.set_index(["metric", "plan"]).loc[("compensation_cost", "capped"), "mean"]
+    assert cost_team > cost

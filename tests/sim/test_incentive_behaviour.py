@@ -6,6 +6,7 @@ import dataclasses
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -137,3 +138,65 @@ def test_plan_pay_equals_the_pay_statement(bookings: list[float], plan_id: str, 
         got = pay(b[None, :], quotas[None, :], np.ones((1, months)), np.full((1, months), 60_000.0), np.zeros(1))
         want = pay_statement(b, quotas, 60_000.0, plan)["total_pay"].to_numpy()
         np.testing.assert_allclose(got[0], want, rtol=1e-12, atol=1e-9)
+
+
+TEAM_PLAN = {"commission_rate": 0.03,
+             "team_bonus": {"scope": "region", "period": "quarter",
+                            "steps": [{"attainment": 0.8, "amount": 1_000.0}, {"attainment": 1.0, "amount": 2_500.0}]},
+             "contests": [{"name": "top", "period": "quarter", "metric": "attainment", "prizes": [900.0, 300.0]}]}
+
+
+def test_plan_pay_pays_team_bonuses_and_contests_as_the_pay_statements_do(tiny: scenarios.Scenario) -> None:
+    s = scenarios.modify(tiny, {"reps.plan_id": "flat_commission"})
+    plans = dict(s.settings.plans)
+    plans["team"] = scenarios.PlanSettings.model_validate(TEAM_PLAN)
+    ids = ["team", "team", "flat_commission", "team", "team", "flat_commission"]
+    reps = s.reps.assign(plan_id=ids)
+    rng = np.random.default_rng(2)
+    bookings = rng.gamma(2.0, 12_000.0, size=(6, 12))
+    quotas = np.full((6, 12), 20_000.0)
+    pay = sim.PlanPay(plans=tuple(plans[p] for p in ids), plan_ids=tuple(ids), regions=tuple(reps["region"]))
+    assert pay.whole_force
+    salary = reps["base_salary"].to_numpy(float)
+    got = pay(bookings, quotas, np.ones((6, 12)), np.repeat(salary[:, None], 12, axis=1), np.zeros(6))
+    timeline = pd.DataFrame([(r, m, bookings[i, m], quotas[i, m]) for i, r in enumerate(reps.index) for m in range(12)],
+                            columns=["rep_id", "month", "bookings", "quota"])
+    want = sim.pay.pay_statements(timeline, reps, plans).pivot(index="rep_id", columns="month", values="total_pay")
+    np.testing.assert_allclose(got, want.loc[reps.index].to_numpy(), rtol=1e-9)
+    statements = sim.pay.pay_statements(timeline, reps, plans)
+    assert statements["team_bonus"].sum() > 0 and statements["contest"].sum() > 0  # the test covers both
+    # causal: paying the first five months gives the same first five months (the Q2 bonus is not yet due)
+    early = pay(bookings[:, :5], quotas[:, :5], np.ones((6, 5)), np.repeat(salary[:, None], 5, axis=1), np.zeros(6))
+    np.testing.assert_allclose(early, got[:, :5])
+    # a seat empty in the payout month gets no team bonus or prize
+    vacant = np.ones((6, 12))
+    vacant[0, 2] = 0.0
+    salaries = np.repeat(salary[:, None], 12, axis=1)
+    assert pay._whole_force(bookings, quotas, np.ones((6, 12)), salaries)[0, 2] > 0.0
+    assert pay._whole_force(bookings, quotas, vacant, salaries)[0, 2] == 0.0
+
+
+def test_team_bonus_enters_the_reps_decisions_and_the_simulated_pay(tiny: scenarios.Scenario) -> None:
+    team = {"scope": "region", "period": "quarter", "steps": [{"attainment": 1.0, "amount": 6_000.0}]}
+    s = scenarios.modify(tiny, {"plans.flat_commission.team_bonus": team})
+    b = IncentiveBehaviour.from_scenario(s, "flat_commission")
+    assert not any(b.constant) and all(q is not None for q in b.team_quotas)
+    seat = 0
+    q = b.team_quotas[seat]
+    assert q is not None
+
+    def rep(team_pace: float) -> RepState:
+        own = [float(x) * 0.9 for x in b.incentives[seat].quotas[:2]] + [0.0] * 10
+        region = [float(x) * team_pace for x in q[:2]] + [float(q[2]) * team_pace * 0.8] + [0.0] * 9
+        return RepState(seat=seat, rep_id="R0001", tier="mid", norm_hours=40.0, now=80.0, month=2,
+                        month_elapsed=0.8, bookings_horizon=sum(own), bookings_by_month=own,
+                        region_bookings_by_month=region, company_bookings_by_month=region)
+
+    near, far = b.weekly_hours(rep(0.97)), b.weekly_hours(rep(0.3))
+    assert near > 40.0 and near > far  # the team is within reach of the quarter's threshold
+    # simulated: the same customers, the team bonus paid on top of the commission
+    flat = sim.simulate(tiny, replications=2, seed=3, pay=sim.PlanPay.from_scenario(tiny, "flat_commission"),
+                        behaviour=IncentiveBehaviour.from_scenario(tiny, "flat_commission"))
+    with_team = sim.simulate(s, replications=2, seed=3, behaviour=b,
+                             pay=sim.PlanPay.from_scenario(s, "flat_commission"))
+    assert with_team.kpi("pay_total") > flat.kpi("pay_total")
