@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
-import pandas as pd
 
 from scenarios import PlanSettings, Problem, Scenario, ScenarioError
 from sim.model import Model
-from sim.pay import annual_base, cap_amounts, contest_awards, team_bonuses, variable_parts
+from sim.pay import annual_base, cap_amounts, variable_parts, whole_force_amounts
 
 __all__ = ["PayFunction", "PlanPay", "commission_pay"]
 
@@ -70,7 +69,8 @@ class PlanPay:
     """Pay under each seat's incentive plan, through the pay engine (``sim.pay.pay_statement``): commission
     tiers, quota bonuses, caps, draws as the plan says, and, when the seats' plan ids and regions are given (as
     `from_scenario` does), team / region bonuses and contest prizes over the whole sales force
-    (``sim.pay.team_bonuses`` and ``sim.pay.contest_awards``, the functions ``pay_statements`` uses; a team's
+    (``sim.pay.whole_force_amounts``, the array twin of the ``team_bonuses`` and ``contest_awards`` that
+    ``pay_statements`` uses; a team's
     attainment counts vacant seats' quotas, and a seat empty in the payout month is paid nothing). The base
     salary in force each month, under the plan's base rules, is prorated by the share of the month the seat was
     filled.
@@ -177,14 +177,7 @@ class PlanPay:
     def _whole_force(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
                      base_salary: np.ndarray) -> np.ndarray:
         """Team / region bonuses and contest prizes per seat and month, over all seats at once."""
-        n, months = bookings.shape
-        seats = [f"seat{r}" for r in range(n)]
-        timeline = pd.DataFrame({"rep_id": np.repeat(seats, months), "month": np.tile(np.arange(months), n),
-                                 "bookings": np.asarray(bookings, dtype=float).ravel(),
-                                 "quota": np.asarray(quotas, dtype=float).ravel()})
-        reps = pd.DataFrame({"plan_id": self.plan_ids, "base_salary": np.asarray(base_salary)[:, -1],
-                             "region": self.regions}, index=seats)
-        by_id = dict(zip(self.plan_ids, self.plans, strict=True))
-        amounts = team_bonuses(timeline, reps, by_id) + contest_awards(timeline, reps, by_id)
-        paid: np.ndarray = amounts.to_numpy(dtype=float).reshape(n, months) * (np.asarray(active_share) > 0)
+        amounts = whole_force_amounts(bookings, quotas, np.asarray(base_salary)[:, -1], self.plans, self.plan_ids,
+                                      self.regions)
+        paid: np.ndarray = amounts * (np.asarray(active_share) > 0)
         return paid

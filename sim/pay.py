@@ -56,6 +56,7 @@ __all__ = [
     "team_bonuses",
     "uncapped_variable",
     "variable_parts",
+    "whole_force_amounts",
 ]
 
 Array = npt.NDArray[np.float64]
@@ -541,6 +542,64 @@ def contest_awards(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[st
                     won_by[(rep_id, last)] = won_by.get((rep_id, last), 0.0) + float(amount)
     index = pd.MultiIndex.from_frame(timeline[["rep_id", "month"]])
     return pd.Series([won_by.get(k, 0.0) for k in index], index=index, dtype=float)
+
+
+def whole_force_amounts(bookings: Array, quotas: Array, base_salary: Array, plans: Sequence[PlanSettings],
+                        plan_ids: Sequence[str], regions: Sequence[str]) -> Array:
+    """Team / region bonuses plus contest prizes per seat and month, from arrays (``seats x months``).
+
+    The array twin of `team_bonuses` + `contest_awards` (same rules, same results; a test holds them equal),
+    fast enough to run at every simulated month end. ``base_salary`` is each seat's annual salary (the plan's
+    base rules are applied); ``plans``, ``plan_ids`` and ``regions`` give each seat's plan, its id and region.
+    Only complete periods inside the months given are paid, so the result is causal.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> team = scenarios.PlanSettings(commission_rate=0.0, team_bonus={"scope": "company", "period": "month",
+    ...                               "steps": [{"attainment": 1.0, "amount": 100.0}]})
+    >>> whole_force_amounts(np.array([[8.0, 2.0], [4.0, 2.0]]), np.full((2, 2), 5.0), np.zeros(2),
+    ...                     [team, team], ["t", "t"], ["N", "S"]).tolist()
+    [[100.0, 0.0], [100.0, 0.0]]
+    """
+    b = np.asarray(bookings, dtype=float)
+    q = np.asarray(quotas, dtype=float)
+    n, months = b.shape
+    out = np.zeros((n, months))
+    region_codes = {r: k for k, r in enumerate(dict.fromkeys(regions))}
+    region = np.array([region_codes[r] for r in regions], dtype=np.int64)
+    by_id: dict[str, tuple[PlanSettings, npt.NDArray[np.int64]]] = {}
+    for pid in dict.fromkeys(plan_ids):
+        members = np.flatnonzero(np.asarray(plan_ids) == pid)
+        by_id[pid] = (plans[int(members[0])], members)
+    for plan, members in by_id.values():
+        base = np.array([annual_base(float(base_salary[r]), plan) for r in members])
+        tb = plan.team_bonus
+        if tb is not None:
+            length = PERIOD_MONTHS[tb.period]
+            group = region if tb.scope == "region" else np.zeros(n, dtype=np.int64)
+            for w in range(months // length):
+                lo, last = w * length, (w + 1) * length - 1
+                team_b = np.bincount(group, weights=b[:, lo:last + 1].sum(axis=1))
+                team_q = np.bincount(group, weights=q[:, lo:last + 1].sum(axis=1))
+                for i, r in enumerate(members.tolist()):
+                    g = int(group[r])
+                    out[r, last] += _step_value(_attainment(float(team_b[g]), float(team_q[g])), tb.steps, base[i])
+        for c in plan.contests:
+            length = PERIOD_MONTHS[c.period]
+            for w in range(months // length):
+                lo, last = w * length, (w + 1) * length - 1
+                booked = b[members, lo:last + 1].sum(axis=1)
+                quota = q[members, lo:last + 1].sum(axis=1)
+                att = np.divide(booked, quota, out=np.full(len(members), np.nan), where=quota > 0)
+                score = booked if c.metric == "bookings" else att
+                ok = (np.nan_to_num(att, nan=0.0) >= c.min_attainment - 1e-12) & (np.nan_to_num(score, nan=0.0) > 0)
+                groups = region[members] if c.scope == "region" else np.zeros(len(members), dtype=np.int64)
+                for g in np.unique(groups[ok]).tolist():
+                    idx = np.flatnonzero(ok & (groups == g))
+                    won = _contest_prizes(pd.Series(score[idx]), c.prizes).to_numpy(dtype=float)
+                    out[members[idx], last] += won
+    return out
 
 
 def pay_statements(

@@ -146,14 +146,25 @@ TEAM_PLAN = {"commission_rate": 0.03,
              "contests": [{"name": "top", "period": "quarter", "metric": "attainment", "prizes": [900.0, 300.0]}]}
 
 
-def test_plan_pay_pays_team_bonuses_and_contests_as_the_pay_statements_do(tiny: scenarios.Scenario) -> None:
+REGION_CONTEST = {"commission_rate": 0.02,
+                  "team_bonus": {"scope": "company", "period": "month",
+                                 "steps": [{"attainment": 0.9, "amount": 300.0}]},
+                  "contests": [{"name": "region", "period": "month", "metric": "bookings", "prizes": [400.0, 100.0],
+                                "scope": "region", "min_attainment": 0.5}]}
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_plan_pay_pays_team_bonuses_and_contests_as_the_pay_statements_do(tiny: scenarios.Scenario,
+                                                                          ties: bool) -> None:
     s = scenarios.modify(tiny, {"reps.plan_id": "flat_commission"})
     plans = dict(s.settings.plans)
     plans["team"] = scenarios.PlanSettings.model_validate(TEAM_PLAN)
-    ids = ["team", "team", "flat_commission", "team", "team", "flat_commission"]
+    plans["region"] = scenarios.PlanSettings.model_validate(REGION_CONTEST)
+    ids = ["team", "team", "region", "team", "region", "region"]
     reps = s.reps.assign(plan_id=ids)
     rng = np.random.default_rng(2)
-    bookings = rng.gamma(2.0, 12_000.0, size=(6, 12))
+    # with ties: whole tens of thousands, so reps often share a contest rank
+    bookings = rng.integers(0, 4, size=(6, 12)) * 10_000.0 if ties else rng.gamma(2.0, 12_000.0, size=(6, 12))
     quotas = np.full((6, 12), 20_000.0)
     pay = sim.PlanPay(plans=tuple(plans[p] for p in ids), plan_ids=tuple(ids), regions=tuple(reps["region"]))
     assert pay.whole_force
