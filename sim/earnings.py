@@ -16,7 +16,7 @@ import numpy as np
 
 from scenarios import PlanSettings, Problem, Scenario, ScenarioError
 from sim.model import Model
-from sim.pay import annual_base, cap_amounts, variable_parts, whole_force_amounts
+from sim.pay import annual_base, cap_amounts, next_quota, variable_parts, whole_force_amounts
 
 __all__ = ["PayFunction", "PlanPay", "commission_pay"]
 
@@ -130,6 +130,13 @@ class PlanPay:
                                         f"use one of {sorted(plans)}", column="plans"))
         return cls(plans=tuple(plans[p] for p in ids), plan_ids=tuple(str(p) for p in ids),
                    regions=tuple(str(r) for r in scenario.reps["region"]))
+
+    def ratchet(self, seat: int, quota: float, attainment: float) -> float | None:
+        """Next plan year's quota for ``seat`` after a year at ``attainment`` of ``quota`` under its plan's
+        ratchet (``sim.pay.next_quota``); None when the plan has none. The simulator calls it at each plan-year
+        end of a horizon longer than a year."""
+        plan = self.plans[seat]
+        return None if plan.ratchet is None else next_quota(quota, attainment, plan.ratchet)
 
     @classmethod
     def from_model(cls, model: Model, plan_ids: Sequence[str]) -> PlanPay:

@@ -145,6 +145,8 @@ class IncentiveBehaviour:
     team_quotas
         Per seat: the monthly quota of the seat's team (region or company, as its plan's team bonus says), or
         None when the plan has no team bonus.
+    salaries
+        Per seat: the base salary the plan was prepared with (to prepare it again on ratcheted quotas).
 
     Examples
     --------
@@ -164,7 +166,9 @@ class IncentiveBehaviour:
     deal_cv: float
     constant: tuple[bool, ...] = ()
     team_quotas: tuple[np.ndarray | None, ...] = ()
+    salaries: tuple[float, ...] = ()
     _cache: dict[int, tuple[Any, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _ratcheted: dict[int, Incentive] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, plans: str | Mapping[str, str] | None = None,
@@ -210,7 +214,8 @@ class IncentiveBehaviour:
                      for r, sc in enumerate(scope))
         return cls(incentives=incs, plan_ids=tuple(plan_ids), enabled=st.behaviour.enabled, weeks_per_month=wpm,
                    days_to_close=to_close, cycle_weeks=cycle, mean_deal=mean_deal, deal_cv=cv,
-                   constant=tuple(_constant_rate(i) for i in incs), team_quotas=team)
+                   constant=tuple(_constant_rate(i) for i in incs), team_quotas=team,
+                   salaries=tuple(float(x) for x in model.base_salary))
 
     def __repr__(self) -> str:
         counts: dict[str, int] = {}
@@ -221,13 +226,14 @@ class IncentiveBehaviour:
 
     def __getstate__(self) -> dict[str, Any]:
         # the weekly cache holds live RepState objects of one replication; workers start without it
-        state = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "_cache"}
+        state = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("_cache", "_ratcheted")}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for k, v in state.items():
             object.__setattr__(self, k, v)
         object.__setattr__(self, "_cache", {})
+        object.__setattr__(self, "_ratcheted", {})
 
     @property
     def dynamic_priority(self) -> bool:
@@ -250,7 +256,7 @@ class IncentiveBehaviour:
         """
         if not self.enabled or self.constant[rep.seat]:
             return "keep"
-        inc = self.incentives[rep.seat]
+        inc = self.incentive(rep)
         return timing_decision(inc, self.position(rep), deal.value, close_month, weeks_after_month_end)
 
     def position(self, rep: RepState) -> Position:
@@ -278,12 +284,26 @@ class IncentiveBehaviour:
                         bookings=np.array(rep.bookings_by_month, dtype=float), weekly_mean=mean, weekly_sd=sd,
                         weeks_per_month=wpm, team=team)
 
+    def incentive(self, rep: RepState) -> Incentive:
+        """The seat's prepared plan on its quotas as they stand: re-prepared (and kept for the replication) when a
+        quota ratchet has rewritten next year's quotas (``rep.quotas_by_month``)."""
+        inc = self.incentives[rep.seat]
+        live = rep.quotas_by_month
+        if live is None or len(self.salaries) <= rep.seat or np.array_equal(inc.quotas, live):
+            return inc
+        held = self._ratcheted.get(rep.seat)
+        if held is not None and np.array_equal(held.quotas, live):
+            return held
+        fresh = prepare(inc.plan, np.array(live, dtype=float), self.salaries[rep.seat], inc.behaviour)
+        self._ratcheted[rep.seat] = fresh
+        return fresh
+
     def _week(self, rep: RepState) -> tuple[Any, ...]:
         """This week's cached (rep, now, incentive, position, marginal-rate memo by month, earned-pay memo by plan
         year) for the rep's seat."""
         entry = self._cache.get(rep.seat)
         if entry is None or entry[0] is not rep or entry[1] != rep.now:
-            entry = (rep, rep.now, self.incentives[rep.seat], self.position(rep), {}, {})
+            entry = (rep, rep.now, self.incentive(rep), self.position(rep), {}, {})
             self._cache[rep.seat] = entry
         return entry
 

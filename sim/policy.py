@@ -23,6 +23,7 @@ random numbers of its own, so that two behaviours are compared on the same custo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -75,6 +76,9 @@ class RepState:
     region_bookings_by_month, company_bookings_by_month
         Bookings per month so far of every seat of the rep's region / of the whole sales force, the rep's own
         included (live views, for team and region bonuses: read them, do not change or keep them).
+    quotas_by_month
+        The seat's quota for every month of the horizon as it stands now (a live view: a quota ratchet raises
+        or lowers next year's months at a plan-year end; None when the engine does not provide it).
     """
 
     seat: int
@@ -100,6 +104,7 @@ class RepState:
     pipeline_deals: int = 0
     region_bookings_by_month: list[float] = field(default_factory=list)
     company_bookings_by_month: list[float] = field(default_factory=list)
+    quotas_by_month: Sequence[float] | None = None
 
     @property
     def attainment_horizon(self) -> float:

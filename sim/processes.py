@@ -147,6 +147,10 @@ class Funnel:
         m = model
         sim = m.scenario.settings.simulation
         self.m, self.leads, self.behaviour, self.pay_fn = m, leads, behaviour, pay
+        # quotas of this replication: a plan's ratchet rewrites next year's at each plan-year end
+        self.quotas = m.quotas.copy()
+        ratchet = getattr(pay, "ratchet", None)
+        self.ratchet = ratchet if callable(ratchet) else None
         # the clock starts at the warm-up (negative days); day 0 is the first day of the horizon
         self.env = simpy.Environment(initial_time=float(m.demand_start[0]))
         n_seats, n_months, n_stages = m.n_seats, m.n_months, len(m.stage_ids)
@@ -248,7 +252,7 @@ class Funnel:
         self.state = [RepState(seat=r, rep_id=m.rep_ids[r], tier=m.tier_ids[self.tier[r]],
                                norm_hours=self.norm_hours[r], bookings_by_month=self.bookings[r],
                                region_bookings_by_month=self.region_bookings[self.seat_region[r]],
-                               company_bookings_by_month=self.company_bookings)
+                               company_bookings_by_month=self.company_bookings, quotas_by_month=self.quotas[r])
                       for r in range(n_seats)]
         self._month_state(0)
         self.training_week = sim.training_hours_per_year / (DAYS_PER_YEAR / DAYS_PER_WEEK)
@@ -553,9 +557,9 @@ class Funnel:
 
     def _month_state(self, mo: int) -> None:
         q0 = (mo // 3) * 3
-        month = self.m.quotas[:, mo].tolist()
-        quarter = self.m.quotas[:, q0:q0 + 3].sum(axis=1).tolist()
-        horizon = self.m.quotas.sum(axis=1).tolist()
+        month = self.quotas[:, mo].tolist()
+        quarter = self.quotas[:, q0:q0 + 3].sum(axis=1).tolist()
+        horizon = self.quotas.sum(axis=1).tolist()
         for r, st in enumerate(self.state):
             st.month = mo
             st.bookings_month = 0.0
@@ -587,7 +591,7 @@ class Funnel:
             yield env.timeout(self.month_start[mo + 1] - env.now)
             bookings = np.asarray(self.bookings)[:, :mo + 1]
             active_share = self._active_share(mo)
-            pay = self.pay_fn(bookings, m.quotas[:, :mo + 1], active_share, self.base_salary[:, :mo + 1],
+            pay = self.pay_fn(bookings, self.quotas[:, :mo + 1], active_share, self.base_salary[:, :mo + 1],
                               m.commission_rate)
             self.pay[:, :mo + 1] = pay
             expected = self._expected_pay(bookings, active_share)
@@ -615,8 +619,27 @@ class Funnel:
                 self._ramp(r)
             if (mo + 1) % 3 == 0 or mo == m.n_months - 1:
                 self._churn(mo // 3)
+            if self.ratchet is not None and (mo + 1) % 12 == 0 and mo + 1 < m.n_months:
+                self._apply_ratchet(mo)
             if mo + 1 < m.n_months:
                 self._month_state(mo + 1)
+
+    def _apply_ratchet(self, mo: int) -> None:
+        """Plan-year end (month ``mo``): each seat filled all year whose plan has a quota ratchet gets next year's
+        quota from the pay function's ``ratchet(seat, quota, attainment)`` (the months keep their shape)."""
+        assert self.ratchet is not None
+        lo = mo - 11
+        year_start = self.month_start[lo]
+        for r in range(self.m.n_seats):
+            if not self.active[r] or self.active_since[r] > year_start + 1e-9:
+                continue
+            quota = float(self.quotas[r, lo:mo + 1].sum())
+            attainment = sum(self.bookings[r][lo:mo + 1]) / quota if quota > 0 else 0.0
+            new_total = self.ratchet(r, quota, attainment)
+            nxt = self.quotas[r, mo + 1:mo + 13]
+            total = float(nxt.sum())
+            if new_total is not None and total > 0:
+                nxt *= new_total / total  # in place: RepState.quotas_by_month views this row
 
     def _expected_pay(self, bookings: np.ndarray, active_share: np.ndarray) -> np.ndarray:
         """Pay each seat expects over the plan year (annualised), judged at a month end from the bookings and
@@ -633,15 +656,15 @@ class Funnel:
         mo = bookings.shape[1] - 1
         proj = bookings
         if mo + 1 < n:
-            quota_so_far = m.quotas[:, :mo + 1].sum(axis=1)
+            quota_so_far = self.quotas[:, :mo + 1].sum(axis=1)
             booked = bookings.sum(axis=1)
             pace = np.divide(booked, quota_so_far, out=np.zeros_like(booked), where=quota_so_far > 0)
-            later = np.where(quota_so_far[:, None] > 0, pace[:, None] * m.quotas[:, mo + 1:],
+            later = np.where(quota_so_far[:, None] > 0, pace[:, None] * self.quotas[:, mo + 1:],
                              (booked / (mo + 1))[:, None])
             proj = np.concatenate([bookings, later], axis=1)
         share = np.ones((m.n_seats, n))
         share[:, :mo + 1] = active_share
-        pay = self.pay_fn(proj, m.quotas, share, self.base_salary, m.commission_rate)
+        pay = self.pay_fn(proj, self.quotas, share, self.base_salary, m.commission_rate)
         out: np.ndarray = pay.sum(axis=1) * 12.0 / n
         return out
 
@@ -655,7 +678,7 @@ class Funnel:
         if (self.env.now - self.tier_since[r]) / DAYS_PER_MONTH < after:
             return
         lo = max(0, mo + 1 - int(after))
-        quota = m.quotas[r, lo:mo + 1].sum()
+        quota = self.quotas[r, lo:mo + 1].sum()
         booked = sum(self.bookings[r][lo:mo + 1])
         if quota <= 0 or booked / quota < m.promotion_min_attainment[k]:
             return
@@ -794,7 +817,7 @@ class Funnel:
             wip_samples=np.asarray(self.wip_samples, dtype=float).reshape(-1, 2),
             seat_entered=np.asarray(self.seat_entered, dtype=float),
             seat_converted=np.asarray(self.seat_converted, dtype=float),
-            bookings=np.asarray(self.bookings), margin=np.asarray(self.margin), quotas=m.quotas.copy(),
+            bookings=np.asarray(self.bookings), margin=np.asarray(self.margin), quotas=self.quotas.copy(),
             pay=self.pay.copy(), available_hours=self.available.copy(),
             selling_hours=np.asarray(self.selling), service_hours=self.serving.copy(),
             training_hours=self.training.copy(), leavers=np.asarray(self.leavers, dtype=float),

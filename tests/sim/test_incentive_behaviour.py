@@ -211,3 +211,43 @@ def test_team_bonus_enters_the_reps_decisions_and_the_simulated_pay(tiny: scenar
     with_team = sim.simulate(s, replications=2, seed=3, behaviour=b,
                              pay=sim.PlanPay.from_scenario(s, "flat_commission"))
     assert with_team.kpi("pay_total") > flat.kpi("pay_total")
+
+
+def test_a_quota_ratchet_rewrites_next_years_quotas_in_a_two_year_run(tiny: scenarios.Scenario) -> None:
+    ratchet = {"up": 0.5, "down": 0.2, "floor": 0.8, "ceiling": 1.5}
+    stay = {f"tiers.{t}.attrition_per_year": 0.0 for t in tiny.settings.tiers}
+    s = scenarios.modify(tiny, {"calendar.months": 24, "plans.annual_bonus.ratchet": ratchet, **stay})
+    model = sim.build(s)
+    b = IncentiveBehaviour.from_scenario(s, "annual_bonus")
+    pay = sim.PlanPay.from_scenario(s, "annual_bonus")
+    _, rec = sim.run_replication(model, np.random.SeedSequence(8), b, pay)
+    plan = s.settings.plans["annual_bonus"]
+    hired = (model.hired_day <= 0.0)  # seats filled all of year one
+    assert hired.any()
+    for r in np.flatnonzero(hired).tolist():
+        q1 = model.quotas[r, :12].sum()
+        att = rec.bookings[r, :12].sum() / q1
+        want = sim.pay.next_quota(q1, att, plan.ratchet)
+        assert rec.quotas[r, 12:].sum() == pytest.approx(want)
+        # the months keep the shape the plan gave them
+        np.testing.assert_allclose(rec.quotas[r, 12:] / rec.quotas[r, 12:].sum(),
+                                   model.quotas[r, 12:] / model.quotas[r, 12:].sum())
+    np.testing.assert_array_equal(rec.quotas[:, :12], model.quotas[:, :12])
+    assert not np.allclose(rec.quotas[hired, 12:], model.quotas[hired, 12:])
+    # without a ratchet nothing moves
+    flat = sim.PlanPay.from_scenario(s, "flat_commission")
+    _, plain = sim.run_replication(model, np.random.SeedSequence(8), None, flat)
+    np.testing.assert_array_equal(plain.quotas, model.quotas)
+
+
+def test_reps_decide_on_their_ratcheted_quotas(tiny: scenarios.Scenario) -> None:
+    s = scenarios.modify(tiny, {"calendar.months": 24})
+    b = IncentiveBehaviour.from_scenario(s, "annual_bonus")
+    live = b.incentives[0].quotas.copy()
+    rep = RepState(seat=0, rep_id="R0001", tier="mid", norm_hours=40.0, now=400.0, month=13,
+                   bookings_by_month=[0.0] * 24, quotas_by_month=live)
+    assert b.incentive(rep) is b.incentives[0]
+    live[12:] *= 1.3  # a ratchet raised next year's quota
+    fresh = b.incentive(rep)
+    np.testing.assert_array_equal(fresh.quotas, live)
+    assert fresh.plan is b.incentives[0].plan and b.incentive(rep) is fresh  # kept until the quotas move again
