@@ -4,7 +4,7 @@ and the lift of low performers under quarterly versus annual lump sums. Every pl
 (common random numbers); intervals are paired 95 % t.
 
 Usage: python benchmarks/field_directions.py [--replications 16] [--root 1] [--quotas fair|default]
-                                             [--bonus-only] [--timing-games [--push-risk P]]
+                                             [--bonus-only] [--timing-games [--push-risk P]] [--set PATH=VALUE]
 
 ``--quotas fair`` (default) takes quotas from the quota optimizer (``optimizer.set_quotas``, the demo's quotas);
 ``default`` uses the simulator's own rule (target by share of expected sales, the skill model). ``--bonus-only``
@@ -59,6 +59,8 @@ def main() -> None:
     ap.add_argument("--bonus-only", action="store_true")
     ap.add_argument("--timing-games", action="store_true")
     ap.add_argument("--push-risk", type=float, default=None, help="[behaviour] push_risk (default: the scenario's)")
+    ap.add_argument("--set", action="append", default=[], metavar="PATH=VALUE",
+                    help="any scenarios.modify change, e.g. behaviour.closing_share=0.9 (repeatable)")
     a = ap.parse_args()
     t0 = time.perf_counter()
     s = scenarios.load("baseline")
@@ -68,6 +70,9 @@ def main() -> None:
         s = scenarios.modify(s, {"behaviour.timing_games": True})
     if a.push_risk is not None:
         s = scenarios.modify(s, {"behaviour.push_risk": a.push_risk})
+    for change in a.set:
+        path, _, value = change.partition("=")
+        s = scenarios.modify(s, {path: float(value)})
     if a.quotas == "fair":
         today = scenarios.Plan.current(s)
         plan = scenarios.Plan(assignment=today.assignment, quotas=optimizer.set_quotas(s, today.assignment).quotas)
@@ -82,7 +87,7 @@ def main() -> None:
     flat, annual, quarterly = ([np.asarray(r.bookings) for r in runs[p]]
                                for p in ("flat_commission", "annual_bonus", "quarterly_bonus"))
     print(f"baseline, quotas {a.quotas}, bonus-only {a.bonus_only}, timing games {a.timing_games} "
-          f"(push_risk {s.settings.behaviour.push_risk}), "
+          f"(push_risk {s.settings.behaviour.push_risk}), changes {a.set}, "
           f"{a.replications} replications, root {a.root}")
     for p, rs in runs.items():
         print(f"{p}: deals pulled in {np.mean([r.pulled.sum() for r in rs]):.1f}, pushed out "
