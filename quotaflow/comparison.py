@@ -29,6 +29,7 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
+from quotaflow.options import SetOpt
 from quotaflow.output import staged_output, write_csv, write_json
 from sim.incentive_behaviour import IncentiveBehaviour
 from sim.pay import annual_base, target_variable_pay
@@ -330,13 +331,15 @@ def compare_command(
     = None,
     plan: Annotated[Path | None, typer.Option("--plan", help="Plan folder (assignments.csv, optional quotas.csv, "
                                                              "budget.csv); default: today's assignment.")] = None,
+    set_: SetOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM for Excel.")] = False,
 ) -> None:
     """Compare incentive plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
     from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
+    from quotaflow.sweep import apply_sets
 
-    s = scenarios.load(scenario)
+    s, changes = apply_sets(scenarios.load(scenario), set_ or [])
     the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
     ids = [p.strip() for p in plans.split(",") if p.strip()]
     n = replications or s.settings.simulation.replications
@@ -361,6 +364,7 @@ def compare_command(
         files += ["summary.json", "manifest.json"]
         write_json(_summary(result, files), stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(root)},
-                       extra={"replications": n, "workers": k, "plans": ids, "plan": result.info["plan_source"]})
+                       extra={"replications": n, "workers": k, "plans": ids, "plan": result.info["plan_source"],
+                              "changes": changes})
     typer.echo(repr(result))
     typer.echo(f"\nwrote {out}: " + ", ".join(files))

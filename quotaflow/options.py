@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["ExcelOpt", "ForceOpt", "IncentivesOpt", "OutOpt", "ScenarioArg", "SolverOpt"]
+__all__ = ["ExcelOpt", "ForceOpt", "IncentivesOpt", "OutOpt", "ScenarioArg", "SetOpt", "SolverOpt"]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
@@ -30,3 +30,7 @@ IncentivesOpt = Annotated[str, typer.Option(
     "--incentives", help="How reps are paid and respond: 'own' = each rep's plan_id from reps.csv (hours and deal "
                          "order respond to it, pay follows it), a plan id = everyone on that plan, 'none' = norm "
                          "hours and flat commission (the bare funnel).")]
+
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="path=value (repeatable): change the scenario for this run only, e.g. "
+                  "behaviour.timing_games=true or plans.capped.cap.target_multiple=2 (as in quotaflow sweep).")]

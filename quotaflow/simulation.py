@@ -16,7 +16,7 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, IncentivesOpt
+from quotaflow.options import ExcelOpt, IncentivesOpt, SetOpt
 from quotaflow.output import staged_output, write_csv, write_json
 
 __all__ = ["INCENTIVE_MODES", "incentive_hooks", "simulate_command", "summary"]
@@ -90,11 +90,14 @@ def simulate_command(
     workers: Annotated[int | None, typer.Option(
         min=1, help="Worker processes (default: simulation.workers); results do not depend on it.")] = None,
     incentives: IncentivesOpt = "own",
+    set_: SetOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
-    s = scenarios.load(scenario)
+    from quotaflow.sweep import apply_sets
+
+    s, changes = apply_sets(scenarios.load(scenario), set_ or [])
     the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
     behaviour, pay = incentive_hooks(s, the_plan, incentives)
     n = replications or s.settings.simulation.replications
@@ -107,6 +110,7 @@ def simulate_command(
             write_csv(frame, stage / f"{name}.csv", excel=excel)
         write_json(summary(result), stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},
-                       extra={"replications": n, "workers": k, "plan": result.info["plan"], "incentives": incentives})
+                       extra={"replications": n, "workers": k, "plan": result.info["plan"], "incentives": incentives,
+                              "changes": changes})
     typer.echo(repr(result))
     typer.echo(f"\nwrote {out}: " + ", ".join(summary(result)["files"]))

@@ -33,6 +33,7 @@ __all__ = [
     "GridError",
     "SweepPoint",
     "SweepResult",
+    "apply_sets",
     "expand",
     "load_grid",
     "parse_set",
@@ -84,6 +85,25 @@ def _parse_value(text: str, where: str) -> Any:
             return text
         raise GridError(f"{where}: cannot read the value {text!r}; write numbers as 38 or 0.5, booleans as "
                         "true/false, strings as plain words or in double quotes") from None
+
+
+def apply_sets(scenario: scenarios.Scenario, options: Sequence[str]) -> tuple[scenarios.Scenario, dict[str, Any]]:
+    """The scenario with ``--set path=value`` options applied (one value each; several values are a sweep).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> s, changes = apply_sets(scenarios.load("tiny"), ["behaviour.timing_games=true"])
+    >>> s.settings.behaviour.timing_games, changes
+    (True, {'behaviour.timing_games': True})
+    """
+    changes: dict[str, Any] = {}
+    for option in options:
+        path, values = parse_set(option)
+        if len(values) != 1:
+            raise GridError(f"--set {path}: give one value here; to run several, use quotaflow sweep")
+        changes[path] = values[0]
+    return (scenarios.modify(scenario, changes) if changes else scenario), changes
 
 
 def parse_set(option: str) -> tuple[str, list[Any]]:

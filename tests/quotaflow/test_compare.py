@@ -142,3 +142,16 @@ def test_compare_counts_team_bonuses_in_compensation_cost(tiny: scenarios.Scenar
     cost = base.comparison.set_index(["metric", "plan"]).loc[("compensation_cost", "capped"), "mean"]
     cost_team = more.comparison.set_index(["metric", "plan"]).loc[("compensation_cost", "capped"), "mean"]
     assert cost_team > cost
+
+
+def test_compare_cli_set_changes_the_scenario_for_the_run(tmp_path: Path) -> None:
+    out = tmp_path / "games"
+    args = ["compare", "tiny", "--plans", "flat_commission,annual_bonus", "--replications", "2", "--seed", "2"]
+    result = runner.invoke(app, [*args, "--out", str(out), "--set", "behaviour.timing_games=true"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["changes"] == {"behaviour.timing_games": True}
+    several = runner.invoke(app, [*args, "--out", str(tmp_path / "x"), "--set", "behaviour.push_risk=0.2,0.3"])
+    assert several.exit_code == 2 and "quotaflow sweep" in several.output and not (tmp_path / "x").exists()
+    unknown = runner.invoke(app, [*args, "--out", str(tmp_path / "y"), "--set", "behaviour.nope=1"])
+    assert unknown.exit_code == 2 and "behaviour.nope" in unknown.output
