@@ -81,3 +81,55 @@ def test_more_bookings_never_pay_less_without_cap_or_draw(plan: PlanSettings, bo
     q = [10_000.0] * len(bookings)
     assert pay_statement(more, q, 0.0, plan)["variable"].sum() >= pay_statement(bookings, q, 0.0, plan)[
         "variable"].sum() - 1e-6
+
+
+@st.composite
+def whole_force(draw: st.DrawFn) -> tuple[list[PlanSettings], list[str], list[str], np.ndarray, np.ndarray]:
+    """A small sales force: 2-3 plans with team bonuses and contests of random period and scope, 2 regions."""
+    periods = st.sampled_from(["month", "quarter", "year"])
+    specs = []
+    for _ in range(draw(st.integers(2, 3))):
+        spec: dict[str, object] = {"commission_rate": draw(st.floats(0.0, 0.1))}
+        if draw(st.booleans()):
+            low = draw(st.floats(0.5, 1.0))
+            spec["team_bonus"] = {"scope": draw(st.sampled_from(["region", "company"])), "period": draw(periods),
+                                  "steps": [{"attainment": low, "amount": 500.0},
+                                            {"attainment": low + 0.3, "amount": 900.0, "share_of_base": 0.01}]}
+        if draw(st.booleans()):
+            spec["contests"] = [{"name": "c", "period": draw(periods),
+                                 "metric": draw(st.sampled_from(["bookings", "attainment"])),
+                                 "scope": draw(st.sampled_from(["region", "company"])),
+                                 "min_attainment": draw(st.sampled_from([0.0, 0.5])),
+                                 "prizes": [1_000.0, 400.0, 100.0][:draw(st.integers(1, 3))]}]
+        specs.append(PlanSettings.model_validate(spec))
+    n = draw(st.integers(2, 7))
+    months = draw(st.integers(1, 14))
+    which = [draw(st.integers(0, len(specs) - 1)) for _ in range(n)]
+    regions = [draw(st.sampled_from(["N", "S"])) for _ in range(n)]
+    # whole thousands so that contest ties happen
+    bookings = np.array(draw(st.lists(st.integers(0, 6), min_size=n * months, max_size=n * months)),
+                        dtype=float).reshape(n, months) * 1_000.0
+    quotas = np.array(draw(st.lists(st.sampled_from([0.0, 2_000.0, 3_000.0]), min_size=n * months,
+                                    max_size=n * months))).reshape(n, months)
+    return [specs[k] for k in which], [f"p{k}" for k in which], regions, bookings, quotas
+
+
+@settings(max_examples=60, deadline=None)
+@given(whole_force())
+def test_whole_force_amounts_match_team_bonuses_and_contest_awards(
+        force: tuple[list[PlanSettings], list[str], list[str], np.ndarray, np.ndarray]) -> None:
+    import pandas as pd
+
+    from sim.pay import contest_awards, team_bonuses, whole_force_amounts
+
+    plans, ids, regions, bookings, quotas = force
+    n, months = bookings.shape
+    salary = np.linspace(40_000.0, 70_000.0, n)
+    got = whole_force_amounts(bookings, quotas, salary, plans, ids, regions)
+    seats = [f"s{r}" for r in range(n)]
+    timeline = pd.DataFrame({"rep_id": np.repeat(seats, months), "month": np.tile(np.arange(months), n),
+                             "bookings": bookings.ravel(), "quota": quotas.ravel()})
+    reps = pd.DataFrame({"plan_id": ids, "base_salary": salary, "region": regions}, index=seats)
+    by_id = dict(zip(ids, plans, strict=True))
+    want = (team_bonuses(timeline, reps, by_id) + contest_awards(timeline, reps, by_id)).to_numpy().reshape(n, months)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
