@@ -122,14 +122,19 @@ class PlanPay:
     @classmethod
     def from_scenario(cls, scenario: Scenario, plan_id: str | None = None) -> PlanPay:
         """Each rep's own plan (``reps.plan_id``), or everyone on ``plan_id`` (to compare plans)."""
-        plans = scenario.settings.plans
         ids = [plan_id] * len(scenario.reps) if plan_id is not None else list(scenario.reps["plan_id"])
-        unknown = sorted({p for p in ids if p not in plans})
+        return cls._seats(scenario, ids, list(scenario.reps["region"]))
+
+    @classmethod
+    def _seats(cls, scenario: Scenario, plan_ids: Sequence[str], regions: Sequence[str]) -> PlanPay:
+        """One plan id and region per seat, the ids checked against the scenario's plans."""
+        plans = scenario.settings.plans
+        unknown = sorted({p for p in plan_ids if p not in plans})
         if unknown:
             raise ScenarioError(Problem("scenario.toml", f"plan(s) {unknown} are not defined",
                                         f"use one of {sorted(plans)}", column="plans"))
-        return cls(plans=tuple(plans[p] for p in ids), plan_ids=tuple(str(p) for p in ids),
-                   regions=tuple(str(r) for r in scenario.reps["region"]))
+        return cls(plans=tuple(plans[p] for p in plan_ids), plan_ids=tuple(str(p) for p in plan_ids),
+                   regions=tuple(str(r) for r in regions))
 
     def ratchet(self, seat: int, quota: float, attainment: float) -> float | None:
         """Next plan year's quota for ``seat`` after a year at ``attainment`` of ``quota`` under its plan's
@@ -141,14 +146,9 @@ class PlanPay:
     @classmethod
     def from_model(cls, model: Model, plan_ids: Sequence[str]) -> PlanPay:
         """One plan id per seat of an already built ``sim.Model`` (as ``IncentiveBehaviour.from_model``)."""
-        plans = model.scenario.settings.plans
-        unknown = sorted({p for p in plan_ids if p not in plans})
-        if unknown or len(plan_ids) != model.n_seats:
-            raise ScenarioError(Problem("scenario.toml", f"plan(s) {unknown} are not defined, or not one per seat",
-                                        f"give {model.n_seats} ids from {sorted(plans)}", column="plans"))
-        regions = tuple(str(model.region_ids[k]) for k in model.seat_region.tolist())
-        return cls(plans=tuple(plans[p] for p in plan_ids), plan_ids=tuple(str(p) for p in plan_ids),
-                   regions=regions)
+        if len(plan_ids) != model.n_seats:
+            raise ValueError(f"PlanPay.from_model: {len(plan_ids)} plan ids for {model.n_seats} seats")
+        return cls._seats(model.scenario, plan_ids, [str(model.region_ids[k]) for k in model.seat_region.tolist()])
 
     def __call__(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
                  base_salary: np.ndarray, commission_rate: np.ndarray) -> np.ndarray:
