@@ -271,8 +271,11 @@ class IncentiveBehaviour:
         quotas = self.team_quotas[rep.seat] if self.team_quotas else None
         if quotas is not None:
             tb = self.incentives[rep.seat].plan.team_bonus
-            booked = rep.company_bookings_by_month if tb is not None and tb.scope == "company" \
-                else rep.region_bookings_by_month
+            company = tb is not None and tb.scope == "company"
+            booked = rep.company_bookings_by_month if company else rep.region_bookings_by_month
+            live = rep.company_quotas_by_month if company else rep.region_quotas_by_month
+            if live is not None:  # the engine's current team quotas (a ratchet may have moved them)
+                quotas = np.asarray(live, dtype=float)
             team_booked = np.zeros(len(quotas))
             team_booked[:len(booked)] = booked
             quota_rate = float(quotas.sum()) / (len(quotas) * wpm)

@@ -23,9 +23,10 @@ random numbers of its own, so that two behaviours are compared on the same custo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
+
+import numpy as np
 
 __all__ = ["Behaviour", "DealView", "NormBehaviour", "RepState", "Timing"]
 
@@ -79,6 +80,9 @@ class RepState:
     quotas_by_month
         The seat's quota for every month of the horizon as it stands now (a live view: a quota ratchet raises
         or lowers next year's months at a plan-year end; None when the engine does not provide it).
+    region_quotas_by_month, company_quotas_by_month
+        The summed quota of the rep's region / of the whole sales force for every month, as it stands now (live
+        views, None when the engine does not provide them).
     """
 
     seat: int
@@ -104,7 +108,9 @@ class RepState:
     pipeline_deals: int = 0
     region_bookings_by_month: list[float] = field(default_factory=list)
     company_bookings_by_month: list[float] = field(default_factory=list)
-    quotas_by_month: Sequence[float] | None = None
+    quotas_by_month: np.ndarray | None = None
+    region_quotas_by_month: np.ndarray | None = None
+    company_quotas_by_month: np.ndarray | None = None
 
     @property
     def attainment_horizon(self) -> float:

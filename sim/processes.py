@@ -249,10 +249,15 @@ class Funnel:
         self.flight_value = [0.0] * n_seats  # expected value of deals with the customer, by the rep who worked them
         self.flight_deals = [0] * n_seats
         self.seat_region: list[int] = m.seat_region.tolist()
+        self.region_quotas = np.zeros((len(m.region_ids), n_months))
+        self.company_quotas = np.zeros(n_months)
+        self._team_quotas()
         self.state = [RepState(seat=r, rep_id=m.rep_ids[r], tier=m.tier_ids[self.tier[r]],
                                norm_hours=self.norm_hours[r], bookings_by_month=self.bookings[r],
                                region_bookings_by_month=self.region_bookings[self.seat_region[r]],
-                               company_bookings_by_month=self.company_bookings, quotas_by_month=self.quotas[r])
+                               company_bookings_by_month=self.company_bookings, quotas_by_month=self.quotas[r],
+                               region_quotas_by_month=self.region_quotas[self.seat_region[r]],
+                               company_quotas_by_month=self.company_quotas)
                       for r in range(n_seats)]
         self._month_state(0)
         self.training_week = sim.training_hours_per_year / (DAYS_PER_YEAR / DAYS_PER_WEEK)
@@ -640,6 +645,13 @@ class Funnel:
             total = float(nxt.sum())
             if new_total is not None and total > 0:
                 nxt *= new_total / total  # in place: RepState.quotas_by_month views this row
+        self._team_quotas()
+
+    def _team_quotas(self) -> None:
+        """Region and company quota per month from the seats' quotas, in place (RepState holds views of them)."""
+        for k in range(len(self.region_quotas)):
+            self.region_quotas[k] = self.quotas[self.m.seat_region == k].sum(axis=0)
+        self.company_quotas[:] = self.quotas.sum(axis=0)
 
     def _expected_pay(self, bookings: np.ndarray, active_share: np.ndarray) -> np.ndarray:
         """Pay each seat expects over the plan year (annualised), judged at a month end from the bookings and

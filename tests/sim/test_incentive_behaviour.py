@@ -251,3 +251,26 @@ def test_reps_decide_on_their_ratcheted_quotas(tiny: scenarios.Scenario) -> None
     fresh = b.incentive(rep)
     np.testing.assert_array_equal(fresh.quotas, live)
     assert fresh.plan is b.incentives[0].plan and b.incentive(rep) is fresh  # kept until the quotas move again
+
+
+def test_team_quotas_follow_a_ratchet(tiny: scenarios.Scenario) -> None:
+    from sim.processes import Funnel
+
+    team = {"scope": "region", "period": "quarter", "steps": [{"attainment": 1.0, "amount": 2_000.0}]}
+    ratchet = {"up": 0.5, "down": 0.2, "floor": 0.8, "ceiling": 1.5}
+    s = scenarios.modify(tiny, {"calendar.months": 24, "plans.annual_bonus.team_bonus": team,
+                                "plans.annual_bonus.ratchet": ratchet})
+    model = sim.build(s)
+    b = IncentiveBehaviour.from_model(model, ["annual_bonus"] * model.n_seats)
+    rng = sim.streams(np.random.SeedSequence(8))
+    funnel = Funnel(model, sim.draw_leads(model, rng), rng["lifecycle"], b,
+                    sim.PlanPay.from_model(model, ["annual_bonus"] * model.n_seats))
+    rec = funnel.run()
+    assert not np.allclose(rec.quotas, model.quotas)  # the ratchet moved year two
+    for k in range(len(model.region_ids)):
+        np.testing.assert_allclose(funnel.region_quotas[k], rec.quotas[model.seat_region == k].sum(axis=0))
+    # the rep decides on the team quota as it stands, not the one the run started with
+    st = funnel.state[0]
+    pos = b.position(st)
+    assert pos.team is not None
+    np.testing.assert_allclose(pos.team.quotas, funnel.region_quotas[model.seat_region[0]])
