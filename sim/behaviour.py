@@ -783,8 +783,8 @@ def timing_decision(inc: Incentive, pos: Position, value: float, close_month: in
     def now_value(v: float, month: int) -> float:
         return _gain(inc, pos, v, month, {}, ref=pos.month)
 
-    if _same_pay_periods(inc, pos.month, close_month) and (close_month != pos.month
-                                                          or _same_pay_periods(inc, pos.month, pos.month + 1)):
+    other = close_month if close_month != pos.month else pos.month + 1  # the month a pull or push would touch
+    if _same_pay_periods(inc, pos.month, other):
         return "keep"
     keep = now_value(value, close_month)
     if close_month > pos.month and weeks_after_period_end <= b.max_pull_in_weeks:
