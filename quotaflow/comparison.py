@@ -337,11 +337,20 @@ def compare_command(
 ) -> None:
     """Compare incentive plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
     from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
+    from quotaflow.readers import Evaluation, check_whatifs
     from quotaflow.sweep import apply_sets
 
-    s, changes = apply_sets(scenarios.load(scenario), set_ or [])
+    base = scenarios.load(scenario)
+    s, changes = apply_sets(base, set_ or [])
     the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
     ids = [p.strip() for p in plans.split(",") if p.strip()]
+    if changes:  # a --set no compared plan can see is refused before any simulation starts
+        evaluation = Evaluation("compare", compared=tuple(ids), plan_assignment=the_plan is not None,
+                                plan_quotas=the_plan is not None and the_plan.quotas is not None,
+                                plan_budget=the_plan is not None and the_plan.budget is not None,
+                                replications_given=replications is not None, seed_given=seed is not None)
+        for note in check_whatifs(base, [("", changes)], evaluation):
+            typer.echo(f"warning: {note}", err=True)
     n = replications or s.settings.simulation.replications
     root = s.settings.simulation.seed if seed is None else seed
     k = workers or s.settings.simulation.workers
