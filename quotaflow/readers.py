@@ -49,8 +49,8 @@ class Step(enum.StrEnum):
     PAY_STATEMENTS = "pay statements"  # quotaflow pay's cost lines only
 
 
-Condition = Callable[[scenarios.Scenario, str], "str | None"]
-"""A value condition for a step to read a path: None when it reads it in this scenario, else the reason."""
+Condition = Callable[[scenarios.Scenario, str, "Evaluation"], "str | None"]
+"""A value condition for a step to read a path: None when it reads it in this run of the scenario, else why not."""
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,8 @@ def _setting(scenario: scenarios.Scenario, dotted: str) -> Any:
 
 def _plan_part_valued(part: str) -> Condition:
     """Reps act on a recognition or promotion threshold only when the plan gives it a perceived value."""
-    def condition(scenario: scenarios.Scenario, path: str) -> str | None:
+    def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+        del ev
         plan_id = path.split(".")[1]
         value = _setting(scenario, f"plans.{plan_id}.{part}.perceived_value") or 0.0
         return None if value > 0 else (f"reps act on plans.{plan_id}.{part} only when its perceived_value is above "
@@ -120,17 +121,33 @@ def _plan_part_valued(part: str) -> Condition:
 
 
 def _true(setting: str) -> Condition:
-    def condition(scenario: scenarios.Scenario, path: str) -> str | None:
-        del path
+    def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+        del path, ev
         return None if _setting(scenario, setting) else f"{setting} is off"
     return condition
 
 
-def _long_horizon(scenario: scenarios.Scenario, path: str) -> str | None:
-    del path
+def _long_horizon(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+    del path, ev
     months = scenario.settings.calendar.months
     return None if months > 12 else (f"a ratchet rewrites quotas only at a plan-year end inside the horizon "
                                      f"(calendar.months = {months})")
+
+
+def _lump_sum(plan: scenarios.PlanSettings) -> bool:
+    """The plan pays something later than the booking's month (what reps discount) or has a ratchet."""
+    valued = [x for x in (plan.recognition, plan.promotion) if x is not None and x.perceived_value > 0]
+    return bool(plan.bonuses or valued) or plan.team_bonus is not None or plan.ratchet is not None
+
+
+def _plans_with(test: Callable[[scenarios.PlanSettings], bool], what: str) -> Condition:
+    """Some plan reps are on in this run passes ``test``."""
+    def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+        del path
+        plans = scenario.settings.plans
+        in_use = [p for p in ev.plans_in_use(scenario) if p in plans]
+        return None if any(test(plans[p]) for p in in_use) else f"no plan in use ({', '.join(in_use)}) {what}"
+    return condition
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -199,9 +216,14 @@ FAMILIES: tuple[Family, ...] = (
     _f("plans.*.allowances.*.name", [], _LABEL),
     _f("plans.*.allowances.**", [S.PAY_STATEMENTS], "allowances are a cost line of quotaflow pay's statements; "
        "the simulator's pay leaves them out"),
-    _f("plans.*.ratchet.**", [S.RESPONSE, S.PAY], "the quota ratchet: reps price in next year's quota, and the "
+    _f("plans.*.ratchet", [S.RESPONSE, S.PAY], "the quota ratchet: reps price in next year's quota, and the "
        "simulator rewrites quotas at each plan-year end of a horizon longer than a year",
        needs={S.PAY: _long_horizon}),
+    _f("plans.*.ratchet.up", [S.RESPONSE, S.PAY], "the ratchet's rise: reps price it in, and the simulator "
+       "rewrites quotas with it at each plan-year end of a horizon longer than a year",
+       needs={S.PAY: _long_horizon}),
+    _f("plans.*.ratchet.**", [S.PAY], "a ratchet bound, applied by the simulator at each plan-year end of a "
+       "horizon longer than a year (reps price in only the rise, ratchet.up)", needs={S.PAY: _long_horizon}),
     _f("plans.*.recognition.name", [], _LABEL),
     _f("plans.*.recognition.perceived_value", [S.RESPONSE], "what reps act on for the recognition"),
     _f("plans.*.recognition.attainment", [S.RESPONSE, S.PAY_STATEMENTS], "the recognition threshold: reps act "
@@ -223,12 +245,17 @@ FAMILIES: tuple[Family, ...] = (
         S.RESPONSE: _true("behaviour.timing_games")}),
     _f("behaviour.push_risk", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
+    _f("behaviour.ratchet_foresight", [S.RESPONSE], "how much of a ratchet's next-year quota reps price in",
+       needs={S.RESPONSE: _plans_with(lambda p: p.ratchet is not None, "has a quota ratchet")}),
+    _f("behaviour.discount_per_week", [S.RESPONSE], "how reps discount pay due later than the booking's month",
+       needs={S.RESPONSE: _plans_with(_lump_sum, "pays a lump sum (quota or team bonus, valued recognition or "
+                                                 "promotion) or has a ratchet")}),
     _f("behaviour.**", [S.RESPONSE], "how reps respond to their plan (sim.IncentiveBehaviour)"),
     # [optimizer]
     _f("optimizer.uncovered_penalty", [S.ALLOCATION], "the allocation's price of an uncovered account",
        needs={S.ALLOCATION: _true("optimizer.allow_uncovered")}),
     _f("optimizer.lexicographic_slack", [S.ALLOCATION], "the allocation's slack between lexicographic stages",
-       needs={S.ALLOCATION: lambda s, p: None if s.settings.optimizer.lexicographic else
+       needs={S.ALLOCATION: lambda s, p, e: None if s.settings.optimizer.lexicographic else
               "optimizer.lexicographic is empty"}),
     _f("optimizer.solver", [S.ALLOCATION, S.QUOTA_STEP, S.BUDGET_STEP], "the solver of the allocation and of "
        "the quota and budget LPs"),
@@ -277,7 +304,7 @@ FAMILIES: tuple[Family, ...] = (
     _f("accounts.service_hours_per_year", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
     _f("accounts.status", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.*", [S.ALLOCATION], "an extra accounts.csv column: read only by a balance band of the "
-       "allocation that names it", needs={S.ALLOCATION: lambda s, p: None if p.split(".")[1] in {
+       "allocation that names it", needs={S.ALLOCATION: lambda s, p, e: None if p.split(".")[1] in {
            b.attribute for b in s.settings.optimizer.balance} else f"no [optimizer] balance band names "
        f"{p.split('.')[1]}"}),
 )
@@ -429,7 +456,7 @@ def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Eval
     elif step == S.PAY_STATEMENTS:
         reason = "only quotaflow pay reads it (cost lines of its pay statements)"
     if reason is None and step in fam.needs:
-        reason = fam.needs[step](s, path)
+        reason = fam.needs[step](s, path, ev)
     return reason
 
 
