@@ -109,14 +109,22 @@ def _setting(scenario: scenarios.Scenario, dotted: str) -> Any:
     return node
 
 
+def _whole_year(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+    """Reps weigh year-end recognition, promotion and ratchets only in a plan year that ends inside the horizon."""
+    del path, ev
+    months = scenario.settings.calendar.months
+    return None if months >= 12 else (f"reps weigh year-end lump sums and ratchets only in a plan year that ends "
+                                      f"inside the horizon (calendar.months = {months})")
+
+
 def _plan_part_valued(part: str) -> Condition:
     """Reps act on a recognition or promotion threshold only when the plan gives it a perceived value."""
     def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
-        del ev
         plan_id = path.split(".")[1]
         value = _setting(scenario, f"plans.{plan_id}.{part}.perceived_value") or 0.0
-        return None if value > 0 else (f"reps act on plans.{plan_id}.{part} only when its perceived_value is above "
-                                       "0 (it is 0 here)")
+        if value <= 0:
+            return f"reps act on plans.{plan_id}.{part} only when its perceived_value is above 0 (it is 0 here)"
+        return _whole_year(scenario, path, ev)
     return condition
 
 
@@ -148,6 +156,25 @@ def _plans_with(test: Callable[[scenarios.PlanSettings], bool], what: str) -> Co
         in_use = [p for p in ev.plans_in_use(scenario) if p in plans]
         return None if any(test(plans[p]) for p in in_use) else f"no plan in use ({', '.join(in_use)}) {what}"
     return condition
+
+
+def _banded(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+    """An extra accounts column counts only through a balance band that names it."""
+    del ev
+    column = _key(path).split(".")[1]
+    bands = {b.attribute for b in scenario.settings.optimizer.balance}
+    return None if column in bands else f"no [optimizer] balance band names {column}"
+
+
+def _not_uniform(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+    """The simulator, the quota and budget steps use each account's potential relative to the others."""
+    del scenario, ev
+    if path != "accounts.annual_potential*":
+        return None
+    return ("scaling every account's potential alike changes nothing the simulator, the quotas or the budget "
+            "use (deal values, where leads land, expected-sales shares and region weights follow each account's "
+            "potential relative to the others); scale a subset, e.g. accounts[tier=A].annual_potential*=1.5, "
+            "or re-allocate (--allocate), which weighs potential against travel")
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -192,7 +219,7 @@ FAMILIES: tuple[Family, ...] = (
     _f("targets.by_region.**", [S.QUOTA_STEP], "regional pools of the quota step (optimizer.set_quotas)",
        auto=S.QUOTA_STEP),
     _f("targets.by_product.**", [S.QUOTA_TABLES], "the product split of quotaflow quotas' quotas.csv; the "
-       "simulator sums each rep's quotas over products"),
+       "simulator sums each rep's quotas over products, so the split moves them by rounding units at most"),
     # [channels.<channel>]
     _f("channels.*.name", [], _LABEL),
     _f("channels.*.default_monthly_spend", [S.TODAY_SPEND], "today's spend, the simulator's demand without a "
@@ -218,21 +245,23 @@ FAMILIES: tuple[Family, ...] = (
        "the simulator's pay leaves them out"),
     _f("plans.*.ratchet", [S.RESPONSE, S.PAY], "the quota ratchet: reps price in next year's quota, and the "
        "simulator rewrites quotas at each plan-year end of a horizon longer than a year",
-       needs={S.PAY: _long_horizon}),
+       needs={S.PAY: _long_horizon, S.RESPONSE: _whole_year}),
     _f("plans.*.ratchet.up", [S.RESPONSE, S.PAY], "the ratchet's rise: reps price it in, and the simulator "
        "rewrites quotas with it at each plan-year end of a horizon longer than a year",
-       needs={S.PAY: _long_horizon}),
+       needs={S.PAY: _long_horizon, S.RESPONSE: _whole_year}),
     _f("plans.*.ratchet.**", [S.PAY], "a ratchet bound, applied by the simulator at each plan-year end of a "
        "horizon longer than a year (reps price in only the rise, ratchet.up)", needs={S.PAY: _long_horizon}),
     _f("plans.*.recognition.name", [], _LABEL),
-    _f("plans.*.recognition.perceived_value", [S.RESPONSE], "what reps act on for the recognition"),
+    _f("plans.*.recognition.perceived_value", [S.RESPONSE], "what reps act on for the recognition",
+       needs={S.RESPONSE: _whole_year}),
     _f("plans.*.recognition.attainment", [S.RESPONSE, S.PAY_STATEMENTS], "the recognition threshold: reps act "
        "on it, quotaflow pay costs it", needs={S.RESPONSE: _plan_part_valued("recognition")}),
     _f("plans.*.recognition.cost", [S.PAY_STATEMENTS], "a non-cash cost line of quotaflow pay's statements"),
     _f("plans.*.training.cost_per_month", [S.PAY_STATEMENTS], "a cost line of quotaflow pay's statements"),
     _f("plans.*.training.**", [], "documented as selling hours given up for skill growth, but the simulator "
        "does not read it yet (its training time and gain are simulation.training_*)"),
-    _f("plans.*.promotion.perceived_value", [S.RESPONSE], "what reps act on for a promotion"),
+    _f("plans.*.promotion.perceived_value", [S.RESPONSE], "what reps act on for a promotion",
+       needs={S.RESPONSE: _whole_year}),
     _f("plans.*.promotion.min_attainment", [S.RESPONSE], "the promotion threshold reps act on",
        needs={S.RESPONSE: _plan_part_valued("promotion")}),
     _f("plans.*.promotion.**", [], "documented as overriding the tier's promotion rule, but the simulator does "
@@ -300,13 +329,11 @@ FAMILIES: tuple[Family, ...] = (
     _f("accounts.tier", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.region", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.annual_potential", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP],
-       _SIM),
+       _SIM, needs=dict.fromkeys((S.SIMULATOR, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP), _not_uniform)),
     _f("accounts.service_hours_per_year", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
     _f("accounts.status", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.*", [S.ALLOCATION], "an extra accounts.csv column: read only by a balance band of the "
-       "allocation that names it", needs={S.ALLOCATION: lambda s, p, e: None if p.split(".")[1] in {
-           b.attribute for b in s.settings.optimizer.balance} else f"no [optimizer] balance band names "
-       f"{p.split('.')[1]}"}),
+       "allocation that names it", needs={S.ALLOCATION: _banded}),
 )
 """Every settings path family and table column, first match wins (specific entries before general ones)."""
 
@@ -315,6 +342,12 @@ _TABLE = re.compile(r"^(reps|accounts)(?:\[[^\]]*\])?\.([^.*]+)\*?$")
 
 def _depth(pattern: str) -> int:
     return len(pattern.split(".")) - pattern.endswith(".**")
+
+
+def _key(path: str) -> str:
+    """A what-if path without a table filter or the ``*`` of a scaled column (``reps.hours_per_week``)."""
+    table = _TABLE.match(path)
+    return f"{table.group(1)}.{table.group(2)}" if table else path
 
 
 def family_of(path: str) -> Family:
@@ -334,13 +367,12 @@ def family_of(path: str) -> Family:
     >>> sorted(map(str, family_of("channels.events").steps))
     ['budget step', 'simulator', "today's spend"]
     """
-    table = _TABLE.match(path)
-    key = f"{table.group(1)}.{table.group(2)}" if table else path
+    key = _key(path)
     parts = key.split(".")
     direct = next((fam for fam in FAMILIES if fam.matches(key)), None)
     under = [fam for fam in FAMILIES if _depth(fam.pattern) > len(parts)
              and all(fnmatch.fnmatchcase(k, w) for k, w in zip(parts, fam.pattern.split("."), strict=False))]
-    if not under:
+    if not under or (direct is not None and not direct.pattern.endswith(".**")):
         return direct or Family(key, frozenset(), "not a setting any command reads")
     members = [*under, *([direct] if direct is not None else [])]
     steps = frozenset().union(*(f.steps for f in members))

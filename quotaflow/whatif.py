@@ -16,6 +16,7 @@ import typer
 
 import scenarios
 import sim
+from quotaflow.comparison import attainment_spread
 from quotaflow.manifest import write_manifest
 from quotaflow.options import IncentivesOpt
 from quotaflow.output import OutputError
@@ -58,8 +59,9 @@ def simulate_point(scenario: scenarios.Scenario, *, replications: int, seed: int
 
     A step with no answer at the point (an infeasible allocation, quotas outside the tier bounds, channel minimums
     above the budget) is a result, not a crash: the point gets ``<step>_feasible = 0`` and no simulated metrics.
-    Each step run adds ``allocation_feasible``, ``quotas_feasible`` or ``budget_feasible`` = 1; the budget step
-    also ``budget_spent`` and ``budget_expected_leads`` (what the money buys).
+    Each step run adds ``allocation_feasible``, ``quotas_feasible`` or ``budget_feasible`` = 1; the allocation
+    also ``allocation_objective``, ``allocation_travel_km`` and ``allocation_moved`` (accounts that change rep),
+    the budget step ``budget_spent`` and ``budget_expected_leads`` (what the money buys).
 
     Examples
     --------
@@ -79,7 +81,10 @@ def simulate_point(scenario: scenarios.Scenario, *, replications: int, seed: int
             allocation = optimizer.allocate(scenario)
             if not allocation.ok:
                 return _flags([("allocation_feasible", 0.0)], replications)
-            flags.append(("allocation_feasible", 1.0))
+            moves = allocation.assignments
+            flags += [("allocation_feasible", 1.0), ("allocation_objective", float(allocation.objective)),
+                      ("allocation_travel_km", float(moves["travel_km"].sum())),
+                      ("allocation_moved", float(moves["moved"].sum()))]
             plan = allocation.plan()
         assignment = (plan or scenarios.Plan.current(scenario)).assignment
         quota_table = budget_table = None
@@ -103,7 +108,9 @@ def simulate_point(scenario: scenarios.Scenario, *, replications: int, seed: int
     behaviour, pay = incentive_hooks(scenario, plan, incentives)
     result = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=1, behaviour=behaviour,
                           pay=pay)
-    rows = result.replications.melt(id_vars="replication", var_name="metric", value_name="value")
+    # the reps' attainment spread shows what a quota what-if does when company totals stay the same
+    table = result.replications.merge(attainment_spread(result.replication_reps), on="replication", how="left")
+    rows = table.melt(id_vars="replication", var_name="metric", value_name="value")
     if flags:
         rows = pd.concat([_flags(flags, replications), rows], ignore_index=True)
     return rows
