@@ -560,10 +560,11 @@ def check_whatifs(base: scenarios.Scenario, points: Sequence[tuple[str, Mapping[
                   evaluation: Evaluation, *, option: str = "--set") -> list[str]:
     """Refuse what-ifs that cannot change what ``evaluation`` computes; return notes worth a warning.
 
-    Each path must be read by a step the run has at one point at least (conditions are checked on the base and
-    on each point's scenario, so a what-if that switches timing games on makes ``behaviour.push_risk`` count).
-    Two points that evaluate the same scenario are refused; a path read at some points only, and a run in which
-    no point changes the scenario, give notes.
+    Each path must be read by a step the run has at one point at least (conditions are checked on each point's
+    scenario, so a point that switches timing games on makes its ``behaviour.push_risk`` count). Two points that
+    evaluate the same scenario are refused (``30`` and ``30.0``, or a variant that repeats another); a point
+    equal to the base is allowed (a sweep's reference point), but a run whose only point changes nothing gets a
+    note, as does a path read at some points only.
 
     Parameters
     ----------
@@ -611,8 +612,6 @@ def check_whatifs(base: scenarios.Scenario, points: Sequence[tuple[str, Mapping[
         for path, value in changed[0][1].items():
             if scenarios.modify(base, {path: value}).equals(base):
                 notes.append(f"{option} {path}={value} leaves the scenario unchanged (it already has that value)")
-    elif all(s.equals(base) for _, _, s in changed):
-        notes.append("no point changes the scenario: every point evaluates the base")
     seen: dict[str, str] = {}
     for label, _, s in changed:
         key = scenarios.fingerprint(s)

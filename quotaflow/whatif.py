@@ -262,19 +262,20 @@ _QUOTA_NOTE = {"default": "the simulator's default quotas (target x over-assignm
 _BUDGET_NOTE = {"today": "channels' default_monthly_spend (today's spend) at every point",
                 "optimise": "re-optimised at every point by optimizer.allocate_budget; demand follows its "
                             "expected_leads (today's spend only in the warm-up)"}
-_STEP_FLAGS = {"allocation_feasible": "no feasible allocation", "quotas_feasible": "no quotas within the tier "
-               "bounds (see quotaflow quotas)", "budget_feasible": "no feasible budget (see quotaflow budget)"}
+_STEP_FLAGS = {"allocation_feasible": ("no feasible allocation", "quotaflow allocate explains why"),
+               "quotas_feasible": ("no quotas within the tier bounds", "quotaflow quotas explains why"),
+               "budget_feasible": ("no feasible budget", "quotaflow budget explains why")}
 
 
 def _failed_steps(result: SweepResult) -> list[str]:
     """One line per step that had no answer at some points (those points have no simulated metrics)."""
     notes = []
-    for metric, what in _STEP_FLAGS.items():
+    for metric, (what, hint) in _STEP_FLAGS.items():
         rows = result.summary[(result.summary["metric"] == metric) & (result.summary["mean"] < 1.0)]
         if len(rows):
             labels = result.points.set_index("point_id").loc[rows["point_id"], "label"].tolist()
-            notes.append(f"{what} at {len(labels)} point(s), which have no simulated metrics: "
-                         + ", ".join(labels[:5]) + (" ..." if len(labels) > 5 else ""))
+            notes.append(f"{what} at {len(labels)} point(s): " + ", ".join(labels[:5])
+                         + (" ..." if len(labels) > 5 else "") + f"; they have no simulated metrics ({hint})")
     return notes
 
 
