@@ -23,7 +23,7 @@ import scenarios
 from quotaflow.sweep import GridError
 from sim import constant_rate
 
-__all__ = ["FAMILIES", "Evaluation", "Family", "Step", "check_whatifs", "family_of", "sweep_steps"]
+__all__ = ["FAMILIES", "Evaluation", "Family", "Step", "check_whatifs", "family_of", "markdown", "sweep_steps"]
 
 
 class Step(enum.StrEnum):
@@ -329,7 +329,8 @@ FAMILIES: tuple[Family, ...] = (
     _f("accounts.tier", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.region", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.annual_potential", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP],
-       _SIM, needs=dict.fromkeys((S.SIMULATOR, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP), _not_uniform)),
+       f"{_SIM}, relative to the other accounts: scaling every account alike reaches only the allocation",
+       needs=dict.fromkeys((S.SIMULATOR, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP), _not_uniform)),
     _f("accounts.service_hours_per_year", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
     _f("accounts.status", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.*", [S.ALLOCATION], "an extra accounts.csv column: read only by a balance band of the "
@@ -619,3 +620,49 @@ def check_whatifs(base: scenarios.Scenario, points: Sequence[tuple[str, Mapping[
             raise GridError(f"points {seen[key]!r} and {label!r} evaluate the same scenario; remove one of them")
         seen[key] = label
     return notes
+
+
+_RUNS = {
+    S.SIMULATOR: "simulate, compare, sweep",
+    S.TODAY_ASSIGNMENT: "simulate and compare without `--plan`; sweep without `--allocate`",
+    S.TODAY_SPEND: "simulate, compare, sweep: without a budget plan (`budget.csv`, `sweep --budget optimise`), "
+                   "and in the warm-up",
+    S.DEFAULT_QUOTAS: "simulate, compare, sweep: without a plan's `quotas.csv` or `sweep --quotas set`",
+    S.OWN_PLANS: "simulate, sweep with `--incentives own` (and `none`, for the flat rate)",
+    S.PAY: "simulate, compare, sweep, for the plans reps are on (`--incentives own` or a plan id; "
+           "`compare --plans`)",
+    S.FLAT_PAY: "simulate, sweep with `--incentives none`: each rep's own plan's `commission_rate`",
+    S.RESPONSE: "simulate, compare, sweep, when reps respond to their plan: not `--incentives none`, "
+                "`behaviour.enabled`, a plan beyond a flat commission",
+    S.ALLOCATION: "allocate, frontier, demo; `sweep --allocate`",
+    S.QUOTA_STEP: "quotas, demo; `sweep --quotas set` (auto when swept)",
+    S.BUDGET_STEP: "budget, demo; `sweep --budget optimise` (auto when swept)",
+    S.RUN_DEFAULTS: "simulate and compare, when `--replications` / `--seed` is not given",
+    S.QUOTA_TABLES: "quotas (its tables and warnings only)",
+    S.PAY_STATEMENTS: "pay (its statements only)",
+}
+"""Where each step runs, for the documentation table."""
+
+
+def markdown() -> str:
+    """The registry as Markdown: the steps and where they run, then every family (``docs/what-if-paths.md``).
+
+    Examples
+    --------
+    >>> markdown().splitlines()[0]
+    '| step | runs in |'
+    """
+    lines = ["| step | runs in |", "|---|---|"]
+    lines += [f"| {step} | {_RUNS[step]} |" for step in Step]
+    lines += ["", "| path | read by | note |", "|---|---|---|"]
+    for fam in FAMILIES:
+        readers = ", ".join(str(step) for step in Step if step in fam.steps) or "nothing (refused)"
+        extra = f" A sweep over it runs the {fam.auto} by default." if fam.auto is not None else ""
+        conditions = (" Read only under a condition by: " + ", ".join(str(s) for s in Step if s in fam.needs) + "."
+                      if fam.needs else "")
+        lines.append(f"| `{fam.pattern}` | {readers} | {fam.note[0].upper()}{fam.note[1:]}.{extra}{conditions} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")

@@ -18,6 +18,7 @@ import types
 import typing
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 
 import scenarios
 import sim
-from quotaflow.readers import FAMILIES, Evaluation, check_whatifs, family_of
+from quotaflow.readers import FAMILIES, Evaluation, check_whatifs, family_of, markdown
 from quotaflow.sweep import GridError
 from quotaflow.whatif import PointSimulation
 from scenarios.schema import columns
@@ -78,6 +79,12 @@ def test_every_settings_path_and_column_has_a_family() -> None:
     fallback = [p for p in column_paths() if family_of(p).pattern in ("reps.*", "accounts.*")]
     assert not fallback, f"schema columns need their own family, not the extra-column fallback: {fallback}"
     assert {family_of(p).pattern for p in leaves} <= set(EXAMPLES)
+
+
+def test_docs_table_is_in_sync() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "what-if-paths.md").read_text(encoding="utf-8")
+    # Regenerate with: python -m quotaflow.readers (paste under the introduction of docs/what-if-paths.md)
+    assert markdown() in doc
 
 
 def test_every_family_is_reachable_and_has_examples() -> None:
