@@ -434,11 +434,9 @@ def _plans_text(ev: Evaluation, in_use: list[str]) -> str:
 def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Evaluation) -> str | None:
     """None when ``step`` reads ``path`` in this run of ``s``; else why not and what would read it."""
     sweep = ev.command == "sweep"
-    plan_id = path.split(".")[1] if path.startswith("plans.") and path.count(".") >= 1 else None
+    plan_id = path.split(".")[1] if path.startswith("plans.") else None
     reason: str | None = None
-    if step == S.SIMULATOR:
-        reason = None
-    elif step == S.TODAY_ASSIGNMENT:
+    if step == S.TODAY_ASSIGNMENT:
         if ev.plan_assignment or ev.allocate:
             reason = ("today's assignment is replaced by " + ("the re-allocation" if ev.allocate else
                       "the plan's assignments.csv") + "; drop --plan" + (" / --allocate" if sweep else ""))
@@ -457,7 +455,7 @@ def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Eval
         elif ev.incentives not in ("own", "none"):
             reason = f"--incentives {ev.incentives} puts every rep on that plan; use --incentives own"
     elif step in (S.PAY, S.RESPONSE, S.FLAT_PAY):
-        reason = _incentive_reason(step, fam, path, plan_id, s, ev)
+        reason = _incentive_reason(step, path, plan_id, s, ev)
     elif step == S.ALLOCATION:
         if not ev.allocate:
             reason = ("read by the allocation: pass --allocate (re-optimise the assignment at every point) for it "
@@ -493,8 +491,9 @@ def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Eval
     return reason
 
 
-def _incentive_reason(step: Step, fam: Family, path: str, plan_id: str | None, s: scenarios.Scenario,
+def _incentive_reason(step: Step, path: str, plan_id: str | None, s: scenarios.Scenario,
                       ev: Evaluation) -> str | None:
+    """`_why_not` for the steps that depend on which pay plans reps are on and whether they respond."""
     none = ev.command != "compare" and ev.incentives == "none"
     if step == S.FLAT_PAY:
         if not none:
