@@ -34,7 +34,8 @@ from quotaflow.output import staged_output, write_csv, write_json
 from sim.incentive_behaviour import IncentiveBehaviour
 from sim.pay import annual_base, target_variable_pay
 
-__all__ = ["METRICS", "ComparisonError", "ComparisonResult", "compare", "compare_command", "gini"]
+__all__ = ["METRICS", "ComparisonError", "ComparisonResult", "attainment_spread", "compare", "compare_command",
+           "gini"]
 
 METRICS = ("revenue", "gross_margin", "compensation_cost", "cost_of_sales_share", "share_reps_at_quota",
            "attainment_p10", "attainment_p50", "attainment_p90", "pay_gini", "attrition_rate", "payout_vs_budget",
@@ -149,11 +150,26 @@ def _budget(model: sim.Model, plan: scenarios.PlanSettings) -> float:
     return total
 
 
+def attainment_spread(replication_reps: pd.DataFrame) -> pd.DataFrame:
+    """Per replication, the reps' attainment P10 / P50 / P90 (``attainment_p10`` ...): how evenly quotas fit
+    the reps, which the company-level attainment (total bookings over total quota) cannot show.
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"replication": [0, 0, 0], "attainment": [0.5, 1.0, 1.5]})
+    >>> attainment_spread(reps).round(2).to_dict("records")
+    [{'replication': 0, 'attainment_p10': 0.6, 'attainment_p50': 1.0, 'attainment_p90': 1.4}]
+    """
+    att = replication_reps.groupby("replication")["attainment"]
+    return pd.DataFrame({"attainment_p10": att.quantile(0.1), "attainment_p50": att.quantile(0.5),
+                         "attainment_p90": att.quantile(0.9)}).reset_index()
+
+
 def _per_replication(result: sim.SimulationResult, budget: float) -> pd.DataFrame:
     reps = result.replication_reps
     r = result.replications
     g = reps.groupby("replication")
-    att = g["attainment"]
+    spread = attainment_spread(reps).set_index("replication").reindex(r["replication"])
     out = pd.DataFrame({
         "replication": r["replication"].to_numpy(),
         "revenue": r["revenue"].to_numpy(),
@@ -161,9 +177,9 @@ def _per_replication(result: sim.SimulationResult, budget: float) -> pd.DataFram
         "compensation_cost": r["pay_total"].to_numpy(),
         "cost_of_sales_share": r["cost_of_sales_share"].to_numpy(),
         "share_reps_at_quota": r["share_reps_at_quota"].to_numpy(),
-        "attainment_p10": att.quantile(0.1).to_numpy(),
-        "attainment_p50": att.quantile(0.5).to_numpy(),
-        "attainment_p90": att.quantile(0.9).to_numpy(),
+        "attainment_p10": spread["attainment_p10"].to_numpy(),
+        "attainment_p50": spread["attainment_p50"].to_numpy(),
+        "attainment_p90": spread["attainment_p90"].to_numpy(),
         "pay_gini": g["pay"].apply(lambda s: gini(s.to_numpy())).to_numpy(),
         "attrition_rate": r["attrition_rate"].to_numpy(),
         "payout_vs_budget": r["pay_total"].to_numpy() / budget if budget > 0 else np.nan,
@@ -337,11 +353,20 @@ def compare_command(
 ) -> None:
     """Compare incentive plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
     from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
+    from quotaflow.readers import Evaluation, check_whatifs
     from quotaflow.sweep import apply_sets
 
-    s, changes = apply_sets(scenarios.load(scenario), set_ or [])
+    base = scenarios.load(scenario)
+    s, changes = apply_sets(base, set_ or [])
     the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
     ids = [p.strip() for p in plans.split(",") if p.strip()]
+    if changes:  # a --set no compared plan can see is refused before any simulation starts
+        evaluation = Evaluation("compare", compared=tuple(ids), plan_assignment=the_plan is not None,
+                                plan_quotas=the_plan is not None and the_plan.quotas is not None,
+                                plan_budget=the_plan is not None and the_plan.budget is not None,
+                                replications_given=replications is not None, seed_given=seed is not None)
+        for note in check_whatifs(base, [("", changes)], evaluation):
+            typer.echo(f"warning: {note}", err=True)
     n = replications or s.settings.simulation.replications
     root = s.settings.simulation.seed if seed is None else seed
     k = workers or s.settings.simulation.workers

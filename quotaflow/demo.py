@@ -17,7 +17,7 @@ from quotaflow.comparison import ComparisonResult, compare
 from quotaflow.manifest import write_manifest
 from quotaflow.output import write_csv, write_json
 from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
-from quotaflow.quotas import sample_method, simulated_sales, write_quotas
+from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales, write_quotas
 from quotaflow.territory import write_allocation
 
 __all__ = ["DemoResult", "run_demo"]
@@ -50,10 +50,6 @@ class DemoResult:
             repr(c),
         ]
         return "\n".join(lines)
-
-
-QUOTA_SAMPLES = 40
-"""Simulated horizons per rep the demo draws for ``[quotas] method = "equal_probability"`` (at least)."""
 
 
 def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, seed: int,

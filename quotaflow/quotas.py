@@ -24,11 +24,16 @@ from quotaflow.output import staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError
 from scenarios.plan import QUOTA_COLUMNS
 
-__all__ = ["quotas_command", "read_samples", "sample_method", "simulated_sales", "write_quotas"]
+__all__ = ["QUOTA_SAMPLES", "quotas_command", "read_samples", "sample_method", "simulated_sales", "write_quotas"]
 
 
-def simulated_sales(scenario: scenarios.Scenario, assignment: pd.Series, *, replications: int = 40, seed: int = 1,
-                    workers: int = 1) -> pd.DataFrame:
+QUOTA_SAMPLES = 40
+"""Simulated horizons per rep that ``equal_probability`` quotas are set from when the demo or a sweep draws them
+(at least; the quotas command's ``--replications`` defaults to it too)."""
+
+
+def simulated_sales(scenario: scenarios.Scenario, assignment: pd.Series, *, replications: int = QUOTA_SAMPLES,
+                    seed: int = 1, workers: int = 1) -> pd.DataFrame:
     """Simulated horizon sales of each rep under ``assignment``: the samples ``equal_probability`` needs.
 
     Runs ``replications`` horizons of the scenario (``sim.simulate``, reps at their norm hours; quotas play no
@@ -134,7 +139,7 @@ def quotas_command(
         "--samples", help="CSV rep_id,sales of simulated horizon sales (for equal_probability; default: simulate "
                           "them).")] = None,
     replications: Annotated[int, typer.Option(
-        min=2, help="equal_probability without --samples: simulated horizons per rep.")] = 40,
+        min=2, help="equal_probability without --samples: simulated horizons per rep.")] = QUOTA_SAMPLES,
     seed: Annotated[int, typer.Option(help="equal_probability without --samples: simulation seed.")] = 1,
     solver: SolverOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,

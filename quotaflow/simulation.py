@@ -95,10 +95,19 @@ def simulate_command(
     excel: ExcelOpt = False,
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
+    from quotaflow.readers import Evaluation, check_whatifs
     from quotaflow.sweep import apply_sets
 
-    s, changes = apply_sets(scenarios.load(scenario), set_ or [])
+    base = scenarios.load(scenario)
+    s, changes = apply_sets(base, set_ or [])
     the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
+    if changes:  # a --set this run cannot see is refused before the simulation starts
+        evaluation = Evaluation("simulate", incentives=incentives, plan_assignment=the_plan is not None,
+                                plan_quotas=the_plan is not None and the_plan.quotas is not None,
+                                plan_budget=the_plan is not None and the_plan.budget is not None,
+                                replications_given=replications is not None, seed_given=seed is not None)
+        for note in check_whatifs(base, [("", changes)], evaluation):
+            typer.echo(f"warning: {note}", err=True)
     behaviour, pay = incentive_hooks(s, the_plan, incentives)
     n = replications or s.settings.simulation.replications
     k = workers or s.settings.simulation.workers

@@ -320,7 +320,9 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
     points
         From ``expand``; every point's changes are validated before any task runs.
     evaluate
-        The per-point evaluation (module-level function; see ``Evaluator``).
+        The per-point evaluation (module-level function; see ``Evaluator``). When it has a
+        ``check(scenario, points, allocate=...)`` method (``quotaflow.whatif.PointSimulation`` does), that runs
+        first and may refuse points whose changes the evaluation cannot see.
     out
         Output folder: ``tasks/<task_id>.parquet`` per task, then ``points.csv``, ``summary.csv`` and Parquet
         twins.
@@ -345,6 +347,8 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
     ------
     scenarios.ScenarioError
         When a point's change is not a valid setting (before anything runs).
+    GridError
+        When the evaluator's check refuses a point (before anything runs).
     KeyboardInterrupt
         Propagated after pending tasks are cancelled; finished task files stay for ``resume``.
     """
@@ -352,6 +356,9 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
         raise GridError("the sweep has no points: give --grid or at least one --set")
     for point in points:  # fail fast, before any work, on a bad path or value
         scenarios.modify(scenario, point.changes)
+    check = getattr(evaluate, "check", None)
+    if callable(check):  # an evaluator that knows what it reads refuses what-ifs it cannot see, before any work
+        check(scenario, points, allocate=allocate)
     base = scenarios.fingerprint(scenario)
     name = f"{getattr(evaluate, '__module__', '')}.{getattr(evaluate, '__qualname__', repr(evaluate))}"
     ids = [p.task_id(base, replications=replications, seed=seed, allocate=allocate, evaluator=name) for p in points]

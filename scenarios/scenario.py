@@ -146,8 +146,31 @@ def _modify_table(scenario: Scenario, path: str, match: re.Match[str], value: An
                                         "such as 1.1", column=column, value=str(value)))
         changed.loc[rows, column] = changed.loc[rows, column] * float(value)
     else:
-        changed.loc[rows, column] = value
+        changed.loc[rows, column] = _cell(frame[column], value, path, file, column)
     return scenario.replace(**{table: changed})
+
+
+def _cell(column: pd.Series, value: Any, path: str, file: str, name: str) -> Any:
+    """``value`` as the column's type (a TOML date for a date column, a number for a numeric one), or a
+    ``ScenarioError`` that names the column and the kind of value it takes."""
+    kind = column.dtype
+    try:
+        if pd.api.types.is_datetime64_any_dtype(kind):
+            return pd.Timestamp(value)
+        if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TypeError(value)
+            return float(value) if pd.api.types.is_float_dtype(kind) else value
+        if pd.api.types.is_string_dtype(kind) and not isinstance(value, str):
+            if isinstance(value, dict | list) or value is None:
+                raise TypeError(value)
+            return str(value).lower() if isinstance(value, bool) else str(value)  # TOML 1001 for id "1001"
+    except (TypeError, ValueError):
+        wanted = ("a date such as 2027-03-01" if pd.api.types.is_datetime64_any_dtype(kind) else "a number"
+                  if pd.api.types.is_numeric_dtype(kind) else "a single value")
+        raise ScenarioError(Problem(file, f"what-if path '{path}' sets {name} to {value!r}", f"give {wanted}",
+                                    column=name, value=str(value))) from None
+    return value
 
 
 def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:

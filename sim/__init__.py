@@ -30,7 +30,7 @@ from sim.behaviour import (
 # Funnel simulator (issue 5).
 from sim.demand import Leads, draw_leads, streams
 from sim.earnings import PayFunction, PlanPay, commission_pay
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentive_behaviour import IncentiveBehaviour, constant_rate
 from sim.model import Model, SimulationError, build, check
 from sim.pay import (
     STATEMENT_COLUMNS,
@@ -75,6 +75,7 @@ __all__: list[str] = [
     "check",
     "collect",
     "commission_pay",
+    "constant_rate",
     "contest_awards",
     "deal_gain",
     "deal_scores",

@@ -61,7 +61,7 @@ from sim.behaviour import (
 from sim.model import DAYS_PER_YEAR, Model, build
 from sim.policy import DealView, RepState, Timing
 
-__all__ = ["IncentiveBehaviour"]
+__all__ = ["IncentiveBehaviour", "constant_rate"]
 
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 EVIDENCE_MONTHS = 3.0
@@ -88,14 +88,28 @@ def _plan_ids(scenario: Scenario, plans: str | Mapping[str, str] | None) -> list
     return ids
 
 
-def _constant_rate(inc: Incentive) -> bool:
+def constant_rate(plan: PlanSettings) -> bool:
     """True when the plan's marginal pay is the same for every unit in every month (a flat commission with no
-    threshold, cap, draw or non-material lump sum): then the rep's response is the norm, known without work."""
-    p = inc.plan
-    return (len(inc.commission.tiers) == 1 and not p.bonuses and p.cap is None and p.draw is None
+    threshold, cap, draw, team bonus, ratchet or non-material lump sum): reps on it work the norm hours and rank
+    deals by expected value whatever ``[behaviour]`` says, so none of those settings reaches them.
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> plans = scenarios.load("tiny").settings.plans
+    >>> constant_rate(plans["flat_commission"]), constant_rate(plans["capped"])
+    (True, False)
+    """
+    p = plan
+    return (len(p.commission_tiers()) == 1 and not p.bonuses and p.cap is None and p.draw is None
             and p.team_bonus is None and p.ratchet is None
             and (p.recognition is None or p.recognition.perceived_value <= 0)
             and (p.promotion is None or p.promotion.perceived_value <= 0))
+
+
+def _constant_rate(inc: Incentive) -> bool:
+    """`constant_rate` of a prepared plan: then the rep's response is the norm, known without work."""
+    return constant_rate(inc.plan)
 
 
 def _team_scope(plan: PlanSettings) -> str | None:

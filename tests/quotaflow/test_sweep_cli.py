@@ -55,8 +55,9 @@ def test_sweep_with_allocate_marks_infeasible_points(tmp_path: Path) -> None:
 
 
 def test_sweep_incentives_mode_reaches_the_reps_and_keys_the_tasks(tmp_path: Path) -> None:
-    # A sweep over an incentive parameter means something only when reps respond to their plan: with everyone on
-    # the capped plan, a tighter cap cuts revenue; with --incentives none the cap is not even paid.
+    # A sweep over an incentive parameter means something only when reps are on the plan: with everyone on the
+    # capped plan, a tighter cap cuts revenue; with --incentives none the cap is not even paid, so that sweep is
+    # refused before any task runs.
     args = ["sweep", "tiny", "--set", "plans.capped.cap.target_multiple=1.0,3.0", "--replications", "3",
             "--seed", "5", "--incentives", "capped"]
     out = tmp_path / "capped"
@@ -64,8 +65,10 @@ def test_sweep_incentives_mode_reaches_the_reps_and_keys_the_tasks(tmp_path: Pat
     assert result.exit_code == ExitCode.OK, result.output
     revenue = pd.read_csv(out / "summary.csv").query("metric == 'revenue'").set_index("label")["mean"]
     assert revenue["plans.capped.cap.target_multiple=1.0"] < revenue["plans.capped.cap.target_multiple=3.0"]
-    # the same sweep without a response resumes nothing from the capped folder: other task ids
     bare = runner.invoke(app, [*args[:-1], "none", "--out", str(out), "--resume"])
-    assert bare.exit_code == ExitCode.OK and "2 tasks run, 0 reused" in bare.output
+    assert bare.exit_code == ExitCode.INPUT and "--incentives none pays only the flat commission_rate" in bare.output
+    # the same points under another evaluation (the budget optimised at every point) resume nothing: other task ids
+    optimised = runner.invoke(app, [*args, "--budget", "optimise", "--out", str(out), "--resume"])
+    assert optimised.exit_code == ExitCode.OK and "2 tasks run, 0 reused" in optimised.output
     unknown = runner.invoke(app, [*args[:-1], "nope", "--out", str(tmp_path / "x")])
     assert unknown.exit_code == ExitCode.INPUT and "nope" in unknown.output
