@@ -9,17 +9,18 @@
    for the whole run, so a second run on the same ``--out`` is refused at once instead of after its work. The
    lock dies with its process, so a killed run never blocks the next one.
 3. **Staged, then published atomically** (`staged_output`): everything is written into a hidden sibling
-   ``.NAME.<pid>-<token>.partial`` that is renamed into place only when the whole run succeeded; on an error,
+   ``.NAME.HOST-PID-TOKEN.partial`` that is renamed into place only when the whole run succeeded; on an error,
    Ctrl-C or SIGTERM it is removed. ``rename(2)`` of a folder onto an existing path fails unless that path is an
    empty folder, so even a writer that ignores the lock cannot have its files replaced: if ``NAME`` appeared
    while the run worked, the result is kept in ``NAME.conflict-<pid>`` and the run exits 5 saying so.
 4. **``--force`` replaces only a folder quotaflow wrote**: its ``manifest.json`` must carry quotaflow's ``tool``
    key, and every file in it must be one the manifest lists (or claims by pattern, such as a sweep's task
    files); a folder with anything else, or with ``.git``, is refused. The old folder is renamed aside
-   (``.NAME.<pid>-<token>.replaced``), the new one renamed in, and only then is the aside copy removed.
-5. **Leftovers are cleaned by the next run on the same output**: staging and aside folders whose owning process
-   (its pid is in the name and in a marker file) is gone are removed - an aside folder is moved back into place
-   if the run died between the two renames - and anything it cannot attribute is reported, never deleted.
+   (``.NAME.HOST-PID-TOKEN.replaced``), the new one renamed in, and only then is the aside copy removed.
+5. **Leftovers are cleaned by the next run on the same output**: staging and aside folders named by a process
+   of this machine that is gone are removed - an aside folder is moved back into place if the run died between
+   the two renames - and anything it cannot attribute (another machine's, an older naming) is reported, never
+   deleted.
 """
 
 from __future__ import annotations
@@ -42,7 +43,23 @@ from scenarios import neutralise, write_atomic, write_csv
 __all__ = ["OutputClaim", "OutputError", "claim_output", "neutralise", "release_claims", "staged_output",
            "write_csv", "write_json"]
 
-_STAGE_MARK = ".quotaflow-staging"
+
+
+def _host() -> str:
+    """This machine's name as it appears in staging names (a shared disk may hold other machines' runs)."""
+    return "".join(ch if ch.isalnum() or ch in "._" else "_" for ch in socket.gethostname()) or "host"
+
+
+def _owner(token: str) -> tuple[str, int] | None:
+    """``(host, pid)`` of a ``HOST-PID-HEX`` token in a staging or aside folder's name; None if not ours."""
+    parts = token.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[2]) != 8:
+        return None
+    try:
+        int(parts[2], 16)
+    except ValueError:
+        return None
+    return parts[0], int(parts[1])
 _HELD: list[OutputClaim] = []
 
 
@@ -199,7 +216,7 @@ class OutputClaim:
         self.replaces, self.exists = replaces, exists
         self._lock: _Lock | None = lock
         self._made = made
-        self._token = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self._token = f"{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
 
     def __repr__(self) -> str:
         return f"OutputClaim({self.requested}, replaces={self.replaces}, held={self._lock is not None})"
@@ -235,16 +252,12 @@ class OutputClaim:
         stage = self.final.parent / f".{self.final.name}.{self._token}.partial"
         try:
             stage.mkdir()
-            (stage / _STAGE_MARK).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}),
-                                             encoding="utf-8")
         except OSError as exc:
-            shutil.rmtree(stage, ignore_errors=True)
             raise OutputError(f"cannot create the output folder {self.requested}: {exc.strerror}") from None
         return stage
 
     def publish(self, stage: Path) -> None:
         """Move a finished staging folder into place (replacing the old folder only under ``--force``)."""
-        (stage / _STAGE_MARK).unlink(missing_ok=True)
         seal(stage)
         if self.replaces:
             self._replace(stage)
@@ -326,21 +339,16 @@ def _clean_leftovers(final: Path, note: Callable[[str], None]) -> None:
         entries = [p for p in final.parent.iterdir() if p.name.startswith(prefix)]
     except OSError:
         return
-    host = socket.gethostname()
+    host = _host()
     for path in entries:
         kind = next((k for k in (".partial", ".replaced") if path.name.endswith(k)), None)
         if kind is None or not path.is_dir() or path.is_symlink():
             continue
-        token = path.name[len(prefix):-len(kind)]
-        pid_text = token.split("-", 1)[0]
-        pid = int(pid_text) if pid_text.isdigit() else None
+        owner = _owner(path.name[len(prefix):-len(kind)])
+        mine = owner is not None and owner[0] == host and not _pid_alive(owner[1])
+        pid = owner[1] if owner is not None else None
         if kind == ".partial":
-            try:
-                mark = json.loads((path / _STAGE_MARK).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                mark = None
-            ours = isinstance(mark, dict) and mark.get("pid") == pid and pid is not None
-            if ours and mark is not None and mark.get("host") == host and pid is not None and not _pid_alive(pid):
+            if mine:
                 shutil.rmtree(path, ignore_errors=True)
                 note(f"removed {path}, the unfinished output of quotaflow run {pid}, which was stopped before it "
                      "finished")
@@ -349,7 +357,7 @@ def _clean_leftovers(final: Path, note: Callable[[str], None]) -> None:
                      "confirmed as stopped; remove it yourself if no quotaflow run is writing there")
             continue
         record = read_manifest(path)
-        if record is None or pid is None or _pid_alive(pid):
+        if record is None or not mine:
             note(f"left {path} alone: it looks like an output set aside during a --force replacement, but it "
                  "cannot be confirmed as quotaflow's; remove it yourself if you do not need it")
         elif final.exists():

@@ -64,8 +64,9 @@ def test_sweep_incentives_mode_reaches_the_reps_and_keys_the_tasks(tmp_path: Pat
     assert result.exit_code == ExitCode.OK, result.output
     revenue = pd.read_csv(out / "summary.csv").query("metric == 'revenue'").set_index("label")["mean"]
     assert revenue["plans.capped.cap.target_multiple=1.0"] < revenue["plans.capped.cap.target_multiple=3.0"]
-    # the same sweep without a response resumes nothing from the capped folder: other task ids
+    # the same sweep without a response is another sweep: --resume refuses to mix it into the capped folder
     bare = runner.invoke(app, [*args[:-1], "none", "--out", str(out), "--resume"])
-    assert bare.exit_code == ExitCode.OK and "2 tasks run, 0 reused" in bare.output
+    assert bare.exit_code == ExitCode.OUTPUT and "evaluated another way" in bare.output, bare.output
+    assert len(list((out / "tasks").glob("*.parquet"))) == 2
     unknown = runner.invoke(app, [*args[:-1], "nope", "--out", str(tmp_path / "x")])
     assert unknown.exit_code == ExitCode.INPUT and "nope" in unknown.output
