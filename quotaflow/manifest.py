@@ -1,12 +1,13 @@
 """The run manifest written into every output folder: what ran, on what, with which seeds and versions, how it
-ended, and which files the run wrote, so that any result can be traced and reproduced, and so that ``--force``
-can tell a folder quotaflow wrote (and nothing else was added to) from a folder of the user's own files.
+ended, and which files the run wrote (with their SHA-256), so that any result can be traced and reproduced, and
+so that ``--force`` can tell a folder quotaflow wrote (nothing added or edited since) from the user's own files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import hashlib
 import json
 import os
 import platform
@@ -154,34 +155,59 @@ def list_files(folder: Path) -> list[str]:
     return sorted(found)
 
 
-def seal(folder: Path, **updates: Any) -> None:
-    """Record in ``folder``'s manifest the files it holds now (``files``), with any ``updates`` (e.g. a status).
+def _digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (of a link's target path; empty for an empty folder)."""
+    if path.is_symlink():
+        return hashlib.sha256(os.readlink(path).encode("utf-8", "surrogateescape")).hexdigest()
+    if path.is_dir():
+        return ""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
-    Called when a run finishes writing, so that a later ``--force`` can tell files quotaflow wrote from files
-    added afterwards. A folder without a quotaflow manifest is left alone.
+
+def seal(folder: Path, **updates: Any) -> None:
+    """Record in ``folder``'s manifest every file it holds now with its SHA-256 (``files``), and any ``updates``
+    (e.g. a status).
+
+    Called when a run finishes writing, so that a later ``--force`` can tell the files quotaflow wrote, as it
+    wrote them, from files added or edited afterwards. A folder without a quotaflow manifest is left alone.
     """
     record = read_manifest(folder)
     if record is None:
         return
     record.update(updates)
-    record["files"] = list_files(folder)
+    record["files"] = {rel: _digest(folder / rel) for rel in list_files(folder)}
     _write(record, folder / MANIFEST_NAME)
 
 
 def foreign_files(folder: Path, record: dict[str, Any]) -> list[str]:
-    """Files under ``folder`` that its manifest neither lists nor claims by an ``owned`` pattern.
+    """Files under ``folder`` that are not as the run wrote them: neither listed in its manifest (with the same
+    SHA-256) nor claimed by an ``owned`` pattern.
 
     Examples
     --------
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
     >>> _ = (folder / "a.csv").write_text("x", encoding="utf-8")
+    >>> _ = (folder / "b.csv").write_text("y", encoding="utf-8")
     >>> _ = write_manifest(folder, command=["quotaflow", "x"])
     >>> seal(folder)
     >>> _ = (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    >>> _ = (folder / "b.csv").write_text("y, edited", encoding="utf-8")
     >>> foreign_files(folder, read_manifest(folder))
-    ['notes.txt']
+    ['b.csv (changed)', 'notes.txt']
     """
-    listed = set(record.get("files") or [])
+    listed = record.get("files")
+    written: dict[str, str] = listed if isinstance(listed, dict) else {}
     patterns = [str(p) for p in record.get("owned") or []]
-    return [f for f in list_files(folder) if f not in listed and not any(fnmatch.fnmatchcase(f, p) for p in patterns)]
+    out = []
+    for rel in list_files(folder):
+        if rel in written:
+            if _digest(folder / rel) != written[rel]:
+                out.append(f"{rel} (changed)")
+        elif not any(fnmatch.fnmatchcase(rel, p) for p in patterns):
+            out.append(rel)
+    return out

@@ -14,9 +14,10 @@
    empty folder, so even a writer that ignores the lock cannot have its files replaced: if ``NAME`` appeared
    while the run worked, the result is kept in ``NAME.conflict-<pid>`` and the run exits 5 saying so.
 4. **``--force`` replaces only a folder quotaflow wrote**: its ``manifest.json`` must carry quotaflow's ``tool``
-   key, and every file in it must be one the manifest lists (or claims by pattern, such as a sweep's task
-   files); a folder with anything else, or with ``.git``, is refused. The old folder is renamed aside
-   (``.NAME.HOST-PID-TOKEN.replaced``), the new one renamed in, and only then is the aside copy removed.
+   key, and every file in it must be one the manifest lists with the same SHA-256 (or claims by pattern, such
+   as a sweep's task files); a folder with anything else, an edited file, or ``.git``, is refused. The old
+   folder is renamed aside (``.NAME.HOST-PID-TOKEN.replaced``), the new one renamed in, and only then is the
+   aside copy removed.
 5. **Leftovers are cleaned by the next run on the same output**: staging and aside folders named by a process
    of this machine that is gone are removed - an aside folder is moved back into place if the run died between
    the two renames - and anything it cannot attribute (another machine's, an older naming) is reported, never

@@ -102,6 +102,11 @@ def test_force_refuses_a_quotaflow_folder_the_user_added_files_to(tmp_path: Path
         pass
     assert (out / "my notes.txt").read_text(encoding="utf-8") == "keep me"
     (out / "my notes.txt").unlink()
+    (out / "old.csv").write_text("x, corrected by hand\n", encoding="utf-8")  # an edit is the user's work too
+    with pytest.raises(OutputError, match=r"old\.csv \(changed\)"), staged_output(out, force=True):
+        pass
+    assert (out / "old.csv").read_text(encoding="utf-8") == "x, corrected by hand\n"
+    (out / "old.csv").write_text("x\n", encoding="utf-8")
     (out / "sub").mkdir()
     (out / "sub" / ".git").mkdir()  # a repository inside is the user's too
     with pytest.raises(OutputError, match=r"sub/\.git"), staged_output(out, force=True):

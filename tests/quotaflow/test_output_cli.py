@@ -293,6 +293,16 @@ def test_workers_above_the_task_count_are_capped_with_a_note(tmp_path: Path) -> 
     assert workers <= 2
 
 
+def test_workers_above_the_cpu_count_are_capped_with_a_note(monkeypatch: pytest.MonkeyPatch,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import quotaflow.options as options
+
+    monkeypatch.setattr(options, "_cpus", lambda: 3)
+    assert options.capped_workers(1000, 50) == 3
+    assert "--workers 1000 capped to 3: this machine lets quotaflow use 3 CPUs" in capsys.readouterr().err
+    assert options.capped_workers(2, 50) == 2 and capsys.readouterr().err == ""
+
+
 def test_replications_that_cannot_fit_in_memory_are_refused_before_running(tmp_path: Path) -> None:
     started = time.monotonic()
     result = runner.invoke(app, ["simulate", "tiny", "--replications", str(10**12), "--out", str(tmp_path / "s")])
