@@ -27,7 +27,7 @@ from optimizer.model import AllocationInputs, build, prepare
 from optimizer.pricing import reduced_costs, restricted_lp
 from optimizer.solve import SolveOutcome, solve
 from optimizer.validation import Validation, validate
-from scenarios import OptimizerSettings, Plan, Scenario, write_atomic
+from scenarios import OptimizerSettings, Plan, Scenario, write_atomic, write_csv
 
 __all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "evaluate", "extract"]
 
@@ -138,12 +138,13 @@ class AllocationResult:
                 f"{len(reps)} reps; {int(self.assignments['moved'].sum())} moved; utilisation "
                 f"{util.min():.0%}-{util.max():.0%}; travel {self.assignments['travel_km'].sum():,.1f} km")
 
-    def to_csv(self, folder: str | os.PathLike[str]) -> None:
-        """Write assignments.csv, reps.csv and summary.json (readable by ``scenarios.Plan.load``)."""
+    def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write assignments.csv, reps.csv (``scenarios.write_csv``; a BOM when ``excel``) and summary.json
+        (readable by ``scenarios.Plan.load``)."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in (("assignments.csv", self.assignments), ("reps.csv", self.reps)):
-            write_atomic(out / name, frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+            write_csv(frame, out / name, excel=excel)
         write_atomic(out / "summary.json", (json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
                      .encode("utf-8"))
 

@@ -26,7 +26,15 @@ import pandas as pd
 import pulp
 
 from optimizer.quotas import lp_solver
-from scenarios import Problem, Scenario, ScenarioError, expected_leads, region_weights, write_atomic
+from scenarios import (
+    Problem,
+    Scenario,
+    ScenarioError,
+    expected_leads,
+    region_weights,
+    write_atomic,
+    write_csv,
+)
 from scenarios.plan import BUDGET_COLUMNS
 
 __all__ = ["BudgetError", "BudgetResult", "BudgetSolverError", "BudgetStatus", "allocate_budget", "lead_value"]
@@ -355,14 +363,17 @@ class BudgetResult:
             "seconds": self.seconds,
         }
 
-    def to_csv(self, folder: str | os.PathLike[str]) -> None:
-        """Write ``budget.csv``, ``budget_channels.csv`` and ``budget_summary.json`` to ``folder``."""
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The exported tables by file stem: ``budget`` (a plan's budget.csv) and ``budget_channels``."""
+        return {"budget": self.budget[BUDGET_COLUMNS], "budget_channels": self.channels.reset_index()}
+
+    def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write ``budget.csv``, ``budget_channels.csv`` (``scenarios.write_csv``; a BOM when ``excel``) and
+        ``budget_summary.json`` to ``folder``."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / "budget.csv", self.budget[BUDGET_COLUMNS].to_csv(index=False, lineterminator="\n")
-                     .encode("utf-8"))
-        write_atomic(out / "budget_channels.csv", self.channels.reset_index().to_csv(
-            index=False, lineterminator="\n").encode("utf-8"))
+        for name, frame in self.tables().items():
+            write_csv(frame, out / f"{name}.csv", excel=excel)
         write_atomic(out / "budget_summary.json", (json.dumps(self.summary(), indent=2, ensure_ascii=False)
                                                    + "\n").encode("utf-8"))
 

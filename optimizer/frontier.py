@@ -25,7 +25,7 @@ from optimizer.errors import AllocationError
 from optimizer.model import AllocationInputs, build, prepare
 from optimizer.solve import solve
 from optimizer.validation import validate
-from scenarios import BalanceBand, OptimizerSettings, Scenario, write_atomic
+from scenarios import BalanceBand, OptimizerSettings, Scenario, write_csv
 
 __all__ = ["TERMS", "FrontierResult", "LexicographicStage", "frontier", "lexicographic"]
 
@@ -55,10 +55,9 @@ class FrontierResult:
                 f"{self.x} {ok['x'].min():,.2f}..{ok['x'].max():,.2f}, {self.y} {ok['y'].min():,.2f}.."
                 f"{ok['y'].max():,.2f})")
 
-    def to_csv(self, folder: str | os.PathLike[str]) -> None:
-        """Write frontier.csv."""
-        write_atomic(Path(folder) / "frontier.csv",
-                     self.points.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write frontier.csv (``scenarios.write_csv``; a BOM when ``excel``)."""
+        write_csv(self.points, Path(folder) / "frontier.csv", excel=excel)
 
 
 def _term(inputs: AllocationInputs, name: str) -> NDArray[np.float64]:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from scenarios import Problem, Scenario, ScenarioError, write_atomic
+from scenarios import Problem, Scenario, ScenarioError, write_atomic, write_csv
 from scenarios.plan import QUOTA_COLUMNS
 from scenarios.quotas import QUOTA_METHODS
 from scenarios.skill import expected_sales, horizon_weights, ramp_factors
@@ -650,14 +650,21 @@ class QuotaResult:
             "seconds": self.seconds,
         }
 
-    def to_csv(self, folder: str | os.PathLike[str]) -> None:
-        """Write ``quotas.csv``, ``quota_reps.csv`` (gap analysis) and ``quota_summary.json`` to ``folder``."""
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The exported tables by file stem: ``quotas`` (rep_id, period, product, quota; whole currency units
+        as integers when every quota is whole) and ``quota_reps`` (the gap analysis)."""
+        quotas = self.quotas[QUOTA_COLUMNS]
+        if (quotas["quota"] % 1 == 0).all():  # whole currency units read better as 44629 than 44629.0
+            quotas = quotas.assign(quota=quotas["quota"].astype("int64"))
+        return {"quotas": quotas, "quota_reps": self.reps.rename_axis("rep_id").reset_index()}
+
+    def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write ``quotas.csv``, ``quota_reps.csv`` (gap analysis; ``scenarios.write_csv``, a BOM when ``excel``)
+        and ``quota_summary.json`` to ``folder``."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / "quotas.csv", self.quotas[QUOTA_COLUMNS].to_csv(index=False, lineterminator="\n")
-                     .encode("utf-8"))
-        write_atomic(out / "quota_reps.csv", self.reps.rename_axis("rep_id").reset_index()
-                     .to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        for name, frame in self.tables().items():
+            write_csv(frame, out / f"{name}.csv", excel=excel)
         write_atomic(out / "quota_summary.json", (json.dumps(self.summary(), indent=2, ensure_ascii=False)
                                                   + "\n").encode("utf-8"))
 

@@ -10,9 +10,8 @@ import typer
 import scenarios
 from optimizer.budget import BudgetResult, allocate_budget
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, SolverOpt
-from quotaflow.output import staged_output, write_csv, write_json
-from scenarios.plan import BUDGET_COLUMNS
+from quotaflow.options import ExcelOpt, ForceOpt, SolverOpt, scenario_source
+from quotaflow.output import claim_output, staged_output, write_csv, write_json
 
 __all__ = ["budget_command", "write_budget"]
 
@@ -29,8 +28,8 @@ def write_budget(result: BudgetResult, folder: Path, *, summary: bool = True, ex
     >>> sorted(p.name for p in folder.iterdir())
     ['budget.csv', 'budget_channels.csv', 'summary.json']
     """
-    write_csv(result.budget[BUDGET_COLUMNS], folder / "budget.csv", excel=excel)
-    write_csv(result.channels.reset_index(), folder / "budget_channels.csv", excel=excel)
+    for name, frame in result.tables().items():  # the tables and writer of BudgetResult.to_csv: same bytes
+        write_csv(frame, folder / f"{name}.csv", excel=excel)
     if summary:
         write_json(result.summary(), folder / "summary.json")
 
@@ -41,13 +40,14 @@ def budget_command(
     total: Annotated[float | None, typer.Option("--total", help="Budget over the horizon (default: [budget] "
                                                 "total).")] = None,
     solver: SolverOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: ForceOpt = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Spend the marketing budget on the channels, regions and months with the most pipeline value."""
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
     s = scenarios.load(scenario)
     result = allocate_budget(s, total=total, solver=solver)
-    with staged_output(out, force=force) as stage:
+    with staged_output(claim) as stage:
         write_budget(result, stage, excel=excel)
         write_manifest(stage, scenario=s, status=str(result.status), solver={"name": result.solver},
                        extra={"budget": result.total})

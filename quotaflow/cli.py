@@ -6,9 +6,13 @@ traceback means a bug in quotaflow.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -18,10 +22,10 @@ import scenarios
 import sim
 from optimizer import BudgetError, BudgetSolverError, QuotaError, QuotaSolverError  # quotas and budget (issue 4)
 from quotaflow.budget import budget_command  # quotas and budget (issue 4)
-from quotaflow.exit_codes import ExitCode
+from quotaflow.exit_codes import ExitCode, Terminated
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ForceOpt, OutOpt, ScenarioArg
-from quotaflow.output import OutputError, staged_output, write_json
+from quotaflow.options import ForceOpt, OutOpt, ScenarioArg, capped_workers, scenario_source
+from quotaflow.output import OutputError, claim_output, release_claims, staged_output, write_json
 from quotaflow.overview import overview, overview_text
 from quotaflow.quotas import quotas_command  # quotas and budget (issue 4)
 
@@ -49,13 +53,40 @@ def register_error(kind: type[BaseException], code: ExitCode) -> None:
     _EXIT_FOR[kind] = code
 
 
+_MAIN_PID = os.getpid()
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    if os.getpid() != _MAIN_PID:
+        # A worker forked from the CLI inherits this handler: end it as the default action would.
+        os._exit(128 + signum)
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread (e.g. a command run by a test thread)
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def guarded(fn: F) -> F:
-    """Run a command, turning known errors into a clean message and their exit code."""
+    """Run a command, turning known errors into a clean message and their exit code, and SIGTERM into exit 143
+    after the same clean-up as Ctrl-C."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _sigterm_as_interrupt():
+                return fn(*args, **kwargs)
+        except Terminated:
+            typer.echo("terminated (SIGTERM); no partial output was kept", err=True)
+            raise typer.Exit(ExitCode.TERMINATED) from None
         except KeyboardInterrupt:
             typer.echo("interrupted; no partial output was kept", err=True)
             raise typer.Exit(ExitCode.INTERRUPTED) from None
@@ -64,6 +95,8 @@ def guarded(fn: F) -> F:
             code = next(_EXIT_FOR[kind] for kind in type(exc).__mro__ if kind in _EXIT_FOR)
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code) from None
+        finally:
+            release_claims()  # a command that failed between claiming --out and writing it
 
     return wrapper  # type: ignore[return-value]
 
@@ -95,9 +128,10 @@ def generate(
     """Write a realistic synthetic scenario of any size (same arguments, same scenario)."""
     if reps < regions:
         raise typer.BadParameter(f"--reps {reps} is fewer than --regions {regions}; every region needs a rep")
+    claim = claim_output(out, force=force)
     s = scenarios.generate(reps=reps, accounts=accounts, seed=seed, regions=regions, products=products,
                            months=months, name=name)
-    with staged_output(out, force=force) as stage:
+    with staged_output(claim) as stage:
         scenarios.save(s, stage)
         write_manifest(stage, scenario=s, seeds={"generate": seed})
     typer.echo(f"wrote {out}: {s!r}")
@@ -117,12 +151,14 @@ def demo(
     incentive plan of the scenario on the same customers; tables and plots go to --out."""
     from quotaflow.demo import run_demo
 
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
     s = scenarios.load(scenario)
+    workers = capped_workers(workers, replications)
     typer.echo(overview_text(s))
     typer.echo("\nrunning: allocate -> quotas -> budget -> simulate and compare "
                f"{len(s.settings.plans)} plans x {replications} replications ...")
     root = s.settings.simulation.seed if seed is None else seed
-    with staged_output(out, force=force) as stage:
+    with staged_output(claim) as stage:
         write_json(overview(s), stage / "overview.json")
         result = run_demo(s, stage, replications=replications, seed=root, workers=workers)
     typer.echo("")
@@ -167,10 +203,11 @@ app.command(name="frontier")(guarded(frontier_command))
 
 # --- what-if sweeps (issue 7) ---
 from quotaflow.report import ReportError  # noqa: E402
-from quotaflow.sweep import GridError  # noqa: E402
+from quotaflow.sweep import GridError, MissingExtraError  # noqa: E402
 from quotaflow.whatif import report_command, sweep_command  # noqa: E402
 
 register_error(GridError, ExitCode.INPUT)
+register_error(MissingExtraError, ExitCode.INPUT)
 register_error(ReportError, ExitCode.INPUT)
 app.command(name="sweep")(guarded(sweep_command))
 app.command(name="report")(guarded(report_command))

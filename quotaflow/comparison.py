@@ -29,8 +29,8 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import SetOpt
-from quotaflow.output import staged_output, write_csv, write_json
+from quotaflow.options import ForceOpt, SetOpt, capped_workers, scenario_source
+from quotaflow.output import claim_output, staged_output, write_csv, write_json
 from sim.incentive_behaviour import IncentiveBehaviour
 from sim.pay import annual_base, target_variable_pay
 
@@ -103,12 +103,12 @@ class ComparisonResult:
         return {"comparison": self.comparison, "monthly": self.monthly, "variance": self.variance,
                 "replications": self.replications, "reps": self.reps}
 
-    def to_csv(self, folder: str | os.PathLike[str]) -> None:
-        """Write every table as ``<stem>.csv`` (UTF-8) into ``folder``."""
+    def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write every table as ``<stem>.csv`` (UTF-8, with a BOM when ``excel``) into ``folder``."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables().items():
-            write_csv(frame, out / f"{name}.csv")
+            write_csv(frame, out / f"{name}.csv", excel=excel)
 
     def delta(self, metric: str, plan: str) -> tuple[float, float, float, float]:
         """``(delta, ci_low, ci_high, p_value)`` of ``metric`` for ``plan`` against the first plan."""
@@ -266,6 +266,7 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
     if replications < 2:
         raise ComparisonError(scenarios.Problem("--replications", f"{replications} replication(s)",
                                                 "use at least 2 so intervals and paired tests exist"))
+    sim.check_memory(scenario, replications, copies=len(ids))  # every plan's results are held to pair them
     model = sim.build(scenario, plan)
     per_plan: dict[str, pd.DataFrame] = {}
     monthly_rows: list[pd.DataFrame] = []
@@ -348,7 +349,7 @@ def compare_command(
     plan: Annotated[Path | None, typer.Option("--plan", help="Plan folder (assignments.csv, optional quotas.csv, "
                                                              "budget.csv); default: today's assignment.")] = None,
     set_: SetOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: ForceOpt = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM for Excel.")] = False,
 ) -> None:
     """Compare incentive plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
@@ -356,6 +357,7 @@ def compare_command(
     from quotaflow.readers import Evaluation, check_whatifs
     from quotaflow.sweep import apply_sets
 
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan])
     base = scenarios.load(scenario)
     s, changes = apply_sets(base, set_ or [])
     the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
@@ -369,19 +371,17 @@ def compare_command(
             typer.echo(f"warning: {note}", err=True)
     n = replications or s.settings.simulation.replications
     root = s.settings.simulation.seed if seed is None else seed
-    k = workers or s.settings.simulation.workers
+    k = capped_workers(workers or s.settings.simulation.workers, n)
     done: dict[str, int] = {}
     with tqdm(total=n * len(ids), desc="replications", unit="rep", disable=n * len(ids) < 5, leave=False) as bar, \
-            staged_output(out, force=force) as stage:
+            staged_output(claim) as stage:
         def tick(plan_id: str, count: int) -> None:
             done[plan_id] = count
             bar.update(sum(done.values()) - bar.n)
 
         result = compare(s, ids, replications=n, seed=root, workers=k, plan=the_plan, progress=tick)
-        files = []
-        for name, frame in result.tables().items():
-            write_csv(frame, stage / f"{name}.csv", excel=excel)
-            files.append(f"{name}.csv")
+        result.to_csv(stage, excel=excel)
+        files = [f"{name}.csv" for name in result.tables()]
         for name, fn in (("monthly_bookings.png", plot_monthly), ("attainment.png", plot_attainment),
                          ("pay_vs_attainment.png", plot_pay_curve)):
             fn(result, stage / name)

@@ -15,7 +15,7 @@ from optimizer import AllocationResult, BudgetResult, QuotaResult, allocate, all
 from quotaflow.budget import write_budget
 from quotaflow.comparison import ComparisonResult, compare
 from quotaflow.manifest import write_manifest
-from quotaflow.output import write_csv, write_json
+from quotaflow.output import write_json
 from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
 from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales, write_quotas
 from quotaflow.territory import write_allocation
@@ -95,8 +95,7 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
     write_quotas(quotas, plan_dir, summary=False)
     write_budget(budget, plan_dir, summary=False)
     files = {"plan": sorted(p.name for p in plan_dir.iterdir())}
-    for name, frame in comparison.tables().items():
-        write_csv(frame, cmp_dir / f"{name}.csv", excel=True)
+    comparison.to_csv(cmp_dir, excel=True)
     for name, fn in (("monthly_bookings.png", plot_monthly), ("attainment.png", plot_attainment),
                      ("pay_vs_attainment.png", plot_pay_curve)):
         fn(comparison, cmp_dir / name)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-__all__ = ["ExcelOpt", "ForceOpt", "IncentivesOpt", "OutOpt", "ScenarioArg", "SetOpt", "SolverOpt"]
+__all__ = ["ExcelOpt", "ForceOpt", "IncentivesOpt", "OutOpt", "ScenarioArg", "SetOpt", "SolverOpt", "capped_workers",
+           "scenario_source"]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
-ForceOpt = Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")]
+FORCE_HELP = ("Replace an existing output folder, only if quotaflow wrote it (its manifest.json lists every file "
+              "in it); the old folder is moved aside and removed only after the new one is in place.")
+ForceOpt = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 ExcelOpt = Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
                                         "names correctly.")]
 
@@ -34,3 +39,51 @@ IncentivesOpt = Annotated[str, typer.Option(
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="path=value (repeatable): change the scenario for this run only, e.g. "
                   "behaviour.timing_games=true or plans.capped.cap.target_multiple=2 (as in quotaflow sweep).")]
+
+
+def scenario_source(scenario: str) -> Path | None:
+    """The folder a scenario argument reads: the path given, or a bundled scenario's folder inside the package
+    (so that no ``--out`` can land in it); None for a name that is neither (loading will say so).
+
+    Examples
+    --------
+    >>> scenario_source("tiny").name, scenario_source("no-such-thing") is None
+    ('tiny', True)
+    """
+    path = Path(scenario)
+    if path.exists():
+        return path
+    bundled = resources.files("scenarios").joinpath("bundled", scenario)
+    if isinstance(bundled, Path) and bundled.is_dir():
+        return bundled
+    return None
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def capped_workers(requested: int, tasks: int, option: str = "--workers") -> int:
+    """``requested`` worker processes, capped at the number of tasks and of CPUs this process may use, with a
+    note on stderr when capped: more processes than either only cost memory and start-up time, and results do
+    not depend on the number of workers.
+
+    Examples
+    --------
+    >>> capped_workers(1, 10)
+    1
+    >>> capped_workers(64, 3)  # doctest: +SKIP
+    3
+    """
+    cpus = _cpus()
+    limit = max(1, min(tasks, cpus))
+    if requested <= limit:
+        return requested
+    why = (f"only {tasks} {'task' if tasks == 1 else 'tasks'} to run" if tasks <= cpus
+           else f"this machine lets quotaflow use {cpus} CPU{'s' if cpus != 1 else ''}")
+    typer.echo(f"note: {option} {requested} capped to {limit}: {why}; results do not depend on the number of "
+               "workers", err=True)
+    return limit

@@ -1,57 +1,71 @@
-"""Writing output folders safely: everything is staged in a hidden sibling folder and moved into place only
-when the whole run succeeded, so a failed or interrupted run never leaves a half-written output; CSVs are
-UTF-8 (optionally with a BOM for Excel) with text cells neutralised against formula injection.
+"""Writing output folders safely. A user's files are never deleted or replaced by a quotaflow run:
+
+1. **Checked before any work** (`claim_output`): ``--out`` may not be, contain or lie inside anything the command
+   reads (scenario folder, plan folder, bookings, grid or samples file), nor be or contain the current folder or
+   the home folder, nor be a filesystem root, a mount point or a repository root (a folder holding ``.git``).
+   Paths are compared after resolving symlinks. A file in the way, an unwritable parent or another quotaflow run
+   writing to the same ``--out`` is refused too. Every refusal is an `OutputError` (exit code 5).
+2. **One run per output at a time**: the claim holds an exclusive ``flock`` on ``.NAME.lock`` beside the output
+   for the whole run, so a second run on the same ``--out`` is refused at once instead of after its work. The
+   lock dies with its process, so a killed run never blocks the next one.
+3. **Staged, then published atomically** (`staged_output`): everything is written into a hidden sibling
+   ``.NAME.HOST-PID-TOKEN.partial`` that is renamed into place only when the whole run succeeded; on an error,
+   Ctrl-C or SIGTERM it is removed. ``rename(2)`` of a folder onto an existing path fails unless that path is an
+   empty folder, so even a writer that ignores the lock cannot have its files replaced: if ``NAME`` appeared
+   while the run worked, the result is kept in ``NAME.conflict-<pid>`` and the run exits 5 saying so.
+4. **``--force`` replaces only a folder quotaflow wrote**: its ``manifest.json`` must carry quotaflow's ``tool``
+   key, and every file in it must be one the manifest lists with the same SHA-256 (or claims by pattern, such
+   as a sweep's task files); a folder with anything else, an edited file, or ``.git``, is refused. The old
+   folder is renamed aside (``.NAME.HOST-PID-TOKEN.replaced``), the new one renamed in, and only then is the
+   aside copy removed.
+5. **Leftovers are cleaned by the next run on the same output**: staging and aside folders named by a process
+   of this machine that is gone are removed - an aside folder is moved back into place if the run died between
+   the two renames - and anything it cannot attribute (another machine's, an older naming) is reported, never
+   deleted.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import secrets
 import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+import socket
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from quotaflow.manifest import MANIFEST_NAME, foreign_files, read_manifest, seal
+from scenarios import neutralise, write_atomic, write_csv
 
-from scenarios import write_atomic
+__all__ = ["OutputClaim", "OutputError", "claim_output", "neutralise", "release_claims", "staged_output",
+           "write_csv", "write_json"]
 
-__all__ = ["OutputError", "neutralise", "staged_output", "write_csv", "write_json"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+def _host() -> str:
+    """This machine's name as it appears in staging names (a shared disk may hold other machines' runs)."""
+    return "".join(ch if ch.isalnum() or ch in "._" else "_" for ch in socket.gethostname()) or "host"
+
+
+def _owner(token: str) -> tuple[str, int] | None:
+    """``(host, pid)`` of a ``HOST-PID-HEX`` token in a staging or aside folder's name; None if not ours."""
+    parts = token.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or len(parts[2]) != 8:
+        return None
+    try:
+        int(parts[2], 16)
+    except ValueError:
+        return None
+    return parts[0], int(parts[1])
+_HELD: list[OutputClaim] = []
 
 
 class OutputError(OSError):
-    """The output folder cannot be used (exists without --force, or is not writable)."""
-
-
-def neutralise(value: object) -> object:
-    """Prefix a text cell that a spreadsheet would run as a formula with ``'`` (OWASP CSV injection).
-
-    Numbers are left alone, so negative amounts stay numbers.
-
-    Examples
-    --------
-    >>> neutralise("=HYPERLINK(1)"), neutralise(-3.5), neutralise("Müller")
-    ("'=HYPERLINK(1)", -3.5, 'Müller')
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def write_csv(frame: pd.DataFrame, path: Path, *, excel: bool = False, index: bool = False) -> None:
-    """Write ``frame`` as RFC 4180 CSV in UTF-8 (with a BOM when ``excel``), atomically, text cells neutralised."""
-    out = frame.reset_index() if index else frame
-    safe = out.copy()
-    for col in safe.columns:
-        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
-            safe[col] = safe[col].map(neutralise)
-    text = safe.to_csv(index=False, lineterminator="\r\n", date_format="%Y-%m-%d")
-    data = text.encode("utf-8-sig" if excel else "utf-8")
-    write_atomic(path, data)
+    """The output folder cannot be used (exists, is protected, is being written, cannot be written)."""
 
 
 def write_json(data: dict[str, Any], path: Path) -> None:
@@ -59,36 +73,437 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
 
 
-@contextmanager
-def staged_output(target: str | os.PathLike[str], *, force: bool = False) -> Iterator[Path]:
-    """Yield a staging folder; on success it replaces ``target``, on any error it is removed.
+def _note(message: str) -> None:
+    print(f"note: {message}", file=sys.stderr)
+
+
+def _real(path: Path) -> Path:
+    """Absolute path with every existing symlink resolved (``..`` is taken after resolving, as the OS does)."""
+    return Path(os.path.realpath(path))
+
+
+def _relation(out: Path, other: Path) -> str | None:
+    if out == other:
+        return "is"
+    if other.is_relative_to(out):
+        return "contains"
+    if out.is_relative_to(other):
+        return "lies inside"
+    return None
+
+
+def _protected(requested: Path, final: Path, reads: Sequence[str | os.PathLike[str] | None]) -> None:
+    """Refuse an output location that would put an input or a user's folders at risk (rule 1)."""
+    shown = f"--out {requested}"
+    for item in reads:
+        if item is None:
+            continue
+        source = Path(item)
+        if not source.exists():
+            continue
+        relation = _relation(final, _real(source))
+        if relation is not None:
+            raise OutputError(f"{shown} {relation} {source}, which this command reads; choose an output folder "
+                              "outside every input, e.g. out/result")
+    if final == Path(final.anchor) or os.path.ismount(final):
+        raise OutputError(f"{shown} is a filesystem root or mount point; choose a folder inside it, e.g. out/result")
+    places = [("the current folder", Path.cwd())]
+    with suppress(RuntimeError, KeyError):  # no home folder known (HOME unset): nothing to protect there
+        places.append(("your home folder", Path.home()))
+    for label, place in places:
+        real = _real(place)
+        if final == real or real.is_relative_to(final):
+            relation = "is" if final == real else "contains"
+            raise OutputError(f"{shown} {relation} {label} ({real}); choose a new folder inside it, e.g. "
+                              "out/result")
+    if (final / ".git").exists():
+        raise OutputError(f"{shown} is the root of a repository (it holds .git); choose a new folder, e.g. "
+                          "out/result")
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # a process of another user holds this pid
+    except OSError:
+        return True
+    return True
+
+
+class _Lock:
+    """An exclusive ``flock`` on a lock file beside the output (POSIX; an ``O_EXCL`` lock file elsewhere).
+
+    The file is unlinked by its holder on release. A process that opened the old file just before that unlink
+    would lock an orphaned inode, so after locking the inode is compared with the path's and the lock retried.
+    """
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path, self.fd = path, fd
+
+    @classmethod
+    def acquire(cls, path: Path, shown: str) -> _Lock:
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            except OSError as exc:
+                raise OutputError(f"cannot write in {path.parent} ({exc.strerror}); choose an --out folder you "
+                                  "can write to") from None
+            if not cls._lock(fd):
+                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
+                os.close(fd)
+                raise OutputError(f"another quotaflow run (pid {holder}) is writing to {shown}; wait for it to "
+                                  "finish, or choose another --out")
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(path))
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+            return cls(path, fd)
+
+    @staticmethod
+    def _lock(fd: int) -> bool:
+        if sys.platform == "win32":  # pragma: no cover - no flock; the file's pid marks the holder
+            if os.fstat(fd).st_size:
+                pid = int(os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "0")
+                return not _pid_alive(pid)
+            return True
+        import fcntl
+
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        except OSError:
+            # A filesystem without locks (some network mounts): go on unlocked; publishing by rename(2) still
+            # never replaces a folder that holds files.
+            return True
+        return True
+
+    def release(self) -> None:
+        with suppress(OSError):
+            self.path.unlink()
+        os.close(self.fd)
+
+
+class OutputClaim:
+    """An output folder claimed for one run: checked, locked, and cleaned of leftovers (see `claim_output`).
+
+    Parameters
+    ----------
+    requested
+        ``--out`` as the user gave it (used in messages).
+    final
+        The same path with symlinks resolved: where the result is published.
+    force
+        Replace an existing folder that quotaflow wrote.
+    replaces
+        True when ``final`` holds such a folder now and publishing will replace it.
+    exists
+        True when ``final`` is a non-empty folder now (for ``--resume`` or a replacement).
+    """
+
+    def __init__(self, requested: Path, final: Path, *, force: bool, replaces: bool, exists: bool, lock: _Lock,
+                 made: list[Path]) -> None:
+        self.requested, self.final, self.force = requested, final, force
+        self.replaces, self.exists = replaces, exists
+        self._lock: _Lock | None = lock
+        self._made = made
+        self._token = f"{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+
+    def __repr__(self) -> str:
+        return f"OutputClaim({self.requested}, replaces={self.replaces}, held={self._lock is not None})"
+
+    def __enter__(self) -> OutputClaim:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    @property
+    def held(self) -> bool:
+        """True until `release`."""
+        return self._lock is not None
+
+    def release(self, *, published: bool = False) -> None:
+        """Give up the claim: unlock, and remove parent folders it created when nothing was published there."""
+        if self._lock is None:
+            return
+        self._lock.release()
+        self._lock = None
+        with suppress(ValueError):
+            _HELD.remove(self)
+        if not published:
+            for folder in reversed(self._made):  # innermost first; only while still empty
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+
+    def make_stage(self) -> Path:
+        """Create the hidden staging folder beside the output (the user's usual permissions) and return it."""
+        stage = self.final.parent / f".{self.final.name}.{self._token}.partial"
+        try:
+            stage.mkdir()
+        except OSError as exc:
+            raise OutputError(f"cannot create the output folder {self.requested}: {exc.strerror}") from None
+        return stage
+
+    def publish(self, stage: Path) -> None:
+        """Move a finished staging folder into place (replacing the old folder only under ``--force``)."""
+        seal(stage)
+        if self.replaces:
+            self._replace(stage)
+            return
+        try:
+            os.rename(stage, self.final)  # fails unless the target is absent or an empty folder
+        except OSError as exc:
+            self._keep(stage, exc)
+
+    def _replace(self, stage: Path) -> None:
+        shown = self.requested
+        record = read_manifest(self.final)
+        extra = foreign_files(self.final, record) if record is not None else []
+        if record is None or extra:  # someone changed the old folder while this run worked
+            why = (f"files were added to it during the run ({', '.join(extra[:5])})" if extra
+                   else "its manifest.json is gone")
+            self._keep(stage, None, f"{shown} was not replaced: {why}")
+        aside = self.final.parent / f".{self.final.name}.{self._token}.replaced"
+        try:
+            os.rename(self.final, aside)
+        except OSError as exc:
+            self._keep(stage, exc)
+        try:
+            os.rename(stage, self.final)
+        except OSError as exc:
+            with suppress(OSError):
+                os.rename(aside, self.final)
+            self._keep(stage, exc)
+        shutil.rmtree(aside, ignore_errors=True)
+
+    def _keep(self, stage: Path, exc: OSError | None, why: str | None = None) -> None:
+        """Keep a finished result that could not be published beside the output, and say where (exit 5)."""
+        if why is None:
+            taken = exc is not None and exc.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR)
+            why = (f"{self.requested} appeared while this run was working (written by something other than this "
+                   "run); it was left as it is" if taken else
+                   f"the result could not be moved to {self.requested} ({exc.strerror if exc else 'unknown'})")
+        for n in range(100):
+            kept = self.final.parent / f"{self.final.name}.conflict-{os.getpid()}{f'-{n}' if n else ''}"
+            try:
+                os.rename(stage, kept)
+            except OSError:
+                continue
+            raise OutputError(f"{why}; this run's result was kept in {kept}: compare the two and keep the one "
+                              "you want")
+        raise OutputError(f"{why}; this run's result is in {stage}")
+
+
+def _make_parents(parent: Path, shown: Path) -> list[Path]:
+    missing = []
+    probe = parent
+    while not probe.exists():
+        if probe.is_symlink():
+            raise OutputError(f"--out {shown}: {probe} is a broken symbolic link; fix or remove it")
+        missing.append(probe)
+        probe = probe.parent
+    if not probe.is_dir():
+        raise OutputError(f"--out {shown}: {probe} is a file, not a folder; choose another --out")
+    made: list[Path] = []
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            for m in reversed(made):
+                with suppress(OSError):
+                    m.rmdir()
+            raise OutputError(f"cannot create {folder} for --out {shown} ({exc.strerror}); choose an --out folder "
+                              "you can write to") from None
+        made.append(folder)
+    return made
+
+
+def _clean_leftovers(final: Path, note: Callable[[str], None]) -> None:
+    """Remove staging and aside folders of dead runs on this output; report what cannot be attributed."""
+    prefix = f".{final.name}."
+    try:
+        entries = [p for p in final.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return
+    host = _host()
+    for path in entries:
+        kind = next((k for k in (".partial", ".replaced") if path.name.endswith(k)), None)
+        if kind is None or not path.is_dir() or path.is_symlink():
+            continue
+        owner = _owner(path.name[len(prefix):-len(kind)])
+        mine = owner is not None and owner[0] == host and not _pid_alive(owner[1])
+        pid = owner[1] if owner is not None else None
+        if kind == ".partial":
+            if mine:
+                shutil.rmtree(path, ignore_errors=True)
+                note(f"removed {path}, the unfinished output of quotaflow run {pid}, which was stopped before it "
+                     "finished")
+            else:
+                note(f"left {path} alone: it looks like an unfinished quotaflow output but its run cannot be "
+                     "confirmed as stopped; remove it yourself if no quotaflow run is writing there")
+            continue
+        record = read_manifest(path)
+        if record is None or not mine:
+            note(f"left {path} alone: it looks like an output set aside during a --force replacement, but it "
+                 "cannot be confirmed as quotaflow's; remove it yourself if you do not need it")
+        elif final.exists():
+            shutil.rmtree(path, ignore_errors=True)
+            note(f"removed {path}, the previous {final.name} that quotaflow run {pid} replaced with --force before "
+                 "it was stopped")
+        else:
+            os.rename(path, final)
+            note(f"restored {final} from {path}: quotaflow run {pid} was stopped while replacing it with --force")
+
+
+def _existing(requested: Path, final: Path, *, force: bool, resume: bool, resumable: bool) -> tuple[bool, bool]:
+    """``(exists, replaces)`` for the output location, or raise when it cannot be used."""
+    if not final.exists() and not final.is_symlink():
+        return False, False
+    if not final.is_dir():
+        raise OutputError(f"--out {requested} is a file, not a folder; quotaflow writes a folder of files: give "
+                          "a folder path")
+    if not any(final.iterdir()):
+        return False, False
+    if resume:
+        return True, False
+    if not force:
+        also = "pass --resume to continue the run in it, " if resumable else ""
+        raise OutputError(f"output folder {requested} already exists and is not empty; choose another --out, "
+                          f"{also}or pass --force to replace it (only a folder quotaflow wrote can be replaced)")
+    _replaceable(requested, final)
+    return True, True
+
+
+def _replaceable(requested: Path, final: Path) -> None:
+    record = read_manifest(final)
+    if record is None:
+        raise OutputError(f"--force replaces only a folder quotaflow wrote, and {requested} has no quotaflow "
+                          f"{MANIFEST_NAME} (it may hold your own files); choose another --out, or move its "
+                          "contents away yourself")
+    extra = foreign_files(final, record)
+    if extra:
+        shown = ", ".join(extra[:5]) + (f" and {len(extra) - 5} more" if len(extra) > 5 else "")
+        raise OutputError(f"--force will not replace {requested}: it holds files quotaflow did not write ({shown}); "
+                          "move them elsewhere first, or choose another --out")
+
+
+def claim_output(out: str | os.PathLike[str], *, force: bool = False,
+                 reads: Sequence[str | os.PathLike[str] | None] = (), resume: bool = False,
+                 resumable: bool = False, note: Callable[[str], None] = _note) -> OutputClaim:
+    """Check and lock an output folder before any work starts (rules 1, 2, 4 and 5 of this module).
+
+    Parameters
+    ----------
+    out
+        The ``--out`` folder.
+    force
+        Allow replacing an existing folder that quotaflow wrote.
+    reads
+        Every path the command reads (scenario folder, plan folder, bookings, grid, samples); ``None`` and
+        names that are not paths (a bundled scenario) are skipped.
+    resume
+        Accept an existing non-empty folder as it is (a sweep resumed in place checks its manifest itself).
+    resumable
+        The command has ``--resume``: say so when the folder exists.
+    note
+        Where messages about cleaned-up leftovers go (default: stderr).
+
+    Returns
+    -------
+    OutputClaim
+        Held until `OutputClaim.release` (`staged_output` releases it; the CLI releases any a failed command
+        still holds).
 
     Raises
     ------
     OutputError
-        When ``target`` exists and is not empty and ``force`` is false, or cannot be created.
+        The location is protected, taken, a file, not writable, or being written by another run.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> with claim_output(root / "out") as claim:
+    ...     claim.exists
+    False
+    >>> try:
+    ...     claim_output(root / "out", reads=[root])
+    ... except OutputError as exc:
+    ...     print("lies inside" in str(exc))
+    True
     """
-    final = Path(target)
-    if final.exists() and not force and (not final.is_dir() or any(final.iterdir())):
-        raise OutputError(f"output folder {final} already exists and is not empty; choose another --out or "
-                          "pass --force to replace it")
+    requested = Path(out)
+    final = _real(requested)
+    _protected(requested, final, reads)
+    made = _make_parents(final.parent, requested)
     try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".partial", dir=final.parent))
-        mask = os.umask(0)
-        os.umask(mask)
-        stage.chmod(0o777 & ~mask)  # mkdtemp makes 0700; the final folder gets the user's usual mode
-    except OSError as exc:
-        raise OutputError(f"cannot create output folder {final}: {exc.strerror}") from None
-    try:
-        yield stage
+        lock = _Lock.acquire(final.parent / f".{final.name}.lock", str(requested))
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        for folder in reversed(made):
+            with suppress(OSError):
+                folder.rmdir()
         raise
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.replace(final, old)
-        os.replace(stage, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(stage, final)
+    claim = OutputClaim(requested, final, force=force, replaces=False, exists=False, lock=lock, made=made)
+    _HELD.append(claim)
+    try:
+        _clean_leftovers(final, note)
+        claim.exists, claim.replaces = _existing(requested, final, force=force, resume=resume, resumable=resumable)
+    except BaseException:
+        claim.release()
+        raise
+    return claim
+
+
+def release_claims() -> None:
+    """Release every claim this process still holds (the CLI calls it when a command ends, however it ends)."""
+    for claim in list(_HELD):
+        claim.release()
+
+
+@contextmanager
+def staged_output(target: str | os.PathLike[str] | OutputClaim, *, force: bool = False,
+                  reads: Sequence[str | os.PathLike[str] | None] = ()) -> Iterator[Path]:
+    """Yield a staging folder; on success it is published at ``target``, on any error it is removed.
+
+    ``target`` is a claim from `claim_output` (made before the work started) or a path, claimed here with
+    ``force`` and ``reads``. The claim is released at the end either way.
+
+    Raises
+    ------
+    OutputError
+        From `claim_output`, or when the result could not be published (it is then kept beside the output).
+    """
+    claim = target if isinstance(target, OutputClaim) else claim_output(target, force=force, reads=reads)
+    published = False
+    try:
+        stage = claim.make_stage()
+        try:
+            yield stage
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        try:
+            claim.publish(stage)
+        except OutputError:
+            raise  # the result was kept beside the output, and the message says where
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        published = True
+    finally:
+        claim.release(published=published)

@@ -19,8 +19,8 @@ import typer
 
 import scenarios
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt
-from quotaflow.output import staged_output, write_csv
+from quotaflow.options import ExcelOpt, ForceOpt, scenario_source
+from quotaflow.output import claim_output, staged_output, write_csv
 from sim.pay import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
 
 __all__ = ["gini", "pay_command", "plan_totals", "read_bookings"]
@@ -47,6 +47,7 @@ def read_bookings(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
     [{'rep_id': 'R0001', 'month': 0, 'bookings': 100.0, 'quota': 90.0},
      {'rep_id': 'R0001', 'month': 1, 'bookings': 100.0, 'quota': 90.0}]
     """
+    scenarios.require_regular_file(path)
     try:
         raw = pd.read_csv(path, dtype={"rep_id": str, "period": str}, encoding="utf-8-sig")
     except FileNotFoundError:
@@ -125,10 +126,11 @@ def pay_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
     plans: Annotated[str, typer.Option("--plans", help="Comma-separated plan ids to put every rep on; default: "
                                                         "each rep's own plan_id.")] = "",
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: ForceOpt = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Pay statements for given bookings under each plan (bookings held fixed: no behavioural response)."""
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario), bookings])
     s = scenarios.load(scenario)
     timeline = read_bookings(bookings, s)
     chosen = [p.strip() for p in plans.split(",") if p.strip()] or [OWN_PLAN]
@@ -147,7 +149,7 @@ def pay_command(
     summary = pd.concat(summaries, ignore_index=True)
     summary = summary[["plan", *[c for c in summary.columns if c != "plan"]]]
     totals = plan_totals(summary)
-    with staged_output(out, force=force) as stage:
+    with staged_output(claim) as stage:
         write_csv(statement, stage / "statements.csv", excel=excel)
         write_csv(summary, stage / "summary.csv", excel=excel)
         write_csv(totals, stage / "plans.csv", excel=excel)

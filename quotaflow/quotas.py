@@ -19,10 +19,9 @@ import scenarios
 import sim
 from optimizer.quotas import QuotaResult, set_quotas
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, SolverOpt
-from quotaflow.output import staged_output, write_csv, write_json
-from scenarios import Problem, ScenarioError
-from scenarios.plan import QUOTA_COLUMNS
+from quotaflow.options import ExcelOpt, ForceOpt, SolverOpt, scenario_source
+from quotaflow.output import claim_output, staged_output, write_csv, write_json
+from scenarios import Problem, ScenarioError, require_regular_file
 
 __all__ = ["QUOTA_SAMPLES", "quotas_command", "read_samples", "sample_method", "simulated_sales", "write_quotas"]
 
@@ -74,6 +73,7 @@ def read_samples(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
     (6, 3)
     """
     name = path.name
+    require_regular_file(path)
     try:
         frame = pd.read_csv(io.StringIO(path.read_bytes().decode("utf-8-sig")), dtype=str, keep_default_na=False)
     except FileNotFoundError:
@@ -119,11 +119,8 @@ def write_quotas(result: QuotaResult, folder: Path, *, summary: bool = True, exc
     >>> sorted(p.name for p in folder.iterdir())
     ['quota_reps.csv', 'quotas.csv', 'summary.json']
     """
-    quotas = result.quotas[QUOTA_COLUMNS]
-    if (quotas["quota"] % 1 == 0).all():  # whole currency units read better as 44629 than 44629.0
-        quotas = quotas.assign(quota=quotas["quota"].astype("int64"))
-    write_csv(quotas, folder / "quotas.csv", excel=excel)
-    write_csv(result.reps.rename_axis("rep_id").reset_index(), folder / "quota_reps.csv", excel=excel)
+    for name, frame in result.tables().items():  # the tables and writer of QuotaResult.to_csv: same bytes
+        write_csv(frame, folder / f"{name}.csv", excel=excel)
     if summary:
         write_json(result.summary(), folder / "summary.json")
 
@@ -142,10 +139,11 @@ def quotas_command(
         min=2, help="equal_probability without --samples: simulated horizons per rep.")] = QUOTA_SAMPLES,
     seed: Annotated[int, typer.Option(help="equal_probability without --samples: simulation seed.")] = 1,
     solver: SolverOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: ForceOpt = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Set rep quotas by period and product (sums exact to target x over-assignment) and write quotas.csv."""
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan, samples])
     s = scenarios.load(scenario)
     assignment = (scenarios.Plan.load(plan, s) if plan is not None else scenarios.Plan.current(s)).assignment
     distribution = read_samples(samples, s) if samples is not None else None
@@ -154,7 +152,7 @@ def quotas_command(
         typer.echo(f"equal_probability: simulating {replications} horizons (seed {seed}) for each rep's sales")
         distribution = simulated_sales(s, assignment, replications=replications, seed=seed)
     result = set_quotas(s, assignment, method=method, sales_distribution=distribution, solver=solver)
-    with staged_output(out, force=force) as stage:
+    with staged_output(claim) as stage:
         write_quotas(result, stage, excel=excel)
         write_manifest(stage, scenario=s, status=str(result.status),
                        solver={"name": result.solver} if result.solver else None,

@@ -4,12 +4,16 @@ against each swept parameter (PNG), for ``quotaflow report DIR``.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from quotaflow.manifest import read_manifest
+from scenarios import write_atomic
 
 __all__ = ["ReportError", "SweepReport", "report"]
 
@@ -75,6 +79,13 @@ def report(folder: str | os.PathLike[str], *, metric: str, top: int = 5, minimis
         Folder for the PNGs (default: ``folder``/plots).
     """
     path = Path(folder)
+    record = read_manifest(path)
+    if record is None or not isinstance(record.get("sweep"), dict):
+        raise ReportError(f"{path} is not a sweep folder quotaflow wrote (no manifest.json with a sweep record); "
+                          "point at the --out folder of 'quotaflow sweep'")
+    if record.get("status") != "ok":
+        raise ReportError(f"the sweep in {path} has not finished (status: {record.get('status')}); rerun it with "
+                          "--resume to finish it first")
     points, summary = _read(path)
     metrics = sorted(summary["metric"].unique())
     if metric not in metrics:
@@ -112,5 +123,7 @@ def _plot(table: pd.DataFrame, param: str, metric: str, out: Path) -> Path:
     fig.tight_layout()
     safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in param)
     file = out / f"{metric}_vs_{safe}.png"
-    fig.savefig(file, dpi=110)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    write_atomic(file, buf.getvalue())
     return file

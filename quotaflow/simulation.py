@@ -16,8 +16,8 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, IncentivesOpt, SetOpt
-from quotaflow.output import staged_output, write_csv, write_json
+from quotaflow.options import ExcelOpt, ForceOpt, IncentivesOpt, SetOpt, capped_workers, scenario_source
+from quotaflow.output import claim_output, staged_output, write_json
 
 __all__ = ["INCENTIVE_MODES", "incentive_hooks", "simulate_command", "summary"]
 
@@ -91,13 +91,14 @@ def simulate_command(
         min=1, help="Worker processes (default: simulation.workers); results do not depend on it.")] = None,
     incentives: IncentivesOpt = "own",
     set_: SetOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: ForceOpt = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
     from quotaflow.readers import Evaluation, check_whatifs
     from quotaflow.sweep import apply_sets
 
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan])
     base = scenarios.load(scenario)
     s, changes = apply_sets(base, set_ or [])
     the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
@@ -110,13 +111,12 @@ def simulate_command(
             typer.echo(f"warning: {note}", err=True)
     behaviour, pay = incentive_hooks(s, the_plan, incentives)
     n = replications or s.settings.simulation.replications
-    k = workers or s.settings.simulation.workers
+    k = capped_workers(workers or s.settings.simulation.workers, n)
     with tqdm(total=n, desc="replications", unit="rep", disable=n < 5, leave=False) as bar, \
-            staged_output(out, force=force) as stage:
+            staged_output(claim) as stage:
         result = sim.simulate(s, the_plan, replications=n, seed=seed, workers=k, behaviour=behaviour, pay=pay,
                               progress=lambda done: bar.update(done - bar.n))
-        for name, frame in result.tables().items():
-            write_csv(frame, stage / f"{name}.csv", excel=excel)
+        result.to_csv(stage, excel=excel)  # the API's writer: the same result gives the same bytes either way
         write_json(summary(result), stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},
                        extra={"replications": n, "workers": k, "plan": result.info["plan"], "incentives": incentives,

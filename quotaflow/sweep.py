@@ -11,10 +11,12 @@ are compared on common random numbers.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import itertools
 import json
 import os
+import sys
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -25,28 +27,48 @@ import numpy as np
 import pandas as pd
 
 import scenarios
-from quotaflow.output import write_csv
+from quotaflow.manifest import read_manifest, seal, write_manifest
+from quotaflow.output import OutputError, write_csv
 from sim import mean_ci
 
 __all__ = [
+    "SWEEP_OWNED",
     "Evaluator",
     "GridError",
+    "MissingExtraError",
     "SweepPoint",
     "SweepResult",
     "apply_sets",
     "expand",
     "load_grid",
     "parse_set",
+    "require_dask",
     "summarise",
     "sweep",
 ]
 
 TASKS_DIR = "tasks"
 _TASK_COLUMNS = ["point_id", "replication", "metric", "value"]
+SWEEP_OWNED = ("tasks/*.parquet", "*.tmp", "plots/*.png")
+"""Files quotaflow adds to a sweep folder besides those its manifest lists: task files (also of an interrupted
+run), temporary files of an atomic write cut short, and the plots of ``quotaflow report``."""
 
 
 class GridError(ValueError):
     """A grid file or ``--set`` option that cannot be used; the message says where and how to fix it."""
+
+
+class MissingExtraError(RuntimeError):
+    """An option needs an optional extra that is not installed; the message names the ``pip install``."""
+
+
+def require_dask(option: str = "--dask-local") -> None:
+    """Raise `MissingExtraError` naming the extra to install unless Dask's ``distributed`` can be imported."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise MissingExtraError(f"{option} needs Dask, which is not installed here; install the cluster extra: "
+                                "pip install 'quotaflow[cluster]'") from None
 
 
 class Evaluator(Protocol):
@@ -145,6 +167,7 @@ def load_grid(path: str | os.PathLike[str]) -> tuple[dict[str, list[Any]], list[
         set = { "plans.flat_commission.commission_rate" = 0.07 }
     """
     file = Path(path)
+    scenarios.require_regular_file(file)
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
@@ -307,10 +330,70 @@ def _dask_futures(client: Any, jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
         raise
 
 
+def _sweep_key(base: str, evaluator: str, replications: int, seed: int, allocate: bool,
+               points: Sequence[SweepPoint], ids: Sequence[str]) -> dict[str, Any]:
+    """What a sweep folder's results depend on, as its manifest records it (JSON-normalised for comparison)."""
+    key = {"scenario_fingerprint": base, "evaluator": evaluator, "replications": replications, "seed": seed,
+           "allocate": allocate,
+           "points": [{"label": p.label, "changes": p.changes, "task_id": t} for p, t in zip(points, ids, strict=True)]}
+    normalised: dict[str, Any] = json.loads(json.dumps(key, default=str, sort_keys=True))
+    return normalised
+
+
+def _key_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """How the sweep recorded in a folder differs from the one asked for now, in a user's words (None: same)."""
+    words = {"scenario_fingerprint": "the scenario's content differs (fingerprint {old:.12} there, {new:.12} now)",
+             "evaluator": "it was evaluated another way ({old} there, {new} now; e.g. another --incentives mode)",
+             "replications": "it ran {old} replications per point, this run asks for {new}",
+             "seed": "it ran with --seed {old}, this run has --seed {new}",
+             "allocate": "it ran with allocate={old}, this run has allocate={new}"}
+    for field_name, text in words.items():
+        if old.get(field_name) != new.get(field_name):
+            return text.format(old=old.get(field_name), new=new.get(field_name))
+    if old.get("points") != new.get("points"):
+        before = [p.get("label") for p in old.get("points") or [] if isinstance(p, dict)]
+        now = [p["label"] for p in new["points"]]
+        gone, added = [x for x in before if x not in now], [x for x in now if x not in before]
+        detail = "; ".join(x for x in [f"not in this run: {gone[:3]}" if gone else "",
+                                        f"new in this run: {added[:3]}" if added else ""] if x)
+        return f"its grid of points differs ({detail or 'same labels, other changes'})"
+    return None
+
+
+def _prepare_folder(folder: Path, key: dict[str, Any], resume: bool) -> None:
+    """Refuse to write a sweep into a folder that holds anything but the same sweep (when resuming)."""
+    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+        return
+    if not folder.is_dir():
+        raise OutputError(f"sweep output {folder} is a file, not a folder; give a folder path")
+    if not resume:
+        raise OutputError(f"sweep output folder {folder} is not empty; resume the sweep in it (--resume), or choose "
+                          "another folder")
+    record = read_manifest(folder)
+    if record is None or not isinstance(record.get("sweep"), dict):
+        raise OutputError(f"{folder} is not a quotaflow sweep folder (no manifest.json with a sweep record); "
+                          "--resume continues only a sweep quotaflow wrote there: choose another --out")
+    why = _key_difference(record["sweep"], key)
+    if why is not None:
+        raise OutputError(f"--resume will not continue the sweep in {folder}: {why}; rerun it as it was, choose "
+                          "another --out, or pass --force (without --resume) to replace it")
+
+
+def _local_cluster(workers: int, dashboard: bool) -> Any:
+    """A Dask LocalCluster of single-threaded worker processes that listens on this machine only: scheduler,
+    workers and the HTTP server on 127.0.0.1 (a free port), the dashboard pages served only when asked."""
+    from distributed import LocalCluster
+
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
+                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                        scheduler_kwargs={"dashboard": dashboard})
+
+
 def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluate: Evaluator, out: str |
           os.PathLike[str], replications: int, seed: int, allocate: bool = False, workers: int = 1,
           dask_local: int | None = None, scheduler: str | None = None, resume: bool = False,
-          progress: bool = True, excel: bool = False) -> SweepResult:
+          progress: bool = True, excel: bool = False, dashboard: bool = False,
+          record: dict[str, Any] | None = None) -> SweepResult:
     """Run a sweep and write its results to ``out``.
 
     Parameters
@@ -337,16 +420,26 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
     scheduler
         Address of a running Dask scheduler (``tcp://host:8786``) to join instead.
     resume
-        Reuse finished task files in ``out``; missing or corrupt ones are (re)computed.
+        Reuse finished task files in ``out``, which must hold the same sweep (its ``manifest.json`` records the
+        scenario's fingerprint, the evaluator, replications, seed, allocate and every point); missing or corrupt
+        task files are (re)computed. A missing or empty ``out`` starts afresh.
     progress
         Show a progress bar with ETA.
     excel
         Write the CSVs with a UTF-8 BOM so Excel shows non-Latin text correctly.
+    dashboard
+        With ``dask_local``: serve the Dask dashboard (on 127.0.0.1 only; its address is printed).
+    record
+        Extra fields for the folder's ``manifest.json`` (the CLI's options).
 
     Raises
     ------
     scenarios.ScenarioError
         When a point's change is not a valid setting (before anything runs).
+    OutputError
+        ``out`` is not empty (without ``resume``), or holds another sweep (with it).
+    MissingExtraError
+        ``dask_local`` or ``scheduler`` without Dask installed.
     GridError
         When the evaluator's check refuses a point (before anything runs).
     KeyboardInterrupt
@@ -364,9 +457,20 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
     ids = [p.task_id(base, replications=replications, seed=seed, allocate=allocate, evaluator=name) for p in points]
     if len(set(ids)) != len(ids):
         raise GridError("two sweep points make the same change; remove the duplicate values")
+    if dask_local is not None or scheduler is not None:
+        require_dask("--dask-local" if dask_local is not None else "--scheduler")
     folder = Path(out)
+    key = _sweep_key(base, name, replications, seed, allocate, points, ids)
+    _prepare_folder(folder, key, resume)
     tasks = folder / TASKS_DIR
-    tasks.mkdir(parents=True, exist_ok=True)
+    try:
+        tasks.mkdir(parents=True, exist_ok=True)
+        # Written first, so an interrupted sweep's folder says what it holds and --resume can check it.
+        write_manifest(folder, scenario=scenario, seeds={"simulation": seed}, status="running",
+                       extra={**(record or {}), "sweep": key}, owned=SWEEP_OWNED)
+    except OSError as exc:
+        raise OutputError(f"cannot write the sweep to {folder} ({exc.strerror}); choose a folder you can write "
+                          "to") from None
     files = [tasks / f"{tid}.parquet" for tid in ids]
     todo = [i for i, f in enumerate(files) if not (resume and f.exists() and _readable(f))]
     jobs = [(evaluate, scenario, points[i].changes, ids[i], replications, seed, allocate, str(files[i]))
@@ -378,15 +482,16 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
         bar = tqdm(total=len(jobs), desc="sweep", unit="task")
     try:
         if dask_local is not None or scheduler is not None:
-            from distributed import Client, LocalCluster
+            from distributed import Client
 
             if scheduler is not None:
                 client_ctx = Client(scheduler)  # type: ignore[no-untyped-call]
                 cluster = None
             else:
-                cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1,  # type: ignore[no-untyped-call]
-                                       processes=True, dashboard_address=":0")  # any free port
+                cluster = _local_cluster(dask_local or 1, dashboard)
                 client_ctx = Client(cluster)  # type: ignore[no-untyped-call]
+                if dashboard:
+                    print(f"Dask dashboard (this machine only): {cluster.dashboard_link}", file=sys.stderr)
             try:
                 for _ in _dask_futures(client_ctx, jobs):
                     if bar is not None:
@@ -405,6 +510,11 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
                 _run_task(*job)
                 if bar is not None:
                     bar.update(1)
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"failed: {type(exc).__name__}"
+        with contextlib.suppress(OSError):
+            seal(folder, status=status, tasks_finished=sum(f.exists() for f in files))
+        raise
     finally:
         if bar is not None:
             bar.close()
@@ -418,4 +528,5 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
             for tid, p in zip(ids, points, strict=True)]
     result = SweepResult(points=pd.DataFrame(rows), summary=summary, ran=len(jobs), reused=len(points) - len(jobs))
     result.to_csv(folder, excel=excel)
+    seal(folder, status="ok", tasks_run=result.ran, tasks_reused=result.reused)
     return result

@@ -25,18 +25,17 @@ from optimizer import (
 )
 from quotaflow.budget import write_budget
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, SolverOpt
-from quotaflow.output import staged_output, write_csv, write_json
+from quotaflow.options import ExcelOpt, ForceOpt, SolverOpt, scenario_source
+from quotaflow.output import claim_output, staged_output, write_json
 from quotaflow.quotas import write_quotas
 
 __all__ = ["allocate_command", "frontier_command", "write_allocation"]
 
 
 def write_allocation(result: AllocationResult, folder: Path, *, excel: bool = False) -> None:
-    """Write assignments.csv, reps.csv (UTF-8; with a BOM for Excel when ``excel``) and summary.json."""
-    write_csv(result.assignments, folder / "assignments.csv", excel=excel)
-    write_csv(result.reps, folder / "reps.csv", excel=excel)
-    write_json(result.summary(), folder / "summary.json")
+    """Write assignments.csv, reps.csv (UTF-8; with a BOM for Excel when ``excel``) and summary.json: what
+    ``AllocationResult.to_csv`` writes, through the same writer, so the API and the CLI give the same bytes."""
+    result.to_csv(folder, excel=excel)
 
 
 def allocate_command(
@@ -45,10 +44,11 @@ def allocate_command(
     solver: SolverOpt = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="Wall-clock seconds.")] = None,
     mip_gap: Annotated[float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: ForceOpt = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Assign every account to a rep (value, travel, continuity) and write the plan to --out."""
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
     s = scenarios.load(scenario)
     changes: dict[str, object] = {}
     if solver is not None:
@@ -69,7 +69,7 @@ def allocate_command(
     # is a complete plan for the simulator; any failure there leaves no output at all.
     quotas = set_quotas(s, result.plan().assignment)
     budget = allocate_budget(s)
-    with staged_output(out, force=force) as stage:
+    with staged_output(claim) as stage:
         write_allocation(result, stage, excel=excel)
         write_quotas(quotas, stage, summary=False, excel=excel)
         write_budget(budget, stage, summary=False, excel=excel)
@@ -93,12 +93,13 @@ def frontier_command(
     out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
     points: Annotated[int, typer.Option("--points", min=2, max=200, help="Number of points.")] = 7,
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="Seconds per point.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
+    force: ForceOpt = False,
     excel: ExcelOpt = False,
 ) -> None:
     """Trade-off curve between two objective terms (epsilon-constraint): frontier.csv and frontier.png."""
     from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is untouched
 
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
     s = scenarios.load(scenario)
     result = frontier(s, x, y, points=points, time_limit=time_limit)
     ok = result.points[result.points["status"].isin(["optimal", "feasible"])]
@@ -111,8 +112,8 @@ def frontier_command(
     ax.set_ylabel(units.get(y, y))
     ax.set_title(f"{s.name}: {y} vs {x} ({len(ok)} of {len(result.points)} points)")
     ax.grid(alpha=0.3)
-    with staged_output(out, force=force) as stage:
-        write_csv(result.points, stage / "frontier.csv", excel=excel)
+    with staged_output(claim) as stage:
+        result.to_csv(stage, excel=excel)
         fig.savefig(stage / "frontier.png", dpi=120, bbox_inches="tight")
         write_manifest(stage, scenario=s, solver={"name": s.settings.optimizer.solver,
                                                   "mip_gap": s.settings.optimizer.mip_gap},

@@ -17,14 +17,14 @@ import typer
 import scenarios
 import sim
 from quotaflow.comparison import attainment_spread
-from quotaflow.manifest import write_manifest
-from quotaflow.options import IncentivesOpt
-from quotaflow.output import OutputError
+from quotaflow.exit_codes import ExitCode, Terminated
+from quotaflow.options import ForceOpt, IncentivesOpt, capped_workers, scenario_source
+from quotaflow.output import OutputError, claim_output, staged_output
 from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales
 from quotaflow.readers import Evaluation, check_whatifs, sweep_steps
 from quotaflow.report import report
 from quotaflow.simulation import incentive_hooks
-from quotaflow.sweep import GridError, SweepPoint, SweepResult, expand, load_grid, parse_set, sweep
+from quotaflow.sweep import GridError, SweepPoint, SweepResult, expand, load_grid, parse_set, require_dask, sweep
 
 __all__ = ["BUDGET_MODES", "QUOTA_MODES", "PointSimulation", "evaluator_for", "report_command", "simulate_point",
            "sweep_command"]
@@ -203,8 +203,12 @@ def sweep_command(
                                                    "this many workers.")] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Join a running Dask scheduler, e.g. "
                                                   "tcp://10.0.0.5:8786.")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Keep finished tasks in --out; run only the missing "
-                                         "or corrupt ones.")] = False,
+    dashboard: Annotated[bool, typer.Option("--dashboard", help="With --dask-local: serve the Dask dashboard, "
+                                            "on this machine only (127.0.0.1; the address is printed).")]
+    = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the sweep in --out (same scenario, grid, "
+                                         "replications, seed and mode, as its manifest.json records): run only "
+                                         "the missing or corrupt tasks.")] = False,
     allocate: Annotated[bool, typer.Option("--allocate", help="Re-allocate accounts at every point.")] = False,
     quotas: Annotated[str, typer.Option("--quotas", help="Quotas at every point: 'default' = the simulator's own "
                                         "(target x over-assignment by expected sales), 'set' = optimizer.set_quotas "
@@ -215,41 +219,59 @@ def sweep_command(
                                         "optimise when budget.* or channels.* (other than "
                                         "default_monthly_spend) is swept.")] = "auto",
     incentives: IncentivesOpt = "own",
-    force: Annotated[bool, typer.Option("--force", help="Delete an existing --out first.")] = False,
+    force: ForceOpt = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
                                         "names correctly.")] = False,
 ) -> None:
     """Run a what-if sweep: every point of a grid (and/or named variants) simulated on the same customers."""
+    if resume and force:
+        raise GridError("give --resume (continue the sweep in --out) or --force (replace it), not both")
+    if dask_local is not None and scheduler is not None:
+        raise GridError("give either --dask-local or --scheduler, not both")
+    if dashboard and dask_local is None:
+        raise GridError("--dashboard shows a --dask-local cluster; for --scheduler, open its own dashboard")
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario), grid], resume=resume, resumable=True)
+    if dask_local is not None or scheduler is not None:
+        require_dask("--dask-local" if dask_local is not None else "--scheduler")
     s = scenarios.load(scenario)
     incentive_hooks(s, None, incentives)  # an unknown plan id fails here, before any task runs
     points = _points(grid, set_ or [])
     evaluator = evaluator_for(points, incentives=incentives, quotas=quotas, budget=budget)
     for note in evaluator.check(s, points, allocate=allocate):  # refuses what this evaluation cannot see
         typer.echo(f"warning: {note}", err=True)
-    folder = Path(out)
-    if folder.exists() and any(folder.iterdir()) and not resume:
-        if not force:
-            raise OutputError(f"output folder {folder} already exists and is not empty; pass --resume to "
-                              "continue that sweep, or --force to start over")
-        import shutil
+    workers = capped_workers(workers, len(points))
+    if dask_local is not None:
+        dask_local = capped_workers(dask_local, len(points), "--dask-local")
+    concurrent = (dask_local or workers) if scheduler is None else 1  # a remote cluster's memory is not ours
+    sim.check_memory(s, replications, copies=concurrent, option="--replications")
+    record = {"points": len(points), "replications": replications, "allocate": allocate, "incentives": incentives,
+              "quotas": _QUOTA_NOTE[evaluator.quotas], "budget": _BUDGET_NOTE[evaluator.budget],
+              "executor": "dask" if (dask_local or scheduler) else f"local x{workers}"}
 
-        shutil.rmtree(folder)
-    if dask_local is not None and scheduler is not None:
-        raise GridError("give either --dask-local or --scheduler, not both")
+    def run(target: Path, resume_here: bool) -> SweepResult:
+        return sweep(s, points, evaluate=evaluator, out=target, replications=replications,
+                     seed=seed, allocate=allocate, workers=workers, dask_local=dask_local, scheduler=scheduler,
+                     resume=resume_here, excel=excel, dashboard=dashboard, record=record)
+
+    folder = claim.requested
     try:
-        result = sweep(s, points, evaluate=evaluator, out=folder, replications=replications,
-                       seed=seed, allocate=allocate, workers=workers, dask_local=dask_local, scheduler=scheduler,
-                       resume=resume, excel=excel)
-    except KeyboardInterrupt:
-        typer.echo(f"interrupted: finished tasks are kept in {folder / 'tasks'}; rerun with --resume to finish",
-                   err=True)
-        raise
-    write_manifest(folder, scenario=s, seeds={"simulation": seed},
-                   extra={"points": len(points), "replications": replications, "allocate": allocate,
-                          "incentives": incentives, "quotas": _QUOTA_NOTE[evaluator.quotas],
-                          "budget": _BUDGET_NOTE[evaluator.budget],
-                          "executor": "dask" if (dask_local or scheduler) else f"local x{workers}",
-                          "tasks_run": result.ran, "tasks_reused": result.reused})
+        if claim.replaces:  # --force over an earlier sweep: build the new one aside, swap only when it is done
+            with staged_output(claim) as stage:
+                result = run(stage, False)
+        else:
+            try:
+                claim.final.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot create {folder} ({exc.strerror}); choose an --out folder you can write "
+                                  "to") from None
+            result = run(claim.final, resume)
+            claim.release(published=True)
+    except KeyboardInterrupt as exc:
+        kept = (f"the earlier sweep in {folder} is untouched and the new one was discarded" if claim.replaces
+                else f"finished tasks are kept in {folder / 'tasks'}; rerun with --resume to finish")
+        signal_name = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        typer.echo(f"{signal_name}: {kept}", err=True)
+        raise typer.Exit(ExitCode.TERMINATED if isinstance(exc, Terminated) else ExitCode.INTERRUPTED) from None
     typer.echo(repr(result))
     for note in _failed_steps(result):
         typer.echo(f"warning: {note}", err=True)

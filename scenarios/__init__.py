@@ -26,7 +26,17 @@ from scenarios.incentives import (  # incentive plans (issue 6)
     TeamBonusSettings,
     TrainingSettings,
 )
-from scenarios.io import bundled, fingerprint, load, save, write_atomic
+from scenarios.io import (
+    bundled,
+    fingerprint,
+    is_id_column,
+    load,
+    neutralise,
+    require_regular_file,
+    save,
+    write_atomic,
+    write_csv,
+)
 from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
 from scenarios.plan import Plan
 from scenarios.quotas import QuotaSettings
@@ -86,11 +96,15 @@ __all__ = [
     "fingerprint",
     "generate",
     "great_circle_km",
+    "is_id_column",
     "load",
     "modify",
+    "neutralise",
     "pulp_name",
     "region_weights",
+    "require_regular_file",
     "save",
     "schema_markdown",
     "write_atomic",
+    "write_csv",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import tempfile
 import tomllib
 from contextlib import ExitStack
@@ -26,7 +27,8 @@ from scenarios.scenario import Scenario, settings_problems
 from scenarios.settings import Settings
 from scenarios.tables import format_table, parse_table, read_table_file
 
-__all__ = ["bundled", "fingerprint", "load", "save", "write_atomic"]
+__all__ = ["bundled", "fingerprint", "is_id_column", "load", "neutralise", "require_regular_file", "save",
+           "write_atomic", "write_csv"]
 
 _TOML = "scenario.toml"
 
@@ -48,11 +50,13 @@ def _inside(folder: Path, relative: str, key: str) -> Path:
     if not path.is_relative_to(folder.resolve()):
         raise ScenarioError(Problem(_TOML, f"table file '{relative}' lies outside the scenario folder",
                                     "keep the table inside the scenario folder", column=key, value=relative))
+    require_regular_file(path)
     return path
 
 
 def _read_settings(folder: Path) -> Settings:
     toml_path = folder / _TOML
+    require_regular_file(toml_path)
     try:
         data = toml_path.read_bytes()
     except FileNotFoundError:
@@ -148,6 +152,105 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def require_regular_file(path: Path) -> None:
+    """Refuse a path that exists but is not a regular file (a FIFO, socket or device) before it is opened.
+
+    Reading a named pipe blocks until another program writes to it, and a device such as ``/dev/zero`` never
+    ends, so either would hang the run instead of failing; a missing path is left to the reader's own message.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the path and what it is instead.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file")
+    raise ScenarioError(Problem(path.name, f"is {kind} ({path}), not a regular file",
+                                "give the path of a file saved on disk (copy the data into a CSV or TOML file)"))
+
+
+# Cells a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, and tab / carriage return,
+# which some spreadsheets strip before looking for those characters.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Columns that hold ids of the scenario's tables or of scenario.toml sections: written verbatim, because the
+# tool reads them back (a plan folder) and validation refuses ids that a spreadsheet would run.
+_ID_COLUMNS = frozenset({"plan", "channel", "product", "period"})
+
+
+def neutralise(value: object) -> object:
+    """Prefix a text cell that a spreadsheet would run as a formula with ``'`` (OWASP CSV injection).
+
+    Numbers are left alone, so negative amounts stay numbers.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(1)"), neutralise(-3.5), neutralise("Müller")
+    ("'=HYPERLINK(1)", -3.5, 'Müller')
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def is_id_column(name: object) -> bool:
+    """True for a column of ids (``*_id``, ``plan``, ``channel``, ``product``, ``period``), written verbatim.
+
+    Examples
+    --------
+    >>> is_id_column("rep_id"), is_id_column("plan"), is_id_column("name")
+    (True, True, False)
+    """
+    return isinstance(name, str) and (name.endswith("_id") or name in _ID_COLUMNS)
+
+
+def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, excel: bool = False, index: bool = False,
+              float_format: str | None = None) -> None:
+    """Write ``frame`` as an export CSV: the one writer behind every CSV the engines and the CLI produce.
+
+    RFC 4180 (comma, ``\\r\\n`` line ends, quotes where needed), UTF-8 (with a BOM when ``excel``, so Excel
+    shows non-Latin names right), dates as ``YYYY-MM-DD``, text cells that a spreadsheet would run as a formula
+    prefixed with ``'`` (`neutralise`) except in id columns (`is_id_column`), and written atomically (a
+    temporary file renamed into place), so a reader never sees half a file.
+
+    Parameters
+    ----------
+    frame
+        The table; its index is written only when ``index``.
+    path
+        Target file (its folder is created when missing).
+    excel
+        Start the file with a UTF-8 byte-order mark.
+    index
+        Write the index as the first column(s).
+    float_format
+        ``printf`` format for floats (e.g. ``%.10g``); default Python's shortest round-trip form.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "x.csv"
+    >>> write_csv(pd.DataFrame({"rep_id": ["-R1"], "name": ["=cmd"], "x": [-1.5]}), f)
+    >>> f.read_bytes()
+    b"rep_id,name,x\\r\\n-R1,'=cmd,-1.5\\r\\n"
+    """
+    out = frame.reset_index() if index else frame
+    safe = out.copy()
+    for col in safe.columns:
+        if is_id_column(col):
+            continue
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(neutralise)
+    text = safe.to_csv(index=False, lineterminator="\r\n", date_format="%Y-%m-%d", float_format=float_format)
+    write_atomic(Path(path), text.encode("utf-8-sig" if excel else "utf-8"))
 
 
 def save(scenario: Scenario, folder: str | os.PathLike[str], *, overwrite: bool = False) -> Path:

@@ -105,19 +105,18 @@ class Plan:
         plan.check(scenario)
         return plan
 
-    def to_csv(self, folder: str | os.PathLike[str]) -> None:
-        """Write the plan as ``assignments.csv`` (+ ``quotas.csv``, ``budget.csv``) readable by ``load``."""
-        from scenarios.io import write_atomic
+    def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write the plan as ``assignments.csv`` (+ ``quotas.csv``, ``budget.csv``) readable by ``load``, through
+        ``scenarios.write_csv`` (a BOM when ``excel``)."""
+        from scenarios.io import write_csv
 
         out = Path(folder)
         frame = self.assignment.rename("rep_id").rename_axis("account_id").reset_index()
-        write_atomic(out / "assignments.csv", frame.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        write_csv(frame, out / "assignments.csv", excel=excel)
         if self.quotas is not None:
-            write_atomic(out / "quotas.csv", self.quotas[QUOTA_COLUMNS].to_csv(
-                index=False, lineterminator="\n").encode("utf-8"))
+            write_csv(self.quotas[QUOTA_COLUMNS], out / "quotas.csv", excel=excel)
         if self.budget is not None:
-            write_atomic(out / "budget.csv", self.budget[BUDGET_COLUMNS].to_csv(
-                index=False, lineterminator="\n").encode("utf-8"))
+            write_csv(self.budget[BUDGET_COLUMNS], out / "budget.csv", excel=excel)
 
 
 def _read(path: Path, needed: list[str], numeric: list[str]) -> pd.DataFrame | None:

@@ -31,6 +31,7 @@ from sim.behaviour import (
 from sim.demand import Leads, draw_leads, streams
 from sim.earnings import PayFunction, PlanPay, commission_pay
 from sim.incentive_behaviour import IncentiveBehaviour, constant_rate
+from sim.memory import available_memory, check_memory, replication_bytes
 from sim.model import Model, SimulationError, build, check
 from sim.pay import (
     STATEMENT_COLUMNS,
@@ -71,8 +72,10 @@ __all__: list[str] = [
     "SimulationResult",
     "TeamOutlook",
     "appraise",
+    "available_memory",
     "build",
     "check",
+    "check_memory",
     "collect",
     "commission_pay",
     "constant_rate",
@@ -90,6 +93,7 @@ __all__: list[str] = [
     "prepare",
     "prepare_all",
     "prioritise",
+    "replication_bytes",
     "run_replication",
     "simulate",
     "streams",

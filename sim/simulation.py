@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios import Plan, Scenario, write_atomic
+from scenarios import Plan, Scenario, write_csv
 from sim.demand import Leads, draw_leads, streams
 from sim.earnings import PayFunction, commission_pay
+from sim.memory import check_memory
 from sim.model import Model, SimulationError, build, check
 from sim.policy import Behaviour, NormBehaviour
 from sim.processes import Funnel, RunRecord
@@ -47,6 +48,9 @@ def run_replication(model: Model, seed: np.random.SeedSequence, behaviour: Behav
     funnel = Funnel(model, leads, rng["lifecycle"], beh, pay or commission_pay)
     return leads, funnel.run()
 
+
+CSV_FLOAT_FORMAT = "%.10g"
+"""Floats in the simulator's CSVs: 10 significant digits, far below the Monte Carlo error of any figure."""
 
 _WORKER: dict[str, Any] = {}
 
@@ -120,14 +124,14 @@ class SimulationResult:
                 "replications": self.replications, "replication_monthly": self.replication_monthly,
                 "replication_reps": self.replication_reps}
 
-    def to_csv(self, folder: str | os.PathLike[str]) -> None:
-        """Write every table of ``tables()`` as ``<stem>.csv`` (UTF-8,
-        ``\\n`` line ends, floats to 10 significant digits so runs compare byte for byte)."""
+    def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
+        """Write every table of ``tables()`` as ``<stem>.csv`` through ``scenarios.write_csv`` (UTF-8, with a BOM
+        when ``excel``; floats to 10 significant digits, so runs compare byte for byte whatever the number of
+        workers). ``quotaflow simulate`` writes its tables through this method too."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables().items():
-            text = frame.to_csv(index=False, lineterminator="\n", float_format="%.10g")
-            write_atomic(out / f"{name}.csv", text.encode("utf-8"))
+            write_csv(frame, out / f"{name}.csv", excel=excel, float_format=CSV_FLOAT_FORMAT)
 
 
 def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, Any]) -> SimulationResult:
@@ -224,7 +228,8 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
     Raises
     ------
     SimulationError
-        When the scenario or plan cannot be simulated, or an option is out of range.
+        When the scenario or plan cannot be simulated, an option is out of range, or the replications' results
+        cannot fit in the memory available (``sim.memory.check_memory``).
 
     Examples
     --------
@@ -244,6 +249,7 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
         raise SimulationError(_problem("--seed", str(root), "give a seed >= 0"))
     if workers < 1:
         raise SimulationError(_problem("--workers", str(workers), "give at least 1 worker"))
+    check_memory(scenario, n)  # before the seeds are spawned: a count that cannot fit fails here, at once
     plan = check(scenario, plan)
     model = build(scenario, plan)
     beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()

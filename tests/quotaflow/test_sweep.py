@@ -159,5 +159,5 @@ def test_report_ranks_and_plots(tiny: scenarios.Scenario, tmp_path: Path) -> Non
     assert cheapest.best.iloc[0]["reps[tier=junior].hours_per_week"] == 30
     with pytest.raises(ReportError, match="choose one of"):
         report(tmp_path, metric="profit")
-    with pytest.raises(ReportError, match="no finished sweep"):
+    with pytest.raises(ReportError, match="not a sweep folder"):
         report(tmp_path / "nothing", metric="revenue")

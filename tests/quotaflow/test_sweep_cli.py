@@ -67,8 +67,10 @@ def test_sweep_incentives_mode_reaches_the_reps_and_keys_the_tasks(tmp_path: Pat
     assert revenue["plans.capped.cap.target_multiple=1.0"] < revenue["plans.capped.cap.target_multiple=3.0"]
     bare = runner.invoke(app, [*args[:-1], "none", "--out", str(out), "--resume"])
     assert bare.exit_code == ExitCode.INPUT and "--incentives none pays only the flat commission_rate" in bare.output
-    # the same points under another evaluation (the budget optimised at every point) resume nothing: other task ids
+    # the same points under another evaluation (the budget optimised at every point) are another sweep: --resume
+    # refuses to mix them into this folder
     optimised = runner.invoke(app, [*args, "--budget", "optimise", "--out", str(out), "--resume"])
-    assert optimised.exit_code == ExitCode.OK and "2 tasks run, 0 reused" in optimised.output
+    assert optimised.exit_code == ExitCode.OUTPUT and "evaluated another way" in optimised.output, optimised.output
+    assert len(list((out / "tasks").glob("*.parquet"))) == 2
     unknown = runner.invoke(app, [*args[:-1], "nope", "--out", str(tmp_path / "x")])
     assert unknown.exit_code == ExitCode.INPUT and "nope" in unknown.output
