@@ -10,7 +10,7 @@ import typer
 import scenarios
 from optimizer.budget import BudgetResult, allocate_budget
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, SolverOpt
+from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, SolverOpt
 from quotaflow.output import staged_output, write_csv, write_json
 from scenarios.plan import BUDGET_COLUMNS
 
@@ -43,9 +43,11 @@ def budget_command(
     solver: SolverOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: ExcelOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Spend the marketing budget on the channels, regions and months with the most pipeline value."""
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     result = allocate_budget(s, total=total, solver=solver)
     with staged_output(out, force=force) as stage:
         write_budget(result, stage, excel=excel)

@@ -20,7 +20,7 @@ from optimizer import BudgetError, BudgetSolverError, QuotaError, QuotaSolverErr
 from quotaflow.budget import budget_command  # quotas and budget (issue 4)
 from quotaflow.exit_codes import ExitCode
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ForceOpt, OutOpt, ScenarioArg
+from quotaflow.options import DecimalOpt, EncodingOpt, ForceOpt, OutOpt, ScenarioArg
 from quotaflow.output import OutputError, staged_output, write_json
 from quotaflow.overview import overview, overview_text
 from quotaflow.quotas import quotas_command  # quotas and budget (issue 4)
@@ -72,9 +72,9 @@ def guarded(fn: F) -> F:
 
 @app.command()
 @guarded
-def validate(scenario: ScenarioArg) -> None:
+def validate(scenario: ScenarioArg, encoding: EncodingOpt = None, decimal: DecimalOpt = ".") -> None:
     """Check a scenario and print its overview; exit 2 with every problem listed if it is not valid."""
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     typer.echo(overview_text(s))
     typer.echo("\nvalid: no problems found")
 
@@ -112,12 +112,14 @@ def demo(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: simulation.seed).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes for the simulations.")] = 2,
     force: ForceOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """The default job: allocate accounts, set quotas, split the budget, then simulate and compare every
     incentive plan of the scenario on the same customers; tables and plots go to --out."""
     from quotaflow.demo import run_demo
 
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     typer.echo(overview_text(s))
     typer.echo("\nrunning: allocate -> quotas -> budget -> simulate and compare "
                f"{len(s.settings.plans)} plans x {replications} replications ...")

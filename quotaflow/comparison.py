@@ -29,7 +29,7 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import SetOpt
+from quotaflow.options import AllowForeignPlanOpt, DecimalOpt, EncodingOpt, SetOpt, read_plan
 from quotaflow.output import staged_output, write_csv, write_json
 from sim.incentive_behaviour import IncentiveBehaviour
 from sim.pay import annual_base, target_variable_pay
@@ -334,13 +334,18 @@ def compare_command(
     set_: SetOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM for Excel.")] = False,
+    allow_foreign_plan: AllowForeignPlanOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Compare incentive plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
     from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
     from quotaflow.sweep import apply_sets
 
-    s, changes = apply_sets(scenarios.load(scenario), set_ or [])
-    the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
+    base = scenarios.load(scenario, encoding=encoding, decimal=decimal)
+    s, changes = apply_sets(base, set_ or [])
+    the_plan = (read_plan(plan, base, allow_foreign=allow_foreign_plan, encoding=encoding, decimal=decimal)
+                if plan is not None else None)
     ids = [p.strip() for p in plans.split(",") if p.strip()]
     n = replications or s.settings.simulation.replications
     root = s.settings.simulation.seed if seed is None else seed

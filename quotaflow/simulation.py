@@ -16,7 +16,7 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, IncentivesOpt, SetOpt
+from quotaflow.options import AllowForeignPlanOpt, DecimalOpt, EncodingOpt, ExcelOpt, IncentivesOpt, SetOpt, read_plan
 from quotaflow.output import staged_output, write_csv, write_json
 
 __all__ = ["INCENTIVE_MODES", "incentive_hooks", "simulate_command", "summary"]
@@ -93,12 +93,19 @@ def simulate_command(
     set_: SetOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: ExcelOpt = False,
+    allow_foreign_plan: AllowForeignPlanOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
     from quotaflow.sweep import apply_sets
 
-    s, changes = apply_sets(scenarios.load(scenario), set_ or [])
-    the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
+    base = scenarios.load(scenario, encoding=encoding, decimal=decimal)
+    s, changes = apply_sets(base, set_ or [])
+    # The plan was made for the scenario as saved; --set what-ifs change it for this run only (the simulator
+    # still checks the plan against the changed scenario).
+    the_plan = (read_plan(plan, base, allow_foreign=allow_foreign_plan, encoding=encoding, decimal=decimal)
+                if plan is not None else None)
     behaviour, pay = incentive_hooks(s, the_plan, incentives)
     n = replications or s.settings.simulation.replications
     k = workers or s.settings.simulation.workers

@@ -14,7 +14,7 @@ import typer
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import IncentivesOpt
+from quotaflow.options import DecimalOpt, EncodingOpt, IncentivesOpt
 from quotaflow.output import OutputError
 from quotaflow.report import report
 from quotaflow.simulation import incentive_hooks
@@ -75,11 +75,11 @@ class PointSimulation:
                               incentives=self.incentives)
 
 
-def _points(grid: Path | None, sets: list[str]) -> list[SweepPoint]:
+def _points(grid: Path | None, sets: list[str], encoding: str | None = None) -> list[SweepPoint]:
     axes: dict[str, list[object]] = {}
     variants: list[SweepPoint] = []
     if grid is not None:
-        axes, variants = load_grid(grid)
+        axes, variants = load_grid(grid, encoding=encoding)
     for option in sets:
         path, values = parse_set(option)
         if path in axes:
@@ -113,11 +113,13 @@ def sweep_command(
     force: Annotated[bool, typer.Option("--force", help="Delete an existing --out first.")] = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
                                         "names correctly.")] = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Run a what-if sweep: every point of a grid (and/or named variants) simulated on the same customers."""
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     incentive_hooks(s, None, incentives)  # an unknown plan id fails here, before any task runs
-    points = _points(grid, set_ or [])
+    points = _points(grid, set_ or [], encoding)
     folder = Path(out)
     if folder.exists() and any(folder.iterdir()) and not resume:
         if not force:

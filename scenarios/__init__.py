@@ -28,7 +28,7 @@ from scenarios.incentives import (  # incentive plans (issue 6)
 )
 from scenarios.io import bundled, fingerprint, load, save, write_atomic
 from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
-from scenarios.plan import Plan
+from scenarios.plan import Plan, PlanOrigin, PlanWarning
 from scenarios.quotas import QuotaSettings
 from scenarios.scenario import Scenario, modify
 from scenarios.schema import markdown as schema_markdown
@@ -44,6 +44,7 @@ from scenarios.settings import (
     TierSettings,
 )
 from scenarios.simulation import SimulationSettings
+from scenarios.text import TextFormat
 
 __all__ = [
     "AllowanceSettings",  # incentives
@@ -62,7 +63,9 @@ __all__ = [
     "FunnelSettings",
     "OptimizerSettings",
     "Plan",
+    "PlanOrigin",
     "PlanSettings",
+    "PlanWarning",
     "Problem",
     "ProductSettings",
     "PromotionPathSettings",  # incentives
@@ -78,6 +81,7 @@ __all__ = [
     "TablesSettings",
     "TargetSettings",
     "TeamBonusSettings",  # incentives
+    "TextFormat",
     "TierSettings",
     "TrainingSettings",  # incentives
     "bundled",
