@@ -201,7 +201,7 @@ class Plan:
         if read is None:
             raise ScenarioError(Problem("assignments.csv", f"not found in {path}",
                                         "point --plan at a folder written by 'quotaflow allocate'"))
-        frame, lines = read
+        frame, lines, _ = read
         owners = frame["rep_id"].where(frame["rep_id"] != "", None)
         assignment = pd.Series(owners.to_numpy(dtype=object), index=pd.Index(frame["account_id"], name="account_id"),
                                name="rep_id")
@@ -209,13 +209,13 @@ class Plan:
         quotas = budget = None
         read = _read_table(path / "quotas.csv", QUOTA_COLUMNS, ["quota"], ["rep_id", "period", "product"], fmt)
         if read is not None:
-            quotas, q_lines = read
-            problems += quota_problems(quotas, scenario, q_lines, upper=MAX_AMOUNT)
+            quotas, q_lines, q_cells = read
+            problems += quota_problems(quotas, scenario, q_lines, upper=MAX_AMOUNT, cells=q_cells)
         read = _read_table(path / "budget.csv", BUDGET_COLUMNS, ["spend", "expected_leads", "expected_value"],
                            ["channel", "region", "period"], fmt)
         if read is not None:
-            budget, b_lines = read
-            problems += budget_problems(budget, scenario, b_lines, upper=MAX_AMOUNT)
+            budget, b_lines, b_cells = read
+            problems += budget_problems(budget, scenario, b_lines, upper=MAX_AMOUNT, cells=b_cells)
         if problems:
             raise ScenarioError(problems)
         assignment = assignment.reindex(scenario.accounts.index).rename("rep_id")
@@ -261,9 +261,10 @@ def _check_origin(origin: PlanOrigin | None, scenario: Scenario, path: Path) -> 
 
 
 def _read_table(path: Path, needed: list[str], numeric: list[str], keys: list[str],
-                fmt: TextFormat) -> tuple[pd.DataFrame, np.ndarray] | None:
-    """One plan file as text cells (numbers parsed) with the file line of each row; None when it does not exist.
-    Cell-level problems (missing columns or keys, numbers that are not numbers) are raised here."""
+                fmt: TextFormat) -> tuple[pd.DataFrame, np.ndarray, dict[str, list[str]]] | None:
+    """One plan file as text cells (numbers parsed), the file line of each row and the numbers as written; None
+    when it does not exist. Cell-level problems (missing columns or keys, numbers that are not numbers) are raised
+    here."""
     name = path.name
     if not path.exists():
         return None
@@ -303,4 +304,4 @@ def _read_table(path: Path, needed: list[str], numeric: list[str], keys: list[st
         frame[col] = values
     if problems:
         raise ScenarioError(problems)
-    return frame, lines
+    return frame, lines, {c: cells[c] for c in numeric}

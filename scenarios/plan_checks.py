@@ -8,7 +8,7 @@ month each rep is in seat, and spends only on channels, regions and months the s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,7 @@ from scenarios.scenario import Scenario
 __all__ = ["assignment_problems", "budget_problems", "quota_problems", "seated_periods"]
 
 _MAX_LISTED = 5
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _line(lines: np.ndarray | None, pos: int) -> int | None:
@@ -61,10 +61,10 @@ def _periods(problems: list[Problem], values: np.ndarray, scenario: Scenario, li
 
 
 def _amounts(problems: list[Problem], frame: pd.DataFrame, columns: list[str], lines: np.ndarray | None,
-             file: str, upper: float | None) -> None:
+             file: str, upper: float | None, cells: Mapping[str, Sequence[str]] | None) -> None:
     for col in columns:
         values = frame[col].to_numpy(dtype=float)
-        shown = frame[col].to_numpy(dtype=object)
+        shown = np.asarray(cells[col] if cells is not None else frame[col], dtype=object)
         finite = np.isfinite(values)
         _flag(problems, np.isnan(values), shown, lines, file, col, "value is missing", "write an amount >= 0")
         _flag(problems, ~finite & ~np.isnan(values), shown, lines, file, col, "is not a finite number",
@@ -140,16 +140,17 @@ def seated_periods(scenario: Scenario) -> dict[str, list[str]]:
 
 
 def quota_problems(quotas: pd.DataFrame, scenario: Scenario, lines: np.ndarray | None = None,
-                   file: str = "quotas.csv", *, upper: float | None = None) -> list[Problem]:
+                   file: str = "quotas.csv", *, upper: float | None = None,
+                   cells: Mapping[str, Sequence[str]] | None = None) -> list[Problem]:
     """Problems of a quota table (``rep_id, period, product, quota``): unknown reps and products, months outside
     the horizon, negative, non-finite or too large quotas, repeated rows, and reps in seat without a quota for
-    some month."""
+    some month. ``lines`` (file line per row) and ``cells`` (numbers as written) come from a file."""
     problems: list[Problem] = []
     reps = quotas["rep_id"].astype(str)
     _refs(problems, reps, scenario.reps.index, lines, file, "rep_id", "rep")
     _periods(problems, quotas["period"].to_numpy(dtype=object), scenario, lines, file)
     _refs(problems, quotas["product"].astype(str), scenario.settings.products, lines, file, "product", "product")
-    _amounts(problems, quotas, ["quota"], lines, file, upper)
+    _amounts(problems, quotas, ["quota"], lines, file, upper, cells)
     _duplicates(problems, quotas.assign(rep_id=reps), ["rep_id", "period", "product"], lines, file,
                 "keep one row per rep, month and product (add the amounts up)")
     have: dict[str, set[str]] = {}
@@ -173,7 +174,8 @@ def quota_problems(quotas: pd.DataFrame, scenario: Scenario, lines: np.ndarray |
 
 
 def budget_problems(budget: pd.DataFrame, scenario: Scenario, lines: np.ndarray | None = None,
-                    file: str = "budget.csv", *, upper: float | None = None) -> list[Problem]:
+                    file: str = "budget.csv", *, upper: float | None = None,
+                    cells: Mapping[str, Sequence[str]] | None = None) -> list[Problem]:
     """Problems of a budget table (``channel, region, period, spend, expected_leads, expected_value``): unknown
     channels and regions, months outside the horizon, negative, non-finite or too large amounts, repeated rows.
     A channel, region and month without a row gets no spend."""
@@ -181,7 +183,7 @@ def budget_problems(budget: pd.DataFrame, scenario: Scenario, lines: np.ndarray 
     _refs(problems, budget["channel"].astype(str), scenario.settings.channels, lines, file, "channel", "channel")
     _refs(problems, budget["region"].astype(str), scenario.regions, lines, file, "region", "region")
     _periods(problems, budget["period"].to_numpy(dtype=object), scenario, lines, file)
-    _amounts(problems, budget, ["spend", "expected_leads", "expected_value"], lines, file, upper)
+    _amounts(problems, budget, ["spend", "expected_leads", "expected_value"], lines, file, upper, cells)
     _duplicates(problems, budget.astype({"channel": str, "region": str, "period": str}),
                 ["channel", "region", "period"], lines, file, "keep one row per channel, region and month")
     return problems
