@@ -9,6 +9,7 @@ the independent validator accepted the plan AND its objective is within ``mip_ga
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -28,6 +29,7 @@ from optimizer.pricing import reduced_costs, restricted_lp
 from optimizer.solve import SolveOutcome, solve
 from optimizer.validation import Validation, validate
 from scenarios import OptimizerSettings, Plan, Scenario, write_atomic, write_csv
+from scenarios.plan import PlanOrigin
 
 __all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "evaluate", "extract"]
 
@@ -81,6 +83,8 @@ class AllocationResult:
         level, status, gap) for a lexicographic run.
     shadow_prices_from
         Which LP the shadow prices come from.
+    made_for
+        The scenario the allocation was made for; ``plan()`` and ``to_csv`` hand it on (``plan.json``).
     """
 
     assignments: pd.DataFrame
@@ -95,6 +99,7 @@ class AllocationResult:
     explanation: tuple[str, ...] = ()
     shadow_prices_from: str = "LP relaxation"
     sense: str = field(default="max")
+    made_for: PlanOrigin | None = None
 
     @property
     def ok(self) -> bool:
@@ -115,7 +120,7 @@ class AllocationResult:
             reasons = "; ".join(self.explanation) or "no explanation available"
             raise SolverError(f"allocation ended {self.status}, so it has no plan to simulate: {reasons}")
         frame = self.assignments.set_index("account_id")["rep_id"]
-        return Plan(assignment=frame.rename("rep_id"), source="optimizer")
+        return Plan(assignment=frame.rename("rep_id"), source="optimizer", made_for=self.made_for)
 
     def summary(self) -> dict[str, object]:
         """The headline figures (as written to summary.json)."""
@@ -139,14 +144,16 @@ class AllocationResult:
                 f"{util.min():.0%}-{util.max():.0%}; travel {self.assignments['travel_km'].sum():,.1f} km")
 
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
-        """Write assignments.csv, reps.csv (``scenarios.write_csv``; a BOM when ``excel``) and summary.json
-        (readable by ``scenarios.Plan.load``)."""
+        """Write assignments.csv, reps.csv (``scenarios.write_csv``; a BOM when ``excel``), summary.json and
+        plan.json (readable by ``scenarios.Plan.load``)."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in (("assignments.csv", self.assignments), ("reps.csv", self.reps)):
             write_csv(frame, out / name, excel=excel)
         write_atomic(out / "summary.json", (json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
                      .encode("utf-8"))
+        if self.made_for is not None:
+            self.made_for.write(out)
 
 
 def check(scenario: Scenario, settings: OptimizerSettings | None = None, plan: Plan | None = None) -> AllocationInputs:
@@ -421,7 +428,8 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
     if reasons:
         return failed(AllocationStatus.INFEASIBLE, reasons, "precheck")
     if st.lexicographic:
-        return _allocate_lexicographic(scenario, inputs, start, failed)
+        return dataclasses.replace(_allocate_lexicographic(scenario, inputs, start, failed),
+                                   made_for=PlanOrigin.of(scenario))
     method = st.method
     if method == "auto":
         method = "lp_fix" if inputs.n_pairs > _AUTO_PAIRS else "mip"
@@ -485,5 +493,5 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
     assignments, reps = extract(scenario, inputs, validation, lp.row_duals)
     return AllocationResult(assignments, reps, status, validation.objective, inputs.natural(bound), gap,
                             time.perf_counter() - start, st.solver, method, (), "LP relaxation (HiGHS)",
-                            sense=inputs.sense)
+                            sense=inputs.sense, made_for=PlanOrigin.of(scenario))
 

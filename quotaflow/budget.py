@@ -10,7 +10,7 @@ import typer
 import scenarios
 from optimizer.budget import BudgetResult, allocate_budget
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, ForceOpt, SolverOpt, scenario_source
+from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, SolverOpt, scenario_source
 from quotaflow.output import claim_output, staged_output, write_csv, write_json
 
 __all__ = ["budget_command", "write_budget"]
@@ -42,10 +42,12 @@ def budget_command(
     solver: SolverOpt = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Spend the marketing budget on the channels, regions and months with the most pipeline value."""
     claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     result = allocate_budget(s, total=total, solver=solver)
     with staged_output(claim) as stage:
         write_budget(result, stage, excel=excel)

@@ -24,7 +24,7 @@ from optimizer import BudgetError, BudgetSolverError, QuotaError, QuotaSolverErr
 from quotaflow.budget import budget_command  # quotas and budget (issue 4)
 from quotaflow.exit_codes import ExitCode, Terminated
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ForceOpt, OutOpt, ScenarioArg, capped_workers, scenario_source
+from quotaflow.options import DecimalOpt, EncodingOpt, ForceOpt, OutOpt, ScenarioArg, capped_workers, scenario_source
 from quotaflow.output import OutputError, claim_output, release_claims, staged_output, write_json
 from quotaflow.overview import overview, overview_text
 from quotaflow.quotas import quotas_command  # quotas and budget (issue 4)
@@ -105,9 +105,9 @@ def guarded(fn: F) -> F:
 
 @app.command()
 @guarded
-def validate(scenario: ScenarioArg) -> None:
+def validate(scenario: ScenarioArg, encoding: EncodingOpt = None, decimal: DecimalOpt = ".") -> None:
     """Check a scenario and print its overview; exit 2 with every problem listed if it is not valid."""
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     typer.echo(overview_text(s))
     typer.echo("\nvalid: no problems found")
 
@@ -146,13 +146,15 @@ def demo(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: simulation.seed).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes for the simulations.")] = 2,
     force: ForceOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """The default job: allocate accounts, set quotas, split the budget, then simulate and compare every
     incentive plan of the scenario on the same customers; tables and plots go to --out."""
     from quotaflow.demo import run_demo
 
     claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     workers = capped_workers(workers, replications)
     typer.echo(overview_text(s))
     typer.echo("\nrunning: allocate -> quotas -> budget -> simulate and compare "

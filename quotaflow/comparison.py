@@ -29,7 +29,16 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ForceOpt, SetOpt, capped_workers, scenario_source
+from quotaflow.options import (
+    AllowForeignPlanOpt,
+    DecimalOpt,
+    EncodingOpt,
+    ForceOpt,
+    SetOpt,
+    capped_workers,
+    read_plan,
+    scenario_source,
+)
 from quotaflow.output import claim_output, staged_output, write_csv, write_json
 from sim.incentive_behaviour import IncentiveBehaviour
 from sim.pay import annual_base, target_variable_pay
@@ -351,6 +360,9 @@ def compare_command(
     set_: SetOpt = None,
     force: ForceOpt = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM for Excel.")] = False,
+    allow_foreign_plan: AllowForeignPlanOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Compare incentive plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
     from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
@@ -358,9 +370,10 @@ def compare_command(
     from quotaflow.sweep import apply_sets
 
     claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan])
-    base = scenarios.load(scenario)
+    base = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     s, changes = apply_sets(base, set_ or [])
-    the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
+    the_plan = (read_plan(plan, base, allow_foreign=allow_foreign_plan, encoding=encoding, decimal=decimal)
+                if plan is not None else None)
     ids = [p.strip() for p in plans.split(",") if p.strip()]
     if changes:  # a --set no compared plan can see is refused before any simulation starts
         evaluation = Evaluation("compare", compared=tuple(ids), plan_assignment=the_plan is not None,

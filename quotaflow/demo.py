@@ -19,6 +19,7 @@ from quotaflow.output import write_json
 from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
 from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales, write_quotas
 from quotaflow.territory import write_allocation
+from scenarios.plan import PlanOrigin
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -56,7 +57,8 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
              workers: int = 1) -> DemoResult:
     """Run the whole job on ``scenario`` and write it into ``folder`` (a staging folder from the CLI).
 
-    Layout: ``plan/`` (assignments, reps, quotas, budget: a plan folder ``quotaflow simulate --plan`` reads),
+    Layout: ``plan/`` (assignments, reps, quotas, budget and plan.json: a plan folder ``quotaflow simulate --plan``
+    reads),
     ``comparison/`` (comparison.csv, monthly.csv, variance.csv, replications.csv, reps.csv and three PNGs),
     ``summary.json`` and ``manifest.json``. Quotas use the scenario's ``[quotas] method``; for
     ``equal_probability`` each rep's sales are simulated first (``quotaflow.quotas.simulated_sales``, at least
@@ -94,6 +96,7 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
     write_allocation(allocation, plan_dir)
     write_quotas(quotas, plan_dir, summary=False)
     write_budget(budget, plan_dir, summary=False)
+    PlanOrigin.of(scenario).write(plan_dir)
     files = {"plan": sorted(p.name for p in plan_dir.iterdir())}
     comparison.to_csv(cmp_dir, excel=True)
     for name, fn in (("monthly_bookings.png", plot_monthly), ("attainment.png", plot_attainment),

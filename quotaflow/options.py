@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import os
+import warnings
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-__all__ = ["ExcelOpt", "ForceOpt", "IncentivesOpt", "OutOpt", "ScenarioArg", "SetOpt", "SolverOpt", "capped_workers",
-           "scenario_source"]
+import scenarios
+from scenarios.plan import PlanWarning
+
+__all__ = ["AllowForeignPlanOpt", "DecimalOpt", "EncodingOpt", "ExcelOpt", "ForceOpt", "IncentivesOpt", "OutOpt",
+           "ScenarioArg", "SetOpt", "SolverOpt", "capped_workers", "read_plan", "scenario_source"]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
@@ -87,3 +91,32 @@ def capped_workers(requested: int, tasks: int, option: str = "--workers") -> int
     typer.echo(f"note: {option} {requested} capped to {limit}: {why}; results do not depend on the number of "
                "workers", err=True)
     return limit
+
+
+EncodingOpt = Annotated[str | None, typer.Option(
+    "--encoding", help="Encoding of input files that are not UTF-8, e.g. gbk, cp1252, cp932 (files with a byte-order "
+                       "mark, such as Excel's UTF-16 'Unicode Text', and UTF-8 files are always read as they are).")]
+
+DecimalOpt = Annotated[str, typer.Option(
+    "--decimal", help="Decimal mark of ';'- or tab-separated input files: '.' or ',' (a European Excel export; "
+                      "comma-separated files always use '.').")]
+
+AllowForeignPlanOpt = Annotated[bool, typer.Option(
+    "--allow-foreign-plan", help="Use a --plan folder made for another scenario (or one without plan.json) "
+                                 "without refusing or warning; its files are still checked against the scenario.")]
+
+
+def read_plan(folder: Path, scenario: scenarios.Scenario, *, allow_foreign: bool, encoding: str | None,
+              decimal: str) -> scenarios.Plan:
+    """``scenarios.Plan.load`` for a ``--plan`` option: the warning about a hand-made plan goes to stderr as a line
+    starting with ``warning:`` (a refusal is a ``ScenarioError``, exit code 2)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PlanWarning)
+        plan = scenarios.Plan.load(folder, scenario, allow_foreign=allow_foreign, encoding=encoding,
+                                   decimal=decimal)
+    for warning in caught:
+        if issubclass(warning.category, PlanWarning):
+            typer.echo(f"warning: {warning.message}", err=True)
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return plan

@@ -19,8 +19,9 @@ import typer
 
 import scenarios
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, ForceOpt, scenario_source
+from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, scenario_source
 from quotaflow.output import claim_output, staged_output, write_csv
+from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
 from sim.pay import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
 
 __all__ = ["gini", "pay_command", "plan_totals", "read_bookings"]
@@ -28,7 +29,8 @@ __all__ = ["gini", "pay_command", "plan_totals", "read_bookings"]
 OWN_PLAN = "as_assigned"
 
 
-def read_bookings(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
+def read_bookings(path: Path, scenario: scenarios.Scenario, *, encoding: str | None = None,
+                  decimal: str = ".") -> pd.DataFrame:
     """Read a bookings file into the pay engine's timeline (``rep_id, month, bookings, quota[, travel_km]``).
 
     Raises
@@ -48,32 +50,40 @@ def read_bookings(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
      {'rep_id': 'R0001', 'month': 1, 'bookings': 100.0, 'quota': 90.0}]
     """
     scenarios.require_regular_file(path)
+    fmt = scenarios.TextFormat(encoding=encoding, decimal=decimal)
     try:
-        raw = pd.read_csv(path, dtype={"rep_id": str, "period": str}, encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise PayError(f"{path}: no such file; give a CSV with rep_id, period, bookings, quota") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-        raise PayError(f"{path}: not a readable UTF-8 CSV ({exc}); save it as CSV UTF-8") from None
-    missing = [c for c in ("rep_id", "period", "bookings", "quota") if c not in raw.columns]
+    except OSError as exc:
+        raise PayError(f"{path}: cannot be read ({exc.strerror})") from None
+    rows = read_rows(decode(data, path.name, fmt), path.name)
+    missing = [c for c in ("rep_id", "period", "bookings", "quota") if c not in rows.header]
     if missing:
         raise PayError(f"{path}: missing column(s) {missing}; the header needs rep_id, period, bookings, quota")
+    raw = pd.DataFrame([[cell.strip() for cell in row] for row in rows.rows], columns=rows.header, dtype=object)
+    decimal_mark = fmt.decimal_for(rows.sep)
     problems: list[str] = []
     for col in ["bookings", "quota", *(["travel_km"] if "travel_km" in raw.columns else [])]:
-        values = pd.to_numeric(raw[col], errors="coerce")
-        bad = raw.index[values.isna() | ~np.isfinite(values.fillna(0.0)) | (values < 0)]
-        problems += [f"row {i + 2}, column {col}: {raw.at[i, col]!r} is not a number >= 0" for i in bad[:3]]
+        cells = list(raw[col])
+        values, bad = parse_numbers(cells, decimal_mark)
+        mark, _ = decimal_problem(cells, bad, rows.lines, path.name, col, rows.sep, decimal_mark)
+        if mark is not None:
+            raise scenarios.ScenarioError(mark)
+        bad = raw.index[bad | np.isnan(values) | (values < 0)]
+        problems += [f"row {rows.lines[i]}, column {col}: {raw.at[i, col]!r} is not a number >= 0" for i in bad[:3]]
         raw[col] = values
     periods = scenario.settings.calendar.periods()
     month_of = {p: i for i, p in enumerate(periods)}
     bad_period = raw.index[~raw["period"].isin(month_of)]
-    problems += [f"row {i + 2}, column period: {raw.at[i, 'period']!r} is not a month of the horizon "
+    problems += [f"row {rows.lines[i]}, column period: {raw.at[i, 'period']!r} is not a month of the horizon "
                  f"({periods[0]}..{periods[-1]}, format YYYY-MM)" for i in bad_period[:3]]
     bad_rep = raw.index[~raw["rep_id"].isin(scenario.reps.index)]
-    problems += [f"row {i + 2}, column rep_id: {raw.at[i, 'rep_id']!r} is not a rep of the scenario"
+    problems += [f"row {rows.lines[i]}, column rep_id: {raw.at[i, 'rep_id']!r} is not a rep of the scenario"
                  for i in bad_rep[:3]]
     dup = raw.index[raw.duplicated(["rep_id", "period"], keep="first")]
-    problems += [f"row {i + 2}: a second row for rep {raw.at[i, 'rep_id']!r} in {raw.at[i, 'period']!r}; one row per "
-                 "rep and month" for i in dup[:3]]
+    problems += [f"row {rows.lines[i]}: a second row for rep {raw.at[i, 'rep_id']!r} in {raw.at[i, 'period']!r}; "
+                 "one row per rep and month" for i in dup[:3]]
     if problems:
         raise PayError(f"{path}: " + "; ".join(problems))
     raw["month"] = raw["period"].map(month_of).astype(int)
@@ -128,11 +138,13 @@ def pay_command(
                                                         "each rep's own plan_id.")] = "",
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Pay statements for given bookings under each plan (bookings held fixed: no behavioural response)."""
     claim = claim_output(out, force=force, reads=[scenario_source(scenario), bookings])
-    s = scenarios.load(scenario)
-    timeline = read_bookings(bookings, s)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
+    timeline = read_bookings(bookings, s, encoding=encoding, decimal=decimal)
     chosen = [p.strip() for p in plans.split(",") if p.strip()] or [OWN_PLAN]
     unknown = [p for p in chosen if p != OWN_PLAN and p not in s.settings.plans]
     if unknown:

@@ -7,7 +7,6 @@ simulates them itself (`simulated_sales`: ``--replications`` horizons of the sce
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Annotated
 
@@ -19,9 +18,19 @@ import scenarios
 import sim
 from optimizer.quotas import QuotaResult, set_quotas
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, ForceOpt, SolverOpt, scenario_source
+from quotaflow.options import (
+    AllowForeignPlanOpt,
+    DecimalOpt,
+    EncodingOpt,
+    ExcelOpt,
+    ForceOpt,
+    SolverOpt,
+    read_plan,
+    scenario_source,
+)
 from quotaflow.output import claim_output, staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError, require_regular_file
+from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
 
 __all__ = ["QUOTA_SAMPLES", "quotas_command", "read_samples", "sample_method", "simulated_sales", "write_quotas"]
 
@@ -57,7 +66,8 @@ def sample_method(scenario: scenarios.Scenario, method: str | None) -> bool:
     return (method or scenario.settings.quotas.method) == "equal_probability"
 
 
-def read_samples(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
+def read_samples(path: Path, scenario: scenarios.Scenario, *, encoding: str | None = None,
+                 decimal: str = ".") -> pd.DataFrame:
     """Read simulated sales per rep from a CSV with columns ``rep_id, sales`` (one row per simulated horizon).
 
     Every rep of the scenario needs the same number of rows. Returns a frame indexed by ``rep_id`` with one
@@ -74,27 +84,36 @@ def read_samples(path: Path, scenario: scenarios.Scenario) -> pd.DataFrame:
     """
     name = path.name
     require_regular_file(path)
+    fmt = scenarios.TextFormat(encoding=encoding, decimal=decimal)
     try:
-        frame = pd.read_csv(io.StringIO(path.read_bytes().decode("utf-8-sig")), dtype=str, keep_default_na=False)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(Problem(name, f"not found at {path}", "give the path of a CSV with rep_id,sales")) from None
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ScenarioError(Problem(name, f"cannot be read as a UTF-8 CSV ({exc})",
-                                    "export it again as CSV UTF-8")) from None
-    missing = [c for c in ("rep_id", "sales") if c not in frame.columns]
+    except OSError as exc:
+        raise ScenarioError(Problem(name, f"cannot be read ({exc.strerror})", "check the file")) from None
+    rows = read_rows(decode(data, name, fmt), name)
+    missing = [c for c in ("rep_id", "sales") if c not in rows.header]
     if missing:
         raise ScenarioError(Problem(name, f"missing column(s) {missing}", "add columns rep_id,sales", line=1))
-    sales = pd.to_numeric(frame["sales"], errors="coerce")
-    bad = ~np.isfinite(sales.to_numpy(dtype=float)) | (sales.to_numpy(dtype=float) < 0)
+    lines = rows.lines
+    frame = pd.DataFrame({c: [row[rows.header.index(c)].strip() for row in rows.rows] for c in ("rep_id", "sales")},
+                         dtype=object)
+    cells = list(frame["sales"])
+    values, bad = parse_numbers(cells, fmt.decimal_for(rows.sep))
+    mark, _ = decimal_problem(cells, bad, lines, name, "sales", rows.sep, fmt.decimal_for(rows.sep))
+    if mark is not None:
+        raise ScenarioError(mark)
+    bad = bad | np.isnan(values) | (values < 0)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise ScenarioError(Problem(name, "is not a finite amount >= 0", "write a plain number", line=pos + 2,
-                                    column="sales", value=str(frame["sales"].iloc[pos])))
+        raise ScenarioError(Problem(name, "is not a finite amount >= 0", "write a plain number", line=lines[pos],
+                                    column="sales", value=cells[pos]))
+    sales = pd.Series(values)
     unknown = sorted(set(frame["rep_id"]) - set(scenario.reps.index))
     if unknown:
         pos = int(np.flatnonzero(frame["rep_id"].to_numpy() == unknown[0])[0])
         raise ScenarioError(Problem(name, "rep is not in the scenario", "use rep ids of the scenario",
-                                    line=pos + 2, column="rep_id", value=unknown[0]))
+                                    line=lines[pos], column="rep_id", value=unknown[0]))
     counts = frame.groupby("rep_id").size().reindex(scenario.reps.index, fill_value=0)
     if counts.nunique() != 1 or int(counts.iloc[0]) == 0:
         rep = counts.index[counts != counts.max()][0] if counts.nunique() != 1 else counts.index[0]
@@ -141,12 +160,16 @@ def quotas_command(
     solver: SolverOpt = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    allow_foreign_plan: AllowForeignPlanOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Set rep quotas by period and product (sums exact to target x over-assignment) and write quotas.csv."""
     claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan, samples])
-    s = scenarios.load(scenario)
-    assignment = (scenarios.Plan.load(plan, s) if plan is not None else scenarios.Plan.current(s)).assignment
-    distribution = read_samples(samples, s) if samples is not None else None
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
+    assignment = (read_plan(plan, s, allow_foreign=allow_foreign_plan, encoding=encoding, decimal=decimal)
+                  if plan is not None else scenarios.Plan.current(s)).assignment
+    distribution = read_samples(samples, s, encoding=encoding, decimal=decimal) if samples is not None else None
     simulated = distribution is None and sample_method(s, method)
     if simulated:
         typer.echo(f"equal_probability: simulating {replications} horizons (seed {seed}) for each rep's sales")

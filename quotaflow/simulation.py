@@ -16,7 +16,18 @@ from tqdm import tqdm
 import scenarios
 import sim
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, ForceOpt, IncentivesOpt, SetOpt, capped_workers, scenario_source
+from quotaflow.options import (
+    AllowForeignPlanOpt,
+    DecimalOpt,
+    EncodingOpt,
+    ExcelOpt,
+    ForceOpt,
+    IncentivesOpt,
+    SetOpt,
+    capped_workers,
+    read_plan,
+    scenario_source,
+)
 from quotaflow.output import claim_output, staged_output, write_json
 
 __all__ = ["INCENTIVE_MODES", "incentive_hooks", "simulate_command", "summary"]
@@ -93,15 +104,21 @@ def simulate_command(
     set_: SetOpt = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    allow_foreign_plan: AllowForeignPlanOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
     from quotaflow.readers import Evaluation, check_whatifs
     from quotaflow.sweep import apply_sets
 
     claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan])
-    base = scenarios.load(scenario)
+    base = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     s, changes = apply_sets(base, set_ or [])
-    the_plan = scenarios.Plan.load(plan, s) if plan is not None else None
+    # The plan was made for the scenario as saved; --set what-ifs change it for this run only (the simulator
+    # still checks the plan against the changed scenario).
+    the_plan = (read_plan(plan, base, allow_foreign=allow_foreign_plan, encoding=encoding, decimal=decimal)
+                if plan is not None else None)
     if changes:  # a --set this run cannot see is refused before the simulation starts
         evaluation = Evaluation("simulate", incentives=incentives, plan_assignment=the_plan is not None,
                                 plan_quotas=the_plan is not None and the_plan.quotas is not None,

@@ -29,6 +29,7 @@ import pandas as pd
 import scenarios
 from quotaflow.manifest import read_manifest, seal, write_manifest
 from quotaflow.output import OutputError, write_csv
+from scenarios.text import TextFormat, decode
 from sim import mean_ci
 
 __all__ = [
@@ -152,7 +153,8 @@ def parse_set(option: str) -> tuple[str, list[Any]]:
     return path, [_parse_value(v.strip(), f"--set {path}") for v in values.split(",")]
 
 
-def load_grid(path: str | os.PathLike[str]) -> tuple[dict[str, list[Any]], list[SweepPoint]]:
+def load_grid(path: str | os.PathLike[str], *,
+              encoding: str | None = None) -> tuple[dict[str, list[Any]], list[SweepPoint]]:
     """Read a grid file: ``[grid]`` maps dotted paths to lists of values (Cartesian product) and
     ``[[variants]]`` tables have a ``name`` and a ``set`` table of changes.
 
@@ -169,11 +171,15 @@ def load_grid(path: str | os.PathLike[str]) -> tuple[dict[str, list[Any]], list[
     file = Path(path)
     scenarios.require_regular_file(file)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
+        data = file.read_bytes()
     except FileNotFoundError:
         raise GridError(f"grid file {file} not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise GridError(f"{file.name}: not valid UTF-8 TOML ({exc}); fix the syntax") from None
+    except OSError as exc:
+        raise GridError(f"grid file {file} cannot be read ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(decode(data, file.name, TextFormat(encoding=encoding)))
+    except tomllib.TOMLDecodeError as exc:
+        raise GridError(f"{file.name}: not valid TOML ({exc}); fix the syntax") from None
     unknown = set(raw) - {"grid", "variants"}
     if unknown:
         raise GridError(f"{file.name}: unknown section(s) {sorted(unknown)}; use [grid] and [[variants]]")

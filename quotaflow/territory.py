@@ -25,9 +25,10 @@ from optimizer import (
 )
 from quotaflow.budget import write_budget
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, ForceOpt, SolverOpt, scenario_source
+from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, SolverOpt, scenario_source
 from quotaflow.output import claim_output, staged_output, write_json
 from quotaflow.quotas import write_quotas
+from scenarios.plan import PlanOrigin
 
 __all__ = ["allocate_command", "frontier_command", "write_allocation"]
 
@@ -46,10 +47,12 @@ def allocate_command(
     mip_gap: Annotated[float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap.")] = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Assign every account to a rep (value, travel, continuity) and write the plan to --out."""
     claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
-    s = scenarios.load(scenario)
+    loaded = s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     changes: dict[str, object] = {}
     if solver is not None:
         changes["optimizer.solver"] = solver
@@ -75,6 +78,9 @@ def allocate_command(
         write_budget(budget, stage, summary=False, excel=excel)
         write_json({**result.summary(), "quotas": quotas.summary(), "budget": budget.summary()},
                    stage / "summary.json")
+        # The plan belongs to the scenario as read: --solver, --time-limit and --mip-gap change how it was
+        # solved, not what it is a plan for.
+        PlanOrigin.of(loaded).write(stage)
         write_manifest(stage, scenario=s, solver={"name": s.settings.optimizer.solver,
                                                   "time_limit_s": s.settings.optimizer.time_limit_s,
                                                   "mip_gap": s.settings.optimizer.mip_gap},
@@ -83,7 +89,7 @@ def allocate_command(
     typer.echo(repr(quotas))
     typer.echo(repr(budget))
     typer.echo(f"wrote {out}: assignments.csv, reps.csv, quotas.csv, quota_reps.csv, budget.csv, "
-               "budget_channels.csv, summary.json, manifest.json")
+               "budget_channels.csv, summary.json, plan.json, manifest.json")
 
 
 def frontier_command(
@@ -95,12 +101,14 @@ def frontier_command(
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="Seconds per point.")] = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Trade-off curve between two objective terms (epsilon-constraint): frontier.csv and frontier.png."""
     from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is untouched
 
     claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     result = frontier(s, x, y, points=points, time_limit=time_limit)
     ok = result.points[result.points["status"].isin(["optimal", "feasible"])]
     fig = Figure(figsize=(6.4, 4.4))

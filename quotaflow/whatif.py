@@ -18,7 +18,7 @@ import scenarios
 import sim
 from quotaflow.comparison import attainment_spread
 from quotaflow.exit_codes import ExitCode, Terminated
-from quotaflow.options import ForceOpt, IncentivesOpt, capped_workers, scenario_source
+from quotaflow.options import DecimalOpt, EncodingOpt, ForceOpt, IncentivesOpt, capped_workers, scenario_source
 from quotaflow.output import OutputError, claim_output, staged_output
 from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales
 from quotaflow.readers import Evaluation, check_whatifs, sweep_steps
@@ -172,11 +172,11 @@ def evaluator_for(points: Sequence[SweepPoint], *, incentives: str = "own", quot
     return PointSimulation(incentives, "set" if set_quotas else "default", "optimise" if optimise else "today")
 
 
-def _points(grid: Path | None, sets: list[str]) -> list[SweepPoint]:
+def _points(grid: Path | None, sets: list[str], encoding: str | None = None) -> list[SweepPoint]:
     axes: dict[str, list[object]] = {}
     variants: list[SweepPoint] = []
     if grid is not None:
-        axes, variants = load_grid(grid)
+        axes, variants = load_grid(grid, encoding=encoding)
     for option in sets:
         path, values = parse_set(option)
         if path in axes:
@@ -222,6 +222,8 @@ def sweep_command(
     force: ForceOpt = False,
     excel: Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
                                         "names correctly.")] = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
 ) -> None:
     """Run a what-if sweep: every point of a grid (and/or named variants) simulated on the same customers."""
     if resume and force:
@@ -233,9 +235,9 @@ def sweep_command(
     claim = claim_output(out, force=force, reads=[scenario_source(scenario), grid], resume=resume, resumable=True)
     if dask_local is not None or scheduler is not None:
         require_dask("--dask-local" if dask_local is not None else "--scheduler")
-    s = scenarios.load(scenario)
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     incentive_hooks(s, None, incentives)  # an unknown plan id fails here, before any task runs
-    points = _points(grid, set_ or [])
+    points = _points(grid, set_ or [], encoding)
     evaluator = evaluator_for(points, incentives=incentives, quotas=quotas, budget=budget)
     for note in evaluator.check(s, points, allocate=allocate):  # refuses what this evaluation cannot see
         typer.echo(f"warning: {note}", err=True)

@@ -38,7 +38,7 @@ from scenarios.io import (
     write_csv,
 )
 from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
-from scenarios.plan import Plan
+from scenarios.plan import Plan, PlanOrigin, PlanWarning
 from scenarios.quotas import QuotaSettings
 from scenarios.scenario import Scenario, modify
 from scenarios.schema import markdown as schema_markdown
@@ -54,6 +54,7 @@ from scenarios.settings import (
     TierSettings,
 )
 from scenarios.simulation import SimulationSettings
+from scenarios.text import TextFormat
 
 __all__ = [
     "AllowanceSettings",  # incentives
@@ -72,7 +73,9 @@ __all__ = [
     "FunnelSettings",
     "OptimizerSettings",
     "Plan",
+    "PlanOrigin",
     "PlanSettings",
+    "PlanWarning",
     "Problem",
     "ProductSettings",
     "PromotionPathSettings",  # incentives
@@ -88,6 +91,7 @@ __all__ = [
     "TablesSettings",
     "TargetSettings",
     "TeamBonusSettings",  # incentives
+    "TextFormat",
     "TierSettings",
     "TrainingSettings",  # incentives
     "bundled",

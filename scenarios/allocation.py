@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from scenarios.base import Strict
+from scenarios.limits import MAX_MULTIPLIER, MAX_TRAVEL_WEIGHT
 
 __all__ = ["BalanceBand", "OptimizerSettings"]
 
@@ -90,12 +91,12 @@ class OptimizerSettings(Strict):
     time_limit_s: float = Field(default=60.0, gt=0.0)
     mip_gap: float = Field(default=0.001, ge=0.0, le=1.0)
     objective: Literal["value", "cost"] = "value"
-    travel_weight: float = Field(default=0.0, ge=0.0)
-    disruption_weight: float = Field(default=0.0, ge=0.0)
+    travel_weight: float = Field(default=0.0, ge=0.0, le=MAX_TRAVEL_WEIGHT)
+    disruption_weight: float = Field(default=0.0, ge=0.0, le=MAX_MULTIPLIER)
     same_region: bool = True
     k_nearest: int = Field(default=0, ge=0)
     allow_uncovered: bool = False
-    uncovered_penalty: float = Field(default=1.0, ge=0.0)
+    uncovered_penalty: float = Field(default=1.0, ge=0.0, le=MAX_MULTIPLIER)
     max_moves: int | None = Field(default=None, ge=0)
     max_moved_share: float | None = Field(default=None, ge=0.0, le=1.0)
     balance: list[BalanceBand] = Field(default_factory=list)

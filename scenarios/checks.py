@@ -20,6 +20,10 @@ __all__ = ["check", "pulp_name"]
 
 _PULP_ILLEGAL = re.compile(r"[\-+\[\] >/]")
 _MAX_LISTED = 5
+# A cell starting with one of these is run as a formula by spreadsheets, so exports escape it; an id the tool
+# reads back from its own files (a plan folder) must never need escaping. Control characters break CSV lines.
+_FORMULA_START = ("=", "+", "-", "@")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def pulp_name(identifier: str) -> str:
@@ -62,6 +66,33 @@ def _pulp_collisions(problems: list[Problem], ids: pd.Index, file: str, column: 
             file, f"ids {members} become the same name {group.iloc[0]!r} in a solver model",
             "rename one of them so they differ in more than the characters - + [ ] space > /",
             column=column, value=members[0]))
+
+
+def _unsafe_id(value: str) -> bool:
+    return value.startswith(_FORMULA_START) or bool(_CONTROL.search(value))
+
+
+_ID_FIX = ("rename it so that it does not start with = + - @ and has no tab or line break: spreadsheets run such "
+           "a cell as a formula, so exports escape it and a plan folder could not be read back")
+
+
+def _unsafe_ids(problems: list[Problem], values: pd.Series, file: str, table: str, column: str,
+                lines: Mapping[str, np.ndarray] | None) -> None:
+    """One problem per offending id (the first row of each, for a column such as region that repeats)."""
+    text = values.astype(str).to_numpy(dtype=object)
+    seen: set[str] = set()
+    flagged = 0
+    for pos, value in enumerate(text):
+        if value in seen or not _unsafe_id(value):
+            continue
+        seen.add(value)
+        flagged += 1
+        if flagged <= _MAX_LISTED:
+            problems.append(Problem(file, f"{column} starts with a formula character or holds a control character",
+                                    _ID_FIX, line=_line(lines, table, pos), column=column, value=value))
+    if flagged > _MAX_LISTED:
+        problems.append(Problem(file, f"{flagged - _MAX_LISTED} more values of {column} have the same problem",
+                                _ID_FIX, column=column))
 
 
 def _column_checks(scenario: Scenario) -> None:
@@ -117,6 +148,15 @@ def check(scenario: Scenario, lines: Mapping[str, np.ndarray] | None = None) -> 
               "rep_id", lines, f"use a rep_id from {reps_file}")
         _refs(problems, pd.Series(idx.get_level_values("account_id")), set(accounts.index), pairs_file,
               "rep_accounts", "account_id", lines, f"use an account_id from {acc_file}")
+    _unsafe_ids(problems, pd.Series(reps.index), reps_file, "reps", "rep_id", lines)
+    _unsafe_ids(problems, pd.Series(accounts.index), acc_file, "accounts", "account_id", lines)
+    _unsafe_ids(problems, reps["region"], reps_file, "reps", "region", lines)
+    _unsafe_ids(problems, accounts["region"], acc_file, "accounts", "region", lines)
+    for section in ("products", "channels"):
+        for key in getattr(st, section):
+            if _unsafe_id(key):
+                problems.append(Problem("scenario.toml", f"the {section[:-1]} id starts with a formula character or "
+                                        "holds a control character", _ID_FIX, column=f"{section}.{key}", value=key))
     _pulp_collisions(problems, reps.index, reps_file, "rep_id")
     _pulp_collisions(problems, accounts.index, acc_file, "account_id")
     regions = set(scenario.regions)

@@ -227,6 +227,9 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
     # Service need is scaled so reps carry ~75 % of their yearly hours in account service.
     weeks = CalendarSettings(start=start).weeks_per_year
     service *= 0.75 * (hours_week.sum() * weeks) / service.sum()
+    # One rep serves an account: with far fewer accounts than reps the scaling would ask more of one account than
+    # a rep's year holds (and more than validation allows), so no account needs more than 75 % of the largest rep.
+    service = np.minimum(service, 0.75 * hours_week.max() * weeks)
     service = np.round(service, 1)
 
     # Today's assignment: history left it roughly, not exactly, balanced: accounts (largest first) go to the

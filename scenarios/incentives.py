@@ -29,6 +29,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from scenarios.base import Strict
+from scenarios.limits import MAX_AMOUNT, MAX_MULTIPLIER, MAX_TRAVEL_WEIGHT
 
 __all__ = [
     "AllowanceSettings",
@@ -65,7 +66,7 @@ class CommissionTier(Strict):
         Share of bookings paid in this tier (0.05 = 5 %).
     """
 
-    threshold: float = Field(default=0.0, ge=0.0)
+    threshold: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
     rate: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
@@ -119,9 +120,9 @@ class BonusStep(Strict):
         Payout as a share of the rep's annual base salary (0.15 = 15 %).
     """
 
-    attainment: float = Field(default=1.0, gt=0.0)
-    amount: float = Field(default=0.0, ge=0.0)
-    share_of_base: float = Field(default=0.0, ge=0.0)
+    attainment: float = Field(default=1.0, gt=0.0, le=MAX_MULTIPLIER)
+    amount: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
+    share_of_base: float = Field(default=0.0, ge=0.0, le=MAX_MULTIPLIER)
 
 
 class BonusSettings(Strict):
@@ -179,8 +180,8 @@ class CapSettings(Strict):
         bookings equal quota in every month (for example 2.0).
     """
 
-    amount: float | None = Field(default=None, ge=0.0)
-    target_multiple: float | None = Field(default=None, gt=0.0)
+    amount: float | None = Field(default=None, ge=0.0, le=MAX_AMOUNT)
+    target_multiple: float | None = Field(default=None, gt=0.0, le=MAX_MULTIPLIER)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> CapSettings:
@@ -203,7 +204,7 @@ class DrawSettings(Strict):
         Number of months from the start of the horizon during which the draw is paid (None = all months).
     """
 
-    monthly: float = Field(default=0.0, ge=0.0)
+    monthly: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
     recoverable: bool = True
     months: int | None = Field(default=None, ge=1)
 
@@ -246,8 +247,8 @@ class AllowanceSettings(Strict):
     """
 
     name: str = "allowance"
-    monthly: float = Field(default=0.0, ge=0.0)
-    per_km: float = Field(default=0.0, ge=0.0)
+    monthly: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
+    per_km: float = Field(default=0.0, ge=0.0, le=MAX_TRAVEL_WEIGHT)
 
 
 class ContestSettings(Strict):
@@ -282,8 +283,8 @@ class ContestSettings(Strict):
     @field_validator("prizes")
     @classmethod
     def _ordered(cls, v: list[float]) -> list[float]:
-        if any(p < 0 for p in v):
-            raise ValueError(f"contest prizes must be >= 0; got {v}")
+        if any(p < 0 or p > MAX_AMOUNT for p in v):
+            raise ValueError(f"contest prizes must lie in [0, {MAX_AMOUNT:g}]; got {v}")
         if any(b > a for a, b in itertools.pairwise(v)):
             raise ValueError(f"contest prizes must not increase with rank (first place first); got {v}")
         return v
@@ -333,9 +334,9 @@ class RecognitionSettings(Strict):
     """
 
     name: str = "presidents_club"
-    attainment: float = Field(default=1.0, gt=0.0)
-    cost: float = Field(default=0.0, ge=0.0)
-    perceived_value: float = Field(default=0.0, ge=0.0)
+    attainment: float = Field(default=1.0, gt=0.0, le=MAX_MULTIPLIER)
+    cost: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
+    perceived_value: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
 
 
 class TrainingSettings(Strict):
@@ -351,9 +352,9 @@ class TrainingSettings(Strict):
         Cost of courses per rep and month (a cost line).
     """
 
-    hours_per_month: float = Field(default=0.0, ge=0.0)
-    skill_growth_per_year: float = Field(default=0.0, ge=0.0)
-    cost_per_month: float = Field(default=0.0, ge=0.0)
+    hours_per_month: float = Field(default=0.0, ge=0.0, le=744.0)  # 31 days x 24 hours
+    skill_growth_per_year: float = Field(default=0.0, ge=0.0, le=MAX_MULTIPLIER)
+    cost_per_month: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
 
 
 class PromotionPathSettings(Strict):
@@ -372,7 +373,7 @@ class PromotionPathSettings(Strict):
 
     min_attainment: float | None = Field(default=None, gt=0.0)
     after_months: int | None = Field(default=None, ge=0)
-    perceived_value: float = Field(default=0.0, ge=0.0)
+    perceived_value: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
 
 
 class PlanSettings(Strict):
@@ -411,8 +412,8 @@ class PlanSettings(Strict):
     description: str = ""
     commission_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     commission: CommissionSettings | None = None
-    base_multiplier: float = Field(default=1.0, ge=0.0)
-    base_override: float | None = Field(default=None, ge=0.0)
+    base_multiplier: float = Field(default=1.0, ge=0.0, le=MAX_MULTIPLIER)
+    base_override: float | None = Field(default=None, ge=0.0, le=MAX_AMOUNT)
     bonuses: list[BonusSettings] = Field(default_factory=list)
     cap: CapSettings | None = None
     draw: DrawSettings | None = None

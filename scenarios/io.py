@@ -26,6 +26,7 @@ from scenarios.errors import Problem, ScenarioError
 from scenarios.scenario import Scenario, settings_problems
 from scenarios.settings import Settings
 from scenarios.tables import format_table, parse_table, read_table_file
+from scenarios.text import TextFormat, decode
 
 __all__ = ["bundled", "fingerprint", "is_id_column", "load", "neutralise", "require_regular_file", "save",
            "write_atomic", "write_csv"]
@@ -54,7 +55,7 @@ def _inside(folder: Path, relative: str, key: str) -> Path:
     return path
 
 
-def _read_settings(folder: Path) -> Settings:
+def _read_settings(folder: Path, text_format: TextFormat) -> Settings:
     toml_path = folder / _TOML
     require_regular_file(toml_path)
     try:
@@ -65,12 +66,9 @@ def _read_settings(folder: Path) -> Settings:
                                     f"name: {', '.join(bundled())}")) from None
     except OSError as exc:
         raise ScenarioError(Problem(_TOML, f"cannot be read ({exc.strerror})", "check the file")) from None
+    text = decode(data, _TOML, text_format)
     try:
-        text = data.decode("utf-8-sig")
         raw = tomllib.loads(text)
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(Problem(_TOML, f"is not UTF-8 text (bad byte at offset {exc.start})",
-                                    "save the file as UTF-8")) from None
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise ScenarioError(Problem(_TOML, f"is not valid TOML ({exc})",
@@ -94,7 +92,7 @@ def _resolve(source: str | os.PathLike[str], stack: ExitStack) -> tuple[Path, st
                                 f"give a folder holding scenario.toml, or one of: {', '.join(bundled())}"))
 
 
-def load(source: str | os.PathLike[str]) -> Scenario:
+def load(source: str | os.PathLike[str], *, encoding: str | None = None, decimal: str = ".") -> Scenario:
     """Load and check a scenario from a folder or by bundled name.
 
     Parameters
@@ -102,6 +100,12 @@ def load(source: str | os.PathLike[str]) -> Scenario:
     source
         A folder with ``scenario.toml`` and CSV tables, or a bundled name (``baseline``, ``tiny``). An
         existing folder wins over a bundled name.
+    encoding
+        Encoding of files that are not UTF-8 (e.g. ``gbk``, ``cp1252``); files with a byte-order mark and valid
+        UTF-8 files are read as such whatever this says. None = such a file is an error naming the encoding it
+        looks like (see ``scenarios.text``).
+    decimal
+        Decimal mark of the numbers in the CSV tables: ``.`` or ``,``.
 
     Raises
     ------
@@ -114,19 +118,20 @@ def load(source: str | os.PathLike[str]) -> Scenario:
     >>> s.settings.name
     'tiny'
     """
+    fmt = TextFormat(encoding=encoding, decimal=decimal)
     with ExitStack() as stack:
         folder, label = _resolve(source, stack)
-        settings = _read_settings(folder)
+        settings = _read_settings(folder, fmt)
         stages = [s.id for s in settings.funnel.stages]
         files = settings.tables
-        reps = read_table_file(_inside(folder, files.reps, "tables.reps"), "reps", stages)
-        accounts = read_table_file(_inside(folder, files.accounts, "tables.accounts"), "accounts", stages)
+        reps = read_table_file(_inside(folder, files.reps, "tables.reps"), "reps", stages, fmt)
+        accounts = read_table_file(_inside(folder, files.accounts, "tables.accounts"), "accounts", stages, fmt)
         lines: dict[str, np.ndarray] = {"reps": reps.lines, "accounts": accounts.lines}
         pairs = None
         pair_name = files.rep_accounts or "rep_accounts.csv"
         pair_path = _inside(folder, pair_name, "tables.rep_accounts")
         if files.rep_accounts is not None or pair_path.is_file():
-            parsed = read_table_file(pair_path, "rep_accounts", stages)
+            parsed = read_table_file(pair_path, "rep_accounts", stages, fmt)
             pairs, lines["rep_accounts"] = parsed.frame, parsed.lines
         scenario = Scenario(settings=settings, reps=reps.frame, accounts=accounts.frame, rep_accounts=pairs,
                             source=label)

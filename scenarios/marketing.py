@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from scenarios.base import Strict
+from scenarios.limits import MAX_AMOUNT, MAX_LEADS, MAX_MULTIPLIER, MAX_TOTAL
 
 __all__ = ["BudgetSettings", "ChannelSettings", "expected_leads", "region_weights"]
 
@@ -42,13 +43,13 @@ class ChannelSettings(Strict):
     name: str = ""
     curve_spend: list[float] = Field(min_length=2)
     curve_leads: list[float] = Field(min_length=2)
-    lead_quality: float = Field(default=1.0, gt=0.0)
+    lead_quality: float = Field(default=1.0, gt=0.0, le=MAX_MULTIPLIER)
     seasonality: list[float] = Field(default_factory=list)
-    min_spend: float = Field(default=0.0, ge=0.0)
-    max_spend: float | None = Field(default=None, ge=0.0)
-    min_monthly_spend: float = Field(default=0.0, ge=0.0)
-    max_monthly_spend: float | None = Field(default=None, ge=0.0)
-    default_monthly_spend: float = Field(default=0.0, ge=0.0)
+    min_spend: float = Field(default=0.0, ge=0.0, le=MAX_TOTAL)
+    max_spend: float | None = Field(default=None, ge=0.0, le=MAX_TOTAL)
+    min_monthly_spend: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
+    max_monthly_spend: float | None = Field(default=None, ge=0.0, le=MAX_AMOUNT)
+    default_monthly_spend: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
 
     @model_validator(mode="after")
     def _curve_is_concave(self) -> ChannelSettings:
@@ -74,6 +75,11 @@ class ChannelSettings(Strict):
             raise ValueError(f"seasonality needs 12 monthly values (January first), got {len(self.seasonality)}")
         if any(v < 0 for v in self.seasonality):
             raise ValueError("seasonality values must be >= 0")
+        if any(v > MAX_MULTIPLIER for v in self.seasonality):
+            raise ValueError(f"seasonality values must be <= {MAX_MULTIPLIER:g} (relative to the neutral level 1)")
+        if spend[-1] > MAX_AMOUNT or leads[-1] > MAX_LEADS:
+            raise ValueError(f"the curve must stay within curve_spend <= {MAX_AMOUNT:g} (money per region and month) "
+                             f"and curve_leads <= {MAX_LEADS:g} (the simulator runs one process per lead)")
         if self.max_spend is not None and self.max_spend < self.min_spend:
             raise ValueError(f"max_spend {self.max_spend} is below min_spend {self.min_spend}")
         if self.max_monthly_spend is not None and self.max_monthly_spend < self.min_monthly_spend:
@@ -93,9 +99,9 @@ class BudgetSettings(Strict):
         Bounds on the total spend in any one month, over all channels and regions.
     """
 
-    total: float = Field(default=0.0, ge=0.0)
-    min_monthly_spend: float = Field(default=0.0, ge=0.0)
-    max_monthly_spend: float | None = Field(default=None, ge=0.0)
+    total: float = Field(default=0.0, ge=0.0, le=MAX_TOTAL)
+    min_monthly_spend: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
+    max_monthly_spend: float | None = Field(default=None, ge=0.0, le=MAX_AMOUNT)
 
 
 def region_weights(potential_by_region: dict[str, float]) -> dict[str, float]:

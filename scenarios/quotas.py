@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field
 
 from scenarios.base import Strict
+from scenarios.limits import MAX_AMOUNT
 
 __all__ = ["QUOTA_METHODS", "QuotaMethod", "QuotaSettings"]
 
@@ -42,5 +43,5 @@ class QuotaSettings(Strict):
     method: QuotaMethod = "fair"
     attainment_probability: float = Field(default=0.6, gt=0.0, lt=1.0)
     max_potential_share: float = Field(default=0.5, gt=0.0, le=1.0)
-    unit: float = Field(default=1.0, gt=0.0)
+    unit: float = Field(default=1.0, gt=0.0, le=MAX_AMOUNT)
     ramp: bool = True

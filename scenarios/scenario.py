@@ -110,6 +110,11 @@ def settings_problems(exc: ValidationError, file: str = "scenario.toml") -> list
         elif kind in {"float_parsing", "float_type", "int_parsing", "int_type", "finite_number",
                       "int_from_float"}:
             fix = "write a finite number (no quotes, no units, no NaN/inf)"
+        elif kind in {"less_than_equal", "greater_than_equal", "less_than", "greater_than"}:
+            ctx = err.get("ctx", {})
+            bound = next((f"{op} {ctx[k]:g}" for k, op in (("le", "<="), ("ge", ">="), ("lt", "<"), ("gt", ">"))
+                          if k in ctx and isinstance(ctx[k], int | float)), "within the bound")
+            fix = f"use a value {bound} (docs/scenario-format.md, 'Bounds', says why)"
         elif kind.startswith(("greater", "less")):
             fix = "change the value to satisfy the bound"
         else:

@@ -34,6 +34,8 @@ class Column:
         Allowed values of an ``enum``.
     min, max
         Inclusive numeric bounds.
+    why
+        Why the bounds are where they are (the range the engines compute correctly in; see ``scenarios.limits``).
     """
 
     table: str
@@ -45,6 +47,7 @@ class Column:
     min: float | None
     max: float | None
     description: str
+    why: str = ""
 
     @property
     def is_pattern(self) -> bool:
@@ -78,6 +81,7 @@ def _all() -> tuple[Column, ...]:
                 min=float(row["min"]) if row["min"] else None,
                 max=float(row["max"]) if row["max"] else None,
                 description=row["description"],
+                why=row.get("why") or "",
             )
         )
     return tuple(out)
@@ -127,6 +131,11 @@ def markdown() -> str:
                 f"{c.description} |"
             )
         parts.append("")
+        reasons = [c for c in columns(table) if c.why]
+        if reasons:
+            parts.append("Why the bounds are where they are:\n")
+            parts.extend(f"- `{c.name}`: {c.why}." for c in reasons)
+            parts.append("")
     return "\n".join(parts)
 
 

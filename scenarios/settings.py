@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from scenarios.allocation import OptimizerSettings
 from scenarios.base import Strict
 from scenarios.incentives import BehaviourSettings, PlanSettings
+from scenarios.limits import HOURS_PER_YEAR, MAX_AMOUNT, MAX_CV, MAX_MULTIPLIER, MAX_SKILL, MAX_TOTAL, MIN_SKILL
 from scenarios.marketing import BudgetSettings, ChannelSettings
 from scenarios.quotas import QuotaSettings
 from scenarios.simulation import SimulationSettings
@@ -57,6 +58,8 @@ class CalendarSettings(Strict):
             raise ValueError(f"seasonality needs 12 monthly values (January first), got {len(v)}")
         if any(x < 0 for x in v) or sum(v) <= 0:
             raise ValueError("seasonality values must be >= 0 and not all 0")
+        if max(v) > MAX_MULTIPLIER:
+            raise ValueError(f"seasonality values must be <= {MAX_MULTIPLIER:g} (relative to the neutral level 1)")
         return v
 
     def periods(self) -> list[str]:
@@ -102,8 +105,8 @@ class StageSettings(Strict):
     name: str = ""
     conversion: float = Field(gt=0.0, le=1.0)
     mean_days: float = Field(gt=0.0)
-    spread: float = Field(default=0.5, ge=0.0)
-    effort_hours: float = Field(ge=0.0)
+    spread: float = Field(default=0.5, ge=0.0, le=MAX_CV)
+    effort_hours: float = Field(ge=0.0, le=HOURS_PER_YEAR)
     distribution: Literal["lognormal", "gamma"] = "lognormal"
 
 
@@ -178,21 +181,22 @@ class TierSettings(Strict):
     rank: int = Field(ge=1)
     skill: dict[str, float] = Field(default_factory=dict)
     hours_per_week: float = Field(default=40.0, gt=0.0, le=168.0)
-    annual_cost: float = Field(default=0.0, ge=0.0)
-    market_pay: float = Field(default=0.0, ge=0.0)
+    annual_cost: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
+    market_pay: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
     ramp_months: int = Field(default=3, ge=0)
     ramp_start: float = Field(default=0.3, ge=0.0, le=1.0)
     attrition_per_year: float = Field(default=0.1, ge=0.0, le=1.0)
-    min_quota: float | None = Field(default=None, ge=0.0)
-    max_quota: float | None = Field(default=None, ge=0.0)
+    min_quota: float | None = Field(default=None, ge=0.0, le=MAX_AMOUNT)
+    max_quota: float | None = Field(default=None, ge=0.0, le=MAX_AMOUNT)
     promotion: PromotionRule | None = None
 
     @field_validator("skill")
     @classmethod
     def _positive_skill(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = {k: x for k, x in v.items() if x < 0}
+        bad = {k: x for k, x in v.items() if not MIN_SKILL <= x <= MAX_SKILL}
         if bad:
-            raise ValueError(f"skill multipliers must be >= 0; got {bad}")
+            raise ValueError(f"skill multipliers must lie in [{MIN_SKILL:g}, {MAX_SKILL:g}] (a pair's hours are "
+                             f"service hours / skill and its value potential x skill); got {bad}")
         return v
 
 
@@ -212,9 +216,9 @@ class ProductSettings(Strict):
     """
 
     name: str = ""
-    price: float = Field(gt=0.0)
+    price: float = Field(gt=0.0, le=MAX_AMOUNT)
     margin: float = Field(default=0.5, ge=0.0, le=1.0)
-    mix: float = Field(default=1.0, ge=0.0)
+    mix: float = Field(default=1.0, ge=0.0, le=MAX_MULTIPLIER)
 
 
 class TargetSettings(Strict):
@@ -230,7 +234,7 @@ class TargetSettings(Strict):
         Optional shares of the target (each set sums to 1).
     """
 
-    annual: float = Field(gt=0.0)
+    annual: float = Field(gt=0.0, le=MAX_TOTAL)
     over_assignment: float = Field(default=1.0, ge=1.0, le=3.0)
     by_product: dict[str, float] = Field(default_factory=dict)
     by_region: dict[str, float] = Field(default_factory=dict)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from scenarios.base import Strict
+from scenarios.limits import HOURS_PER_YEAR, MAX_CV
 
 __all__ = ["SimulationSettings"]
 
@@ -73,10 +74,10 @@ class SimulationSettings(Strict):
     base_churn_per_year: float = Field(default=0.04, ge=0.0, le=1.0)
     repeat_skip_stages: int = Field(default=1, ge=0)
     tier_conversion: dict[str, float] = Field(default_factory=lambda: {"A": 1.1, "B": 1.0, "C": 0.9})
-    value_cv: float = Field(default=0.4, ge=0.0)
-    effort_cv: float = Field(default=0.3, ge=0.0)
+    value_cv: float = Field(default=0.4, ge=0.0, le=MAX_CV)
+    effort_cv: float = Field(default=0.3, ge=0.0, le=MAX_CV)
     max_service_share: float = Field(default=0.5, ge=0.0, le=1.0)
-    training_hours_per_year: float = Field(default=40.0, ge=0.0)
+    training_hours_per_year: float = Field(default=40.0, ge=0.0, le=HOURS_PER_YEAR)
     training_skill_gain: float = Field(default=0.05, ge=0.0)
     attrition_pay_sensitivity: float = Field(default=2.0, ge=0.0)
     vacancy_months: float = Field(default=2.0, ge=0.0)

@@ -1,12 +1,12 @@
 """Reading and writing the CSV tables of a scenario, typed by the schema, with errors that name the line.
 
-Files are read as UTF-8 (a leading BOM, as Excel writes, is accepted) with the csv module, so that a ragged row
-or a stray quote is reported with its line; values are then converted column by column, vectorised.
+Files are decoded as ``scenarios.text`` describes (UTF-8 with or without a BOM, UTF-16 with a BOM, or the
+encoding the user names) and split with the csv module, so that a ragged row or a stray quote is reported with
+its line; values are then converted column by column, vectorised.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +17,7 @@ import pandas as pd
 
 from scenarios.errors import Problem, ScenarioError
 from scenarios.schema import Column, columns, id_columns
+from scenarios.text import TextFormat, decimal_problem, decode, parse_numbers, read_rows
 
 __all__ = ["ParsedTable", "format_table", "parse_table", "read_table_file"]
 
@@ -29,20 +30,6 @@ class ParsedTable:
 
     frame: pd.DataFrame
     lines: np.ndarray
-
-
-def _decode(data: bytes, file: str) -> str:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            Problem(file, f"is not UTF-8 text (bad byte at offset {exc.start})",
-                    "save the file as 'CSV UTF-8' (Excel) or re-encode it to UTF-8")
-        ) from None
-    if "\x00" in text:
-        raise ScenarioError(Problem(file, "contains NUL bytes, so it is not a text CSV",
-                                    "export the table again as CSV"))
-    return text
 
 
 def _expected_columns(table: str, stage_ids: Sequence[str]) -> tuple[list[Column], dict[str, Column]]:
@@ -60,7 +47,8 @@ def _expected_columns(table: str, stage_ids: Sequence[str]) -> tuple[list[Column
     return concrete, by_name
 
 
-def parse_table(data: bytes, table: str, file: str, stage_ids: Sequence[str]) -> ParsedTable:
+def parse_table(data: bytes, table: str, file: str, stage_ids: Sequence[str],
+                text_format: TextFormat | None = None) -> ParsedTable:
     """Parse one CSV table into a typed DataFrame indexed by its id column(s).
 
     Parameters
@@ -73,6 +61,8 @@ def parse_table(data: bytes, table: str, file: str, stage_ids: Sequence[str]) ->
         File name used in error messages.
     stage_ids
         Funnel stage ids, which name the optional ``skill_<stage>`` columns.
+    text_format
+        Encoding of a file that is not UTF-8, and the decimal mark (default: UTF-8 and ``.``).
 
     Raises
     ------
@@ -85,30 +75,10 @@ def parse_table(data: bytes, table: str, file: str, stage_ids: Sequence[str]) ->
     >>> t.frame.loc[("r1", "a1"), "value"]
     np.float64(3.5)
     """
-    text = _decode(data, file)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    header: list[str] | None = None
-    try:
-        for row in reader:
-            if header is None:
-                header = [h.strip() for h in row]
-                continue
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise ScenarioError(Problem(
-                    file, f"has {len(row)} fields but the header has {len(header)}",
-                    "make every row have one value per header column (empty cells are fine)",
-                    line=reader.line_num))
-            rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise ScenarioError(Problem(file, f"is not valid CSV ({exc})",
-                                    "check quotes: a field with a comma or a quote must be quoted, "
-                                    "and quotes inside doubled", line=reader.line_num)) from None
-    if header is None or header == [""]:
+    fmt = text_format or TextFormat()
+    parsed = read_rows(decode(data, file, fmt), file)
+    header, rows, lines = parsed.header, parsed.rows, parsed.lines
+    if not header or header == [""]:
         raise ScenarioError(Problem(file, "is empty (no header row)",
                                     f"start the file with the header: {','.join(c.name for c in columns(table))}"))
     problems: list[Problem] = []
@@ -136,12 +106,15 @@ def parse_table(data: bytes, table: str, file: str, stage_ids: Sequence[str]) ->
     line_arr = np.asarray(lines, dtype=np.int64)
     data_cols: dict[str, object] = {}
     ordered = [c.name for c in concrete] + [n for n in header if by_name[n].is_pattern]
+    decimal_noted: list[Problem] = []
     for name in ordered:
         col = by_name[name]
         cells = raw.get(name)
         if cells is None:
             cells = [""] * len(rows)
-        data_cols[name] = _convert(cells, col, name, file, line_arr, problems)
+        data_cols[name] = _convert(cells, col, name, file, line_arr, problems, fmt.decimal_for(parsed.sep),
+                                   parsed.sep, decimal_noted)
+    problems[:0] = decimal_noted
     if problems:
         raise ScenarioError(problems)
     frame = pd.DataFrame(data_cols)
@@ -162,8 +135,8 @@ def _flag(problems: list[Problem], mask: np.ndarray, cells: list[str], lines: np
         problems.append(Problem(file, f"{extra} more rows have the same problem", fix, column=column))
 
 
-def _convert(cells: list[str], col: Column, name: str, file: str, lines: np.ndarray,
-             problems: list[Problem]) -> object:
+def _convert(cells: list[str], col: Column, name: str, file: str, lines: np.ndarray, problems: list[Problem],
+             decimal: str = ".", sep: str = ",", decimal_noted: list[Problem] | None = None) -> object:
     stripped = [c.strip() for c in cells]
     arr = np.asarray(stripped, dtype=object)
     empty = arr == ""
@@ -171,8 +144,13 @@ def _convert(cells: list[str], col: Column, name: str, file: str, lines: np.ndar
         _flag(problems, empty, stripped, lines, file, name, "value is missing",
               f"fill in '{name}' ({col.description})")
     if col.dtype == "float":
-        nums = pd.to_numeric(pd.Series(arr).where(~empty, None), errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~empty & ~np.isfinite(nums)
+        nums, bad = parse_numbers(stripped, decimal)
+        mark, other = decimal_problem(stripped, bad, lines, file, name, sep, decimal)
+        if mark is not None and decimal_noted is not None:
+            # One message about the decimal mark says more than one per cell; other bad cells are still listed.
+            if not decimal_noted:
+                decimal_noted.append(mark)
+            bad = bad & ~other
         _flag(problems, bad, stripped, lines, file, name, "is not a finite number",
               "write a plain number such as 1250.5 (no units, currency signs, NaN or inf)")
         ok = ~empty & ~bad
@@ -224,7 +202,8 @@ def format_table(frame: pd.DataFrame, table: str, stage_ids: Sequence[str]) -> b
     return buf.getvalue().encode("utf-8")
 
 
-def read_table_file(path: Path, table: str, stage_ids: Sequence[str]) -> ParsedTable:
+def read_table_file(path: Path, table: str, stage_ids: Sequence[str],
+                    text_format: TextFormat | None = None) -> ParsedTable:
     """Read and parse one table file, turning I/O failures into ``ScenarioError``."""
     try:
         data = path.read_bytes()
@@ -235,4 +214,4 @@ def read_table_file(path: Path, table: str, stage_ids: Sequence[str]) -> ParsedT
     except OSError as exc:
         raise ScenarioError(Problem(path.name, f"cannot be read ({exc.strerror})",
                                     "check the file's permissions")) from None
-    return parse_table(data, table, path.name, stage_ids)
+    return parse_table(data, table, path.name, stage_ids, text_format)

@@ -30,10 +30,40 @@ def test_allocate_writes_the_three_files(tmp_path: Path, tiny: scenarios.Scenari
     assert plan.assignment.notna().all()
 
 
-def test_allocate_with_cbc(tmp_path: Path) -> None:
+def test_allocate_with_cbc(tmp_path: Path, tiny: scenarios.Scenario) -> None:
     res = runner.invoke(app, ["allocate", "tiny", "--out", str(tmp_path / "p"), "--solver", "cbc"])
     assert res.exit_code == 0, res.output
     assert json.loads((tmp_path / "p" / "summary.json").read_text())["solver"] == "cbc"
+    # --solver changes how the plan was found, not what it is a plan for: it belongs to tiny as saved
+    stamp = json.loads((tmp_path / "p" / "plan.json").read_text(encoding="utf-8"))
+    assert stamp["scenario"] == {"name": "tiny", "fingerprint": scenarios.fingerprint(tiny)}
+
+
+def test_a_plan_with_awkward_ids_round_trips_through_simulate(tmp_path: Path, tiny: scenarios.Scenario) -> None:
+    """Ids with spaces, slashes, commas, quotes and non-Latin letters, and names a spreadsheet would run as
+    formulas: allocate writes a plan folder that simulate --plan reads back unchanged (with and without --excel)."""
+    reps = {"R0002": "R 2/ü", "R0005": "销售-5"}
+    accounts = {"A000003": 'A,3 "x"', "A000007": "账户 7", "A000011": "x=1+2"}
+    s = tiny.replace(
+        reps=tiny.reps.rename(index=reps).assign(name=lambda r: r["name"].where(r.index != "R 2/ü", "=Müller")),
+        accounts=tiny.accounts.rename(index=accounts).assign(
+            current_rep_id=lambda a: a["current_rep_id"].replace(reps),
+            name=lambda a: a["name"].where(a.index != "账户 7", "@Home GmbH")))
+    scenarios.save(s, tmp_path / "awkward")
+    for excel in ([], ["--excel"]):
+        out = tmp_path / f"plan{len(excel)}"
+        res = runner.invoke(app, ["allocate", str(tmp_path / "awkward"), "--out", str(out), *excel])
+        assert res.exit_code == 0, res.output
+        written = (out / "assignments.csv").read_text(encoding="utf-8-sig")
+        assert '"A,3 ""x""",' in written and "'" not in written  # ids are quoted as CSV, never escaped
+        plan = scenarios.Plan.load(out, scenarios.load(tmp_path / "awkward"))
+        assert {"R 2/ü", "销售-5"} <= set(plan.assignment.dropna())
+        assert set(plan.assignment.index) == set(s.accounts.index)
+        sim_out = tmp_path / f"sim{len(excel)}"
+        res = runner.invoke(app, ["simulate", str(tmp_path / "awkward"), "--plan", str(out), "--replications", "2",
+                                  "--out", str(sim_out)])
+        assert res.exit_code == 0, res.output
+        assert "warning" not in res.output
 
 
 def test_infeasible_exits_3_and_writes_nothing(tmp_path: Path, tiny: scenarios.Scenario) -> None:

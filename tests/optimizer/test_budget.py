@@ -170,7 +170,7 @@ def test_lead_value_definition(tiny: scenarios.Scenario) -> None:
 def test_budget_frame_is_a_plan_budget(tiny: scenarios.Scenario, tmp_path: Path) -> None:
     r = allocate_budget(tiny)
     plan = scenarios.Plan.current(tiny)
-    scenarios.Plan(assignment=plan.assignment, budget=r.budget).to_csv(tmp_path)
+    scenarios.Plan(assignment=plan.assignment, budget=r.budget).to_csv(tmp_path, scenario=tiny)
     back = scenarios.Plan.load(tmp_path, tiny)
     assert back.budget is not None
     pd.testing.assert_frame_equal(back.budget, r.budget, check_dtype=False, rtol=1e-12)

@@ -236,7 +236,7 @@ def test_result_goes_into_a_plan_and_back(feasible: scenarios.Scenario, tmp_path
     folder = Path(str(tmp_path))
     plan = scenarios.Plan.current(feasible)
     r = set_quotas(feasible, plan.assignment)
-    scenarios.Plan(assignment=plan.assignment, quotas=r.quotas).to_csv(folder)
+    scenarios.Plan(assignment=plan.assignment, quotas=r.quotas).to_csv(folder, scenario=feasible)
     back = scenarios.Plan.load(folder, feasible)
     assert back.quotas is not None
     pd.testing.assert_frame_equal(back.quotas, r.quotas, check_dtype=False)

@@ -110,3 +110,18 @@ def test_demo_feeds_simulated_sales_to_equal_probability_quotas(tmp_path: Path) 
     assert summary["method"] == "equal_probability"
     assert set(summary["attainment_probability"]) == {"North", "South"}
     assert result.quotas.quotas["quota"].sum() == 1_397_000
+
+
+READERS = ["validate", "demo", "allocate", "frontier", "quotas", "budget", "simulate", "compare", "sweep", "pay"]
+
+
+@pytest.mark.parametrize("command", READERS)
+def test_every_command_that_reads_tables_takes_encoding_and_decimal(command: str) -> None:
+    res = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert res.exit_code == 0 and "--encoding" in res.output and "--decimal" in res.output
+
+
+@pytest.mark.parametrize("command", ["simulate", "quotas", "compare"])
+def test_every_command_with_plan_takes_allow_foreign_plan(command: str) -> None:
+    res = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert "--plan " in res.output and "--allow-foreign-plan" in res.output

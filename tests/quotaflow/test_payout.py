@@ -77,3 +77,22 @@ def test_pay_unknown_plan(tiny: scenarios.Scenario, tmp_path: Path) -> None:
 def test_gini() -> None:
     assert gini(pd.Series([5.0, 5.0])) == 0.0
     assert gini(pd.Series([0.0, 0.0, 0.0, 4.0])) == pytest.approx(0.75)
+
+
+def test_pay_reads_a_european_export_with_decimal_comma(tiny: scenarios.Scenario, tmp_path: Path) -> None:
+    """A German Excel's 'CSV (Trennzeichen-getrennt)': cp1252, ';' separators, decimal commas."""
+    plain = _bookings(tiny, tmp_path / "b.csv", value=30_000.5)
+    text = plain.read_text(encoding="utf-8").replace(",", ";").replace(".", ",")
+    european = tmp_path / "eu.csv"
+    european.write_bytes(text.encode("cp1252"))
+    args = ["pay", "tiny", "--bookings", str(european), "--plans", "flat_commission"]
+    refused = runner.invoke(app, [*args, "--out", str(tmp_path / "no")])
+    assert refused.exit_code == ExitCode.INPUT and not (tmp_path / "no").exists()
+    assert "eu.csv line 2, column 'bookings': is not a number with '.' as decimal mark" in refused.output
+    assert "pass --decimal ','" in refused.output
+    read = runner.invoke(app, [*args, "--decimal", ",", "--out", str(tmp_path / "eu")])
+    assert read.exit_code == 0, read.output
+    ref = runner.invoke(app, ["pay", "tiny", "--bookings", str(plain), "--plans", "flat_commission",
+                              "--out", str(tmp_path / "ref")])
+    assert ref.exit_code == 0, ref.output
+    assert (tmp_path / "eu" / "plans.csv").read_bytes() == (tmp_path / "ref" / "plans.csv").read_bytes()

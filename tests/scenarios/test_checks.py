@@ -186,3 +186,34 @@ def test_table_what_if_paths(tiny: scenarios.Scenario) -> None:
     with pytest.raises(ScenarioError, match="below the minimum"):
         scenarios.modify(tiny, {"reps.hours_per_week": -1.0})
     assert tiny.reps["hours_per_week"].min() > 0  # the original is untouched
+
+
+@pytest.mark.parametrize("bad", ["=R9", "+R9", "-R9", "@R9", "R\t9"])
+def test_ids_a_spreadsheet_would_run_are_refused(folder: Path, bad: str) -> None:
+    """Exports escape cells starting with = + - @, so such an id could not be read back from a plan folder."""
+    cell = f'"{bad}"' if "\t" in bad else bad
+    _edit(folder / "reps.csv", "R0002,", f"{cell},")
+    _edit(folder / "accounts.csv", ",R0002\n", f",{cell}\n", count=99)
+    problems = [p for p in _error(folder).problems if p.column == "rep_id"]
+    assert [(p.file, p.line, p.value) for p in problems] == [("reps.csv", 3, bad)]
+    assert "formula" in problems[0].message and problems[0].fix.startswith("rename it")
+
+
+def test_regions_products_and_channels_with_formula_characters_are_refused(folder: Path) -> None:
+    _edit(folder / "reps.csv", ",North,", ",-North,", count=99)
+    _edit(folder / "accounts.csv", ",North,", ",-North,", count=99)
+    _edit(folder / "scenario.toml", "[channels.events]", '[channels."@events"]')
+    problems = _error(folder).problems
+    found = {(p.file, p.line, p.column, p.value) for p in problems}
+    assert ("reps.csv", 2, "region", "-North") in found and ("accounts.csv", 4, "region", "-North") in found
+    assert ("scenario.toml", None, "channels.@events", "@events") in found
+    # one problem per offending value, not one per row that repeats it
+    assert sum(1 for p in problems if p.column == "region") == 2
+
+
+def test_awkward_but_safe_ids_and_formula_like_names_are_valid(folder: Path) -> None:
+    _edit(folder / "reps.csv", "R0002,Felix Wang,", "R 2/ü,=Müller,", count=1)
+    _edit(folder / "accounts.csv", ",R0002\n", ",R 2/ü\n", count=99)
+    _edit(folder / "accounts.csv", "A000003,", '"A,3 ""x""",')
+    s = scenarios.load(folder)
+    assert "R 2/ü" in s.reps.index and 'A,3 "x"' in s.accounts.index and "=Müller" in set(s.reps["name"])

@@ -44,13 +44,95 @@ def test_simulate_refuses_existing_folder_and_bad_plan(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "NOPE" in res.output and not (tmp_path / "o2").exists()
 
 
-def test_plan_folder_round_trip(tmp_path: Path) -> None:
+def _region_plan(tmp_path: Path, *, stamp: bool = True) -> Path:
+    """Every account of tiny to one rep per region (R0002 North, R0004 South), and a quota of 1000 per rep, month
+    and product: neither is what the simulator would do without the plan."""
     import scenarios
 
     s = scenarios.load("tiny")
-    scenarios.Plan.current(s).to_csv(tmp_path / "plan")
-    res = runner.invoke(app, ["simulate", "tiny", "--plan", str(tmp_path / "plan"), "--replications", "2",
+    owners = s.accounts["region"].map({"North": "R0002", "South": "R0004"}).rename("rep_id")
+    quotas = pd.DataFrame([(r, p, prod, 1000.0) for r in s.reps.index for p in s.settings.calendar.periods()
+                           for prod in s.settings.products], columns=["rep_id", "period", "product", "quota"])
+    folder = tmp_path / "plan"
+    scenarios.Plan(assignment=owners, quotas=quotas).to_csv(folder, scenario=s if stamp else None)
+    return folder
+
+
+def test_plan_folder_round_trip(tmp_path: Path) -> None:
+    """The simulated run uses the plan's owners and quotas, not today's assignment and derived quotas."""
+    folder = _region_plan(tmp_path)
+    res = runner.invoke(app, ["simulate", "tiny", "--plan", str(folder), "--replications", "3", "--seed", "2",
                               "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "warning" not in res.output
+    reps = pd.read_csv(tmp_path / "o" / "reps.csv").set_index("rep_id")
+    assert (reps["quota"] == 1000.0 * 12 * 3).all()  # every rep in seat all year, 3 products
+    # reps who own no account in the plan book nothing; today's owners of those accounts did
+    assert (reps.loc[["R0001", "R0003", "R0005"], "bookings"] == 0).all()
+    assert reps.loc[["R0002", "R0004"], "bookings"].sum() > 0.8 * reps["bookings"].sum()
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["run"]["quota_source"] == "plan" and summary["run"]["plan"] == str(folder)
+    today = runner.invoke(app, ["simulate", "tiny", "--replications", "3", "--seed", "2", "--out", str(tmp_path / "t")])
+    assert today.exit_code == 0, today.output
+    today_reps = pd.read_csv(tmp_path / "t" / "reps.csv").set_index("rep_id")
+    assert today_reps.loc[["R0001", "R0003", "R0005"], "bookings"].sum() > 0
+    assert not (today_reps["quota"] == 36000.0).all()
+
+
+def test_simulate_refuses_a_plan_made_for_another_scenario(tmp_path: Path) -> None:
+    import shutil
+    from importlib import resources
+
+    import scenarios
+
+    folder = _region_plan(tmp_path)
+    with resources.as_file(resources.files("scenarios").joinpath("bundled", "tiny")) as src:
+        shutil.copytree(src, tmp_path / "edited")
+    toml = tmp_path / "edited" / "scenario.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert 'currency = "EUR"' in text
+    toml.write_text(text.replace('currency = "EUR"', 'currency = "CHF"', 1), encoding="utf-8")
+    edited = scenarios.load(tmp_path / "edited")
+    args = ["simulate", str(tmp_path / "edited"), "--plan", str(folder), "--replications", "2"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and not (tmp_path / "o").exists()
+    assert scenarios.fingerprint(scenarios.load("tiny"))[:12] in res.output
+    assert scenarios.fingerprint(edited)[:12] in res.output and "--allow-foreign-plan" in res.output
+    res = runner.invoke(app, [*args, "--allow-foreign-plan", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+
+
+def test_simulate_warns_about_a_hand_made_plan(tmp_path: Path) -> None:
+    folder = _region_plan(tmp_path, stamp=False)
+    res = runner.invoke(app, ["simulate", "tiny", "--plan", str(folder), "--replications", "2",
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "warning: plan folder" in res.output and "has no plan.json" in res.output
+
+
+def test_simulate_refuses_a_plan_with_a_negative_quota_naming_the_line(tmp_path: Path) -> None:
+    folder = _region_plan(tmp_path)
+    path = folder / "quotas.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[5] = lines[5].rsplit(",", 1)[0] + ",-1000.0"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    res = runner.invoke(app, ["simulate", "tiny", "--plan", str(folder), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and not (tmp_path / "o").exists()
+    assert "quotas.csv line 6, column 'quota': is negative (value '-1000.0')" in res.output
+
+
+def test_simulate_reads_a_plan_in_gbk_with_encoding(tmp_path: Path) -> None:
+    folder = _region_plan(tmp_path)
+    path = folder / "assignments.csv"
+    path.write_bytes(path.read_bytes().replace(b"rep_id\n", "rep_id,备注\n".encode(), 1)
+                     .replace(b",R0002\n", ",R0002,北区\n".encode()).replace(b",R0004\n", ",R0004,南区\n".encode())
+                     .decode("utf-8").encode("gbk"))
+    args = ["simulate", "tiny", "--plan", str(folder), "--replications", "2"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    assert "assignments.csv: is not UTF-8; it looks like GBK (Chinese). Fix: re-save it as UTF-8 or pass " \
+           "--encoding gbk" in res.output
+    res = runner.invoke(app, [*args, "--encoding", "gbk", "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
 
 
