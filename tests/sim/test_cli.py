@@ -124,9 +124,11 @@ def test_simulate_refuses_a_plan_with_a_negative_quota_naming_the_line(tmp_path:
 def test_simulate_reads_a_plan_in_gbk_with_encoding(tmp_path: Path) -> None:
     folder = _region_plan(tmp_path)
     path = folder / "assignments.csv"
-    path.write_bytes(path.read_bytes().replace(b"rep_id\n", "rep_id,备注\n".encode(), 1)
-                     .replace(b",R0002\n", ",R0002,北区\n".encode()).replace(b",R0004\n", ",R0004,南区\n".encode())
-                     .decode("utf-8").encode("gbk"))
+    text = path.read_text(encoding="utf-8").replace("\r\n", "\n")
+    text = (text.replace("rep_id\n", "rep_id,备注\n", 1).replace(",R0002\n", ",R0002,北区\n")
+            .replace(",R0004\n", ",R0004,南区\n"))
+    assert "北区" in text and "备注" in text
+    path.write_bytes(text.encode("gbk"))
     args = ["simulate", "tiny", "--plan", str(folder), "--replications", "2"]
     res = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
