@@ -154,6 +154,14 @@ class _QuietHiGHS(pulp.HiGHS):  # type: ignore[misc]
         highs.cbIpmInterrupt += stop
         highs.cbMipInterrupt += stop
 
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:
+        status: tuple[int, int] = super().findSolutionValues(lp)
+        # PuLP calls a solve stopped by an interrupt (our deadline) integer-feasible even when HiGHS holds no
+        # primal solution; the values it then reads are not a plan.
+        if status[1] == pulp.LpSolutionIntegerFeasible and not lp.solverModel.getSolution().value_valid:
+            return pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound
+        return status
+
     def actualSolve(self, lp: pulp.LpProblem, *args: Any, **kwargs: Any) -> Any:
         with solver_output_to_log():
             return super().actualSolve(lp, *args, **kwargs)

@@ -1,6 +1,6 @@
-"""Solver output never reaches stdout: HiGHS prints a copyright banner on file descriptor 1 the first time a
-``highspy.Highs`` is made in a process, so the commands and benchmark scripts are run in fresh processes and
-their stdout is read as data."""
+"""The solvers ``optimizer.solvers`` makes: their output never reaches stdout (HiGHS prints a copyright banner on
+file descriptor 1 the first time a ``highspy.Highs`` is made in a process, so the commands and benchmark scripts are
+run in fresh processes and their stdout is read as data), and a solve stopped before any plan claims none."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -18,7 +19,8 @@ import pytest
 
 import scenarios
 from optimizer import allocate
-from optimizer.solvers import make_solver, solver_output_to_log
+from optimizer.model import build, prepare
+from optimizer.solvers import _QuietHiGHS, make_solver, solver_output_to_log
 
 ROOT = Path(__file__).resolve().parents[2]
 BANNER_WORDS = ("HiGHS", "Copyright", "licence", "THIRD_PARTY")
@@ -145,3 +147,12 @@ def test_unknown_solver_is_refused() -> None:
 
     with pytest.raises(SolverError, match="unknown solver 'gurobi'"):
         make_solver("gurobi", 10.0)
+
+
+def test_a_solve_interrupted_before_any_plan_claims_no_solution(tiny: scenarios.Scenario) -> None:
+    # The deadline has passed before the solve starts, so the interrupt callback stops HiGHS before any incumbent;
+    # PuLP alone would call that integer-feasible and hand back values that are no plan.
+    model = build(prepare(tiny))
+    solver = _QuietHiGHS(time.perf_counter() - 1.0, msg=False, timeLimit=60.0, gapRel=0.0, mip=True, threads=2)
+    model.problem.solve(solver)
+    assert model.problem.sol_status == pulp.LpSolutionNoSolutionFound
