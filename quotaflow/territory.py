@@ -96,7 +96,8 @@ def frontier_command(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing output folder.")] = False,
     excel: ExcelOpt = False,
 ) -> None:
-    """Trade-off curve between two objective terms (epsilon-constraint): frontier.csv and frontier.png."""
+    """Efficient trade-off curve between two objective terms (epsilon-constraint with a second stage on the x
+    term): frontier.csv (one row per distinct point, with the number of levels that gave it) and frontier.png."""
     from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is untouched
 
     s = scenarios.load(scenario)
@@ -109,7 +110,8 @@ def frontier_command(
              "disruption": "potential moved to another rep", "balance": "largest workload deviation from the mean"}
     ax.set_xlabel(units.get(x, x))
     ax.set_ylabel(units.get(y, y))
-    ax.set_title(f"{s.name}: {y} vs {x} ({len(ok)} of {len(result.points)} points)")
+    levels = int(result.points["levels"].sum())
+    ax.set_title(f"{s.name}: {y} vs {x} ({len(ok)} efficient points from {levels} levels)")
     ax.grid(alpha=0.3)
     with staged_output(out, force=force) as stage:
         write_csv(result.points, stage / "frontier.csv", excel=excel)
