@@ -164,6 +164,31 @@ def test_infeasible_region_is_explained_in_planner_words(tiny: scenarios.Scenari
     assert len(r.assignments) == 0
 
 
+@pytest.mark.parametrize(("band", "named"), [
+    (None, "the hours balance band (min 0.9 x the mean per rep of its region)"),
+    ({"attribute": "annual_potential", "min": 0.5, "max": 1.5}, "the annual_potential balance band (min 0.5 x the "
+                                                                  "mean per rep)"),
+])
+def test_a_band_floor_on_a_rep_without_hours_names_the_band_and_the_rep(tiny: scenarios.Scenario,
+                                                                        band: dict[str, object] | None,
+                                                                        named: str) -> None:
+    # Enough hours elsewhere and no disruption budget, so that only the band's floor on the rep with no hours
+    # breaks the plan.
+    reps = tiny.reps.assign(hours_per_week=60.0)
+    reps.loc["R0003", "hours_per_week"] = 0.0
+    s = scenarios.modify(tiny.replace(reps=reps), {"optimizer.max_moved_share": None})
+    if band is not None:
+        s = scenarios.modify(s, {"optimizer.balance": [band]})
+    r = allocate(s)
+    assert r.status is AllocationStatus.INFEASIBLE
+    first = r.explanation[0]
+    assert first.startswith("rep R0003 (Chloé Moreau) can reach at most 0.0"), first
+    assert named in first and "hours_per_week is 0" in first
+    # Without the floor the same rep is no obstacle.
+    loose = scenarios.modify(s, {"optimizer.balance": []})
+    assert allocate(loose).ok
+
+
 def test_conflicting_families_are_named(tiny: scenarios.Scenario) -> None:
     s = scenarios.modify(tiny, {"optimizer.max_moves": 0, "optimizer.balance": [
         {"attribute": "hours", "min": 0.99, "max": 1.01, "scope": "region"}]})
