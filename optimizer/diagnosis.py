@@ -52,7 +52,6 @@ def precheck(scenario: Scenario, inputs: AllocationInputs) -> list[str]:
                            f"{row['tier']}) has no eligible rep (check same_region, eligible_tiers, exclusions)")
         if lonely.size > 5:
             reasons.append(f"{lonely.size - 5} more accounts have no eligible rep")
-    reasons += _rep_floors(scenario, inputs)
     acc = pairs["account"].to_numpy()
     min_hours = pd.Series(pairs["hours"].to_numpy(dtype=float)).groupby(acc).min()
     hour_cap = cand.capacity.copy()
@@ -76,6 +75,10 @@ def precheck(scenario: Scenario, inputs: AllocationInputs) -> list[str]:
             if floor > most * (1 + 1e-9):
                 reasons.append(f"the {band.attribute} balance band asks the {reps.size} reps of region {region} "
                                f"for at least {floor:,.1f} together; the region's accounts offer at most {most:,.1f}")
+    floors = _rep_floors(scenario, inputs)
+    reasons += floors[:5]
+    if len(floors) > 5:
+        reasons.append(f"{len(floors) - 5} more reps cannot reach a balance band's floor")
     locked = pairs[pairs["locked"]]
     if len(locked):
         held = np.bincount(locked["rep"].to_numpy(), weights=locked["hours"].to_numpy(dtype=float),
