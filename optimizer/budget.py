@@ -25,16 +25,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from optimizer.quotas import lp_solver
-from scenarios import (
-    Problem,
-    Scenario,
-    ScenarioError,
-    expected_leads,
-    region_weights,
-    write_atomic,
-    write_csv,
-)
+from optimizer.solvers import make_solver
+from scenarios import Problem, Scenario, ScenarioError, expected_leads, region_weights, write_atomic, write_csv
 from scenarios.plan import BUDGET_COLUMNS
 
 __all__ = ["BudgetError", "BudgetResult", "BudgetSolverError", "BudgetStatus", "allocate_budget", "lead_value"]
@@ -454,7 +446,7 @@ def allocate_budget(scenario: Scenario, *, total: float | None = None, solver: s
     cells = _grid(scenario, channels, regions, periods)
     model = _build(scenario, cells, channels, periods, value, total)
     used_solver = solver or s.optimizer.solver
-    status = model.prob.solve(lp_solver(used_solver, time_limit or s.optimizer.time_limit_s))
+    status = model.prob.solve(make_solver(used_solver, time_limit or s.optimizer.time_limit_s))
     if status == pulp.LpStatusInfeasible:
         raise BudgetError("the spending floors and ceilings conflict: check channels.<channel>.min_spend/"
                           "max_spend against budget.min_monthly_spend/max_monthly_spend and the budget "

@@ -1,10 +1,11 @@
 """Infeasibility explained in planner words.
 
-First cheap necessary conditions on the inputs (accounts nobody may serve, a region whose accounts need more
-hours than its eligible reps have, balance floors above what a region's accounts can fill, locks beyond a rep's
-capacity); then, when the solver still finds no assignment, a deletion filter over constraint families on the
-LP relaxation: each family (balance band, disruption budget, capacity) is dropped in turn and the ones whose
-removal restores feasibility are reported with the figure that breaks them.
+First cheap necessary conditions on the inputs (accounts nobody may serve, a balance floor a rep cannot reach
+with its hours, e.g. a rep with no hours at all, a region whose accounts need more hours than its eligible reps
+have, balance floors above what a region's accounts can fill, locks beyond a rep's capacity); then, when the
+solver still finds no assignment, a deletion filter over constraint families on the LP relaxation: each family
+(balance band, disruption budget, capacity) is dropped in turn and the ones whose removal restores feasibility
+are reported with the figure that breaks them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from optimizer.model import AllocationInputs, build
 from optimizer.solve import solve
@@ -73,6 +75,10 @@ def precheck(scenario: Scenario, inputs: AllocationInputs) -> list[str]:
             if floor > most * (1 + 1e-9):
                 reasons.append(f"the {band.attribute} balance band asks the {reps.size} reps of region {region} "
                                f"for at least {floor:,.1f} together; the region's accounts offer at most {most:,.1f}")
+    floors = _rep_floors(scenario, inputs)
+    reasons += floors[:5]
+    if len(floors) > 5:
+        reasons.append(f"{len(floors) - 5} more reps cannot reach a balance band's floor")
     locked = pairs[pairs["locked"]]
     if len(locked):
         held = np.bincount(locked["rep"].to_numpy(), weights=locked["hours"].to_numpy(dtype=float),
@@ -80,6 +86,61 @@ def precheck(scenario: Scenario, inputs: AllocationInputs) -> list[str]:
         for r in np.flatnonzero(held > cand.capacity)[:5]:
             reasons.append(f"rep {cand.rep_ids[r]} is locked to accounts needing {held[r]:,.0f} hours; capacity "
                            f"is {cand.capacity[r]:,.0f}")
+    return reasons
+
+
+def _most_within_hours(weight: NDArray[np.float64], hours: NDArray[np.float64], budget: float) -> float:
+    """Most of ``weight`` a rep can collect from its candidate pairs within ``budget`` hours, accounts taken
+    fractionally (the fractional knapsack, filled greedily by weight per hour): an upper bound for any plan."""
+    free = hours <= 0
+    total = float(weight[free & (weight > 0)].sum())
+    rest = ~free & (weight > 0)
+    w, h = weight[rest], hours[rest]
+    order = np.argsort(-w / h, kind="stable")
+    left = budget
+    for i in order.tolist():
+        if left <= 0:
+            break
+        take = min(1.0, left / h[i]) if np.isfinite(left) else 1.0
+        total += take * float(w[i])
+        left -= take * float(h[i])
+    return total
+
+
+def _rep_floors(scenario: Scenario, inputs: AllocationInputs) -> list[str]:
+    """Balance-band floors a rep cannot reach: what its candidate accounts offer within its hours (capacity, and
+    an hours band's upper limit) is below the band's lower limit for that rep. A rep with no hours at all
+    (``hours_per_week`` 0) can reach no positive floor."""
+    cand = inputs.candidates
+    pairs = cand.pairs
+    rep = pairs["rep"].to_numpy()
+    hours = pairs["hours"].to_numpy(dtype=float)
+    budget = cand.capacity.copy()
+    for band in inputs.bands:
+        if band.attribute == "hours":
+            budget = np.minimum(budget, band.high)
+    reasons: list[str] = []
+    for band, spec in zip(inputs.bands, inputs.settings.balance, strict=True):
+        unit = {"hours": "hours a year", "accounts": "accounts"}.get(band.attribute, f"of {band.attribute}")
+        floor_text = (f"{spec.min:g} x the mean per rep{' of its region' if spec.scope == 'region' else ''}"
+                      if spec.relative else f"{spec.min:g}")
+        for r in np.flatnonzero(np.isfinite(band.low) & (band.low > 0)).tolist():
+            mine = rep == r
+            most = _most_within_hours(band.weight[mine], hours[mine], float(budget[r]))
+            if band.low[r] <= most * (1 + 1e-9) + 1e-9:
+                continue
+            weekly = float(scenario.reps["hours_per_week"].iloc[r])
+            if not mine.any():
+                why = "it has no eligible accounts"
+            elif weekly <= 0:
+                why = "it has no selling hours (hours_per_week is 0)"
+            else:
+                why = f"its accounts within its {budget[r]:,.0f} hours a year offer no more"
+            reasons.append(
+                f"rep {cand.rep_ids[r]} ({scenario.reps['name'].iloc[r]}) can reach at most {most:,.1f} {unit}, "
+                f"but the {band.attribute} balance band (min {floor_text}) asks it for at least {band.low[r]:,.1f}: "
+                f"{why}. Give the rep hours or eligible accounts, remove the rep from reps.csv, or lower that "
+                "band's min")
     return reasons
 
 

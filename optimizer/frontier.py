@@ -1,11 +1,15 @@
-"""Pareto frontier between two objective terms by the epsilon-constraint method.
+"""Pareto frontier between two objective terms by the epsilon-constraint method with a lexicographic second stage.
 
 Terms: ``value`` (expected value, maximised), ``travel`` (km, minimised), ``disruption`` (potential moved away
 from today's rep, minimised), and on the x axis only ``balance``: the largest relative deviation of a rep's
-workload (hours) from the mean, held by a +-epsilon hours band at each point.
-The y term is optimised while the x term is held to each of ``points`` levels
-spread between its two extremes (x optimised alone, and x when y is optimised alone); every point's plan passes
-the independent validator and carries its own status.
+workload (hours) from the mean workload per rep, held by a +-epsilon hours band at each point.
+
+At each of ``points`` levels of the x term spread between its two extremes, stage 1 optimises y with x held to the
+level; stage 2 optimises x with the level kept and y held at the optimum of stage 1 (Mavrotas 2009 shows that the
+plain epsilon-constraint method returns weakly efficient points, which this second stage removes). When both
+stages are solved to optimality every reported point is efficient: no plan is at least as good on both terms and
+better on one. Levels that lead to the same point are reported once, with the number of levels and their range.
+Every point's plan passes the independent validator and carries its own status.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from numpy.typing import NDArray
 
 from optimizer.allocation import _chosen
 from optimizer.errors import AllocationError
-from optimizer.model import AllocationInputs, build, prepare
+from optimizer.model import AllocationInputs, AllocationModel, build, prepare
 from optimizer.solve import solve
 from optimizer.validation import validate
 from scenarios import BalanceBand, OptimizerSettings, Scenario, write_csv
@@ -30,6 +34,13 @@ from scenarios import BalanceBand, OptimizerSettings, Scenario, write_csv
 __all__ = ["TERMS", "FrontierResult", "LexicographicStage", "frontier", "lexicographic"]
 
 TERMS = {"value": "max", "travel": "min", "disruption": "min"}
+_SENSE = {**TERMS, "balance": "min"}
+_OK = ("optimal", "feasible")
+# Relative slack on a held level, so that the plan that set the level stays feasible despite solver tolerances.
+_HAIR = 1e-7
+# Two term values closer than this (relative) are one level: ten times the hair a held level may be exceeded by.
+_SAME = 1e-6
+COLUMNS = ["epsilon", "epsilon_loosest", "levels", "x", "y", "status", "gap"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -39,8 +50,11 @@ class FrontierResult:
     Parameters
     ----------
     points
-        One row per point: ``x``, ``y`` (term values of the validated plan), ``epsilon`` (the level imposed on
-        x), ``status`` (optimal/feasible/infeasible/no_solution/error), ``gap`` of the y optimisation.
+        One row per distinct point, in the order the levels were imposed: ``x``, ``y`` (term values of the
+        validated plan), ``status`` (optimal when both stages were proven optimal, else feasible;
+        infeasible/no_solution/error for a level without a plan, one row each with ``x`` and ``y`` empty),
+        ``gap`` (the larger relative gap of the two stages), ``levels`` (how many of the imposed levels gave
+        this point), ``epsilon`` and ``epsilon_loosest`` (the tightest and the loosest of those levels on x).
     x, y
         Term names.
     """
@@ -50,10 +64,12 @@ class FrontierResult:
     y: str
 
     def __repr__(self) -> str:
-        ok = self.points[self.points["status"].isin(["optimal", "feasible"])]
-        return (f"FrontierResult({self.x} vs {self.y}: {len(ok)} of {len(self.points)} points solved; "
-                f"{self.x} {ok['x'].min():,.2f}..{ok['x'].max():,.2f}, {self.y} {ok['y'].min():,.2f}.."
-                f"{ok['y'].max():,.2f})")
+        ok = self.points[self.points["status"].isin(_OK)]
+        levels = int(self.points["levels"].sum())
+        failed = int(self.points.loc[~self.points["status"].isin(_OK), "levels"].sum())
+        return (f"FrontierResult({self.x} vs {self.y}: {len(ok)} efficient points from {levels} levels"
+                f"{f' ({failed} without a plan)' if failed else ''}; {self.x} {ok['x'].min():,.2f}.."
+                f"{ok['x'].max():,.2f}, {self.y} {ok['y'].min():,.2f}..{ok['y'].max():,.2f})")
 
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
         """Write frontier.csv (``scenarios.write_csv``; a BOM when ``excel``)."""
@@ -72,24 +88,57 @@ def _term(inputs: AllocationInputs, name: str) -> NDArray[np.float64]:
     raise AllocationError(f"unknown frontier term '{name}'", f"use one of {', '.join(TERMS)}")
 
 
+def _hours_band(inputs: AllocationInputs) -> tuple[NDArray[np.float64], float]:
+    """Pair hours and the mean workload per rep that an hours band (scope ``all``) is measured against: each
+    account's hours averaged over its candidate reps, summed, divided by the number of reps."""
+    pairs = inputs.candidates.pairs
+    hours = pairs["hours"].to_numpy(dtype=float)
+    per_account = pd.Series(hours).groupby(pairs["account"].to_numpy()).mean()
+    return hours, float(per_account.sum()) / max(len(inputs.candidates.rep_ids), 1)
+
+
+def _add_imbalance(inputs: AllocationInputs, model: AllocationModel) -> pulp.LpVariable:
+    """A variable ``t`` with ``|h_r - m| <= t m`` for every rep, ``h_r`` its hours and ``m`` the mean workload per
+    rep: minimising ``t`` minimises the largest relative deviation from the mean (``_imbalance``)."""
+    hours, mean = _hours_band(inputs)
+    t = model.problem.add_variable("imbalance", lowBound=0.0)
+    rep = inputs.candidates.pairs["rep"].to_numpy()[model.pair_index]
+    w = hours[model.pair_index]
+    for r in range(len(inputs.candidates.rep_ids)):
+        terms = [(model.x[i], float(w[i])) for i in np.flatnonzero(rep == r).tolist() if w[i] != 0.0]
+        over = pulp.LpAffineExpression([*terms, (t, -mean)])
+        under = pulp.LpAffineExpression([*[(v, -c) for v, c in terms], (t, -mean)])
+        model.problem.addConstraint(pulp.LpConstraint(over, pulp.LpConstraintLE, f"imbalance_over_{r}", mean))
+        model.problem.addConstraint(pulp.LpConstraint(under, pulp.LpConstraintLE, f"imbalance_under_{r}", -mean))
+    return t
+
+
 def _optimise(inputs: AllocationInputs, target: str, limit: tuple[str, float] | None, time_limit: float,
               mip_gap: float, more: Sequence[tuple[str, float]] = ()) -> tuple[str, NDArray[np.int64] | None, float]:
-    """Optimise one term with others held to levels (>= for maximised terms, <= for minimised ones)."""
+    """Optimise one term with others held to levels (>= for maximised terms, <= for minimised ones).
+
+    ``target`` may be ``balance`` (the largest relative deviation of a rep's hours from the mean, minimised);
+    held terms are among ``TERMS``.
+    """
     model = build(inputs)
-    coef = _term(inputs, target) * (1.0 if TERMS[target] == "max" else -1.0)
-    model.problem.setObjective(pulp.LpAffineExpression(
-        [(v, c) for v, c in zip(model.x, coef.tolist(), strict=True) if c != 0.0]))
+    if target == "balance":
+        t = _add_imbalance(inputs, model)
+        model.problem.setObjective(pulp.LpAffineExpression([(t, -1.0)]))
+    else:
+        coef = _term(inputs, target) * (1.0 if TERMS[target] == "max" else -1.0)
+        model.problem.setObjective(pulp.LpAffineExpression(
+            [(v, c) for v, c in zip(model.x, coef[model.pair_index].tolist(), strict=True) if c != 0.0]))
     for k, (name, eps) in enumerate([*([limit] if limit is not None else []), *more]):
-        w = _term(inputs, name)
+        w = _term(inputs, name)[model.pair_index]
         expr = pulp.LpAffineExpression([(v, c) for v, c in zip(model.x, w.tolist(), strict=True) if c != 0.0])
         sense = pulp.LpConstraintGE if TERMS[name] == "max" else pulp.LpConstraintLE
         model.problem.addConstraint(pulp.LpConstraint(expr, sense, f"epsilon_{k}", eps))
     out = solve(model, inputs.settings.solver, time_limit, mip_gap)
-    if out.claim not in ("optimal", "feasible"):
+    if out.claim not in _OK:
         return out.claim, None, float("nan")
     # solve() reports the weighted objective; the gap must compare the term optimised here with its bound.
     # HiGHS gives that bound (the dual bound of this model); CBC gives none through PuLP, so no gap is claimed.
-    term_objective = float(coef[model.pair_index] @ out.x)
+    term_objective = float(pulp.value(model.problem.objective))
     proven = inputs.settings.solver == "highs" and np.isfinite(out.bound)
     gap = max(out.bound - term_objective, 0.0) / max(abs(out.bound), 1.0) if proven else float("nan")
     chosen = _chosen(inputs, model.pair_index, out.x)
@@ -101,17 +150,120 @@ def _optimise(inputs: AllocationInputs, target: str, limit: tuple[str, float] | 
 
 
 def _level(inputs: AllocationInputs, chosen: NDArray[np.int64], name: str) -> float:
+    if name == "balance":
+        return _imbalance(inputs, chosen)
     return float(_term(inputs, name)[chosen[chosen >= 0]].sum())
 
 
 def _imbalance(inputs: AllocationInputs, chosen: NDArray[np.int64]) -> float:
-    """Largest relative deviation of a rep's hours from the mean over reps (0 = perfectly even)."""
-    pairs = inputs.candidates.pairs
+    """Largest relative deviation of a rep's hours from the mean workload per rep that an hours band is measured
+    against (``_hours_band``; 0 = perfectly even)."""
+    hours, mean = _hours_band(inputs)
     take = chosen[chosen >= 0]
-    hours = np.bincount(pairs["rep"].to_numpy()[take], weights=pairs["hours"].to_numpy(dtype=float)[take],
-                        minlength=len(inputs.candidates.rep_ids))
-    mean = float(hours.mean())
-    return float(np.abs(hours / mean - 1.0).max()) if mean > 0 else 0.0
+    rep = inputs.candidates.pairs["rep"].to_numpy()[take]
+    per_rep = np.bincount(rep, weights=hours[take], minlength=len(inputs.candidates.rep_ids))
+    return float(np.abs(per_rep / mean - 1.0).max()) if mean > 0 else 0.0
+
+
+def _held(name: str, level: float) -> tuple[str, float]:
+    """``name`` held to ``level`` with a hair of slack for solver tolerances."""
+    tol = _HAIR * max(1.0, abs(level))
+    return name, level - tol if _SENSE[name] == "max" else level + tol
+
+
+def _worse(a: str, b: str) -> str:
+    order = ["optimal", "feasible", "no_solution", "infeasible", "error"]
+    return max(a, b, key=order.index)
+
+
+def _largest(a: float, b: float) -> float:
+    return float("nan") if not (np.isfinite(a) and np.isfinite(b)) else max(a, b)
+
+
+@dataclass(frozen=True)
+class _Point:
+    """The outcome of one level: term values of its plan (NaN without a plan), status and gap."""
+
+    x: float
+    y: float
+    status: str
+    gap: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status in _OK
+
+
+def _two_stage(inputs: AllocationInputs, x: str, y: str, limit: tuple[str, float] | None, time_limit: float,
+               mip_gap: float) -> _Point:
+    """One efficient point: y optimised with ``limit`` on x, then x optimised with y held at that optimum."""
+    held = [] if limit is None else [limit]
+    status, best_y, gap = _optimise(inputs, y, None, time_limit / 2, mip_gap, more=held)
+    if best_y is None:
+        return _Point(float("nan"), float("nan"), status, gap)
+    status2, best_x, gap2 = _optimise(inputs, x, None, time_limit / 2, mip_gap,
+                                      more=[*held, _held(y, _level(inputs, best_y, y))])
+    # Stage 2 cannot be infeasible (the plan of stage 1 satisfies it); should it end without a plan anyway, the
+    # plan of stage 1 is still a valid, if possibly weakly efficient, answer and is reported as merely feasible.
+    plan = best_x if best_x is not None else best_y
+    return _Point(_level(inputs, plan, x), _level(inputs, plan, y),
+                  _worse(status, status2 if best_x is not None else "feasible"), _largest(gap, gap2))
+
+
+def _better(a: float, b: float, sense: str) -> bool:
+    """``a`` strictly better than ``b`` beyond the tolerance of equal levels."""
+    tol = _SAME * max(1.0, abs(a), abs(b))
+    return a < b - tol if sense == "min" else a > b + tol
+
+
+def _merge(levels: list[tuple[float, _Point]], x: str, y: str) -> pd.DataFrame:
+    """One row per distinct point, counting the levels that gave it.
+
+    A point another level beat on both terms (possible only when a stage stopped short of a proven optimum,
+    e.g. at the time limit or within a MIP gap) is not efficient; its level is counted with the better point,
+    which is feasible at that level too.
+    """
+    sx, sy = _SENSE[x], _SENSE[y]
+
+    def no_worse(a: _Point, b: _Point) -> bool:
+        return not _better(b.x, a.x, sx) and not _better(b.y, a.y, sy)
+
+    def dominates(a: _Point, b: _Point) -> bool:
+        return no_worse(a, b) and (_better(a.x, b.x, sx) or _better(a.y, b.y, sy))
+
+    solved = [(eps, p) for eps, p in levels if p.ok]
+    efficient = [p for _, p in solved if not any(dominates(o, p) for _, o in solved)]
+    groups: list[tuple[_Point, list[float], list[_Point]]] = []
+    for eps, p in solved:
+        # Its own point when efficient, else an efficient point that dominates it.
+        home = next((g for g in groups if no_worse(g[0], p) and no_worse(p, g[0])), None)
+        if home is None and p in efficient:
+            groups.append((p, [eps], [p]))
+            continue
+        if home is None:
+            best = next(o for o in efficient if dominates(o, p))
+            home = next((g for g in groups if g[0] is best), None)
+            if home is None:
+                home = (best, [], [])
+                groups.append(home)
+        home[1].append(eps)
+        if p in efficient:
+            home[2].append(p)
+    order = {eps: k for k, (eps, _) in enumerate(levels)}
+    rows = []
+    for point, eps_list, members in groups:
+        eps_sorted = sorted(eps_list)
+        tight, loose = (eps_sorted[0], eps_sorted[-1]) if sx == "min" else (eps_sorted[-1], eps_sorted[0])
+        status, gap = point.status, point.gap
+        for m in members:
+            status, gap = _worse(status, m.status), _largest(gap, m.gap)
+        rows.append((min(order[e] for e in eps_list), {
+            "epsilon": tight, "epsilon_loosest": loose, "levels": len(eps_sorted), "x": point.x, "y": point.y,
+            "status": status, "gap": gap}))
+    rows += [(order[eps], {"epsilon": eps, "epsilon_loosest": eps, "levels": 1, "x": p.x, "y": p.y,
+                           "status": p.status, "gap": p.gap}) for eps, p in levels if not p.ok]
+    # In the order the levels were imposed (each point at its first level).
+    return pd.DataFrame([r for _, r in sorted(rows, key=lambda kr: kr[0])], columns=COLUMNS)
 
 
 def _balance_frontier(scenario: Scenario, y: str, points: int, settings: OptimizerSettings,
@@ -121,26 +273,27 @@ def _balance_frontier(scenario: Scenario, y: str, points: int, settings: Optimiz
     others = [b for b in settings.balance if b.attribute != "hours"]
     free = settings.model_copy(update={"balance": others})
     inputs = prepare(scenario, free)
-    status, best_y, _ = _optimise(inputs, y, None, limit, free.mip_gap)
-    if best_y is None:
-        raise AllocationError(f"the scenario has no feasible plan ({status})",
+    first = _two_stage(inputs, "balance", y, None, limit, free.mip_gap)
+    if not first.ok:
+        raise AllocationError(f"the scenario has no feasible plan ({first.status})",
                               "run 'quotaflow allocate' on it to see which constraints conflict")
-    loosest = max(_imbalance(inputs, best_y), 0.02)
-    rows = []
+    loosest = max(first.x, 0.02)
+    rows: list[tuple[float, _Point]] = []
     for eps in np.linspace(loosest, 0.02, points):
         band = BalanceBand(attribute="hours", min=1.0 - float(eps), max=1.0 + float(eps), relative=True)
         st = free.model_copy(update={"balance": [*others, band]})
         banded = prepare(scenario, st)
-        status, chosen, gap = _optimise(banded, y, None, limit, st.mip_gap)
-        xv = _imbalance(banded, chosen) if chosen is not None else float("nan")
-        yv = _level(banded, chosen, y) if chosen is not None else float("nan")
-        rows.append({"epsilon": float(eps), "x": xv, "y": yv, "status": status, "gap": gap})
-    return FrontierResult(pd.DataFrame(rows), "balance", y)
+        rows.append((float(eps), _two_stage(banded, "balance", y, None, limit, st.mip_gap)))
+    return FrontierResult(_merge(rows, "balance", y), "balance", y)
 
 
 def frontier(scenario: Scenario, x: str, y: str, points: int = 7, settings: OptimizerSettings | None = None,
              time_limit: float | None = None) -> FrontierResult:
-    """Trade-off curve of term ``y`` against term ``x`` by the epsilon-constraint method.
+    """Efficient trade-off curve of term ``y`` against term ``x`` (epsilon-constraint with a second stage).
+
+    At each level of x, y is optimised with x held to the level, then x is optimised with y held at that
+    optimum, so no reported point is dominated (see the module docstring); levels giving the same point are one
+    row.
 
     Parameters
     ----------
@@ -154,14 +307,16 @@ def frontier(scenario: Scenario, x: str, y: str, points: int = 7, settings: Opti
     settings
         Optimizer settings (default: the scenario's).
     time_limit
-        Seconds per point (default: the settings' ``time_limit_s``).
+        Seconds per level, shared by its two stages (default: the settings' ``time_limit_s``).
 
     Examples
     --------
     >>> import scenarios
     >>> f = frontier(scenarios.load("tiny"), "travel", "disruption", points=3)
     >>> list(f.points.columns)
-    ['epsilon', 'x', 'y', 'status', 'gap']
+    ['epsilon', 'epsilon_loosest', 'levels', 'x', 'y', 'status', 'gap']
+    >>> int(f.points["levels"].sum())
+    3
     >>> bool(f.points["y"].is_monotonic_decreasing)
     True
     """
@@ -177,22 +332,19 @@ def frontier(scenario: Scenario, x: str, y: str, points: int = 7, settings: Opti
     inputs = prepare(scenario, settings)
     st = inputs.settings
     limit = time_limit or st.time_limit_s
+    # The two ends: x at its best, and x where y is at its best (y optimised first, then x with y held).
     s1, best_x, _ = _optimise(inputs, x, None, limit, st.mip_gap)
-    s2, best_y, _ = _optimise(inputs, y, None, limit, st.mip_gap)
-    if best_x is None or best_y is None:
-        raise AllocationError(f"the scenario has no feasible plan ({s1}, {s2})",
+    far = _two_stage(inputs, x, y, None, limit, st.mip_gap)
+    if best_x is None or not far.ok:
+        raise AllocationError(f"the scenario has no feasible plan ({s1}, {far.status})",
                               "run 'quotaflow allocate' on it to see which constraints conflict")
-    lo, hi = _level(inputs, best_x, x), _level(inputs, best_y, x)
-    rows = []
-    for eps in np.linspace(lo, hi, points):
-        # A hair of slack on epsilon so the extreme points stay feasible despite solver tolerances.
-        slack = 1e-7 * max(1.0, abs(eps))
-        level = eps - slack if TERMS[x] == "max" else eps + slack
-        status, chosen, gap = _optimise(inputs, y, (x, level), limit, st.mip_gap)
-        xv = _level(inputs, chosen, x) if chosen is not None else float("nan")
-        yv = _level(inputs, chosen, y) if chosen is not None else float("nan")
-        rows.append({"epsilon": float(eps), "x": xv, "y": yv, "status": status, "gap": gap})
-    return FrontierResult(pd.DataFrame(rows), x, y)
+    lo, hi = _level(inputs, best_x, x), far.x
+    rows: list[tuple[float, _Point]] = []
+    for k, eps in enumerate(np.linspace(lo, hi, points)):
+        # The loosest level does not bind: its point is the far end already solved.
+        point = far if k == points - 1 else _two_stage(inputs, x, y, _held(x, float(eps)), limit, st.mip_gap)
+        rows.append((float(eps), point))
+    return FrontierResult(_merge(rows, x, y), x, y)
 
 
 @dataclass(frozen=True)

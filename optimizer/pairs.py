@@ -17,12 +17,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from scenarios import OptimizerSettings, Scenario, great_circle_km
+from scenarios.skill import productivity
 
 __all__ = ["Candidates", "candidate_pairs", "productivity"]
-
-# Stages a rep works for a customer already buying (no prospecting) versus a prospect (the whole funnel).
-_CUSTOMER_SKIPS = {"prospecting"}
-
 
 @dataclass(frozen=True, eq=False)
 class Candidates:
@@ -54,58 +51,6 @@ class Candidates:
     def has_current(self) -> NDArray[np.bool_]:
         """True for accounts that have a rep today."""
         return np.asarray(self.current >= 0)
-
-
-def productivity(scenario: Scenario) -> pd.DataFrame:
-    """Productivity multiplier of every rep on every kind of account (status x tier).
-
-    The productivity of a rep on an account is the effort-weighted mean of the rep's per-stage skills (tier
-    skill, replaced by the rep's ``skill_<stage>`` value where given) over the stages the account needs -- all
-    stages for a prospect, all but prospecting for a customer, with negotiation weighted double for A
-    customers -- times the role fit: ``1 + role_fit`` for a hunter on a prospect or a farmer on an A/B customer,
-    ``1 - role_fit`` for a hunter on an A customer or a farmer on a prospect, 1 otherwise.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by rep_id, one column per ``<status>_<tier>`` (e.g. ``prospect_C``, ``customer_A``).
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> p = productivity(scenarios.load("tiny"))
-    >>> bool((p > 0).all().all()), p.shape[1]
-    (True, 6)
-    """
-    st = scenario.settings
-    reps = scenario.reps
-    stages = st.funnel.stages
-    skill = np.empty((len(reps), len(stages)))
-    for j, stage in enumerate(stages):
-        base = reps["tier"].map(lambda t, s=stage.id: st.tiers[t].skill.get(s, 1.0)).to_numpy(dtype=float)
-        col = f"skill_{stage.id}"
-        if col in reps.columns:
-            override = pd.to_numeric(reps[col], errors="coerce").to_numpy(dtype=float)
-            base = np.where(np.isnan(override), base, override)
-        skill[:, j] = base
-    effort = np.array([s.effort_hours for s in stages], dtype=float)
-    fit = st.optimizer.role_fit
-    role = reps["role"].to_numpy()
-    out = {}
-    for status in ("prospect", "customer"):
-        for tier in ("A", "B", "C"):
-            w = effort.copy()
-            if status == "customer":
-                w[[i for i, s in enumerate(stages) if s.id in _CUSTOMER_SKIPS]] = 0.0
-                if tier == "A":
-                    w[[i for i, s in enumerate(stages) if s.id == "negotiation"]] *= 2.0
-            if w.sum() <= 0:
-                w = np.ones(len(stages))
-            level = skill @ (w / w.sum())
-            good = (role == "hunter") if status == "prospect" else (role == "farmer") & (tier in ("A", "B"))
-            poor = (role == "farmer") if status == "prospect" else (role == "hunter") & (tier == "A")
-            out[f"{status}_{tier}"] = level * np.where(good, 1 + fit, np.where(poor, 1 - fit, 1.0))
-    return pd.DataFrame(out, index=reps.index)
 
 
 def _derived(scenario: Scenario, rep_pos: NDArray[np.int64], acc_pos: NDArray[np.int64]) -> pd.DataFrame:

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from optimizer.model import AllocationInputs, build
 from optimizer.solve import SolveOutcome, solve
+from optimizer.solvers import solver_output_to_log
 
 __all__ = ["initial_columns", "lagrangian", "reduced_costs", "restricted_lp"]
 
@@ -219,7 +220,8 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
         order.extend(added)
         in_model[added] = True
         highs.setOptionValue("time_limit", float(max(deadline - time.perf_counter(), 0.5)))
-        highs.run()
+        with solver_output_to_log():
+            highs.run()
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             break
         sol = highs.getSolution()

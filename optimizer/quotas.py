@@ -19,7 +19,6 @@ import enum
 import json
 import math
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optimizer.solvers import make_solver
 from scenarios import Problem, Scenario, ScenarioError, write_atomic, write_csv
 from scenarios.plan import QUOTA_COLUMNS
 from scenarios.quotas import QUOTA_METHODS
@@ -41,7 +41,6 @@ __all__ = [
     "QuotaSolverError",
     "QuotaStatus",
     "expected_sales",
-    "lp_solver",
     "ramp_factors",
     "set_quotas",
     "split_target",
@@ -303,29 +302,6 @@ def _equal_probability(sorted_samples: np.ndarray, lo: np.ndarray, hi: np.ndarra
     return _settle(q, lo, hi, total, np.maximum(q, 1.0)), p
 
 
-def lp_solver(name: str, time_limit: float) -> Any:
-    """The PuLP solver object for ``highs`` (in-process highspy) or ``cbc`` (the COIN-OR command-line solver).
-
-    CBC goes through ``COIN_CMD`` (``PULP_CBC_CMD`` is deprecated for PuLP 4): the ``cbc`` on PATH when there is
-    one, else the binary bundled with PuLP 3.
-
-    Examples
-    --------
-    >>> type(lp_solver("highs", 10.0)).__name__
-    'HiGHS'
-    """
-    if name == "cbc":
-        path = shutil.which("cbc")
-        if path is None:
-            bundled = Path(getattr(pulp.apis.coin_api, "pulp_cbc_path", ""))
-            path = str(bundled) if bundled.is_file() else None
-        if path is None:
-            raise QuotaSolverError("the CBC solver is not installed; install it (pip install 'pulp[cbc]' or a "
-                                   "system cbc) or use --solver highs")
-        return pulp.COIN_CMD(msg=False, timeLimit=time_limit, path=path)
-    return pulp.HiGHS(msg=False, timeLimit=time_limit)
-
-
 def _fair_lp(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, blocks: list[_Block], solver: str,
              time_limit: float) -> tuple[np.ndarray, float]:
     """The fair LP, in quota shares ``x_r = q_r / T_g`` of the rep's pool ``g``.
@@ -353,12 +329,12 @@ def _fair_lp(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, blocks: list[_B
     prob += pulp.LpAffineExpression([(z, 1.0)])
     _pool_rows(prob, x, blocks)
     _deviation_rows(prob, x, z, dev, shares)
-    status = prob.solve(lp_solver(solver, time_limit))
+    status = prob.solve(make_solver(solver, time_limit))
     _check_status(prob, status, "fair LP (stage 1)")
     z_star = float(z.value())
     prob += (pulp.LpAffineExpression([(z, 1.0)]) <= z_star * (1.0 + 1e-7) + 1e-9, "keep_z")
     prob.setObjective(pulp.LpAffineExpression([(d, 1.0) for d in dev]))
-    status = prob.solve(lp_solver(solver, time_limit))
+    status = prob.solve(make_solver(solver, time_limit))
     _check_status(prob, status, "fair LP (stage 2)")
     out = np.zeros(n)
     for b in blocks:
@@ -461,7 +437,7 @@ def _feasible_totals(q: np.ndarray, allowed: np.ndarray, period_totals: np.ndarr
     prob += pulp.LpAffineExpression(_change_band_rows(prob, change, q))
     _month_total_rows(prob, amount, period_totals)
     _rep_total_rows(prob, amount, total, change, q)
-    status = prob.solve(lp_solver(solver, time_limit))
+    status = prob.solve(make_solver(solver, time_limit))
     if status == pulp.LpStatusInfeasible:
         where = "the company" if block == _ALL else f"region {block}"
         raise QuotaError(f"in {where} the months when few reps are in seat need more than those reps' max_quota "

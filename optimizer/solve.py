@@ -17,6 +17,7 @@ import pulp
 from numpy.typing import NDArray
 
 from optimizer.model import AllocationModel
+from optimizer.solvers import make_solver
 
 __all__ = ["SolveOutcome", "solve"]
 
@@ -60,39 +61,6 @@ class SolveOutcome:
     reduced_costs: NDArray[np.float64] | None = None
 
 
-class _DeadlineHiGHS(pulp.HiGHS):  # type: ignore[misc]
-    """PuLP's HiGHS interface plus our own deadline: HiGHS's time_limit is not always honoured on huge models
-    (a 300 s limit ran past 800 s), so simplex, IPM and MIP interrupt callbacks stop the solve at the deadline."""
-
-    def __init__(self, deadline: float, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self._deadline = deadline
-
-    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
-        super().createAndConfigureSolver(lp)
-        deadline = self._deadline
-
-        def stop(event: object) -> None:
-            if time.perf_counter() > deadline:
-                event.interrupt()  # type: ignore[attr-defined]
-
-        highs = lp.solverModel
-        highs.cbSimplexInterrupt += stop
-        highs.cbIpmInterrupt += stop
-        highs.cbMipInterrupt += stop
-
-
-def _solver(name: str, time_limit: float, mip_gap: float, mip: bool) -> pulp.LpSolver:
-    limit = max(float(time_limit), 0.5)
-    if name == "cbc":
-        # PuLP 3.3 deprecates PULP_CBC_CMD in favour of COIN_CMD; point COIN_CMD at the CBC binary PuLP ships.
-        from pulp.apis.coin_api import pulp_cbc_path
-
-        return pulp.COIN_CMD(msg=False, path=pulp_cbc_path, timeLimit=limit, gapRel=mip_gap, mip=mip, threads=2)
-    return _DeadlineHiGHS(time.perf_counter() + limit + 1.0, msg=False, timeLimit=limit, gapRel=mip_gap, mip=mip,
-                          threads=2)
-
-
 def solve(model: AllocationModel, solver: str = "highs", time_limit: float = 60.0,
           mip_gap: float = 0.0) -> SolveOutcome:
     """Solve ``model`` and read back the solver's claim.
@@ -119,7 +87,7 @@ def solve(model: AllocationModel, solver: str = "highs", time_limit: float = 60.
     prob = model.problem
     start = time.perf_counter()
     try:
-        prob.solve(_solver(solver, time_limit, mip_gap, not model.relaxed))
+        prob.solve(make_solver(solver, time_limit, mip_gap=mip_gap, mip=not model.relaxed))
     except pulp.PulpSolverError:
         return SolveOutcome("error", np.full(len(model.x), np.nan), {}, float("nan"), float("nan"),
                             time.perf_counter() - start, {})

@@ -104,7 +104,8 @@ def frontier_command(
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
 ) -> None:
-    """Trade-off curve between two objective terms (epsilon-constraint): frontier.csv and frontier.png."""
+    """Efficient trade-off curve between two objective terms (epsilon-constraint with a second stage on the x
+    term): frontier.csv (one row per distinct point, with the number of levels that gave it) and frontier.png."""
     from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is untouched
 
     claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
@@ -118,7 +119,8 @@ def frontier_command(
              "disruption": "potential moved to another rep", "balance": "largest workload deviation from the mean"}
     ax.set_xlabel(units.get(x, x))
     ax.set_ylabel(units.get(y, y))
-    ax.set_title(f"{s.name}: {y} vs {x} ({len(ok)} of {len(result.points)} points)")
+    levels = int(result.points["levels"].sum())
+    ax.set_title(f"{s.name}: {y} vs {x} ({len(ok)} efficient points from {levels} levels)")
     ax.grid(alpha=0.3)
     with staged_output(claim) as stage:
         result.to_csv(stage, excel=excel)

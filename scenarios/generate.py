@@ -5,6 +5,9 @@ The numbers are chosen to look like a mid-sized B2B sales organisation: about 10
 customers holding about half the potential, service need rises with tier, reps carry roughly 70-80 % of
 their yearly hours in account service, and today's assignment is the nearest rep in the region with some
 historical noise (so it is unbalanced, as real territories are).
+
+The allocator settings are feasible by construction: a witness plan that meets every one of them is built
+first, and the settings are chosen so that it does (see ``_witness`` and ``_feasible``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from scenarios.settings import (
     TierSettings,
 )
 from scenarios.simulation import SimulationSettings
+from scenarios.skill import productivity
 
 __all__ = ["generate"]
 
@@ -162,7 +166,9 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
     Returns
     -------
     Scenario
-        A scenario that passes ``check``.
+        A scenario that passes ``check`` and whose allocator settings admit a plan: the hours band (per
+        region) and the disruption budget are +-10 % and 15 %, widened only as far as a witness plan needs
+        when a region's few or uneven accounts cannot be balanced that closely (see ``_feasible``).
 
     Examples
     --------
@@ -315,11 +321,165 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
         budget=BudgetSettings(total=float(np.round(default_total * 1.2, -3))),
         plans=_plans(),
         optimizer=OptimizerSettings(travel_weight=2.0, disruption_weight=0.05,
-                                    balance=[BalanceBand(attribute="hours", min=0.9, max=1.1)],
-                                    max_moved_share=0.15),
+                                    balance=[BalanceBand(attribute="hours", min=1 - _BAND, max=1 + _BAND,
+                                                         scope="region")],
+                                    max_moved_share=_MOVED_SHARE),
         simulation=SimulationSettings(),
     )
-    return Scenario(settings=settings, reps=rep_frame, accounts=acc_frame, source="generated")
+    return _feasible(Scenario(settings=settings, reps=rep_frame, accounts=acc_frame, source="generated"))
+
+
+# The allocator settings a generated scenario asks for when its accounts allow them: every rep's hours within
+# +-10 % of its region's mean, and at most 15 % of today's potential moving to another rep. They widen only as far
+# as the witness plan needs (rounded up to whole percent, plus half a percent of margin for solver tolerances).
+_BAND = 0.10
+_MOVED_SHARE = 0.15
+_MARGIN = 0.005
+# Service is scaled down in a region whose witness plan would load a rep above this share of its capacity.
+_MAX_LOAD = 0.95
+
+
+def _witness(hours: np.ndarray, current: np.ndarray, potential: np.ndarray, band: float) -> np.ndarray:
+    """A plan of one region's accounts (local rep index per account) that moves little and is balanced.
+
+    ``hours[a, j]`` is what rep j needs for account a, ``current[a]`` today's rep (-1 for none). Accounts with a
+    rep keep it; the others go, largest first, to the rep with the lowest relative load. Then single moves are
+    made while one lowers ``F = sum_j max(|L_j / m - 1| - band, 0)^2`` (``L_j`` the rep's hours, ``m`` the mean
+    per rep the balance band uses: each account's hours averaged over the region's reps, summed, divided by the
+    number of reps): each step takes the rep furthest outside the band and makes the move of one of its accounts
+    out (or of another rep's account in) that lowers F most, preferring, among moves within half of the best
+    improvement, the one that disturbs the least potential. Every step lowers F, so the search ends; it stops
+    when F is 0 or no single move lowers it, and the plan it ends on need not be within ``band``.
+    """
+    n_acc, n_rep = hours.shape
+    mean = float(hours.mean(axis=1).sum()) / n_rep
+    owner = current.copy()
+    rows = np.arange(n_acc)
+    load = np.bincount(owner[owner >= 0], weights=hours[rows[owner >= 0], owner[owner >= 0]], minlength=n_rep)
+    for a in sorted(np.flatnonzero(owner < 0).tolist(), key=lambda a: -float(hours[a].mean())):
+        j = int(np.argmin((load + hours[a]) / mean))
+        owner[a] = j
+        load[j] += hours[a, j]
+    if mean <= 0:
+        return owner
+    has = current >= 0
+
+    def excess(x: np.ndarray) -> np.ndarray:
+        out: np.ndarray = np.maximum(np.abs(x / mean - 1.0) - band, 0.0) ** 2
+        return out
+
+    def disturbance(acc: np.ndarray, dest: np.ndarray) -> np.ndarray:
+        """Change in moved potential when account ``acc[i]`` goes to rep ``dest[i, ...]``."""
+        shape = (-1,) + (1,) * (dest.ndim - 1)
+        now = (owner[acc] != current[acc]).astype(float).reshape(shape)
+        after = (dest != current[acc].reshape(shape)).astype(float)
+        change: np.ndarray = np.where(has[acc].reshape(shape), potential[acc].reshape(shape) * (after - now), 0.0)
+        return change
+
+    stuck: set[int] = set()
+    for _ in range(50 * n_acc + 100):  # a safety bound; each step lowers F, so it ends well before
+        e = excess(load)
+        worst = [int(r) for r in np.argsort(-e, kind="stable") if e[r] > 0 and int(r) not in stuck]
+        if not worst:
+            break
+        r = worst[0]
+        if load[r] > mean:
+            acc = np.flatnonzero(owner == r)
+            delta = (excess(load[r] - hours[acc, r]) - e[r])[:, None] + excess(load[None, :] + hours[acc]) - e[None, :]
+            delta[:, r] = np.inf
+            cost = disturbance(acc, np.broadcast_to(np.arange(n_rep), (acc.size, n_rep)))
+            flat = int(_pick_move(delta.ravel(), cost.ravel()))
+            a, dest = int(acc[flat // n_rep]) if flat >= 0 else -1, flat % n_rep
+        else:
+            acc = np.flatnonzero(owner != r)
+            src = owner[acc]
+            delta = excess(load[src] - hours[acc, src]) - e[src] + excess(load[r] + hours[acc, r]) - e[r]
+            cost = disturbance(acc, np.full(acc.size, r))
+            k = int(_pick_move(delta, cost))
+            a, dest = (int(acc[k]), r) if k >= 0 else (-1, r)
+        if a < 0:
+            stuck.add(r)
+            continue
+        load[owner[a]] -= hours[a, owner[a]]
+        load[dest] += hours[a, dest]
+        owner[a] = dest
+        stuck.clear()
+    return owner
+
+
+def _pick_move(delta: np.ndarray, cost: np.ndarray) -> int:
+    """The move to make: among moves within half of the best improvement of F, the one that disturbs the least
+    potential (-1 when no move improves F)."""
+    if delta.size == 0:
+        return -1
+    best = float(delta.min())
+    if not best < -1e-12:
+        return -1
+    near = np.flatnonzero(delta <= 0.5 * best)
+    return int(near[np.lexsort((delta[near], cost[near]))[0]])
+
+
+def _feasible(scenario: Scenario) -> Scenario:
+    """The scenario with allocator settings that a witness plan meets, so ``allocate`` always has a plan.
+
+    Construction, per region (accounts are eligible for their region's reps only): the hours each rep needs per
+    account come from the shared skill model (``scenarios.skill.productivity``), exactly as the allocator
+    computes them. ``_witness`` starts from today's assignment and rebalances it toward the +-10 % band. Then
+
+    - capacity: where the witness would load a rep above 95 % of its yearly hours, the region's service hours
+      are scaled down so that it does not (relative workloads, and so the band, are unchanged by the scaling);
+    - balance: the hours band (scope ``region``) is +-10 %, widened to the witness's largest relative deviation
+      from its region's mean (rounded up to whole percent after half a percent of margin), which is what the
+      discreteness of a region's account hours allows;
+    - disruption: ``max_moved_share`` is 15 %, raised likewise to the share of today's potential the witness
+      moves.
+
+    Every account has an eligible rep (each region has at least one), so the witness covers every account.
+    """
+    reps, acc = scenario.reps, scenario.accounts
+    kinds = (acc["status"].astype(str) + "_" + acc["tier"].astype(str)).to_numpy()
+    prod = productivity(scenario)
+    capacity = reps["hours_per_week"].to_numpy(dtype=float) * scenario.settings.calendar.weeks_per_year
+    rep_region = reps["region"].to_numpy()
+    acc_region = acc["region"].to_numpy()
+    rep_pos = pd.Index(reps.index)
+    current = rep_pos.get_indexer(pd.Index(acc["current_rep_id"].to_numpy(dtype=object)))
+    potential = acc["annual_potential"].to_numpy(dtype=float)
+    service = acc["service_hours_per_year"].to_numpy(dtype=float).copy()
+    deviation, moved = 0.0, 0.0
+    for region in pd.unique(acc_region):
+        a_idx = np.flatnonzero(acc_region == region)
+        r_idx = np.flatnonzero(rep_region == region)
+        per_hour = 1.0 / prod.iloc[r_idx].to_numpy()  # (reps, kinds) hours per service hour
+        kind_col = pd.Index(prod.columns).get_indexer(pd.Index(kinds[a_idx]))
+        local = pd.Index(r_idx).get_indexer(current[a_idx])  # -1 for no rep today (or one of another region)
+        plan = _witness(service[a_idx, None] * per_hour[:, kind_col].T, local, potential[a_idx], _BAND - _MARGIN)
+        for _ in range(5):  # rounding to 0.1 h can leave a rep a hair over: scale again
+            hours = service[a_idx, None] * per_hour[:, kind_col].T
+            load = np.bincount(plan, weights=hours[np.arange(a_idx.size), plan], minlength=r_idx.size)
+            worst = float((load / (_MAX_LOAD * capacity[r_idx])).max())
+            if worst <= 1.0:
+                break
+            service[a_idx] = np.round(service[a_idx] / worst * 0.999, 1)
+        mean = float(hours.mean(axis=1).sum()) / r_idx.size
+        if mean > 0:
+            deviation = max(deviation, float(np.abs(load / mean - 1.0).max()))
+        has = local >= 0
+        moved += float(potential[a_idx][has & (plan != local)].sum())
+    today = float(potential[current >= 0].sum())
+    band = max(_BAND, _round_up(deviation + _MARGIN))
+    share = min(max(_MOVED_SHARE, _round_up(moved / today + _MARGIN) if today > 0 else 0.0), 1.0)
+    opt = scenario.settings.optimizer.model_copy(update={
+        "balance": [BalanceBand(attribute="hours", min=round(max(1.0 - band, 0.0), 2), max=round(1.0 + band, 2),
+                                scope="region")],
+        "max_moved_share": share})
+    return scenario.replace(settings=scenario.settings.model_copy(update={"optimizer": opt}),
+                            accounts=acc.assign(service_hours_per_year=service))
+
+
+def _round_up(x: float) -> float:
+    """Up to the next whole percent."""
+    return float(np.ceil(round(x * 100.0, 9)) / 100.0)
 
 
 def _shares(weights: np.ndarray) -> list[float]:

@@ -1,8 +1,11 @@
-"""The skill model: each rep's productivity per period (months in seat, ramp-up) and expected sales over the
-horizon from territory potential, funnel skill, service coverage and ramp.
+"""The skill model: each rep's productivity per period (months in seat, ramp-up), per kind of account (funnel
+skill and role fit), and expected sales over the horizon from territory potential, funnel skill, service coverage
+and ramp.
 
-It is shared by the quota optimizer (``optimizer.quotas``: the shares quotas are fitted to) and the simulator
-(``sim.build``: the default quotas when a plan brings none), so both layers read a rep's opportunity the same way.
+It is shared by the quota optimizer (``optimizer.quotas``: the shares quotas are fitted to), the allocator
+(``optimizer.pairs``: the hours a rep needs per account), the generator (whose balance band is built from those
+hours) and the simulator (``sim.build``: the default quotas when a plan brings none), so every layer reads a rep's
+opportunity the same way.
 """
 
 from __future__ import annotations
@@ -13,7 +16,10 @@ import pandas as pd
 from scenarios.errors import Problem, ScenarioError
 from scenarios.scenario import Scenario
 
-__all__ = ["expected_sales", "horizon_weights", "ramp_factors"]
+__all__ = ["expected_sales", "horizon_weights", "productivity", "ramp_factors"]
+
+# Stages a rep works for a customer already buying (no prospecting) versus a prospect (the whole funnel).
+_CUSTOMER_SKIPS = {"prospecting"}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -103,6 +109,58 @@ def _check_assignment(scenario: Scenario, assignment: pd.Series) -> pd.Series:
         raise ScenarioError(Problem("assignments.csv", "account is not in the scenario",
                                     "use account ids of the scenario", column="account_id", value=str(extra[0])))
     return owners
+
+
+def productivity(scenario: Scenario) -> pd.DataFrame:
+    """Productivity multiplier of every rep on every kind of account (status x tier).
+
+    The productivity of a rep on an account is the effort-weighted mean of the rep's per-stage skills (tier
+    skill, replaced by the rep's ``skill_<stage>`` value where given) over the stages the account needs -- all
+    stages for a prospect, all but prospecting for a customer, with negotiation weighted double for A
+    customers -- times the role fit: ``1 + role_fit`` for a hunter on a prospect or a farmer on an A/B customer,
+    ``1 - role_fit`` for a hunter on an A customer or a farmer on a prospect, 1 otherwise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by rep_id, one column per ``<status>_<tier>`` (e.g. ``prospect_C``, ``customer_A``).
+
+    Examples
+    --------
+    >>> import scenarios
+    >>> p = productivity(scenarios.load("tiny"))
+    >>> bool((p > 0).all().all()), p.shape[1]
+    (True, 6)
+    """
+    st = scenario.settings
+    reps = scenario.reps
+    stages = st.funnel.stages
+    skill = np.empty((len(reps), len(stages)))
+    for j, stage in enumerate(stages):
+        base = reps["tier"].map(lambda t, s=stage.id: st.tiers[t].skill.get(s, 1.0)).to_numpy(dtype=float)
+        col = f"skill_{stage.id}"
+        if col in reps.columns:
+            override = pd.to_numeric(reps[col], errors="coerce").to_numpy(dtype=float)
+            base = np.where(np.isnan(override), base, override)
+        skill[:, j] = base
+    effort = np.array([s.effort_hours for s in stages], dtype=float)
+    fit = st.optimizer.role_fit
+    role = reps["role"].to_numpy()
+    out = {}
+    for status in ("prospect", "customer"):
+        for tier in ("A", "B", "C"):
+            w = effort.copy()
+            if status == "customer":
+                w[[i for i, s in enumerate(stages) if s.id in _CUSTOMER_SKIPS]] = 0.0
+                if tier == "A":
+                    w[[i for i, s in enumerate(stages) if s.id == "negotiation"]] *= 2.0
+            if w.sum() <= 0:
+                w = np.ones(len(stages))
+            level = skill @ (w / w.sum())
+            good = (role == "hunter") if status == "prospect" else (role == "farmer") & (tier in ("A", "B"))
+            poor = (role == "farmer") if status == "prospect" else (role == "hunter") & (tier == "A")
+            out[f"{status}_{tier}"] = level * np.where(good, 1 + fit, np.where(poor, 1 - fit, 1.0))
+    return pd.DataFrame(out, index=reps.index)
 
 
 def _relative_productivity(scenario: Scenario) -> pd.Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -96,9 +97,9 @@ def test_frontier_writes_csv_and_png(tmp_path: Path) -> None:
                               "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert (out / "frontier.png").stat().st_size > 1000
-    lines = (out / "frontier.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "epsilon,x,y,status,gap"
-    assert len(lines) == 4
+    table = pd.read_csv(out / "frontier.csv", encoding="utf-8-sig")
+    assert list(table.columns) == ["epsilon", "epsilon_loosest", "levels", "x", "y", "status", "gap"]
+    assert table["levels"].sum() == 3
 
 
 def test_frontier_unknown_term_is_an_input_error(tmp_path: Path) -> None:

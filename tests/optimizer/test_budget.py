@@ -134,9 +134,19 @@ def test_monthly_bounds_hold(tiny: scenarios.Scenario) -> None:
 
 
 def test_minimums_force_spend_past_saturation_but_not_beyond(tiny: scenarios.Scenario) -> None:
+    # Content saturates at 3,600 a cell (86,400 over 2 regions x 12 months); a 200,000 floor forces it past that.
     s = scenarios.modify(tiny, {"channels.content.min_spend": 200_000.0})
     r = allocate_budget(s, total=250_000.0)
-    assert r.budget.loc[r.budget["channel"] == "content", "spend"].sum() >= 200_000.0 - 1e-6
+    by_channel = r.budget.groupby("channel")[["spend", "expected_leads"]].sum()
+    assert by_channel.loc["content", "spend"] == pytest.approx(200_000.0, abs=1e-3)
+    assert by_channel.drop("content")["spend"].sum() == pytest.approx(50_000.0, abs=1e-3)
+    # Not beyond: with money to spare after every other channel is saturated too, content still gets exactly its
+    # floor (what is past a curve's end buys nothing) and the rest is left unspent rather than parked there.
+    rich = allocate_budget(s, total=700_000.0)
+    spare = rich.budget.groupby("channel")[["spend", "expected_leads"]].sum()
+    assert spare.loc["content", "spend"] == pytest.approx(200_000.0, abs=1e-3)
+    assert spare.loc["content", "expected_leads"] == pytest.approx(by_channel.loc["content", "expected_leads"])
+    assert rich.budget["spend"].sum() == pytest.approx(632_000.0, abs=1e-3)
 
 
 def test_infeasible_floors_are_worded_for_planners(tiny: scenarios.Scenario) -> None:

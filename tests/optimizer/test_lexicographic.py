@@ -45,8 +45,11 @@ def test_slack_lets_the_second_term_improve(tiny: scenarios.Scenario) -> None:
     loose = optimizer.allocate(scenarios.modify(tiny, {"optimizer.lexicographic": ["disruption", "travel"],
                                                        "optimizer.lexicographic_slack": 0.5,
                                                        "optimizer.mip_gap": 0.0}))
-    assert _terms(loose, tiny)["travel"] <= _terms(strict, tiny)["travel"] + 1e-6
-    assert _terms(loose, tiny)["disruption"] <= 1.5 * _terms(strict, tiny)["disruption"] + 1e-3
+    held, freed = _terms(strict, tiny), _terms(loose, tiny)
+    # On tiny the 50 % allowance on disruption buys shorter routes (2,669 km against 2,793 km at zero slack): the
+    # second stage must use it, and only up to the allowance.
+    assert freed["travel"] < held["travel"] - 1.0
+    assert held["disruption"] < freed["disruption"] <= 1.5 * held["disruption"] + 1e-3
 
 
 def test_unknown_term_is_rejected(tiny: scenarios.Scenario) -> None:

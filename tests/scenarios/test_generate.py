@@ -1,12 +1,15 @@
-"""The synthetic generator: valid at any size, deterministic in its seed, realistic in shape."""
+"""The synthetic generator: valid at any size, deterministic in its seed, realistic in shape, and solvable by its
+own allocator."""
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scenarios
+from optimizer import allocate
 
 
 @settings(max_examples=25, deadline=None)
@@ -51,3 +54,39 @@ def test_realistic_shape() -> None:
     assigned = acc["current_rep_id"].dropna()
     assert (s.reps.loc[assigned.to_numpy(), "region"].to_numpy() == acc.loc[assigned.index, "region"]).all()
     assert acc.loc[acc["status"] == "prospect", "current_rep_id"].isna().mean() > 0.05
+
+
+def _allocates(s: scenarios.Scenario) -> None:
+    # Feasibility is the property: a 5 % gap lets HiGHS stop at a good plan instead of proving the last 0.1 %.
+    r = allocate(s, s.settings.optimizer.model_copy(update={"mip_gap": 0.05, "time_limit_s": 120.0}))
+    band = s.settings.optimizer.balance[0]
+    assert r.status in ("optimal", "feasible"), (s.name, band, s.settings.optimizer.max_moved_share, r.explanation)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(regions=st.integers(1, 6), extra_reps=st.integers(0, 12), accounts=st.integers(1, 300),
+       seed=st.integers(0, 2**32 - 1))
+def test_every_generated_scenario_allocates(regions: int, extra_reps: int, accounts: int, seed: int) -> None:
+    _allocates(scenarios.generate(reps=regions + extra_reps, accounts=accounts, seed=seed, regions=regions))
+
+
+@pytest.mark.parametrize(("reps", "accounts", "regions"), [
+    (6, 30, 2), (20, 500, 4), pytest.param(50, 2000, 8, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sizes_that_used_to_be_infeasible_allocate(reps: int, accounts: int, regions: int, seed: int) -> None:
+    _allocates(scenarios.generate(reps=reps, accounts=accounts, seed=seed, regions=regions))
+
+
+def test_settings_stay_at_ten_percent_and_fifteen_percent_where_the_accounts_allow() -> None:
+    for seed in range(3):
+        opt = scenarios.generate(reps=20, accounts=500, seed=seed, regions=4).settings.optimizer
+        band = opt.balance[0]
+        assert (band.attribute, band.min, band.max, band.scope) == ("hours", 0.9, 1.1, "region")
+        assert opt.max_moved_share == 0.15
+
+
+def test_a_few_accounts_per_rep_widen_the_band_to_what_they_allow() -> None:
+    # Five accounts a rep of very different size cannot be balanced to +-10 %; the band says how close they can be.
+    band = scenarios.generate(reps=6, accounts=30, seed=0, regions=2).settings.optimizer.balance[0]
+    assert 0.0 <= band.min < 0.9 and band.max > 1.1
+    assert band.min + band.max == pytest.approx(2.0)
