@@ -604,7 +604,7 @@ class QuotaResult:
     >>> print(repr(r)[:60])
     QuotaResult(potential, solved): 6 reps, 12 periods x 3 produ
     >>> r.summary()["quota_total"]
-    1397000.0
+    770000.0
     """
 
     quotas: pd.DataFrame
@@ -759,13 +759,13 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
     >>> sums = r.quotas.groupby(["period", "product"])["quota"].sum()
     >>> bool((sums == r.targets.groupby(["period", "product"])["target"].sum()).all())
     True
-    >>> float(r.quotas["quota"].sum()) == 1_270_000 * 11 / 10
+    >>> float(r.quotas["quota"].sum()) == 700_000 * 11 / 10
     True
     >>> t = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 100_000})
     >>> set_quotas(t, scenarios.Plan.current(t).assignment)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    optimizer.quotas.QuotaError: region North's quota total 41,379 (target 100,000 x ...) is less than its 3 reps ...
+    optimizer.quotas.QuotaError: region North's quota total 52,976 (target 100,000 x ...) is less than its 3 reps ...
     """
     started = time.perf_counter()
     s = scenario.settings
