@@ -138,7 +138,7 @@ def _capped_mean(mean: np.ndarray, sd: np.ndarray, cap: np.ndarray) -> np.ndarra
     """``E[min(S, cap)]`` for a lognormal ``S`` with the given mean and standard deviation (elementwise, at
     least 1-d): ``mean * Phi((ln cap - mu - s^2) / s) + cap * (1 - Phi((ln cap - mu) / s))``."""
     mean, sd, cap = (np.atleast_1d(np.array(a, dtype=float)) for a in np.broadcast_arrays(mean, sd, cap))
-    out = np.minimum(mean, cap)
+    out: np.ndarray = np.minimum(mean, cap)
     spread = np.log1p(np.divide(sd, mean, out=np.zeros_like(mean), where=mean > 0) ** 2)
     ok = (mean > 0) & (spread > 0) & (cap > 0)
     if ok.any():
@@ -172,7 +172,7 @@ def _expected_booked(wins: np.ndarray, value: np.ndarray, cap: np.ndarray, scena
         return out
     lam, v, w = wins[live], value[live], cap[live]
     top = float(lam.max())
-    n_max = int(math.ceil(top + 10.0 * math.sqrt(top) + 10.0))
+    n_max = math.ceil(top + 10.0 * math.sqrt(top) + 10.0)
     log_lam = np.log(lam)
     total = np.zeros(len(lam))
     for n in range(1, n_max + 1):
@@ -226,7 +226,7 @@ def account_sales(scenario: Scenario, assignment: pd.Series) -> pd.DataFrame:
     demand = account_demand(scenario).loc[owners.index]
     conv = np.array([st.conversion for st in s.funnel.stages], dtype=float)
     n_stages = len(conv)
-    skill = _skills(scenario)[scenario.reps.index.get_indexer(owners.to_numpy())]
+    skill = _skills(scenario)[scenario.reps.index.get_indexer(pd.Index(owners))]
     tier_mult = acc["tier"].map(lambda t: s.simulation.tier_conversion.get(str(t), 1.0)).to_numpy(dtype=float)
     p = np.minimum(1.0, conv[None, :] * skill * tier_mult[:, None])  # (accounts, stages)
     skip = min(s.simulation.repeat_skip_stages, n_stages - 1)

@@ -298,7 +298,8 @@ def _wallet(potential: np.ndarray, season: np.ndarray) -> np.ndarray:
     mean, so a full year's share is 1 and a shorter last year gets its seasonal share)."""
     years = (len(season) + 11) // 12
     share = np.array([season[12 * y:12 * y + 12].sum() / 12.0 for y in range(years)])
-    return share[:, None] * potential[None, :]
+    wallet: np.ndarray = share[:, None] * potential[None, :]
+    return wallet
 
 
 def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[str],

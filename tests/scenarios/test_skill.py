@@ -63,7 +63,8 @@ def test_expected_booked_matches_a_monte_carlo_of_the_same_draws(tiny: scenarios
 def _cases(draw: st.DrawFn) -> tuple[scenarios.Scenario, pd.Series]:
     regions = draw(st.integers(1, 3))
     s = scenarios.generate(reps=regions + draw(st.integers(0, 4)), accounts=draw(st.integers(5, 60)),
-                           seed=draw(st.integers(0, 10_000)), regions=regions, months=draw(st.sampled_from([6, 12, 18])))
+                           seed=draw(st.integers(0, 10_000)), regions=regions,
+                           months=draw(st.sampled_from([6, 12, 18])))
     skill = st.floats(0.0, 4.0, allow_nan=False)
     changes: dict[str, object] = {
         "simulation.tier_conversion": {t: draw(st.floats(0.5, 2.5)) for t in ("A", "B", "C")},
