@@ -109,7 +109,7 @@ def account_demand(scenario: Scenario) -> pd.DataFrame:
     acc = scenario.accounts
     potential = acc["annual_potential"].to_numpy(dtype=float)
     customer = (acc["status"] == "customer").to_numpy()
-    repeat = acc["tier"].map(lambda t: st.simulation.repeat_orders_per_year.get(str(t), 0.0)).to_numpy(dtype=float)
+    repeat = acc["tier"].astype(str).map(st.simulation.repeat_orders_per_year).fillna(0.0).to_numpy(dtype=float)
     repeat = np.where(customer, repeat, 0.0)
     per_region = channel_leads(scenario).sum(axis=1)
     new = np.zeros(len(acc))

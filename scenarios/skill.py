@@ -171,18 +171,15 @@ def _expected_booked(wins: np.ndarray, value: np.ndarray, cap: np.ndarray, scena
     if not live.any():
         return out
     lam, v, w = wins[live], value[live], cap[live]
-    top = float(lam.max())
-    n_max = math.ceil(top + 10.0 * math.sqrt(top) + 10.0)
+    # Poisson tail beyond lam + 8 sqrt(lam) + 8 wins is below 1e-12 for any lam
+    last = np.ceil(lam + 8.0 * np.sqrt(lam) + 8.0)
     log_lam = np.log(lam)
-    total = np.zeros(len(lam))
-    for n in range(1, n_max + 1):
-        pmf = np.exp(n * log_lam - lam - math.lgamma(n + 1.0))
-        if n == 1:
-            one = v[:, None] * rel[None, :]
-            e_n = _capped_mean(one, one * cv, w[:, None]) @ mix
-        else:
-            e_n = _capped_mean(n * v, np.sqrt(n * max(second - 1.0, 0.0)) * v, w)
-        total += pmf * e_n
+    one = v[:, None] * rel[None, :]
+    total = np.exp(log_lam - lam) * (_capped_mean(one, one * cv, w[:, None]) @ mix)
+    for n in range(2, int(last.max()) + 1):
+        k = np.flatnonzero(last >= n)
+        pmf = np.exp(n * log_lam[k] - lam[k] - math.lgamma(n + 1.0))
+        total[k] += pmf * _capped_mean(n * v[k], np.sqrt(n * max(second - 1.0, 0.0)) * v[k], w[k])
     out[live] = total
     return out
 
@@ -227,7 +224,7 @@ def account_sales(scenario: Scenario, assignment: pd.Series) -> pd.DataFrame:
     conv = np.array([st.conversion for st in s.funnel.stages], dtype=float)
     n_stages = len(conv)
     skill = _skills(scenario)[scenario.reps.index.get_indexer(pd.Index(owners))]
-    tier_mult = acc["tier"].map(lambda t: s.simulation.tier_conversion.get(str(t), 1.0)).to_numpy(dtype=float)
+    tier_mult = acc["tier"].astype(str).map(s.simulation.tier_conversion).fillna(1.0).to_numpy(dtype=float)
     p = np.minimum(1.0, conv[None, :] * skill * tier_mult[:, None])  # (accounts, stages)
     skip = min(s.simulation.repeat_skip_stages, n_stages - 1)
     repeat_win = np.prod(p[:, skip:], axis=1)
