@@ -62,7 +62,8 @@ def measure(name: str, *, replications: int, seed: int, allocate: bool, quotas: 
     att = pd.DataFrame({"tier": np.tile(s.reps["tier"].to_numpy(), replications),
                         "attainment": np.concatenate(attain)})
     total = float(horizon_potential.sum())
-    print(f"{name}: {len(s.reps)} reps, {len(s.accounts)} accounts, quotas {quotas}"
+    print(f"{name}: {len(s.reps)} reps, {len(s.accounts)} accounts, quotas "
+          f"{s.settings.quotas.method if quotas == 'fair' else 'simulator default'}"
           f"{', changes ' + str(changes) if changes else ''}"
           f"{' (allocated)' if allocate else ' (today)'}, behaviour {behaviour}, {replications} replications, "
           f"seed {seed}")

@@ -306,7 +306,7 @@ def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[st
             month_of_year: np.ndarray) -> tuple[np.ndarray, str]:
     """Quota per seat and month: the plan's quotas summed over products when given; otherwise the company target
     times over-assignment, split over reps by their share of expected sales under the plan's assignment (the
-    skill model of ``scenarios.skill.expected_sales``: potential x funnel productivity x service coverage x
+    skill model of ``scenarios.skill.expected_sales``: potential x reach x capture x service coverage x
     ramp-up, the basis of the quota optimizer's methods) and over months by calendar seasonality, reshaped by each
     rep's ramp-up (a rep hired mid-year carries no quota before the hire date). A 12-month year sums to the annual
     figure. With no expected sales at all (no accounts assigned) reps share equally."""
