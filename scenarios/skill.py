@@ -243,7 +243,7 @@ def account_sales(scenario: Scenario, assignment: pd.Series) -> pd.DataFrame:
     repeat_share = np.divide(demand["repeat_leads"].to_numpy(dtype=float), leads, out=np.zeros(len(leads)),
                              where=leads > 0)
     repeat_share = np.where(leads > 0, repeat_share, (acc["status"] == "customer").to_numpy(dtype=float))
-    win = repeat_share * repeat_win + (1.0 - repeat_share) * new_win
+    win = np.clip(repeat_share * repeat_win + (1.0 - repeat_share) * new_win, 0.0, 1.0)  # a mean of chances
     potential = acc["annual_potential"].to_numpy(dtype=float)
     _, season, _ = horizon_weights(scenario)
     year_share = np.array([season[y:y + 12].sum() for y in range(0, len(season), 12)]) / \
