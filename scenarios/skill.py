@@ -126,7 +126,7 @@ def _skills(scenario: Scenario) -> np.ndarray:
 def _normal_cdf(x: np.ndarray) -> np.ndarray:
     """Standard normal CDF by Abramowitz and Stegun's 7.1.26 approximation of erf (absolute error below
     1.5e-7; the scenarios layer keeps to numpy)."""
-    z = np.abs(x) / math.sqrt(2.0)
+    z = np.minimum(np.abs(x), 40.0) / math.sqrt(2.0)  # the CDF is 0 or 1 to double precision beyond 40
     k = 1.0 / (1.0 + 0.3275911 * z)
     poly = k * (0.254829592 + k * (-0.284496736 + k * (1.421413741 + k * (-1.453152027 + k * 1.061405429))))
     erf = 1.0 - poly * np.exp(-z * z)
