@@ -313,9 +313,11 @@ def _fair_lp(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, blocks: list[_B
     - ``sum_{r in g} x_r = 1`` for every pool (``_pool_rows``);
     - ``lo_r / T_g <= x_r <= hi_r / T_g`` (tier bounds pro-rated by ramp, as variable bounds).
 
-    Stage 2 keeps ``z <= z*`` and minimises the total absolute deviation ``sum_r |x_r - e_r|``, so reps the
-    largest deviation does not pin are still as close to their share as they can be (and the answer does not
-    depend on which optimal vertex the solver returns first).
+    Stage 2 keeps ``z <= z*`` and minimises ``sum_r |x_r - s_g e_r|``, the total deviation from a common scale
+    ``s_g >= 0`` of the shares in each pool (``_scale_rows``): when bounds force some reps off their share (a
+    tier's min_quota above a junior's share), the others give way in proportion to their expected sales, as
+    water-filling does, instead of wherever the solver's first optimal vertex puts the difference (every split
+    of it has the same total ``sum_r |x_r - e_r|``, so that objective left the answer to the solver).
     """
     prob = pulp.LpProblem("fair_quotas", pulp.LpMinimize)
     n = len(shares)
@@ -333,7 +335,9 @@ def _fair_lp(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray, blocks: list[_B
     _check_status(prob, status, "fair LP (stage 1)")
     z_star = float(z.value())
     prob += (pulp.LpAffineExpression([(z, 1.0)]) <= z_star * (1.0 + 1e-7) + 1e-9, "keep_z")
-    prob.setObjective(pulp.LpAffineExpression([(d, 1.0) for d in dev]))
+    scaled = [prob.add_variable(f"g_{r}", lowBound=0.0) for r in range(n)]
+    _scale_rows(prob, x, scaled, shares, blocks)
+    prob.setObjective(pulp.LpAffineExpression([(d, 1.0) for d in scaled]))
     status = prob.solve(make_solver(solver, time_limit))
     _check_status(prob, status, "fair LP (stage 2)")
     out = np.zeros(n)
@@ -359,6 +363,17 @@ def _deviation_rows(prob: pulp.LpProblem, x: list[Any], z: Any, dev: list[Any], 
             prob += (pulp.LpAffineExpression([(x[r], -1.0), (z, -e)]) <= -e, f"under_{r}")
         prob += (pulp.LpAffineExpression([(x[r], 1.0), (dev[r], -1.0)]) <= e, f"dev_over_{r}")
         prob += (pulp.LpAffineExpression([(x[r], -1.0), (dev[r], -1.0)]) <= -e, f"dev_under_{r}")
+
+
+def _scale_rows(prob: pulp.LpProblem, x: list[Any], dev: list[Any], shares: np.ndarray,
+                blocks: list[_Block]) -> None:
+    """``dev_r >= |x_r - s_g e_r|`` with one free scale ``s_g >= 0`` per pool ``g``."""
+    for k, b in enumerate(blocks):
+        s = prob.add_variable(f"s_{k}", lowBound=0.0)
+        for r in b.reps:
+            e = float(shares[r])
+            prob += (pulp.LpAffineExpression([(x[r], 1.0), (s, -e), (dev[r], -1.0)]) <= 0.0, f"scale_over_{r}")
+            prob += (pulp.LpAffineExpression([(x[r], -1.0), (s, e), (dev[r], -1.0)]) <= 0.0, f"scale_under_{r}")
 
 
 def _check_status(prob: pulp.LpProblem, status: int, what: str) -> None:
@@ -580,7 +595,7 @@ class QuotaResult:
     >>> print(repr(r)[:60])
     QuotaResult(potential, solved): 6 reps, 12 periods x 3 produ
     >>> r.summary()["quota_total"]
-    1397000.0
+    770000.0
     """
 
     quotas: pd.DataFrame
@@ -742,13 +757,13 @@ def set_quotas(scenario: Scenario, assignment: pd.Series, *, method: str | None 
     >>> sums = r.quotas.groupby(["period", "product"])["quota"].sum()
     >>> bool((sums == r.targets.groupby(["period", "product"])["target"].sum()).all())
     True
-    >>> float(r.quotas["quota"].sum()) == 1_270_000 * 11 / 10
+    >>> float(r.quotas["quota"].sum()) == 700_000 * 11 / 10
     True
     >>> t = scenarios.modify(scenarios.load("tiny"), {"targets.annual": 100_000})
     >>> set_quotas(t, scenarios.Plan.current(t).assignment)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    optimizer.quotas.QuotaError: region North's quota total 41,379 (target 100,000 x ...) is less than its 3 reps ...
+    optimizer.quotas.QuotaError: region North's quota total 52,976 (target 100,000 x ...) is less than its 3 reps ...
     """
     started = time.perf_counter()
     s = scenario.settings

@@ -21,6 +21,7 @@ from scenarios.allocation import BalanceBand, OptimizerSettings
 from scenarios.geography import great_circle_km
 from scenarios.incentives import PlanSettings
 from scenarios.marketing import BudgetSettings, ChannelSettings
+from scenarios.plan import Plan
 from scenarios.scenario import Scenario
 from scenarios.settings import (
     CalendarSettings,
@@ -33,7 +34,7 @@ from scenarios.settings import (
     TierSettings,
 )
 from scenarios.simulation import SimulationSettings
-from scenarios.skill import productivity
+from scenarios.skill import expected_sales, horizon_weights, productivity
 
 __all__ = ["generate"]
 
@@ -99,22 +100,32 @@ def _tiers(average_quota: float = 1.9e6) -> dict[str, TierSettings]:
     }
 
 
-def _channels(monthly_scale: float) -> dict[str, ChannelSettings]:
-    """Four channels with concave lead curves per region and month; ``monthly_scale`` sizes the spend axis."""
+# Accounts in the average region the channels' lead curves were set for (the bundled baseline: 2,000 accounts
+# in 4 regions); a region of another size gets proportionally more or fewer leads at each spend.
+_CURVE_REGION_ACCOUNTS = 500.0
+
+
+def _channels(monthly_scale: float, leads_scale: float = 1.0) -> dict[str, ChannelSettings]:
+    """Four channels with concave lead curves per region and month; ``monthly_scale`` sizes the spend axis,
+    ``leads_scale`` the lead axis (accounts per region over ``_CURVE_REGION_ACCOUNTS``)."""
     s = monthly_scale
+
+    def leads(*values: float) -> list[float]:
+        return [float(round(v * leads_scale, 4)) for v in values]
+
     return {
         "events": ChannelSettings(name="Trade events", curve_spend=[0.0, 2 * s, 5 * s, 10 * s],
-                                  curve_leads=[0.0, 8.0, 14.0, 18.0], lead_quality=1.3,
+                                  curve_leads=leads(0.0, 8.0, 14.0, 18.0), lead_quality=1.3,
                                   seasonality=[0.6, 0.8, 1.3, 1.2, 1.1, 0.9, 0.5, 0.4, 1.4, 1.4, 1.2, 0.6],
                                   default_monthly_spend=2 * s),
         "paid_search": ChannelSettings(name="Paid search", curve_spend=[0.0, 1 * s, 3 * s, 8 * s],
-                                       curve_leads=[0.0, 10.0, 20.0, 28.0], lead_quality=0.8,
+                                       curve_leads=leads(0.0, 10.0, 20.0, 28.0), lead_quality=0.8,
                                        default_monthly_spend=1 * s),
         "content": ChannelSettings(name="Content & webinars", curve_spend=[0.0, 1 * s, 2 * s, 6 * s],
-                                   curve_leads=[0.0, 6.0, 10.0, 16.0], lead_quality=1.0,
+                                   curve_leads=leads(0.0, 6.0, 10.0, 16.0), lead_quality=1.0,
                                    default_monthly_spend=1 * s),
         "partners": ChannelSettings(name="Partner referrals", curve_spend=[0.0, 2 * s, 4 * s, 12 * s],
-                                    curve_leads=[0.0, 7.0, 11.0, 17.0], lead_quality=1.5, min_spend=12 * s,
+                                    curve_leads=leads(0.0, 7.0, 11.0, 17.0), lead_quality=1.5, min_spend=12 * s,
                                     default_monthly_spend=1 * s),
     }
 
@@ -300,33 +311,47 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
     revenue_weight = np.array([p.price * p.mix for p in product_settings.values()])
     product_share = _shares(revenue_weight)
     region_pot = np.bincount(acc_region, weights=potential, minlength=regions)
-    region_share = _shares(region_pot)
-    annual = max(float(np.round(0.3 * potential.sum() * months / 12.0, -4)), 10_000.0)
-    monthly_scale = float(np.round(annual * 0.004 / (4 * regions), -2)) or 100.0
-    channels = _channels(monthly_scale)
-    default_total = sum(c.default_monthly_spend for c in channels.values()) * regions * months
-    settings = Settings(
-        name=name or f"generated-{reps}x{accounts}-s{seed}",
-        description=f"Synthetic scenario: {reps} reps, {accounts} accounts, {regions} regions, seed {seed}.",
-        calendar=CalendarSettings(start=start, months=months, seasonality=_SEASONALITY),
-        funnel=FunnelSettings(stages=[StageSettings(id=i, name=n, conversion=c, mean_days=d, spread=0.5,
-                                                    effort_hours=h) for i, n, c, d, h in _STAGES],
-                              stall_days=45.0),
-        tiers=_tiers(annual * 1.1 * 12.0 / months / reps),
-        products=product_settings,
-        targets=TargetSettings(annual=annual, over_assignment=1.1,
-                               by_product=dict(zip(product_settings, product_share, strict=True)),
-                               by_region=dict(zip(region_names, region_share, strict=True))),
-        channels=channels,
-        budget=BudgetSettings(total=float(np.round(default_total * 1.2, -3))),
-        plans=_plans(),
-        optimizer=OptimizerSettings(travel_weight=2.0, disruption_weight=0.05,
-                                    balance=[BalanceBand(attribute="hours", min=1 - _BAND, max=1 + _BAND,
-                                                         scope="region")],
-                                    max_moved_share=_MOVED_SHARE),
-        simulation=SimulationSettings(),
-    )
-    return _feasible(Scenario(settings=settings, reps=rep_frame, accounts=acc_frame, source="generated"))
+
+    def build(annual: float, region_share: list[float]) -> Settings:
+        monthly_scale = float(np.round(annual * 0.004 / (4 * regions), -2)) or 100.0
+        channels = _channels(monthly_scale, accounts / regions / _CURVE_REGION_ACCOUNTS)
+        default_total = sum(c.default_monthly_spend for c in channels.values()) * regions * months
+        return Settings(
+            name=name or f"generated-{reps}x{accounts}-s{seed}",
+            description=f"Synthetic scenario: {reps} reps, {accounts} accounts, {regions} regions, seed {seed}.",
+            calendar=CalendarSettings(start=start, months=months, seasonality=_SEASONALITY),
+            funnel=FunnelSettings(stages=[StageSettings(id=i, name=n, conversion=c, mean_days=d, spread=0.5,
+                                                        effort_hours=h) for i, n, c, d, h in _STAGES],
+                                  stall_days=45.0),
+            tiers=_tiers(annual * 1.1 / reps),
+            products=product_settings,
+            targets=TargetSettings(annual=annual, over_assignment=1.1,
+                                   by_product=dict(zip(product_settings, product_share, strict=True)),
+                                   by_region=dict(zip(region_names, region_share, strict=True))),
+            channels=channels,
+            budget=BudgetSettings(total=float(np.round(default_total * 1.2, -3))),
+            plans=_plans(),
+            optimizer=OptimizerSettings(travel_weight=2.0, disruption_weight=0.05,
+                                        balance=[BalanceBand(attribute="hours", min=1 - _BAND, max=1 + _BAND,
+                                                             scope="region")],
+                                        max_moved_share=_MOVED_SHARE),
+            simulation=SimulationSettings(),
+        )
+
+    # The target is built bottom-up: what today's territories are expected to sell in a year (the skill model,
+    # which does not depend on the target), split over regions by the same figure; tier quota bounds and the
+    # marketing spend axis then scale with it.
+    # The allocator settings come first (``_feasible`` may scale service hours down, which the skill model's
+    # coverage reads); they do not depend on the target.
+    draft = _feasible(Scenario(settings=build(max(float(potential.sum()), 10_000.0), _shares(region_pot)),
+                               reps=rep_frame, accounts=acc_frame, source="generated"))
+    expected = expected_sales(draft, Plan.current(draft).assignment)
+    _, _, share_of_year = horizon_weights(draft)
+    by_region = expected.groupby("region")["expected_sales"].sum().reindex(region_names, fill_value=0.0)
+    annual = max(float(np.round(by_region.sum() / share_of_year, -4)), 10_000.0)
+    region_share = _shares(by_region.to_numpy()) if by_region.sum() > 0 else _shares(region_pot)
+    final = build(annual, region_share).model_copy(update={"optimizer": draft.settings.optimizer})
+    return draft.replace(settings=final)
 
 
 # The allocator settings a generated scenario asks for when its accounts allow them: every rep's hours within

@@ -65,7 +65,7 @@ class Scenario:
     @property
     def regions(self) -> list[str]:
         """Sorted regions found in reps and accounts."""
-        return sorted(set(self.reps["region"]).union(self.accounts["region"]))
+        return sorted(set(pd.unique(self.reps["region"])).union(pd.unique(self.accounts["region"])))
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with some fields replaced (tables or settings); the original is untouched."""

@@ -9,7 +9,11 @@ New-business leads arrive per channel x region x month as a Poisson count at uni
 and land on the region's prospects with probability proportional to their annual potential (all accounts of
 the region when it has no prospects). Repeat, renewal and upsell leads come from the accounts that are
 customers at the start, as a Poisson process with ``simulation.repeat_orders_per_year`` of their tier, times
-calendar seasonality; they skip ``simulation.repeat_skip_stages`` stages.
+calendar seasonality; they skip ``simulation.repeat_skip_stages`` stages. A lead's value is the account's
+expected deal value (``scenarios.demand.account_demand``: its annual potential over the leads it brings a year
+at today's spend, at least one) times the product's price over the mix's mean price, times mean-1 lognormal
+noise (``simulation.value_cv``), so at today's spend the deals an account brings in a year are worth its
+potential.
 
 Demand starts ``simulation.warmup_months`` before the horizon (at today's channel spend), so that the funnel
 holds a realistic pipeline on the first day; those leads have negative arrival days.
@@ -133,7 +137,9 @@ def draw_leads(model: Model, rng: dict[str, np.random.Generator]) -> Leads:
     val = rng["values"]
     product = val.choice(len(model.mix), size=n, p=model.mix)
     noise = _mean_one(val, np.array([sim.value_cv]), np.array([False]), n)[:, 0]
-    value = model.price[product] * model.value_scale[account] * noise
+    mean_price = float(model.price @ model.mix)
+    relative_price = model.price / mean_price if mean_price > 0 else np.ones(len(model.price))
+    value = model.deal_value[account] * relative_price[product] * noise
 
     dur = rng["durations"]
     duration_x = _mean_one(dur, model.spread, model.gamma_stage, n)

@@ -118,15 +118,18 @@ def _team_scope(plan: PlanSettings) -> str | None:
 
 
 def _deal_spread(model: Model) -> tuple[float, float]:
-    """Mean deal value and its coefficient of variation (product price mix x account value scale x noise)."""
+    """Mean value of a lead and its coefficient of variation at today's demand: each account's deal value
+    weighted by the leads it brings, times the product's price over the mix's mean price, times the noise."""
     mix = model.mix / model.mix.sum()
     price_m1 = float((model.price * mix).sum())
     price_m2 = float((model.price**2 * mix).sum())
-    scale = model.value_scale
-    scale_ratio = float((scale**2).mean() / max(scale.mean() ** 2, 1e-12))
+    w = model.lead_rate / model.lead_rate.sum() if model.lead_rate.sum() > 0 else \
+        np.full(len(model.lead_rate), 1.0 / max(len(model.lead_rate), 1))
+    value_m1 = float(w @ model.deal_value)
+    value_m2 = float(w @ model.deal_value**2)
     cv = model.scenario.settings.simulation.value_cv
-    second = price_m2 / max(price_m1**2, 1e-12) * scale_ratio * (1.0 + cv**2)
-    return price_m1 * float(scale.mean()), math.sqrt(max(second - 1.0, 0.0))
+    second = price_m2 / max(price_m1**2, 1e-12) * value_m2 / max(value_m1**2, 1e-12) * (1.0 + cv**2)
+    return value_m1, math.sqrt(max(second - 1.0, 0.0))
 
 
 @dataclass(frozen=True, eq=False)

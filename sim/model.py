@@ -15,6 +15,7 @@ import pandas as pd
 
 import scenarios
 from scenarios import Plan, Problem, Scenario, ScenarioError
+from scenarios.demand import account_demand, new_business_pools
 from scenarios.skill import expected_sales, ramp_factors
 
 __all__ = ["Model", "SimulationError", "build", "check"]
@@ -64,7 +65,9 @@ class Model:
     service_need: np.ndarray  # hours per year
     customer: np.ndarray  # bool, customer at the start
     owner: np.ndarray  # seat index or -1
-    value_scale: np.ndarray  # potential / mean potential
+    deal_value: np.ndarray  # expected value of one lead: potential / max(leads a year at today's spend, 1)
+    lead_rate: np.ndarray  # leads a year at today's spend (repeat orders and new business)
+    wallet: np.ndarray  # (Y, A) most each account buys in each plan year of the horizon (potential x year share)
     product_ids: list[str]
     price: np.ndarray
     margin: np.ndarray
@@ -217,7 +220,6 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
     owner = np.array([seat_of.get(r, -1) if isinstance(r, str) else -1 for r in owner_series], dtype=np.int64)
 
     potential = acc["annual_potential"].to_numpy(dtype=float)
-    mean_potential = float(potential.mean()) if len(potential) and potential.mean() > 0 else 1.0
     account_region = acc["region"].map(region_index).to_numpy(dtype=np.int64)
     account_tier = acc["tier"].map({t: i for i, t in enumerate(ACCOUNT_TIERS)}).to_numpy(dtype=np.int64)
     customer = (acc["status"] == "customer").to_numpy()
@@ -242,15 +244,10 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
     src = _lead_sources(scenario, plan, channel_ids, region_ids, periods, demand_moy, demand_season, warmup,
                         region_index)
 
-    region_accounts, region_weights = [], []
-    for k in range(len(region_ids)):
-        in_region = np.flatnonzero(account_region == k)
-        prospects = in_region[~customer[in_region]]
-        pool = prospects if len(prospects) and potential[prospects].sum() > 0 else in_region
-        w = potential[pool]
-        w = w / w.sum() if len(pool) and w.sum() > 0 else np.full(len(pool), 1.0 / max(len(pool), 1))
-        region_accounts.append(pool)
-        region_weights.append(w)
+    pools = new_business_pools(scenario)
+    demand = account_demand(scenario)
+    region_accounts = [pools[r][0] for r in region_ids]
+    region_weights = [pools[r][1] for r in region_ids]
     repeat = np.array([sim.repeat_orders_per_year.get(t, 0.0) for t in ACCOUNT_TIERS])[account_tier] * customer
 
     products = st.products
@@ -269,7 +266,9 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
         account_tier=account_tier,
         tier_conversion=np.array([sim.tier_conversion.get(t, 1.0) for t in ACCOUNT_TIERS]),
         potential=potential, service_need=acc["service_hours_per_year"].to_numpy(dtype=float),
-        customer=customer, owner=owner, value_scale=potential / mean_potential,
+        customer=customer, owner=owner, deal_value=demand["deal_value"].to_numpy(dtype=float),
+        lead_rate=demand["leads"].to_numpy(dtype=float),
+        wallet=_wallet(potential, season),
         product_ids=list(products), price=np.array([p.price for p in products.values()]),
         margin=np.array([p.margin for p in products.values()]), mix=mix,
         rep_ids=rep_ids, seat_region=reps["region"].map(region_index).to_numpy(dtype=np.int64),
@@ -293,11 +292,21 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
     )
 
 
+def _wallet(potential: np.ndarray, season: np.ndarray) -> np.ndarray:
+    """The most each account buys in each plan year (12 months from the horizon's start): its annual potential
+    times the year's share of a calendar year's demand (``season`` is the horizon months' seasonality over its
+    mean, so a full year's share is 1 and a shorter last year gets its seasonal share)."""
+    years = (len(season) + 11) // 12
+    share = np.array([season[12 * y:12 * y + 12].sum() / 12.0 for y in range(years)])
+    wallet: np.ndarray = share[:, None] * potential[None, :]
+    return wallet
+
+
 def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[str],
             month_of_year: np.ndarray) -> tuple[np.ndarray, str]:
     """Quota per seat and month: the plan's quotas summed over products when given; otherwise the company target
     times over-assignment, split over reps by their share of expected sales under the plan's assignment (the
-    skill model of ``scenarios.skill.expected_sales``: potential x funnel productivity x service coverage x
+    skill model of ``scenarios.skill.expected_sales``: potential x reach x capture x service coverage x
     ramp-up, the basis of the quota optimizer's methods) and over months by calendar seasonality, reshaped by each
     rep's ramp-up (a rep hired mid-year carries no quota before the hire date). A 12-month year sums to the annual
     figure. With no expected sales at all (no accounts assigned) reps share equally."""

@@ -113,6 +113,8 @@ class RunRecord:
     pulled: np.ndarray  # (R, M) deals pulled into the month from a later one (timing games)
     pushed: np.ndarray  # (R, M) deals signing in the month whose booking was pushed to the next
     pull_discount: np.ndarray  # (R,) revenue given up in pull-in discounts
+    potential_cut: np.ndarray  # (R,) value of won deals not booked because the account had bought its potential
+    account_bookings: np.ndarray  # (A,) revenue booked on each account within the horizon
 
 
 class Funnel:
@@ -245,6 +247,10 @@ class Funnel:
         self.pulled = [[0] * n_months for _ in range(n_seats)]
         self.pushed = [[0] * n_months for _ in range(n_seats)]
         self.pull_discount = [0.0] * n_seats
+        # what each account can still buy in each plan year; a deal beyond it books only the rest
+        self.wallet_left: list[list[float]] = m.wallet.tolist()
+        self.potential_cut = [0.0] * n_seats
+        self.account_bookings = [0.0] * len(m.account_ids)
 
         self.flight_value = [0.0] * n_seats  # expected value of deals with the customer, by the rep who worked them
         self.flight_deals = [0] * n_seats
@@ -319,10 +325,19 @@ class Funnel:
         mo = self._month_of(now)
         cut = self.lead_value[i] * discount
         v = self.lead_value[i] - cut
+        margin = self.lead_margin[i] - cut
+        wallet = self.wallet_left[mo // 12]
+        left = wallet[deal.account]
+        if v > left:  # the account has bought its potential for the plan year: it buys only what is left
+            self.potential_cut[seat] += v - left
+            margin = margin * left / v if v > 0 else 0.0
+            v = left
+        wallet[deal.account] = left - v
+        self.account_bookings[deal.account] += v
         self.bookings[seat][mo] += v
         self.region_bookings[self.seat_region[seat]][mo] += v
         self.company_bookings[mo] += v
-        self.margin[seat][mo] += self.lead_margin[i] - cut
+        self.margin[seat][mo] += margin
         st = self.state[seat]
         st.bookings_month += v
         st.bookings_quarter += v
@@ -837,5 +852,6 @@ class Funnel:
             final_tier=np.asarray(self.tier, dtype=np.int64), churned_accounts=self.churn_count,
             customers_start=int(m.customer.sum()), events=events,
             pulled=np.asarray(self.pulled, dtype=float), pushed=np.asarray(self.pushed, dtype=float),
-            pull_discount=np.asarray(self.pull_discount),
+            pull_discount=np.asarray(self.pull_discount), potential_cut=np.asarray(self.potential_cut),
+            account_bookings=np.asarray(self.account_bookings),
         )

@@ -149,6 +149,7 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
         "deals_pulled_in": float(rec.pulled.sum()),
         "deals_pushed_out": float(rec.pushed.sum()),
         "pull_in_discounts": float(rec.pull_discount.sum()),
+        "revenue_cut_by_potential": float(rec.potential_cut.sum()),
         "events": float(rec.events),
     }
     monthly = {

@@ -132,8 +132,11 @@ def test_fair_without_binding_bounds_is_proportional_to_expected_sales(tiny: sce
     a = scenarios.Plan.current(s).assignment
     fair = set_quotas(s, a, method="fair")
     prop = set_quotas(s, a, method="expected_sales")
-    assert fair.max_relative_deviation < 1e-4
-    assert np.abs(fair.reps["quota"] - prop.reps["quota"]).max() <= 2 * 12 * len(s.settings.products)
+    assert fair.lp_objective is not None and fair.lp_objective < 1e-9
+    # rounding each of a rep's period-product cells to whole units moves its total by under one unit per cell
+    cells = 12 * len(s.settings.products)
+    assert fair.max_relative_deviation < 2 * cells / fair.reps["quota"].min()
+    assert np.abs(fair.reps["quota"] - prop.reps["quota"]).max() <= 2 * cells
 
 
 def test_cbc_and_highs_agree_on_the_fair_optimum(feasible: scenarios.Scenario) -> None:
@@ -203,10 +206,13 @@ def test_infeasible_bounds_name_the_region_and_the_fix(tiny: scenarios.Scenario)
 
 
 def test_gap_analysis_flags_reps_above_the_share_of_potential(feasible: scenarios.Scenario) -> None:
-    s = scenarios.modify(feasible, {"quotas.max_potential_share": 0.5})
+    # a threshold inside the range of quota / potential, so both sides of the rule are exercised
+    shares = set_quotas(feasible, scenarios.Plan.current(feasible).assignment, method="expected_sales").reps
+    middle = float((shares["quota"] / shares["potential"]).median())
+    s = scenarios.modify(feasible, {"quotas.max_potential_share": middle})
     r = set_quotas(s, scenarios.Plan.current(s).assignment, method="expected_sales")
     share = r.reps["quota"] / r.reps["potential"]
-    assert (r.reps["flagged"] == (share > 0.5)).all()
+    assert (r.reps["flagged"] == (share > middle)).all()
     assert r.reps["flagged"].any() and not r.reps["flagged"].all()
     assert str(r.reps.index[r.reps["flagged"]][0]) in r.warnings[0]
 
@@ -216,12 +222,13 @@ def test_expected_sales_model_factors(tiny: scenarios.Scenario) -> None:
     owners = tiny.accounts["current_rep_id"].dropna()
     pot = tiny.accounts.loc[owners.index, "annual_potential"].groupby(owners).sum()
     assert np.allclose(e["potential"], pot.reindex(e.index, fill_value=0.0))
-    # R0003 has a demo-skill override of 1.4 on top of a senior tier: more productive than a plain senior
-    senior = tiny.settings.tiers["senior"]
-    conv = {st.id: st.conversion for st in tiny.settings.funnel.stages}
-    plain = np.prod([min(1.0, c * senior.skill.get(k, 1.0)) for k, c in conv.items()]) / np.prod(list(conv.values()))
-    assert e.loc["R0003", "productivity"] > plain
-    assert np.allclose(e["expected_sales"], e["potential"] * e["productivity"] * e["coverage"] * e["ramp"])
+    # R0003 has a demo-skill override of 1.4 on top of a senior tier: it books more of the same accounts
+    plain = tiny.replace(reps=tiny.reps.assign(skill_demo=np.nan))
+    assert e.loc["R0003", "capture"] > expected_sales(plain, scenarios.Plan.current(plain).assignment).loc[
+        "R0003", "capture"]
+    factors = e[["reach", "capture", "coverage", "ramp"]]
+    assert ((factors >= 0) & (factors <= 1)).all().all()
+    assert np.allclose(e["expected_sales"], e["potential"] * e["reach"] * e["capture"] * e["coverage"] * e["ramp"])
 
 
 def test_unit_rounding_keeps_exact_sums(feasible: scenarios.Scenario) -> None:

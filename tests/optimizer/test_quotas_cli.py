@@ -29,10 +29,10 @@ def test_quotas_writes_quotas_and_summary(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     quotas = pd.read_csv(out / "quotas.csv", encoding="utf-8-sig")
     assert list(quotas.columns) == ["rep_id", "period", "product", "quota"]
-    assert quotas["quota"].sum() == 1_397_000
+    assert quotas["quota"].sum() == 770_000
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["method"] == "fair" and summary["status"] == "optimal"
-    assert summary["target"] == 1_270_000 and summary["over_assignment"] == 1.1
+    assert summary["target"] == 700_000 and summary["over_assignment"] == 1.1
     assert (out / "quota_reps.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "optimal" and manifest["method"] == "fair"

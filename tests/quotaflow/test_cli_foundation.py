@@ -109,7 +109,7 @@ def test_demo_feeds_simulated_sales_to_equal_probability_quotas(tmp_path: Path) 
     summary = result.quotas.summary()
     assert summary["method"] == "equal_probability"
     assert set(summary["attainment_probability"]) == {"North", "South"}
-    assert result.quotas.quotas["quota"].sum() == 1_397_000
+    assert result.quotas.quotas["quota"].sum() == 770_000
 
 
 READERS = ["validate", "demo", "allocate", "frontier", "quotas", "budget", "simulate", "compare", "sweep", "pay"]

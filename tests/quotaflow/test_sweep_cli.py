@@ -55,10 +55,10 @@ def test_sweep_with_allocate_marks_infeasible_points(tmp_path: Path) -> None:
 
 
 def test_sweep_incentives_mode_reaches_the_reps_and_keys_the_tasks(tmp_path: Path) -> None:
-    # A sweep over an incentive parameter means something only when reps are on the plan: with everyone on the
-    # capped plan, a tighter cap cuts revenue; with --incentives none the cap is not even paid, so that sweep is
-    # refused before any task runs.
-    args = ["sweep", "tiny", "--set", "plans.capped.cap.target_multiple=1.0,3.0", "--replications", "3",
+    # A sweep over an incentive parameter means something only when reps respond to their plan: with everyone on
+    # the capped plan, a tighter cap cuts revenue; with --incentives none the cap is not even paid. baseline's reps
+    # are busy (their hours decide what they sell; tiny's have hours to spare, so a cap changes pay, not revenue).
+    args = ["sweep", "baseline", "--set", "plans.capped.cap.target_multiple=1.0,3.0", "--replications", "2",
             "--seed", "5", "--incentives", "capped"]
     out = tmp_path / "capped"
     result = runner.invoke(app, [*args, "--out", str(out)])
