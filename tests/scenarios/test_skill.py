@@ -65,7 +65,7 @@ def _cases(draw: st.DrawFn) -> tuple[scenarios.Scenario, pd.Series]:
     s = scenarios.generate(reps=regions + draw(st.integers(0, 4)), accounts=draw(st.integers(5, 60)),
                            seed=draw(st.integers(0, 10_000)), regions=regions,
                            months=draw(st.sampled_from([6, 12, 18])))
-    skill = st.floats(0.0, 4.0, allow_nan=False)
+    skill = st.floats(0.01, 4.0, allow_nan=False)  # the validated range starts at 0.01 (scenarios.limits)
     changes: dict[str, object] = {
         "simulation.tier_conversion": {t: draw(st.floats(0.5, 2.5)) for t in ("A", "B", "C")},
         "simulation.repeat_orders_per_year": {t: draw(st.floats(0.0, 8.0)) for t in ("A", "B", "C")},
