@@ -1,0 +1,150 @@
+"""The tidy long model of a CRM export, and its snapshot as it stood on an earlier day.
+
+``opportunities`` holds one row per deal (what the export says today: owner, account, product, current stage,
+amount, dates); ``history`` one row per stage change (the deal entered ``stage`` at ``changed``). Every estimate
+reads time from ``history`` only, so that ``as_of`` can rebuild the pipeline of any earlier day from rows dated
+on or before it: an opportunity row's current stage, amount and close date are facts about the export day, not
+about an earlier one, and ``as_of`` never lets them leak backwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from calibration.mapping import StageSpec
+
+__all__ = ["OPPORTUNITY_COLUMNS", "CrmModel", "as_of", "day_end"]
+
+OPPORTUNITY_COLUMNS = ["owner", "account", "product", "region", "stage", "kind", "created", "closed", "amount",
+                       "row"]
+"""Columns of ``CrmModel.opportunities`` (index ``opportunity_id``)."""
+
+
+def day_end(date: dt.date | pd.Timestamp) -> pd.Timestamp:
+    """The first instant after ``date``: rows dated before it are "on or before" that day.
+
+    Examples
+    --------
+    >>> day_end(dt.date(2017, 6, 30))
+    Timestamp('2017-07-01 00:00:00')
+    """
+    return pd.Timestamp(date).normalize() + pd.Timedelta(days=1)
+
+
+@dataclass(frozen=True, eq=False)
+class CrmModel:
+    """A cleaned CRM export in long form.
+
+    Parameters
+    ----------
+    opportunities
+        Index ``opportunity_id``; columns ``owner``, ``account``, ``product``, ``region`` (text, missing
+        allowed), ``stage`` (current stage name), ``kind`` (open / won / lost), ``created`` and ``closed``
+        (datetime64, NaT when unknown or open), ``amount`` (float in ``currency``, NaN when unknown), ``row``
+        (the row in the export file, for messages).
+    history
+        One row per stage change: ``opportunity_id``, ``changed`` (datetime64), ``stage``, ``kind``,
+        ``amount`` (the amount after the change when the export has it, else NaN), ``derived`` (True when the
+        row was reconstructed from dates on the opportunity row rather than read from a history table),
+        sorted by opportunity and time.
+    stages
+        The export's stages in funnel order (open stages first as listed, then won and lost).
+    owners, accounts, products
+        Optional reference tables indexed by id (empty frames when the export has none).
+    as_of
+        The day the data describes (open deals are right-censored at its end).
+    observed_from
+        First day the export covers completely (deals that ended before it are missing: left truncation).
+    currency
+        Currency of every amount.
+    collapsed
+        True when the export has no dated stage changes between creation and close, so the funnel is one
+        stage from creation to close.
+    """
+
+    opportunities: pd.DataFrame
+    history: pd.DataFrame
+    stages: list[StageSpec]
+    owners: pd.DataFrame
+    accounts: pd.DataFrame
+    products: pd.DataFrame
+    as_of: pd.Timestamp
+    observed_from: pd.Timestamp
+    currency: str = ""
+    collapsed: bool = False
+
+    @property
+    def open_stages(self) -> list[StageSpec]:
+        """Open stages in funnel order."""
+        return [s for s in self.stages if s.kind == "open"]
+
+    def stage_order(self) -> dict[str, int]:
+        """Stage name -> position in the funnel (open stages 0..k-1, won k, lost k + 1)."""
+        return {s.name: i for i, s in enumerate(self.stages)}
+
+    def __repr__(self) -> str:
+        kinds = self.opportunities["kind"].value_counts()
+        return (f"CrmModel({len(self.opportunities)} opportunities: {int(kinds.get('open', 0))} open, "
+                f"{int(kinds.get('won', 0))} won, {int(kinds.get('lost', 0))} lost; {len(self.history)} stage "
+                f"changes; observed {self.observed_from.date()} to {self.as_of.date()})")
+
+
+def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
+    """The export as it stood at the end of ``date``, rebuilt from history rows dated on or before it.
+
+    A deal is in the snapshot when its first stage change is dated on or before ``date``; its stage and kind
+    are those of its last such change, its close date that change's date when it is won or lost, and its
+    amount the amount of that change when the history has amounts, else the opportunity's amount only for
+    deals closed by then (a closed deal's value is taken as settled at close) and unknown for deals still
+    open. Owner, account and product are kept: exports carry no history of them (an assumption recorded in
+    docs/calibration.md). History rows after ``date`` are dropped.
+
+    Parameters
+    ----------
+    model
+        The model (usually the full export).
+    date
+        The day to rebuild; it must not be after ``model.as_of``.
+
+    Examples
+    --------
+    >>> opps = pd.DataFrame({"owner": ["a"], "account": [None], "product": [None], "region": [None],
+    ...     "stage": ["Won"], "kind": ["won"], "created": [pd.Timestamp("2024-01-01")],
+    ...     "closed": [pd.Timestamp("2024-03-01")], "amount": [100.0], "row": [1]},
+    ...     index=pd.Index(["o1"], name="opportunity_id"))
+    >>> hist = pd.DataFrame({"opportunity_id": ["o1", "o1"], "changed": pd.to_datetime(["2024-01-01",
+    ...     "2024-03-01"]), "stage": ["Open", "Won"], "kind": ["open", "won"], "amount": [np.nan, np.nan],
+    ...     "derived": [True, True]})
+    >>> m = CrmModel(opps, hist, [], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+    ...              pd.Timestamp("2024-06-30"), pd.Timestamp("2024-01-01"))
+    >>> snap = as_of(m, dt.date(2024, 2, 1)).opportunities
+    >>> snap.loc["o1", ["stage", "kind"]].tolist(), pd.isna(snap.loc["o1", "closed"]), np.isnan(snap.loc["o1", "amount"])
+    (['Open', 'open'], True, True)
+    """
+    day = pd.Timestamp(date).normalize()
+    if day > model.as_of:
+        raise ValueError(f"as_of({day.date()}) is after the model's own day {model.as_of.date()}")
+    end = day_end(day)
+    hist = model.history[model.history["changed"] < end]
+    last = hist.groupby("opportunity_id", sort=False).tail(1).set_index("opportunity_id")
+    first = hist.groupby("opportunity_id", sort=False)["changed"].min()
+    opps = model.opportunities.loc[model.opportunities.index.intersection(last.index)].copy()
+    last = last.reindex(opps.index)
+    closed_now = (last["kind"] != "open").to_numpy()
+    was_closed = (opps["kind"] != "open").to_numpy()
+    opps["stage"] = last["stage"].to_numpy()
+    opps["kind"] = last["kind"].to_numpy()
+    opps["closed"] = np.where(closed_now, last["changed"].to_numpy(dtype="datetime64[ns]"),
+                              np.datetime64("NaT")).astype("datetime64[ns]")
+    opps["created"] = opps["created"].where(opps["created"] < end, first.reindex(opps.index))
+    hist_amount = last["amount"].to_numpy(dtype=float)
+    keep_amount = closed_now & was_closed & (opps["closed"].to_numpy() == model.opportunities.loc[
+        opps.index, "closed"].to_numpy())
+    opps["amount"] = np.where(~np.isnan(hist_amount), hist_amount,
+                              np.where(keep_amount, opps["amount"].to_numpy(dtype=float), np.nan))
+    return dataclasses.replace(model, opportunities=opps, history=hist.reset_index(drop=True), as_of=day)
