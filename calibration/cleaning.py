@@ -3,29 +3,39 @@
 Nothing is dropped silently: each rule below adds a line to the cleaning report (reason, file, action, rows, an
 example row, column and value). ``--strict`` turns any line into an error (exit 2).
 
-| reason | action | rule |
-|---|---|---|
-| ``malformed_row`` | excluded | a row with more or fewer cells than the header |
-| ``duplicate_header`` | repaired | a header name repeated in one file: later copies get a ``(2)`` suffix, the first is used |
-| ``placeholder_id`` | excluded / repaired | an empty or placeholder deal id (``000000000000000AAA``) excludes the deal; a placeholder owner or account is cleared |
-| ``duplicate_id`` | excluded | a deal id seen before in the file (the first row is kept) |
-| ``unknown_stage`` | excluded / repaired | a stage not in the mapping; a closed deal whose flags or status say won/lost is kept as won/lost |
-| ``unreadable_value`` | repaired | a date, amount or flag that cannot be read is treated as missing |
-| ``negative_amount`` | repaired | a negative amount is treated as missing |
-| ``product_spelling`` | repaired | a product that matches the products table only when spaces and case are ignored (``GTXPro``) |
-| ``history_unknown_opportunity`` | excluded | a history row whose deal is not in the opportunities table |
-| ``same_second_burst`` | excluded | several stage changes of one deal at the same instant: the last one in file order is kept |
-| ``close_missing_in_history`` | repaired | a closed deal whose history never closes it gets a closing change on its close date |
-| ``no_date`` | excluded | a deal with no usable date (it cannot be placed in time) |
-| ``close_before_create`` | excluded | a deal that closed before it was created |
-| ``after_as_of`` | excluded / repaired | deals created after ``--as-of`` are excluded; changes after it are ignored (a deal closed later is open on that day) |
-| ``stale_open`` | excluded | an open deal older than the longest-lived deal that ever closed (a forgotten record, not a live deal) |
+Reasons (action; rule):
+
+- ``malformed_row`` (excluded): a row with more or fewer cells than the header.
+- ``duplicate_header`` (repaired): a header name repeated in one file; later copies get a ``(2)`` suffix and the
+  first is used.
+- ``placeholder_id`` (excluded / repaired): an empty or placeholder deal id (``000000000000000AAA``) excludes the
+  deal; a placeholder owner or account is cleared.
+- ``duplicate_id`` (excluded): a deal id seen before in the file (the first row is kept).
+- ``unknown_stage`` (excluded / repaired): a stage not in the mapping; a closed deal whose flags or status say
+  won/lost is kept as won/lost.
+- ``unreadable_value`` (repaired): a date, amount or flag that cannot be read is treated as missing (when more
+  than 5 % of a column fails, the column is refused instead: it is mis-mapped or in an unknown format).
+- ``negative_amount`` (repaired): a negative amount is treated as missing.
+- ``product_spelling`` (repaired): a product that matches the products table only when spaces and case are
+  ignored (``GTXPro`` for ``GTX Pro``).
+- ``history_unknown_opportunity`` (excluded): a history row whose deal is not in the opportunities table.
+- ``same_second_burst`` (excluded): several stage changes of one deal at the same instant; the last one in file
+  order is kept.
+- ``close_missing_in_history`` (repaired): a closed deal whose history never closes it gets a closing change on
+  its close date.
+- ``no_date`` (excluded): a deal with no usable date (it cannot be placed in time).
+- ``close_before_create`` (excluded): a deal that closed before it was created.
+- ``after_as_of`` (excluded / repaired): deals created after ``--as-of`` are excluded; changes after it are
+  ignored (a deal closed later is open on that day).
+- ``stale_open`` (excluded): an open deal older than the longest-lived deal that ever closed (a forgotten record,
+  not a live deal).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,8 +201,8 @@ def _stage_entered_columns(table: RawTable, mapping: Mapping) -> dict[str, str]:
     """Stage name -> column of the date the deal entered it (explicit, then by header prefix)."""
     lookup = mapping.stage_lookup()
     out: dict[str, str] = {}
-    for stage, spec in mapping.opportunities.stage_entered.items():
-        col = resolve_column(table, spec, f"opportunities.stage_entered.{stage}", required=True)
+    for stage, column_spec in mapping.opportunities.stage_entered.items():
+        col = resolve_column(table, column_spec, f"opportunities.stage_entered.{stage}", required=True)
         assert col is not None
         out[lookup[normalise(stage)].name] = col
     prefix = mapping.opportunities.stage_entered_prefix
@@ -204,9 +214,9 @@ def _stage_entered_columns(table: RawTable, mapping: Mapping) -> dict[str, str]:
             rest = name[len(prefix):].strip().strip('"').strip()
             if rest.endswith(")") and "(" in rest:  # HubSpot adds the pipeline: "Closed Won (Sales Pipeline)"
                 rest = rest[: rest.rfind("(")].strip().strip('"')
-            stage = lookup.get(normalise(rest))
-            if stage is not None and stage.name not in out:
-                out[stage.name] = name
+            found = lookup.get(normalise(rest))
+            if found is not None and found.name not in out:
+                out[found.name] = name
     return out
 
 
@@ -263,13 +273,13 @@ def _opportunities(table: RawTable, mapping: Mapping, report: CleaningReport, pr
     lookup = mapping.stage_lookup()
     terminal = _terminal(mapping)
     stage_text = _text(table, col["stage"])
-    spec = stage_text.fillna("").map(lambda v: lookup.get(normalise(v)))
-    stage_kind = spec.map(lambda s: None if s is None else s.kind)
+    stage_spec = stage_text.fillna("").map(lambda v: lookup.get(normalise(v)))
+    stage_kind = stage_spec.map(lambda s: None if s is None else s.kind)
     kind = pd.Series(stage_kind, dtype=object)
     if col["status"] is not None:
         status = _text(table, col["status"]).fillna("").map(normalise)
-        values = {normalise(v): k for k, vs in m.status_values.items() for v in vs}
-        from_status = status.map(values)
+        status_kind = {normalise(v): k for k, vs in m.status_values.items() for v in vs}
+        from_status = status.map(status_kind)
         kind = from_status.where(from_status.notna(), kind)
     if col["is_closed"] is not None:
         closed_flag, bad_c = parse_booleans(table.frame[col["is_closed"]])
@@ -278,11 +288,13 @@ def _opportunities(table: RawTable, mapping: Mapping, report: CleaningReport, pr
         if col["is_won"] is not None:
             won_flag, bad_w = parse_booleans(table.frame[col["is_won"]])
             _check_bad(report, table, col["is_won"], bad_w, table.frame[col["is_won"]], "boolean")
-        flag_kind = np.where(closed_flag == 0, "open", np.where(closed_flag == 1, np.where(won_flag == 1, "won",
-                             np.where(won_flag == 0, "lost", None)), None))
+        flag_kind = np.full(len(table), None, dtype=object)
+        flag_kind[closed_flag == 0] = "open"
+        flag_kind[(closed_flag == 1) & (won_flag == 1)] = "won"
+        flag_kind[(closed_flag == 1) & (won_flag == 0)] = "lost"
         flag = pd.Series(flag_kind, index=kind.index, dtype=object)
         kind = flag.where(flag.notna(), kind)
-    unknown = spec.isna().to_numpy() & ~bad_id & ~dup
+    unknown = stage_spec.isna().to_numpy() & ~bad_id & ~dup
     rescued = unknown & kind.isin(["won", "lost"]).to_numpy()
     lost_rows = unknown & ~rescued
     if rescued.any():
@@ -293,7 +305,7 @@ def _opportunities(table: RawTable, mapping: Mapping, report: CleaningReport, pr
         i = _first(lost_rows)
         report.add("unknown_stage", file, "excluded", int(lost_rows.sum()), example_row=int(rows[i]),
                    column=col["stage"], value=stage_text.iloc[i])
-    stage_name = spec.map(lambda s: None if s is None else s.name)
+    stage_name = stage_spec.map(lambda s: None if s is None else s.name)
     # A closed deal is in its won/lost stage whatever pipeline stage the export shows (Pipedrive keeps the last).
     for k in ("won", "lost"):
         stage_name = stage_name.where(kind != k, terminal[k].name)
@@ -415,7 +427,7 @@ def _collapse(mapping: Mapping) -> list[StageSpec]:
     return [StageSpec(name="Open", kind="open", id="open"), terminal["won"], terminal["lost"]]
 
 
-def build_model(folder: str | Path, mapping: Mapping, *, as_of_date: dt.date | None = None,
+def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date: dt.date | None = None,
                 encoding: str | None = None) -> tuple[CrmModel, CleaningReport, ReadInfo]:
     """Read an export folder through ``mapping`` into a ``CrmModel``, cleaning it by the rules of this module.
 
@@ -455,10 +467,10 @@ def build_model(folder: str | Path, mapping: Mapping, *, as_of_date: dt.date | N
                                        line=2))
     tables = {}
     for key in ("owners", "accounts", "products", "history"):
-        spec = getattr(mapping, key)
-        tables[key] = None if spec is None else _read(root, spec.file, encoding, info, report)
-        if spec is not None and tables[key] is None:
-            notes.append(f"{key} table {spec.file} not found in the export; estimates that need it are pooled")
+        table_spec = getattr(mapping, key)
+        tables[key] = None if table_spec is None else _read(root, table_spec.file, encoding, info, report)
+        if table_spec is not None and tables[key] is None:
+            notes.append(f"{key} table {table_spec.file} not found in the export; estimates that need it are pooled")
     owners = _reference(tables["owners"], mapping.owners, {"name": "name", "region": "region", "tier": "tier",
                                                             "manager": "manager"}, mapping)
     accounts = _reference(tables["accounts"], mapping.accounts, {"name": "name", "segment": "segment",
@@ -473,9 +485,9 @@ def build_model(folder: str | Path, mapping: Mapping, *, as_of_date: dt.date | N
     lookup = mapping.stage_lookup()
     kind_of = {s.name: s.kind for s in mapping.stages} | {s.name: s.kind for s in _terminal(mapping).values()}
     stages = list(mapping.stages)
-    for k, spec in _terminal(mapping).items():
+    for k, terminal_stage in _terminal(mapping).items():
         if all(s.kind != k for s in stages):
-            stages.append(spec)
+            stages.append(terminal_stage)
     has_table = tables["history"] is not None
     collapsed = not has_table and stage_dates.empty and len(mapping.open_stages) > 1
     first_open = mapping.open_stages[0].name
@@ -548,7 +560,7 @@ def build_model(folder: str | Path, mapping: Mapping, *, as_of_date: dt.date | N
     if (~dated).any():
         i = _first(~dated)
         report.add("no_date", opp_table.file, "excluded", int((~dated).sum()), example_row=int(opps["row"].iloc[i]),
-                   column=str(mapping.opportunities.created), value=opps.index[i])
+                   column=str(mapping.opportunities.created), value=f"opportunity {opps.index[i]}: no date")
     opps = opps[dated]
     first = hist.groupby("opportunity_id", sort=False)["changed"].min()
     last = hist.groupby("opportunity_id", sort=False).tail(1).set_index("opportunity_id")
@@ -571,10 +583,7 @@ def build_model(folder: str | Path, mapping: Mapping, *, as_of_date: dt.date | N
                      collapsed=collapsed)
     if as_of_date is not None:
         day = pd.Timestamp(as_of_date)
-        if day < latest:
-            model = _cut(model, day, opp_table.file, report)
-        else:
-            model = dataclasses.replace(model, as_of=day)
+        model = _cut(model, day, opp_table.file, report) if day < latest else dataclasses.replace(model, as_of=day)
     if observed_from is None:
         exits = model.history[model.history.duplicated("opportunity_id", keep="first")]["changed"]
         start = pd.Timestamp(exits.min()).normalize() if len(exits) else model.history["changed"].min()

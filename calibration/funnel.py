@@ -108,9 +108,10 @@ def stage_spells(model: CrmModel) -> pd.DataFrame:
     target = np.where(nxt_kind == "won", n_open, nxt_pos)
     skipped = np.where(cause == "pass", np.maximum(target - pos - 1, 0), 0)
     start = changed
-    days = (end - start) / np.timedelta64(1, "D")
+    day_ns = 86_400e9
+    days = (end - start).astype("timedelta64[ns]").astype(np.int64) / day_ns
     window = model.observed_from.to_datetime64()
-    entry = np.maximum((window - start) / np.timedelta64(1, "D"), 0.0)
+    entry = np.maximum((window - start).astype("timedelta64[ns]").astype(np.int64) / day_ns, 0.0)
     owner = hist["opportunity_id"].map(model.opportunities["owner"]).to_numpy()
     out = pd.DataFrame({"opportunity_id": ids[sel], "owner": owner[sel], "stage": hist["stage"].to_numpy()[sel],
                         "start": start[sel], "end": end[sel], "days": days[sel], "cause": cause[sel],

@@ -94,6 +94,10 @@ class StageSpec(Strict):
         return self.id or stage_id(self.name)
 
 
+def _default_status() -> dict[Literal["open", "won", "lost"], list[str]]:
+    return {"open": ["open"], "won": ["won"], "lost": ["lost"]}
+
+
 class OpportunityColumns(Strict):
     """The opportunities table (``[opportunities]``): one row per deal.
 
@@ -137,8 +141,7 @@ class OpportunityColumns(Strict):
     is_closed: Column | None = None
     is_won: Column | None = None
     status: Column | None = None
-    status_values: dict[Literal["open", "won", "lost"], list[str]] = Field(
-        default_factory=lambda: {"open": ["open"], "won": ["won"], "lost": ["lost"]})
+    status_values: dict[Literal["open", "won", "lost"], list[str]] = Field(default_factory=_default_status)
     stage_entered: dict[str, Column] = Field(default_factory=dict)
     stage_entered_prefix: str = ""
     created_stage: str = ""

@@ -123,7 +123,8 @@ def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
     >>> m = CrmModel(opps, hist, [], pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
     ...              pd.Timestamp("2024-06-30"), pd.Timestamp("2024-01-01"))
     >>> snap = as_of(m, dt.date(2024, 2, 1)).opportunities
-    >>> snap.loc["o1", ["stage", "kind"]].tolist(), pd.isna(snap.loc["o1", "closed"]), np.isnan(snap.loc["o1", "amount"])
+    >>> row = snap.loc["o1"]
+    >>> [row["stage"], row["kind"]], pd.isna(row["closed"]), np.isnan(row["amount"])
     (['Open', 'open'], True, True)
     """
     day = pd.Timestamp(date).normalize()
