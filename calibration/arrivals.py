@@ -10,7 +10,8 @@ enter only when the history supports them (the notes' rule: model a trend before
 
 - the trend when there are at least 6 months and its quasi-likelihood-ratio test has p < 0.05;
 - month-of-quarter effects when there are at least 6 months (each position seen twice) and p < 0.05;
-- month-of-year effects, instead, when there are at least 24 months (each month seen twice) and p < 0.05.
+- month-of-year effects, instead, when there are at least 24 months (each month seen twice) and they add to the
+  model so far with p < 0.05 (month of year nests month of quarter).
 
 Seasonal effects use deviation coding, so ``b0 + b1 t`` is the de-seasonalised level. The level reported is the
 fitted de-seasonalised rate at the middle of the last 12 months of the window (of the whole window when it is
@@ -168,24 +169,27 @@ def estimate_arrivals(model: CrmModel, *, level: float = LEVEL) -> ArrivalModel:
         tests.append({"term": "trend", "months": months, "considered": False, "p_value": np.nan, "kept": False})
     season_kind = "none"
     season_cols = np.zeros((months, 0))
-    if months >= 24:
-        cols = _season_columns(moy, 12)
-        p = _qtest(y, x, np.hstack([x, cols]), offset, phi)
-        tests.append({"term": "month_of_year", "months": months, "considered": True, "p_value": p, "kept": p < 0.05})
-        if p < 0.05:
-            season_kind, season_cols = "month_of_year", cols
-    else:
-        tests.append({"term": "month_of_year", "months": months, "considered": False, "p_value": np.nan,
-                      "kept": False})
-    if season_kind == "none" and months >= 6:
+    if months >= 6:
         cols = _season_columns(moq, 3)
         p = _qtest(y, x, np.hstack([x, cols]), offset, phi)
         tests.append({"term": "month_of_quarter", "months": months, "considered": True, "p_value": p,
                       "kept": p < 0.05})
         if p < 0.05:
             season_kind, season_cols = "month_of_quarter", cols
-    elif season_kind == "none":
+    else:
         tests.append({"term": "month_of_quarter", "months": months, "considered": False, "p_value": np.nan,
+                      "kept": False})
+    if months >= 24:
+        # Month of year nests month of quarter: it must add to whatever was kept so far.
+        cols = _season_columns(moy, 12)
+        small = np.hstack([x, season_cols])
+        p = _qtest(y, small, np.hstack([x, cols]), offset, phi)
+        tests.append({"term": "month_of_year", "months": months, "considered": True, "p_value": p, "kept": p < 0.05})
+        if p < 0.05:
+            season_kind, season_cols = "month_of_year", cols
+            tests[-2]["kept"] = False
+    else:
+        tests.append({"term": "month_of_year", "months": months, "considered": False, "p_value": np.nan,
                       "kept": False})
     x_final = np.hstack([x, season_cols])
     beta, cov, _, _ = _poisson_fit(y, x_final, offset)

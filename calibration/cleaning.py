@@ -36,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +127,14 @@ class ReadInfo:
 
     files: dict[str, dict[str, object]]
     notes: list[str]
+
+
+def _per_value(s: pd.Series, fn: Callable[[str], object]) -> pd.Series:
+    """``fn`` applied once per distinct value of ``s`` (blank as ""), then spread back: exports repeat a few
+    stage, status and product names over millions of rows."""
+    codes, uniques = pd.factorize(s.astype("string").fillna(""))
+    mapped = np.array([fn(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=s.index, dtype=object)
 
 
 def _first(mask: np.ndarray) -> int:
@@ -255,7 +264,7 @@ def _opportunities(table: RawTable, mapping: Mapping, report: CleaningReport, pr
         known = {normalise(p): p for p in products.index}
         loose = {normalise(p).replace(" ", ""): p for p in products.index}
         alias = {normalise(k): v for k, v in mapping.product_aliases.items()}
-        keys = product.fillna("").map(normalise)
+        keys = _per_value(product, normalise).astype(str)
         exact = keys.map(known)
         aliased = keys.map(alias)
         fuzzy = keys.str.replace(" ", "", regex=False).map(loose)
@@ -273,11 +282,11 @@ def _opportunities(table: RawTable, mapping: Mapping, report: CleaningReport, pr
     lookup = mapping.stage_lookup()
     terminal = _terminal(mapping)
     stage_text = _text(table, col["stage"])
-    stage_spec = stage_text.fillna("").map(lambda v: lookup.get(normalise(v)))
-    stage_kind = stage_spec.map(lambda s: None if s is None else s.kind)
+    stage_spec = _per_value(stage_text, lambda v: lookup.get(normalise(v)))
+    stage_kind = _per_value(stage_text, lambda v: None if normalise(v) not in lookup else lookup[normalise(v)].kind)
     kind = pd.Series(stage_kind, dtype=object)
     if col["status"] is not None:
-        status = _text(table, col["status"]).fillna("").map(normalise)
+        status = _per_value(_text(table, col["status"]), normalise)
         status_kind = {normalise(v): k for k, vs in m.status_values.items() for v in vs}
         from_status = status.map(status_kind)
         kind = from_status.where(from_status.notna(), kind)
@@ -305,7 +314,7 @@ def _opportunities(table: RawTable, mapping: Mapping, report: CleaningReport, pr
         i = _first(lost_rows)
         report.add("unknown_stage", file, "excluded", int(lost_rows.sum()), example_row=int(rows[i]),
                    column=col["stage"], value=stage_text.iloc[i])
-    stage_name = stage_spec.map(lambda s: None if s is None else s.name)
+    stage_name = _per_value(stage_text, lambda v: None if normalise(v) not in lookup else lookup[normalise(v)].name)
     # A closed deal is in its won/lost stage whatever pipeline stage the export shows (Pipedrive keeps the last).
     for k in ("won", "lost"):
         stage_name = stage_name.where(kind != k, terminal[k].name)
@@ -378,7 +387,7 @@ def _history_table(table: RawTable, mapping: Mapping, known: pd.Index, report: C
     changed = _dates(report, table, col["changed"], mapping)
     lookup = mapping.stage_lookup()
     stage_text = _text(table, col["stage"])
-    stage = stage_text.fillna("").map(lambda v: lookup[normalise(v)].name if normalise(v) in lookup else None)
+    stage = _per_value(stage_text, lambda v: lookup[normalise(v)].name if normalise(v) in lookup else None)
     amount = np.full(len(table), np.nan)
     if col["amount"] is not None:
         amount, bad_a, _ = parse_numbers(table.frame[col["amount"]], mapping.decimal, table.separator)
@@ -585,11 +594,11 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
         day = pd.Timestamp(as_of_date)
         model = _cut(model, day, opp_table.file, report) if day < latest else dataclasses.replace(model, as_of=day)
     if observed_from is None:
-        exits = model.history[model.history.duplicated("opportunity_id", keep="first")]["changed"]
-        start = pd.Timestamp(exits.min()).normalize() if len(exits) else model.history["changed"].min()
+        closes = model.history.loc[model.history["kind"] != "open", "changed"]
+        start = pd.Timestamp(closes.min()).normalize() if len(closes) else model.history["changed"].min()
         model = dataclasses.replace(model, observed_from=pd.Timestamp(start).normalize())
-        notes.append(f"observation window starts {model.observed_from.date()} (the first stage change or close in "
-                     "the export); deals open on that day enter the estimates late")
+        notes.append(f"observation window starts {model.observed_from.date()} (the first close in the export: "
+                     "deals that closed earlier may be missing); deals open on that day enter the estimates late")
     model = _drop_stale(model, opp_table.file, report)
     return model, report, ReadInfo(files=info, notes=notes)
 

@@ -197,11 +197,8 @@ def _stage_estimate(agg: pd.DataFrame, level: float) -> dict[str, float | str]:
     ci = median_survival_times(km_days.confidence_interval_)
     tau = float(agg.loc[observed, "day"].max())
     mean_km, var_km, second = _restricted_moments(km_days, tau)
-    ln = LogNormalFitter(alpha=alpha).fit(agg["exact"].to_numpy(), observed, entry=np.minimum(entry,
-                                          agg["exact"].to_numpy()), weights=w)
-    mu, sigma = float(ln.mu_), float(ln.sigma_)
-    cov = ln.variance_matrix_.to_numpy()
     z = stats.norm.ppf(0.5 + level / 2.0)
+    mu = sigma = float("nan")
     if unresolved < UNRESOLVED_FOR_PARAMETRIC and mean_km > 0:
         mean = mean_km
         se = float(np.sqrt(var_km))
@@ -209,6 +206,10 @@ def _stage_estimate(agg: pd.DataFrame, level: float) -> dict[str, float | str]:
         method = "kaplan-meier"
         low, high = max(mean - z * se, 0.0), mean + z * se
     else:
+        exact = agg["exact"].to_numpy()
+        ln = LogNormalFitter(alpha=alpha).fit(exact, observed, entry=np.minimum(entry, exact), weights=w)
+        mu, sigma = float(ln.mu_), float(ln.sigma_)
+        cov = ln.variance_matrix_.to_numpy()
         mean = float(np.exp(mu + sigma ** 2 / 2.0))
         grad = np.array([mean, mean * sigma])
         se = float(np.sqrt(max(grad @ cov @ grad, 0.0)))

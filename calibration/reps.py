@@ -5,9 +5,11 @@ true pass rates are taken to be draws from a Beta(alpha, beta) population; alpha
 beta-binomial marginal likelihood over all reps (method of moments gives the starting point, and is used when
 the optimiser fails). Each rep's posterior is Beta(w_r + alpha, n_r - w_r + beta): its mean
 ``(w_r + alpha) / (n_r + alpha + beta)`` pulls a rep with few deals toward the group, one with many stays near
-their own share. When the spread between reps is no larger than binomial noise, the fitted alpha + beta runs to
-its bound (or the median rep's own data gets under ``MIN_OWN_WEIGHT`` of the posterior) and every rep is shrunk to
-the group mean: the reps are indistinguishable at that stage, and the report says so instead of inventing talent.
+their own share. Whether the reps differ at all is tested: the likelihood ratio of the beta-binomial against a plain binomial (no
+between-rep variance) is referred to the 50:50 mixture of chi-square(0) and chi-square(1) that a variance on its
+boundary calls for. When p >= 0.05 (or the median rep's own data gets under ``MIN_OWN_WEIGHT`` of the posterior,
+or alpha + beta runs to its bound) the reps are indistinguishable at that stage: shrinkage pulls them (nearly) to
+the group mean and the report says so instead of inventing talent.
 
 A rep's skill at a stage is their shrunk rate over the population mean (1 = an average rep), the multiplier the
 scenario's ``skill_<stage>`` columns hold. Tiers: the export's own tier column when there is one; otherwise reps
@@ -43,6 +45,7 @@ class BetaPrior:
     beta: float
     method: str  # "marginal likelihood" or "method of moments"
     indistinguishable: bool
+    p_value: float = 1.0  # test of no between-rep variance (binomial) against the beta-binomial
 
     @property
     def mean(self) -> float:
@@ -87,7 +90,7 @@ def fit_beta_binomial(successes: np.ndarray, trials: np.ndarray) -> BetaPrior:
     mean0, conc0 = _moments(w, n)
     if len(n) < 2 or mean0 in (0.0, 1.0):
         m = float(np.clip(mean0, 1e-6, 1 - 1e-6))
-        return BetaPrior(m * MAX_CONCENTRATION, (1 - m) * MAX_CONCENTRATION, "method of moments", True)
+        return BetaPrior(m * MAX_CONCENTRATION, (1 - m) * MAX_CONCENTRATION, "method of moments", True, 1.0)
 
     def nll(x: np.ndarray) -> float:
         m = special.expit(x[0])
@@ -98,14 +101,20 @@ def fit_beta_binomial(successes: np.ndarray, trials: np.ndarray) -> BetaPrior:
     start = np.array([special.logit(np.clip(mean0, 1e-6, 1 - 1e-6)), np.log(min(conc0, MAX_CONCENTRATION / 10))])
     res = optimize.minimize(nll, start, method="L-BFGS-B",
                             bounds=[(-20.0, 20.0), (np.log(1e-3), np.log(MAX_CONCENTRATION))])
-    if res.success or res.status == 2:
+    if np.isfinite(res.fun) and res.fun <= nll(start) + 1e-9:
         m, k = float(special.expit(res.x[0])), float(np.exp(res.x[1]))
         method = "marginal likelihood"
     else:
         m, k = mean0, conc0
         method = "method of moments"
+    # Between-rep variance zero (plain binomial) against the beta-binomial: a test on the boundary, so the
+    # likelihood ratio follows a 50:50 mixture of chi-square(0) and chi-square(1).
+    pooled = float(w.sum() / n.sum())
+    ll_binomial = float(np.sum(w * np.log(pooled) + (n - w) * np.log1p(-pooled)))
+    ratio = max(2.0 * (-nll(np.array([special.logit(m), np.log(k)])) - ll_binomial), 0.0)
+    p_value = 0.5 * float(stats.chi2.sf(ratio, 1)) if ratio > 0 else 1.0
     at_bound = k >= MAX_CONCENTRATION * 0.99
-    return BetaPrior(m * k, (1.0 - m) * k, method, bool(at_bound))
+    return BetaPrior(m * k, (1.0 - m) * k, method, bool(at_bound or p_value >= 0.05), p_value)
 
 
 def estimate_rep_skills(spells: pd.DataFrame, stage_ids: dict[str, str], *,
@@ -126,7 +135,7 @@ def estimate_rep_skills(spells: pd.DataFrame, stage_ids: dict[str, str], *,
         rate_low, rate_high, skill, skill_low, skill_high, credibly_below, credibly_above``.
         ``priors``: one row per stage: ``stage, stage_id, reps, trials, alpha, beta, mean, between_rep_sd,
         raw_rate_sd, shrunk_rate_sd, own_weight_median`` (the median rep's weight on their own data),
-        ``method, indistinguishable``.
+        ``method, spread_p_value`` (test of no between-rep variance), ``indistinguishable``.
     """
     resolved = spells[(spells["cause"] != "censored") & spells["owner"].notna()]
     a = (1.0 - level) / 2.0
@@ -135,9 +144,10 @@ def estimate_rep_skills(spells: pd.DataFrame, stage_ids: dict[str, str], *,
         sub = resolved[resolved["stage"] == stage]
         if sub.empty:
             continue
-        g = sub.groupby("owner", observed=True)["cause"]
+        passed = (sub["cause"] == "pass").astype(float)
+        g = passed.groupby(sub["owner"].astype(str))
         n = g.size().astype(float)
-        w = g.apply(lambda c: float((c == "pass").sum())).reindex(n.index)
+        w = g.sum().reindex(n.index)
         prior = fit_beta_binomial(w.to_numpy(), n.to_numpy())
         post_a = w.to_numpy() + prior.alpha
         post_b = n.to_numpy() - w.to_numpy() + prior.beta
@@ -156,6 +166,7 @@ def estimate_rep_skills(spells: pd.DataFrame, stage_ids: dict[str, str], *,
                            "raw_rate_sd": float(np.std((w / n).to_numpy(), ddof=1)) if len(n) > 1 else np.nan,
                            "shrunk_rate_sd": float(np.std(shrunk, ddof=1)) if len(n) > 1 else np.nan,
                            "own_weight_median": own, "method": prior.method,
+                           "spread_p_value": prior.p_value,
                            "indistinguishable": prior.indistinguishable or own < MIN_OWN_WEIGHT})
     skills = pd.concat(skill_rows, ignore_index=True) if skill_rows else pd.DataFrame(
         columns=["rep", "stage", "stage_id", "trials", "passed", "raw_rate", "shrunk_rate", "rate_low", "rate_high",
