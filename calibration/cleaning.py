@@ -486,6 +486,14 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
                                                                   "region": "region"}, mapping)
     products = _reference(tables["products"], mapping.products, {"price": "price"}, mapping)
     opps, stage_dates, currency = _opportunities(opp_table, mapping, report, products, mapping.currency.base)
+    backwards = (opps["closed"] < opps["created"]).to_numpy()
+    if backwards.any():
+        i = _first(backwards)
+        report.add("close_before_create", opp_table.file, "excluded", int(backwards.sum()),
+                   example_row=int(opps["row"].iloc[i]), column=str(mapping.opportunities.closed),
+                   value=f"created {opps['created'].iloc[i].date()}, closed {opps['closed'].iloc[i].date()}")
+    all_ids = opps.index
+    opps = opps[~backwards]
     if len(owners) and opps["region"].isna().all():
         opps["region"] = opps["owner"].map(owners["region"]).astype(object)
     if len(accounts) and opps["region"].isna().all() and accounts["region"].notna().any():
@@ -513,7 +521,8 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
     parts = []
     if has_table:
         assert tables["history"] is not None
-        parts.append(_history_table(tables["history"], mapping, opps.index, report))
+        table_rows = _history_table(tables["history"], mapping, all_ids, report)
+        parts.append(table_rows[table_rows["opportunity_id"].isin(opps.index)])
     with_table = set(parts[0]["opportunity_id"]) if parts else set()
     need = ~opps.index.isin(list(with_table)) if has_table else np.ones(len(opps), dtype=bool)
     sd = stage_dates[stage_dates["opportunity_id"].isin(opps.index[need])]
@@ -583,6 +592,8 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
                    value=f"created {opps['created'].iloc[i].date()}, closed {close_time.iloc[i].date()}")
         opps = opps[~backwards]
     hist = hist[hist["opportunity_id"].isin(opps.index)]
+    # A closed deal without a close date on its row closes when its history says it did.
+    opps["closed"] = opps["closed"].where(opps["kind"] == "open", opps["closed"].fillna(close_time.reindex(opps.index)))
 
     latest = max(pd.Timestamp(hist["changed"].max()).normalize(), pd.Timestamp(opps["created"].max()).normalize())
     observed_from = pd.Timestamp(mapping.observed_from) if mapping.observed_from is not None else None
@@ -592,7 +603,9 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
                      collapsed=collapsed)
     if as_of_date is not None:
         day = pd.Timestamp(as_of_date)
-        model = _cut(model, day, opp_table.file, report) if day < latest else dataclasses.replace(model, as_of=day)
+        hist_file = tables["history"].file if tables["history"] is not None else None
+        model = _cut(model, day, opp_table.file, hist_file, report) if day < latest else dataclasses.replace(
+            model, as_of=day)
     if observed_from is None:
         closes = model.history.loc[model.history["kind"] != "open", "changed"]
         start = pd.Timestamp(closes.min()).normalize() if len(closes) else model.history["changed"].min()
@@ -603,23 +616,28 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
     return model, report, ReadInfo(files=info, notes=notes)
 
 
-def _cut(model: CrmModel, day: pd.Timestamp, file: str, report: CleaningReport) -> CrmModel:
-    """Apply ``--as-of``: deals created later are excluded, later changes ignored (counted)."""
+def _cut(model: CrmModel, day: pd.Timestamp, file: str, history_file: str | None,
+         report: CleaningReport) -> CrmModel:
+    """Apply ``--as-of``: deals created later are excluded, deals closed later are open on that day, and later
+    stage changes of the deals kept are ignored (each counted)."""
     end = day_end(day)
-    later_rows = int((model.history["changed"] >= end).sum())
     snap = as_of(model, day)
     gone = model.opportunities.index.difference(snap.opportunities.index)
     if len(gone):
         ex = model.opportunities.loc[gone]
         report.add("after_as_of", file, "excluded", len(gone), example_row=int(ex["row"].iloc[0]),
-                   value=str(ex["created"].iloc[0].date()) if pd.notna(ex["created"].iloc[0]) else None)
-    reopened = snap.opportunities[(snap.opportunities["kind"] == "open").to_numpy() & (
-        model.opportunities.loc[snap.opportunities.index, "kind"] != "open").to_numpy()]
+                   value=f"created {ex['created'].iloc[0].date()}" if pd.notna(ex["created"].iloc[0]) else None)
+    was = model.opportunities.loc[snap.opportunities.index, "kind"]
+    reopened = snap.opportunities[(snap.opportunities["kind"] == "open").to_numpy() & (was != "open").to_numpy()]
     if len(reopened):
         report.add("after_as_of", file, "repaired", len(reopened), example_row=int(reopened["row"].iloc[0]),
-                   value=str(model.opportunities.loc[reopened.index[0], "closed"]))
-    if later_rows - len(gone) - len(reopened) > 0 and not model.history["derived"].all():
-        report.add("after_as_of", "history", "excluded", later_rows - len(gone) - len(reopened))
+                   value=f"closed {model.opportunities.loc[reopened.index[0], 'closed'].date()}")
+    if history_file is not None:
+        later = model.history[(model.history["changed"] >= end) & ~model.history["derived"]
+                              & model.history["opportunity_id"].isin(snap.opportunities.index)]
+        if len(later):
+            report.add("after_as_of", history_file, "excluded", len(later), example_row=int(later["row"].iloc[0]),
+                       value=str(later["changed"].iloc[0]))
     return snap
 
 

@@ -98,10 +98,10 @@ def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
     """The export as it stood at the end of ``date``, rebuilt from history rows dated on or before it.
 
     A deal is in the snapshot when its first stage change is dated on or before ``date``; its stage and kind
-    are those of its last such change, its close date that change's date when it is won or lost, and its
-    amount the amount of that change when the history has amounts, else the opportunity's amount only for
-    deals closed by then (a closed deal's value is taken as settled at close) and unknown for deals still
-    open. Owner, account and product are kept: exports carry no history of them (an assumption recorded in
+    are those of its last such change. A deal closed by then for good (that change is its last in the export)
+    keeps the close date and amount of its opportunity row (the booking; a closed deal's value is taken as
+    settled at close); a deal closed then but reopened later gets the change's date and the history's amount
+    (unknown without one); a deal still open has no close date and the history's amount, else unknown. Owner, account and product are kept: exports carry no history of them (an assumption recorded in
     docs/calibration.md). History rows after ``date`` are dropped.
 
     Parameters
@@ -138,14 +138,18 @@ def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
     last = last.reindex(opps.index)
     closed_now = (last["kind"] != "open").to_numpy()
     was_closed = (opps["kind"] != "open").to_numpy()
+    final = model.history.groupby("opportunity_id", sort=False)["changed"].max().reindex(opps.index)
+    # Closed by that day for good: its last change is the export's last change of the deal, so the close date and
+    # amount on the opportunity row (the booking) are facts of that day too.
+    for_good = closed_now & was_closed & (last["changed"].to_numpy() == final.to_numpy())
+    changed = last["changed"].to_numpy(dtype="datetime64[ns]")
+    row_closed = opps["closed"].to_numpy(dtype="datetime64[ns]")
     opps["stage"] = last["stage"].to_numpy()
     opps["kind"] = last["kind"].to_numpy()
-    opps["closed"] = np.where(closed_now, last["changed"].to_numpy(dtype="datetime64[ns]"),
-                              np.datetime64("NaT")).astype("datetime64[ns]")
+    opps["closed"] = np.where(for_good & ~np.isnat(row_closed), row_closed,
+                              np.where(closed_now, changed, np.datetime64("NaT"))).astype("datetime64[ns]")
     opps["created"] = opps["created"].where(opps["created"] < end, first.reindex(opps.index))
     hist_amount = last["amount"].to_numpy(dtype=float)
-    keep_amount = closed_now & was_closed & (opps["closed"].to_numpy() == model.opportunities.loc[
-        opps.index, "closed"].to_numpy())
     opps["amount"] = np.where(~np.isnan(hist_amount), hist_amount,
-                              np.where(keep_amount, opps["amount"].to_numpy(dtype=float), np.nan))
+                              np.where(for_good, opps["amount"].to_numpy(dtype=float), np.nan))
     return dataclasses.replace(model, opportunities=opps, history=hist.reset_index(drop=True), as_of=day)

@@ -31,12 +31,16 @@ BOOTSTRAP = 2000
 
 
 def won_closes(model: CrmModel) -> pd.DataFrame:
-    """Date and amount of every win (the date of the change into a won stage, from the history)."""
+    """Booking date and amount of every win: the opportunity's close date (what a sales organisation books
+    against), else the date of its change into a won stage."""
+    opps = model.opportunities
+    won = opps[opps["kind"] == "won"]
     hist = model.history
-    won = hist[hist["kind"] == "won"].drop_duplicates("opportunity_id", keep="last")
-    amount = won["opportunity_id"].map(model.opportunities["amount"])
-    return pd.DataFrame({"opportunity_id": won["opportunity_id"].to_numpy(), "closed": won["changed"].to_numpy(),
-                         "amount": amount.to_numpy(dtype=float)})
+    changed = hist[hist["kind"] == "won"].drop_duplicates("opportunity_id", keep="last").set_index(
+        "opportunity_id")["changed"]
+    closed = won["closed"].fillna(changed.reindex(won.index))
+    return pd.DataFrame({"opportunity_id": won.index.to_numpy(), "closed": closed.to_numpy(),
+                         "amount": won["amount"].to_numpy(dtype=float)})
 
 
 @dataclass(frozen=True, eq=False)
