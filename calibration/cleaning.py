@@ -42,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from calibration.errors import CalibrationError, Problem
 from calibration.mapping import Mapping, StageSpec, normalise
@@ -607,13 +608,43 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
         model = _cut(model, day, opp_table.file, hist_file, report) if day < latest else dataclasses.replace(
             model, as_of=day)
     if observed_from is None:
-        closes = model.history.loc[model.history["kind"] != "open", "changed"]
-        start = pd.Timestamp(closes.min()).normalize() if len(closes) else model.history["changed"].min()
-        model = dataclasses.replace(model, observed_from=pd.Timestamp(start).normalize())
-        notes.append(f"observation window starts {model.observed_from.date()} (the first close in the export: "
-                     "deals that closed earlier may be missing); deals open on that day enter the estimates late")
+        start, truncated = _window_start(model)
+        model = dataclasses.replace(model, observed_from=start)
+        if truncated:
+            notes.append(f"observation window starts {start.date()}: fewer deals were created before the first close "
+                         "than the later rate predicts, so deals that closed earlier are missing (left truncation); "
+                         "deals open on that day enter the estimates late")
+        else:
+            notes.append(f"observation window starts {start.date()} (the first deal created; the export looks "
+                         "complete from then on)")
     model = _drop_stale(model, opp_table.file, report)
     return model, report, ReadInfo(files=info, notes=notes)
+
+
+def _window_start(model: CrmModel) -> tuple[pd.Timestamp, bool]:
+    """The first day the export covers completely, and whether it is truncated.
+
+    An export that lacks the deals closed before some day (as Maven's does before March 2017) holds, from before
+    its first close, only the deals that survived to it: far fewer than the creation rate after that day
+    predicts. When the count created before the first close is below that prediction with Poisson p < 0.01, the
+    window starts at the first close; otherwise at the first creation.
+    """
+    hist = model.history
+    first_created = pd.Timestamp(model.opportunities["created"].min()).normalize()
+    closes = hist.loc[hist["kind"] != "open", "changed"]
+    if not len(closes):
+        return first_created, False
+    first_close = pd.Timestamp(closes.min()).normalize()
+    before_days = (first_close - first_created).days
+    after_days = (day_end(model.as_of) - first_close).days
+    if before_days < 1 or after_days < 1:
+        return first_created, False
+    created = model.opportunities["created"]
+    rate = float((created >= first_close).sum()) / after_days
+    observed = int((created < first_close).sum())
+    expected = rate * before_days
+    truncated = observed < expected and float(stats.poisson.cdf(observed, expected)) < 0.01
+    return (first_close, True) if truncated else (first_created, False)
 
 
 def _cut(model: CrmModel, day: pd.Timestamp, file: str, history_file: str | None,

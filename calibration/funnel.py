@@ -57,7 +57,7 @@ def jeffreys(successes: np.ndarray | float, trials: np.ndarray | float,
     --------
     >>> lo, hi = jeffreys(30.0, 100.0)
     >>> round(float(lo), 3), round(float(hi), 3)
-    (0.23, 0.377)
+    (0.229, 0.379)
     """
     x = np.asarray(successes, dtype=float)
     n = np.asarray(trials, dtype=float)

@@ -290,8 +290,9 @@ class Mapping(Strict):
         ``.`` or ``,``.
     observed_from
         First day the export covers completely. Deals that ended before it are missing from the export, so
-        those still open on that day enter the estimates late (left truncation). Default: the earliest close
-        date found (see docs/calibration.md).
+        those still open on that day enter the estimates late (left truncation). Default: the first close when
+        fewer deals were created before it than the later creation rate predicts (a truncated export), else the
+        first creation (see ``calibration.cleaning``).
     placeholder_ids
         Values that mean "no id" (e.g. Salesforce's ``000000000000000AAA``).
     product_aliases

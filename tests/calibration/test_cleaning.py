@@ -146,7 +146,7 @@ def test_stale_open_deals(tmp_path: Path) -> None:
 
 def test_same_second_bursts(tmp_path: Path) -> None:
     opps, hist = clean_export()
-    burst = [h for h in hist if h[0] == opps[0][0] and h[2] == "Qualification"][0]
+    burst = next(h for h in hist if h[0] == opps[0][0] and h[2] == "Qualification")
     hist.append([burst[0], burst[1], "Needs Analysis"])  # same instant as the move to Qualification
     hist.append([burst[0], burst[1], "Value Proposition"])
     assert counts(write(tmp_path, opps, hist)) == {("same_second_burst", "excluded"): 2}

@@ -83,8 +83,13 @@ def test_delayed_entry_matters(tmp_path: Path) -> None:
     assert good.loc[first, "late_entries"] > 0 and naive.loc[first, "late_entries"] == 0
     assert good.loc[first, "mean_days_low"] <= truth.mean_days[0] <= good.loc[first, "mean_days_high"]
     assert naive.loc[first, "mean_days_low"] > truth.mean_days[0]  # survivors only: dwell overstated
-    inferred = calibration.build_model(folder, se.mapping())[0]
-    assert inferred.observed_from >= pd.Timestamp(truth.observed_from)  # the first close in the export
+    # Without being told, the truncation is detected: few deals were created before the first close.
+    inferred, _, info = calibration.build_model(folder, se.mapping())
+    assert inferred.observed_from >= pd.Timestamp(truth.observed_from)
+    assert any("left truncation" in n for n in info.notes)
+    complete, _, info = calibration.build_model(se.write_export(tmp_path / "full", truth.__class__(months=10,
+                                                arrivals_per_month=200.0), 5), se.mapping())
+    assert complete.observed_from == pd.Timestamp(truth.start) and not any("truncation" in n for n in info.notes)
 
 
 def test_shrinkage_lowers_per_rep_error(tmp_path: Path) -> None:
