@@ -42,11 +42,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import stats
 
 from calibration.errors import CalibrationError, Problem
 from calibration.mapping import Mapping, StageSpec, normalise
-from calibration.model import CrmModel, as_of, day_end
+from calibration.model import CrmModel, as_of, day_end, first_last
 from calibration.reading import (
     MAX_BAD_SHARE,
     RawTable,
@@ -133,7 +135,7 @@ class ReadInfo:
 def _per_value(s: pd.Series, fn: Callable[[str], object]) -> pd.Series:
     """``fn`` applied once per distinct value of ``s`` (blank as ""), then spread back: exports repeat a few
     stage, status and product names over millions of rows."""
-    codes, uniques = pd.factorize(s.astype("string").fillna(""))
+    codes, uniques = pd.factorize(s.fillna(""))
     mapped = np.array([fn(str(u)) for u in uniques] + [None], dtype=object)
     return pd.Series(mapped[np.where(codes < 0, len(uniques), codes)], index=s.index, dtype=object)
 
@@ -164,7 +166,10 @@ def _check_bad(report: CleaningReport, table: RawTable, column: str, bad: np.nda
 def _text(table: RawTable, column: str | None) -> pd.Series:
     if column is None:
         return pd.Series(pd.NA, index=table.frame.index, dtype="string")
-    s = table.frame[column].astype("string").str.strip()
+    s = table.frame[column]
+    if not isinstance(s.dtype, pd.StringDtype):
+        s = s.astype(pd.StringDtype("pyarrow"))
+    s = s.str.strip()
     return s.mask(s == "")
 
 
@@ -274,7 +279,9 @@ def _opportunities(table: RawTable, mapping: Mapping, report: CleaningReport, pr
             i = _first(repaired.to_numpy(dtype=bool))
             report.add("product_spelling", file, "repaired", int(repaired.sum()), example_row=int(rows[i]),
                        column=col["product"], value=product.iloc[i])
-        product = exact.fillna(aliased).fillna(fuzzy).fillna(product).astype("string")
+        found = exact.where(exact.notna(), aliased)
+        found = found.where(found.notna(), fuzzy)
+        product = found.where(found.notna(), product.astype(object)).astype("string")
     elif mapping.product_aliases:
         product = product.replace(mapping.product_aliases)
     frame["product"] = product
@@ -362,13 +369,17 @@ def _opportunities(table: RawTable, mapping: Mapping, report: CleaningReport, pr
     for stage, column in entered.items():
         values = _dates(report, table, column, mapping)
         ok = keep & ~np.isnat(values)
-        parts.append(pd.DataFrame({"opportunity_id": ids.to_numpy()[ok], "changed": values[ok], "stage": stage,
+        parts.append(pd.DataFrame({"opportunity_id": ids.to_numpy(dtype=object, na_value="")[ok], "changed": values[ok],
+                                   "stage": stage,
                                    "row": rows[ok]}))
     stage_dates = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         {"opportunity_id": pd.Series(dtype=object), "changed": pd.Series(dtype="datetime64[ns]"),
          "stage": pd.Series(dtype=object), "row": pd.Series(dtype=np.int64)})
     out = frame.loc[keep].copy()
-    out["opportunity_id"] = out["opportunity_id"].astype(str)
+    # Plain Python strings from here on: membership tests and lookups against sets and indexes are hash-based.
+    for key in ("opportunity_id", "owner", "account", "product", "region"):
+        values = out[key].to_numpy(dtype=object, na_value=None)
+        out[key] = values.astype(str) if key == "opportunity_id" else values
     return out.set_index("opportunity_id"), stage_dates, currency
 
 
@@ -394,7 +405,11 @@ def _history_table(table: RawTable, mapping: Mapping, known: pd.Index, report: C
         amount, bad_a, _ = parse_numbers(table.frame[col["amount"]], mapping.decimal, table.separator)
         _check_bad(report, table, col["amount"], bad_a, table.frame[col["amount"]], "number")
         amount = np.where(amount < 0, np.nan, amount)
-    orphan = ~ids.isin(known).to_numpy(dtype=bool)
+    position = pc.index_in(pa.array(ids.astype(pd.StringDtype("pyarrow")), type=pa.string()),
+                           value_set=pa.array(known.to_numpy(dtype=object), type=pa.string()))
+    deal = position.to_numpy(zero_copy_only=False)
+    deal = np.where(np.isnan(deal.astype(float)), -1, deal).astype(np.int64)
+    orphan = deal < 0
     if orphan.any():
         i = _first(orphan)
         report.add("history_unknown_opportunity", file, "excluded", int(orphan.sum()), example_row=int(rows[i]),
@@ -410,7 +425,7 @@ def _history_table(table: RawTable, mapping: Mapping, known: pd.Index, report: C
         report.add("no_date", file, "excluded", int(undated.sum()), example_row=int(rows[i]), column=col["changed"],
                    value=table.frame[col["changed"]].iloc[i])
     ok = ~orphan & ~unknown & ~undated
-    return pd.DataFrame({"opportunity_id": ids.to_numpy()[ok].astype(str), "changed": changed[ok],
+    return pd.DataFrame({"_deal": deal[ok], "changed": changed[ok],
                          "stage": stage.to_numpy()[ok], "amount": amount[ok], "row": rows[ok], "derived": False})
 
 
@@ -518,73 +533,90 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
         opps["stage"] = opps["stage"].where(opps["kind"] != "open", "Open")
         notes.append("the export has no stage history: the funnel is one stage from creation to close")
 
-    # History: the table when there is one, else rebuilt from the dates on the opportunity rows.
+    # History: the table when there is one, else rebuilt from the dates on the opportunity rows. Rows carry their
+    # deal as an integer (its row in ``opps``): millions of text ids are looked up once, by pyarrow, and never
+    # copied into Python strings.
+    n = len(opps)
     parts = []
+    with_table = np.zeros(n, dtype=bool)
     if has_table:
         assert tables["history"] is not None
         table_rows = _history_table(tables["history"], mapping, all_ids, report)
-        parts.append(table_rows[table_rows["opportunity_id"].isin(opps.index)])
-    with_table = set(parts[0]["opportunity_id"]) if parts else set()
-    need = ~opps.index.isin(list(with_table)) if has_table else np.ones(len(opps), dtype=bool)
-    sd = stage_dates[stage_dates["opportunity_id"].isin(opps.index[need])]
-    parts.append(pd.DataFrame({"opportunity_id": sd["opportunity_id"].astype(str), "changed": sd["changed"],
-                               "stage": sd["stage"], "amount": np.nan, "row": sd["row"], "derived": True}))
-    sub = opps[need & opps["created"].notna().to_numpy()]
-    parts.append(pd.DataFrame({"opportunity_id": sub.index.astype(str), "changed": sub["created"].to_numpy(),
-                               "stage": created_stage, "amount": np.nan, "row": sub["row"].to_numpy(),
+        keep_pos = np.cumsum(~backwards) - 1  # row in opps of each deal of all_ids (excluded ones dropped)
+        table_rows = table_rows[~backwards[table_rows["_deal"].to_numpy()]]
+        table_rows["_deal"] = keep_pos[table_rows["_deal"].to_numpy()]
+        parts.append(table_rows)
+        with_table = np.bincount(table_rows["_deal"].to_numpy(), minlength=n) > 0
+    need = ~with_table
+    sd_pos = opps.index.get_indexer(stage_dates["opportunity_id"].to_numpy(dtype=object))
+    sd_ok = (sd_pos >= 0) & need[np.maximum(sd_pos, 0)]
+    parts.append(pd.DataFrame({"_deal": sd_pos[sd_ok], "changed": stage_dates["changed"].to_numpy()[sd_ok],
+                               "stage": stage_dates["stage"].to_numpy()[sd_ok], "amount": np.nan,
+                               "row": stage_dates["row"].to_numpy()[sd_ok], "derived": True}))
+    created_pos = np.flatnonzero(need & opps["created"].notna().to_numpy())
+    parts.append(pd.DataFrame({"_deal": created_pos, "changed": opps["created"].to_numpy()[created_pos],
+                               "stage": created_stage, "amount": np.nan, "row": opps["row"].to_numpy()[created_pos],
                                "derived": True}))
     hist = pd.concat(parts, ignore_index=True)
     hist["kind"] = hist["stage"].map(kind_of)
     # A closed deal whose history never reaches won/lost closes on its close date.
-    closed = opps[opps["kind"] != "open"]
-    reached = hist.loc[hist["kind"] != "open", "opportunity_id"].unique()
-    add = closed[~closed.index.isin(reached) & closed["closed"].notna()]
-    if has_table:
-        in_table = add.index.isin(list(with_table))
-        if in_table.any():
-            report.add("close_missing_in_history", opp_table.file, "repaired", int(in_table.sum()),
-                       example_row=int(add["row"].iloc[_first(in_table)]), column=str(mapping.opportunities.closed))
-    hist = pd.concat([hist, pd.DataFrame({"opportunity_id": add.index.astype(str), "changed": add["closed"].to_numpy(),
-                                          "stage": add["stage"].to_numpy(), "kind": add["kind"].to_numpy(),
-                                          "amount": np.nan, "row": add["row"].to_numpy(), "derived": True})],
+    reached = np.bincount(hist.loc[hist["kind"] != "open", "_deal"].to_numpy(), minlength=n) > 0
+    add_pos = np.flatnonzero((opps["kind"] != "open").to_numpy() & ~reached & opps["closed"].notna().to_numpy())
+    in_table = with_table[add_pos]
+    if in_table.any():
+        report.add("close_missing_in_history", opp_table.file, "repaired", int(in_table.sum()),
+                   example_row=int(opps["row"].to_numpy()[add_pos[in_table][0]]),
+                   column=str(mapping.opportunities.closed))
+    hist = pd.concat([hist, pd.DataFrame({"_deal": add_pos, "changed": opps["closed"].to_numpy()[add_pos],
+                                          "stage": opps["stage"].to_numpy()[add_pos],
+                                          "kind": opps["kind"].to_numpy()[add_pos], "amount": np.nan,
+                                          "row": opps["row"].to_numpy()[add_pos], "derived": True})],
                      ignore_index=True)
     hist = hist[hist["changed"].notna()]
     order = {s.name: i for i, s in enumerate(stages)}
     hist["_order"] = hist["stage"].map(order).astype(int)
     hist["_seq"] = np.arange(len(hist))
-    hist = hist.sort_values(["opportunity_id", "changed", "_seq"], kind="stable")
+    # Sorting by the deal's position in the opportunities table (an integer) instead of its text id is what keeps
+    # millions of rows quick.
+    hist = hist.iloc[np.lexsort((hist["_seq"].to_numpy(), hist["changed"].to_numpy(), hist["_deal"].to_numpy()))]
     # Derived rows of the same deal, day and stage are one fact written twice (Maven's engage_date is both the
     # creation and the "Engaging" date): keep one. Table rows at the same instant are a burst: keep the last.
-    same = (hist["opportunity_id"].to_numpy()[1:] == hist["opportunity_id"].to_numpy()[:-1]) & \
-        (hist["changed"].to_numpy()[1:] == hist["changed"].to_numpy()[:-1])
-    dup_stage = same & (hist["stage"].to_numpy()[1:] == hist["stage"].to_numpy()[:-1])
+    deal = hist["_deal"].to_numpy()
+    when = hist["changed"].to_numpy()
+    same = (deal[1:] == deal[:-1]) & (when[1:] == when[:-1])
+    dup_stage = same & (hist["_order"].to_numpy()[1:] == hist["_order"].to_numpy()[:-1])
     burst = np.concatenate([same & ~dup_stage, [False]]) & ~hist["derived"].to_numpy()
     if burst.any():
         i = _first(burst)
         report.add("same_second_burst", tables["history"].file if has_table else opp_table.file,  # type: ignore[union-attr]
                    "excluded", int(burst.sum()), example_row=int(hist["row"].iloc[i]),
-                   value=f"{hist['opportunity_id'].iloc[i]} {hist['changed'].iloc[i]}")
+                   value=f"{opps.index[hist['_deal'].iloc[i]]} {hist['changed'].iloc[i]}")
     drop = np.concatenate([dup_stage, [False]]) | burst
     hist = hist[~drop]
     # A derived close on the same day as derived entries goes after them (funnel order breaks same-day ties).
-    hist = hist.sort_values(["opportunity_id", "changed", "_order"], kind="stable")
+    hist = hist.iloc[np.lexsort((hist["_order"].to_numpy(), hist["changed"].to_numpy(), hist["_deal"].to_numpy()))]
     # Consecutive rows in the same stage (amount or date edits) are not stage changes.
-    ids = hist["opportunity_id"].to_numpy()
-    st = hist["stage"].to_numpy()
+    ids = hist["_deal"].to_numpy()
+    st = hist["_order"].to_numpy()
     repeat = np.concatenate([[False], (ids[1:] == ids[:-1]) & (st[1:] == st[:-1])])
     hist = hist[~repeat]
 
     # Deals that cannot be placed in time.
-    dated = opps.index.isin(hist["opportunity_id"].unique())
+    deal = hist["_deal"].to_numpy()
+    dated = np.bincount(deal, minlength=len(opps)) > 0
     if (~dated).any():
         i = _first(~dated)
         report.add("no_date", opp_table.file, "excluded", int((~dated).sum()), example_row=int(opps["row"].iloc[i]),
                    column=str(mapping.opportunities.created), value=f"opportunity {opps.index[i]}: no date")
+    # History is sorted by deal, so each deal's first and last change sit at its group's two ends.
+    starts = np.flatnonzero(np.r_[True, deal[1:] != deal[:-1]])
+    ends = np.r_[starts[1:], len(deal)] - 1
+    first = pd.Series(hist["changed"].to_numpy()[starts], index=opps.index[deal[starts]])
+    last_kind = pd.Series(hist["kind"].to_numpy()[ends], index=first.index)
+    last_time = pd.Series(hist["changed"].to_numpy()[ends], index=first.index)
     opps = opps[dated]
-    first = hist.groupby("opportunity_id", sort=False)["changed"].min()
-    last = hist.groupby("opportunity_id", sort=False).tail(1).set_index("opportunity_id")
     opps["created"] = opps["created"].fillna(first.reindex(opps.index))
-    close_time = last["changed"].where(last["kind"] != "open").reindex(opps.index)
+    close_time = last_time.where(last_kind != "open").reindex(opps.index)
     backwards = (close_time < opps["created"]).to_numpy()
     if backwards.any():
         i = _first(backwards)
@@ -592,13 +624,22 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
                    example_row=int(opps["row"].iloc[i]), column=str(mapping.opportunities.closed),
                    value=f"created {opps['created'].iloc[i].date()}, closed {close_time.iloc[i].date()}")
         opps = opps[~backwards]
-    hist = hist[hist["opportunity_id"].isin(opps.index)]
+    kept = dated & ~_positions(backwards, dated)
+    hist = hist[kept[deal]]
+    new_position = np.cumsum(kept) - 1  # a kept deal's row in the filtered opportunities table
     # A closed deal without a close date on its row closes when its history says it did.
     opps["closed"] = opps["closed"].where(opps["kind"] == "open", opps["closed"].fillna(close_time.reindex(opps.index)))
 
     latest = max(pd.Timestamp(hist["changed"].max()).normalize(), pd.Timestamp(opps["created"].max()).normalize())
     observed_from = pd.Timestamp(mapping.observed_from) if mapping.observed_from is not None else None
-    model = CrmModel(opportunities=opps, history=hist.drop(columns=["_order", "_seq"]).reset_index(drop=True),
+    # Deal ids, stages and kinds repeat over millions of history rows: categorical columns keep them small and
+    # make lookups, filters and comparisons work on integer codes.
+    codes = new_position[hist["_deal"].to_numpy()]
+    hist = hist.drop(columns=["_order", "_seq", "_deal"]).reset_index(drop=True)
+    hist["opportunity_id"] = pd.Categorical.from_codes(codes, categories=opps.index)
+    hist["stage"] = pd.Categorical(hist["stage"], categories=[s.name for s in stages])
+    hist["kind"] = pd.Categorical(hist["kind"], categories=["open", "won", "lost"])
+    model = CrmModel(opportunities=opps, history=hist,
                      stages=stages, owners=owners, accounts=accounts, products=products, as_of=latest,
                      observed_from=observed_from if observed_from is not None else latest, currency=currency,
                      collapsed=collapsed)
@@ -619,6 +660,13 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
                          "complete from then on)")
     model = _drop_stale(model, opp_table.file, report)
     return model, report, ReadInfo(files=info, notes=notes)
+
+
+def _positions(mask: np.ndarray, dated: np.ndarray) -> np.ndarray:
+    """``mask`` over the dated deals, spread back over every deal (False for the undated)."""
+    out = np.zeros(len(dated), dtype=bool)
+    out[np.flatnonzero(dated)] = mask
+    return out
 
 
 def _window_start(model: CrmModel) -> tuple[pd.Timestamp, bool]:
@@ -675,9 +723,9 @@ def _cut(model: CrmModel, day: pd.Timestamp, file: str, history_file: str | None
 def _drop_stale(model: CrmModel, file: str, report: CleaningReport) -> CrmModel:
     opps = model.opportunities
     hist = model.history
-    first = hist.groupby("opportunity_id", sort=False)["changed"].min().reindex(opps.index)
+    first, last = first_last(hist)
+    first, last = first.reindex(opps.index), last.reindex(opps.index)
     closed = opps["kind"] != "open"
-    last = hist.groupby("opportunity_id", sort=False)["changed"].max().reindex(opps.index)
     lifetimes = (last - first)[closed]
     if not len(lifetimes):
         return model

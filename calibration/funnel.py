@@ -32,7 +32,7 @@ from lifelines import AalenJohansenFitter, KaplanMeierFitter, LogNormalFitter
 from lifelines.utils import median_survival_times
 from scipy import stats
 
-from calibration.model import CrmModel, day_end
+from calibration.model import CrmModel, day_end, deal_codes
 
 __all__ = ["CAUSES", "FUNNEL_COLUMNS", "estimate_funnel", "jeffreys", "stage_spells"]
 
@@ -86,10 +86,10 @@ def stage_spells(model: CrmModel) -> pd.DataFrame:
     order = model.stage_order()
     open_names = [s.name for s in model.open_stages]
     n_open = len(open_names)
-    ids = hist["opportunity_id"].to_numpy()
+    ids, _ = deal_codes(hist["opportunity_id"])
     pos = hist["stage"].map(order).to_numpy(dtype=np.int64)
     changed = hist["changed"].to_numpy(dtype="datetime64[ns]")
-    kind = hist["kind"].to_numpy()
+    kind = hist["kind"].to_numpy(dtype=object)
     is_open = kind == "open"
     same_next = np.concatenate([ids[1:] == ids[:-1], [False]])
     nxt_pos = np.concatenate([pos[1:], [-1]])
@@ -112,8 +112,9 @@ def stage_spells(model: CrmModel) -> pd.DataFrame:
     days = (end - start).astype("timedelta64[ns]").astype(np.int64) / day_ns
     window = model.observed_from.to_datetime64()
     entry = np.maximum((window - start).astype("timedelta64[ns]").astype(np.int64) / day_ns, 0.0)
-    owner = hist["opportunity_id"].map(model.opportunities["owner"]).to_numpy()
-    out = pd.DataFrame({"opportunity_id": ids[sel], "owner": owner[sel], "stage": hist["stage"].to_numpy()[sel],
+    owner = hist["opportunity_id"].map(model.opportunities["owner"]).to_numpy(dtype=object)
+    out = pd.DataFrame({"opportunity_id": hist["opportunity_id"].to_numpy()[sel], "owner": owner[sel],
+                        "stage": hist["stage"].to_numpy(dtype=object)[sel],
                         "start": start[sel], "end": end[sel], "days": days[sel], "cause": cause[sel],
                         "entry_days": entry[sel], "skipped": skipped[sel]})
     # A spell that ended before the window opened is outside what the export covers completely.
@@ -123,15 +124,20 @@ def stage_spells(model: CrmModel) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _aggregate(spells: pd.DataFrame, date_only: bool) -> pd.DataFrame:
-    """Spells grouped by (whole days, cause, entry day) with counts, for lifelines' ``weights``."""
+def _aggregate(spells: pd.DataFrame, *, exact: bool, date_only: bool) -> pd.DataFrame:
+    """Spells grouped by (whole days, cause, entry day) with counts, for lifelines' ``weights``; with ``exact``
+    the durations are kept to a hundredth of a day (for the log-normal fit) instead of whole days."""
     code = spells["cause"].map(CAUSES).to_numpy(dtype=np.int64)
-    day = np.round(spells["days"].to_numpy(dtype=float))
-    entry = np.minimum(np.round(spells["entry_days"].to_numpy(dtype=float)), day)
-    exact = spells["days"].to_numpy(dtype=float)
-    floor = 0.5 if date_only else 1.0 / 1440.0
-    frame = pd.DataFrame({"day": day, "code": code, "entry": entry, "exact": np.maximum(np.round(exact, 3), floor)})
-    return frame.groupby(["day", "code", "entry", "exact"], sort=True).size().rename("n").reset_index()
+    days = spells["days"].to_numpy(dtype=float)
+    if exact:
+        floor = 0.5 if date_only else 0.01
+        day = np.maximum(np.round(days, 2), floor)
+        entry = np.minimum(np.round(spells["entry_days"].to_numpy(dtype=float), 2), day)
+    else:
+        day = np.round(days)
+        entry = np.minimum(np.round(spells["entry_days"].to_numpy(dtype=float)), day)
+    frame = pd.DataFrame({"day": day, "code": code, "entry": entry})
+    return frame.groupby(["day", "code", "entry"], sort=True).size().rename("n").reset_index()
 
 
 def _restricted_moments(km: KaplanMeierFitter, tau: float) -> tuple[float, float, float]:
@@ -158,7 +164,8 @@ def _restricted_moments(km: KaplanMeierFitter, tau: float) -> tuple[float, float
     return mean, float(terms.sum()), second
 
 
-def _stage_estimate(agg: pd.DataFrame, level: float) -> dict[str, float | str]:
+def _stage_estimate(sub: pd.DataFrame, level: float, date_only: bool) -> dict[str, float | str]:
+    agg = _aggregate(sub, exact=False, date_only=date_only)
     alpha = 1.0 - level
     code = agg["code"].to_numpy()
     t = agg["day"].to_numpy() + np.vectorize(_OFFSET.get)(code)
@@ -206,8 +213,9 @@ def _stage_estimate(agg: pd.DataFrame, level: float) -> dict[str, float | str]:
         method = "kaplan-meier"
         low, high = max(mean - z * se, 0.0), mean + z * se
     else:
-        exact = agg["exact"].to_numpy()
-        ln = LogNormalFitter(alpha=alpha).fit(exact, observed, entry=np.minimum(entry, exact), weights=w)
+        fine = _aggregate(sub, exact=True, date_only=date_only)
+        ln = LogNormalFitter(alpha=alpha).fit(fine["day"].to_numpy(), fine["code"].to_numpy() > 0,
+                                              entry=fine["entry"].to_numpy(), weights=fine["n"].to_numpy(float))
         mu, sigma = float(ln.mu_), float(ln.sigma_)
         cov = ln.variance_matrix_.to_numpy()
         mean = float(np.exp(mu + sigma ** 2 / 2.0))
@@ -248,6 +256,6 @@ def estimate_funnel(model: CrmModel, spells: pd.DataFrame | None = None, *, leve
         resolved = row["passed"] + row["lost"] + row["back"]  # type: ignore[operator]
         row["naive_conversion"] = row["passed"] / resolved if resolved else np.nan  # type: ignore[operator]
         if len(sub):
-            row.update(_stage_estimate(_aggregate(sub, date_only), level))
+            row.update(_stage_estimate(sub, level, date_only))
         rows.append(row)
     return pd.DataFrame(rows).reindex(columns=FUNNEL_COLUMNS)

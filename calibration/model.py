@@ -18,7 +18,7 @@ import pandas as pd
 
 from calibration.mapping import StageSpec
 
-__all__ = ["OPPORTUNITY_COLUMNS", "CrmModel", "as_of", "day_end"]
+__all__ = ["OPPORTUNITY_COLUMNS", "CrmModel", "as_of", "day_end", "deal_codes", "first_last", "run_ends"]
 
 OPPORTUNITY_COLUMNS = ["owner", "account", "product", "region", "stage", "kind", "created", "closed", "amount",
                        "row"]
@@ -34,6 +34,36 @@ def day_end(date: dt.date | pd.Timestamp) -> pd.Timestamp:
     Timestamp('2017-07-01 00:00:00')
     """
     return pd.Timestamp(date).normalize() + pd.Timedelta(days=1)
+
+
+def deal_codes(ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of a column of deal ids and the ids they stand for (the categories of a categorical
+    column, as ``CrmModel.history`` keeps it, else found by factorising)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        return ids.cat.codes.to_numpy(), pd.Index(ids.cat.categories.astype(object), name="opportunity_id")
+    codes, uniques = pd.factorize(ids)
+    return codes, pd.Index(np.asarray(uniques, dtype=object), name="opportunity_id")
+
+
+def run_ends(history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index]:
+    """Row positions where each deal's run starts and ends in a history sorted by deal and time (as
+    ``CrmModel.history`` is), with the deals' codes and ids: per-deal first and last rows without grouping
+    millions of text ids."""
+    codes, ids = deal_codes(history["opportunity_id"])
+    if len(codes) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, ids
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)] - 1
+    return starts, ends, codes, ids
+
+
+def first_last(history: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Each deal's first and last change time (index ``opportunity_id``)."""
+    starts, ends, codes, ids = run_ends(history)
+    when = history["changed"].to_numpy()
+    index = ids[codes[starts]] if len(starts) else pd.Index([], name="opportunity_id", dtype=object)
+    return pd.Series(when[starts], index=index), pd.Series(when[ends], index=index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,13 +163,14 @@ def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
         raise ValueError(f"as_of({day.date()}) is after the model's own day {model.as_of.date()}")
     end = day_end(day)
     hist = model.history[model.history["changed"] < end]
-    last = hist.groupby("opportunity_id", sort=False).tail(1).set_index("opportunity_id")
-    first = hist.groupby("opportunity_id", sort=False)["changed"].min()
+    starts, ends, codes, ids = run_ends(hist)
+    last = hist.iloc[ends].drop(columns="opportunity_id").set_axis(ids[codes[ends]], axis=0)
+    first = pd.Series(hist["changed"].to_numpy()[starts], index=last.index)
     opps = model.opportunities.loc[model.opportunities.index.intersection(last.index)].copy()
     last = last.reindex(opps.index)
     closed_now = (last["kind"] != "open").to_numpy()
     was_closed = (opps["kind"] != "open").to_numpy()
-    final = model.history.groupby("opportunity_id", sort=False)["changed"].max().reindex(opps.index)
+    final = first_last(model.history)[1].reindex(opps.index)
     # Closed by that day for good: its last change is the export's last change of the deal, so the close date and
     # amount on the opportunity row (the booking) are facts of that day too.
     for_good = closed_now & was_closed & (last["changed"].to_numpy() == final.to_numpy())

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from calibration.errors import CalibrationError, Problem
@@ -261,6 +262,13 @@ def resolve_column(table: RawTable, spec: Column | None, key: str, *, required: 
     return None
 
 
+def _arrow(s: pd.Series) -> pa.Array:
+    """The column as one pyarrow string array, blanks (empty or spaces only) as nulls."""
+    arr = pa.array(s.astype(pd.StringDtype("pyarrow")), type=pa.string())
+    trimmed = pc.utf8_trim_whitespace(arr)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+
+
 def _blank(s: pd.Series) -> np.ndarray:
     return (s.isna() | (s.str.strip() == "")).to_numpy(dtype=bool)
 
@@ -268,6 +276,15 @@ def _blank(s: pd.Series) -> np.ndarray:
 _CURRENCY_SIGNS = r"[$€£¥₹₩¢₽₺₪]|R\$|CHF|US\$"
 _COMMA_DECIMAL = r"^-?[\d.]*\d,\d{1,2}$|^-?\d+,\d{4,}$"
 _DOT_DECIMAL = r"^-?[\d,]*\d\.\d{1,2}$|^-?\d+\.\d{4,}$"
+
+
+def _plain_numbers(s: pd.Series) -> np.ndarray | None:
+    """Every non-blank cell a plain number (``1234.5``): parsed by pyarrow at once; None otherwise."""
+    try:
+        values = pc.cast(_arrow(s), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return values.to_numpy(zero_copy_only=False).astype(float)
 
 
 def parse_numbers(s: pd.Series, decimal: str = "auto", separator: str = ",") -> tuple[np.ndarray, np.ndarray, str]:
@@ -282,6 +299,9 @@ def parse_numbers(s: pd.Series, decimal: str = "auto", separator: str = ",") -> 
     >>> parse_numbers(pd.Series(["1.234,50 €", "12,5"]))[0].tolist()
     [1234.5, 12.5]
     """
+    plain = _plain_numbers(s) if decimal == "." or (decimal == "auto" and separator != ";") else None
+    if plain is not None:
+        return plain, np.zeros(len(s), dtype=bool), "."
     blank = _blank(s)
     t = s.astype("string").fillna("").str.replace(r"[\s\u00a0\u202f']", "", regex=True)
     negative = t.str.match(r"^\(.*\)$").fillna(False).to_numpy(dtype=bool)
@@ -324,9 +344,12 @@ def parse_booleans(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     ([1.0, 0.0], [False, False, False, True])
     """
     blank = _blank(s)
-    t = s.astype("string").fillna("").str.strip().str.casefold()
-    is_true = t.isin(_TRUE).to_numpy(dtype=bool)
-    is_false = t.isin(_FALSE).to_numpy(dtype=bool)
+    codes, uniques = pd.factorize(s.astype(pd.StringDtype("pyarrow")).fillna(""))
+    keys = [str(u).strip().casefold() for u in uniques]
+    true_of = np.array([k in _TRUE for k in keys] + [False])
+    false_of = np.array([k in _FALSE for k in keys] + [False])
+    pos = np.where(codes < 0, len(keys), codes)
+    is_true, is_false = true_of[pos], false_of[pos]
     out = np.where(is_true, 1.0, np.where(is_false, 0.0, np.nan))
     return out, ~blank & ~is_true & ~is_false
 
@@ -343,6 +366,21 @@ def _to_datetime(values: pd.Series, fmt: str) -> pd.Series:
     return out.dt.tz_convert(None)
 
 
+def _iso_dates(s: pd.Series) -> np.ndarray | None:
+    """Every non-blank cell an ISO 8601 date or timestamp: parsed by pyarrow at once (to naive UTC); None
+    otherwise."""
+    arr = _arrow(s)
+    for kind in (pa.timestamp("ns"), pa.timestamp("ns", tz="UTC")):
+        try:
+            parsed = pc.cast(arr, kind)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        if kind.tz is not None:
+            parsed = pc.cast(parsed, pa.timestamp("ns"))
+        return parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+    return None
+
+
 def parse_dates(s: pd.Series, fmt: str = "auto", day_first: bool = False) -> tuple[np.ndarray, np.ndarray, str]:
     """Parse dates or timestamps (to naive UTC); return datetime64 values (NaT = blank or bad), a mask of bad
     non-blank cells and the format used. Each distinct text is parsed once, so millions of rows that share a
@@ -354,8 +392,12 @@ def parse_dates(s: pd.Series, fmt: str = "auto", day_first: bool = False) -> tup
     >>> [str(x)[:10] for x in v[:2]], bad.tolist(), f
     (['2017-03-31', '2017-01-05'], [False, False, False], '%m/%d/%Y')
     """
+    if fmt in ("auto", "ISO8601"):
+        fast = _iso_dates(s)
+        if fast is not None:
+            return fast, np.zeros(len(s), dtype=bool), "ISO8601"
     blank = _blank(s)
-    text = s.astype("string").fillna("").str.strip()
+    text = s.astype(pd.StringDtype("pyarrow")).fillna("").str.strip()
     codes, uniques = pd.factorize(text)
     uniq = pd.Series(uniques.astype(str))
     filled = uniq != ""

@@ -36,8 +36,8 @@ def won_closes(model: CrmModel) -> pd.DataFrame:
     opps = model.opportunities
     won = opps[opps["kind"] == "won"]
     hist = model.history
-    changed = hist[hist["kind"] == "won"].drop_duplicates("opportunity_id", keep="last").set_index(
-        "opportunity_id")["changed"]
+    wins = hist[hist["kind"] == "won"].drop_duplicates("opportunity_id", keep="last")
+    changed = pd.Series(wins["changed"].to_numpy(), index=wins["opportunity_id"].to_numpy(dtype=object))
     closed = won["closed"].fillna(changed.reindex(won.index))
     return pd.DataFrame({"opportunity_id": won.index.to_numpy(), "closed": closed.to_numpy(),
                          "amount": won["amount"].to_numpy(dtype=float)})

@@ -67,6 +67,11 @@ def _unique_slugs(names: list[str]) -> dict[str, str]:
     return out
 
 
+def _fill(values: pd.Series, other: object) -> pd.Series:
+    """``values`` with missing entries taken from ``other`` (a value or an aligned series), kept as objects."""
+    return values.astype(object).where(values.notna(), other)
+
+
 def _main_rep(opps: pd.DataFrame) -> pd.Series:
     """Account -> the rep with most of its deals (ties: the rep with the latest deal, then by id)."""
     sub = opps[opps["account"].notna() & opps["owner"].notna()]
@@ -142,7 +147,7 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
         index=reps_with_deals, dtype=object)
     with_region = opps.dropna(subset=["owner", "region"])
     deal_region = with_region.groupby("owner")["region"].agg(lambda s: s.mode().iloc[0])
-    rep_region = rep_region.fillna(deal_region.reindex(reps_with_deals)).fillna("All").astype(str)
+    rep_region = _fill(_fill(rep_region, deal_region.reindex(reps_with_deals)), "All").astype(str)
     if (rep_region == "All").all():
         notes.append("no region in the export: every rep and account is in region 'All'")
     salary_by_tier = base.reps.groupby("tier")["base_salary"].mean()
@@ -153,7 +158,7 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
     plan = _first_plan(base)
     reps = pd.DataFrame({
         "rep_id": reps_with_deals,
-        "name": names.fillna(pd.Series(reps_with_deals, index=reps_with_deals)).astype(str).to_numpy(),
+        "name": _fill(names, pd.Series(reps_with_deals, index=reps_with_deals)).astype(str).to_numpy(),
         "tier": rep_tier.to_numpy(), "role": "hybrid", "region": rep_region.to_numpy(), "latitude": 0.0,
         "longitude": 0.0, "hours_per_week": [hours_by_tier[t] for t in rep_tier],
         "base_salary": [float(round(salary_by_tier.get(t, base.reps["base_salary"].mean()), 2)) for t in rep_tier],
@@ -176,8 +181,8 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
         notes.append("no account in the export: one account per region stands for all of its customers")
     acc_opps = opps.assign(account=opps["account"].where(opps["account"].notna(), None))
     if not has_accounts:
-        acc_opps = acc_opps.assign(account="All accounts (" + acc_opps["owner"].map(rep_region).fillna(
-            "All").astype(str) + ")")
+        acc_opps = acc_opps.assign(account="All accounts (" + _fill(acc_opps["owner"].map(rep_region),
+                                                                         "All").astype(str) + ")")
         main = _main_rep(acc_opps)
     region_reps = rep_region.groupby(rep_region).size().sort_values(ascending=False)
     owner_of = main.reindex(account_ids)
@@ -213,9 +218,9 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
     status = pd.Series(["customer" if a in won_accounts else "prospect" for a in account_ids], index=account_ids)
     accounts = pd.DataFrame({
         "account_id": account_ids,
-        "name": acc_names.reindex(account_ids).fillna(pd.Series(account_ids, index=account_ids)).astype(str).to_numpy(),
+        "name": _fill(acc_names.reindex(account_ids), pd.Series(account_ids, index=account_ids)).astype(str).to_numpy(),
         "tier": acc_tier.reindex(account_ids).to_numpy(),
-        "segment": segments.reindex(account_ids).fillna("unknown").astype(str).to_numpy(),
+        "segment": _fill(segments.reindex(account_ids), "unknown").astype(str).to_numpy(),
         "region": owner_of.map(rep_region).to_numpy(), "latitude": 0.0, "longitude": 0.0,
         "annual_potential": potential.to_numpy(dtype=float), "service_hours_per_year": 0.0,
         "status": status.to_numpy(), "current_rep_id": owner_of.to_numpy()}).set_index("account_id")
@@ -313,7 +318,7 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
             notes.append("targets.by_region of the base names regions the export does not have: dropped")
             targets = targets.model_copy(update={"by_region": {}})
     else:
-        value_by_product = won.groupby(won["product"].fillna("all").astype(str))["amount"].sum()
+        value_by_product = won.groupby(_fill(won["product"], "all").astype(str))["amount"].sum()
         value_by_product = value_by_product[value_by_product.index.isin(slugs)]
         by_product = _shares({slugs[str(k)]: float(v) for k, v in value_by_product.items() if v > 0})
         value_by_region = won.assign(r=won["owner"].map(rep_region)).groupby("r")["amount"].sum()
