@@ -548,7 +548,7 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
         parts.append(table_rows)
         with_table = np.bincount(table_rows["_deal"].to_numpy(), minlength=n) > 0
     need = ~with_table
-    sd_pos = opps.index.get_indexer(stage_dates["opportunity_id"].to_numpy(dtype=object))
+    sd_pos = opps.index.get_indexer(pd.Index(stage_dates["opportunity_id"].to_numpy(dtype=object)))
     sd_ok = (sd_pos >= 0) & need[np.maximum(sd_pos, 0)]
     parts.append(pd.DataFrame({"_deal": sd_pos[sd_ok], "changed": stage_dates["changed"].to_numpy()[sd_ok],
                                "stage": stage_dates["stage"].to_numpy()[sd_ok], "amount": np.nan,

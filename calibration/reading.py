@@ -284,7 +284,8 @@ def _plain_numbers(s: pd.Series) -> np.ndarray | None:
         values = pc.cast(_arrow(s), pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return values.to_numpy(zero_copy_only=False).astype(float)
+    out: np.ndarray = values.to_numpy(zero_copy_only=False).astype(float)
+    return out
 
 
 def parse_numbers(s: pd.Series, decimal: str = "auto", separator: str = ",") -> tuple[np.ndarray, np.ndarray, str]:
@@ -377,7 +378,8 @@ def _iso_dates(s: pd.Series) -> np.ndarray | None:
             continue
         if kind.tz is not None:
             parsed = pc.cast(parsed, pa.timestamp("ns"))
-        return parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+        out: np.ndarray = parsed.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+        return out
     return None
 
 

@@ -155,3 +155,16 @@ def test_deal_sizes_by_product_and_sparse_fallback(tmp_path: Path) -> None:
     assert sizes.loc["Rare", "won_deals"] < calibration.deal_sizes.MIN_EMPIRICAL
     assert sizes.loc["Rare", "method"].startswith("lognormal")
     assert sizes["mix"].sum() == pytest.approx(1.0)
+
+
+def test_long_dwell_falls_back_to_a_censored_lognormal_fit(tmp_path: Path) -> None:
+    # Dwell far longer than the history: most spells are still open, so the mean comes from a log-normal fitted
+    # with censoring rather than from the Kaplan-Meier curve, which stops long before its tail.
+    truth = se.Truth(months=8, arrivals_per_month=150.0, mean_days=(150.0, 20.0, 15.0))
+    folder = se.write_export(tmp_path / "long", truth, 8)
+    model, _, _ = calibration.build_model(folder, se.mapping())
+    row = calibration.estimate_funnel(model).set_index("stage").loc[se.STAGES[0]]
+    assert row["duration_method"] == "lognormal" and row["unresolved_share"] > 0.05
+    se_log = np.log(row["mean_days_high"] / row["mean_days_low"]) / (2 * 1.645)
+    assert abs(np.log(row["mean_days"] / truth.mean_days[0])) < 4 * se_log, row
+    assert row["spread"] == pytest.approx(truth.cv[0], abs=0.15)
