@@ -75,4 +75,6 @@ def sufficiency_table(model: CrmModel, funnel: pd.DataFrame, priors: pd.DataFram
         ("deals entering late", "reported", int(funnel["late_entries"].fillna(0).sum()), True, "survival analysis",
          f"spells begun before {model.observed_from.date()} enter the risk set late"),
     ]
-    return pd.DataFrame(rows, columns=["gate", "requirement", "value", "met", "source", "consequence"], dtype=object)
+    # Counts and weights are written as text so that one column can hold both without turning 6711 into 6711.0.
+    shown = [(g, r, f"{v:g}" if isinstance(v, float) else str(v), bool(m), s, c) for g, r, v, m, s, c in rows]
+    return pd.DataFrame(shown, columns=["gate", "requirement", "value", "met", "source", "consequence"])
