@@ -76,11 +76,6 @@ def stage_spells(model: CrmModel) -> pd.DataFrame:
         ``opportunity_id, owner, stage, start, end, days, cause`` (``pass``/``lost``/``back``/``censored``),
         ``entry_days`` (delayed entry, 0 when the spell started inside the window) and ``skipped`` (open stages
         jumped over by a pass).
-
-    Examples
-    --------
-    >>> import datetime as dt
-    >>> from calibration.cleaning import build_model  # doctest: +SKIP
     """
     hist = model.history
     order = model.stage_order()
