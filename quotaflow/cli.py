@@ -222,6 +222,12 @@ register_error(ComparisonError, ExitCode.INPUT)
 app.command(name="compare")(guarded(compare_command))
 # --- end plan comparison ---
 
+# --- calibration from a CRM export ---
+from quotaflow.calibrate_command import calibrate_command  # noqa: E402
+
+app.command(name="calibrate")(guarded(calibrate_command))
+# --- end calibration ---
+
 
 def main() -> None:
     """Console-script entry point."""

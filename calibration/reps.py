@@ -1,0 +1,217 @@
+"""Per-rep skill per stage with empirical-Bayes (beta-binomial) shrinkage, and rep tiers from the shrunk skills.
+
+For each open stage, rep ``r`` passed ``w_r`` of the ``n_r`` spells of theirs that resolved there. The reps'
+true pass rates are taken to be draws from a Beta(alpha, beta) population; alpha and beta maximise the
+beta-binomial marginal likelihood over all reps (method of moments gives the starting point, and is used when
+the optimiser fails). Each rep's posterior is Beta(w_r + alpha, n_r - w_r + beta): its mean
+``(w_r + alpha) / (n_r + alpha + beta)`` pulls a rep with few deals toward the group, one with many stays near
+their own share. Whether the reps differ at all is tested: the likelihood ratio of the beta-binomial against a
+plain binomial (no between-rep variance) is referred to the 50:50 mixture of chi-square(0) and chi-square(1)
+that a variance on its boundary calls for. When p >= 0.05 (or the median rep's own data gets under
+``MIN_OWN_WEIGHT`` of the posterior, or alpha + beta runs to its bound) the reps are indistinguishable at that
+stage: shrinkage pulls them (nearly) to the group mean and the report says so instead of inventing talent.
+
+A rep's skill at a stage is their shrunk rate over the population mean (1 = an average rep), the multiplier the
+scenario's ``skill_<stage>`` columns hold. Tiers: the export's own tier column when there is one; otherwise reps
+are ranked by their shrunk win rate through the whole funnel (the product of their stage skills) and cut into as
+many equal-sized groups as the scenario has tiers, lowest first, unless every stage is indistinguishable, in
+which case everyone is in the middle tier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from calibration.funnel import LEVEL
+
+__all__ = ["MAX_CONCENTRATION", "BetaPrior", "estimate_rep_skills", "fit_beta_binomial", "rep_tiers"]
+
+MAX_CONCENTRATION = 1e6
+"""Bound on alpha + beta; reaching it means the reps are indistinguishable at the stage."""
+MIN_OWN_WEIGHT = 0.05
+"""A stage where the median rep's own data gets less than this weight in their posterior mean,
+``n / (n + alpha + beta)``, has reps indistinguishable from noise."""
+
+
+@dataclass(frozen=True)
+class BetaPrior:
+    """The fitted population of pass rates: Beta(alpha, beta)."""
+
+    alpha: float
+    beta: float
+    method: str  # "marginal likelihood" or "method of moments"
+    indistinguishable: bool
+    p_value: float = 1.0  # test of no between-rep variance (binomial) against the beta-binomial
+
+    @property
+    def mean(self) -> float:
+        """Population mean pass rate."""
+        return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def sd(self) -> float:
+        """Standard deviation of the reps' true pass rates."""
+        k = self.alpha + self.beta
+        return float(np.sqrt(self.mean * (1.0 - self.mean) / (k + 1.0)))
+
+
+def _moments(w: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    mean = float(w.sum() / n.sum())
+    p = w / n
+    var = float(np.average((p - mean) ** 2, weights=n))
+    noise = mean * (1.0 - mean) * float(np.mean(1.0 / n))
+    between = var - noise
+    if between <= 0 or mean in (0.0, 1.0):
+        return mean, MAX_CONCENTRATION
+    return mean, float(np.clip(mean * (1.0 - mean) / between - 1.0, 1e-3, MAX_CONCENTRATION))
+
+
+def fit_beta_binomial(successes: np.ndarray, trials: np.ndarray) -> BetaPrior:
+    """Fit Beta(alpha, beta) to per-rep counts by maximum marginal likelihood.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> p = rng.beta(20, 30, 200); n = np.full(200, 60); w = rng.binomial(n, p)
+    >>> prior = fit_beta_binomial(w, n)
+    >>> round(prior.mean, 1), prior.indistinguishable
+    (0.4, False)
+    """
+    w = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    keep = n > 0
+    w, n = w[keep], n[keep]
+    if len(n) == 0:
+        raise ValueError("no trials")
+    mean0, conc0 = _moments(w, n)
+    if len(n) < 2 or mean0 in (0.0, 1.0):
+        m = float(np.clip(mean0, 1e-6, 1 - 1e-6))
+        return BetaPrior(m * MAX_CONCENTRATION, (1 - m) * MAX_CONCENTRATION, "method of moments", True, 1.0)
+
+    def nll(x: np.ndarray) -> float:
+        m = special.expit(x[0])
+        k = np.exp(x[1])
+        a, b = m * k, (1.0 - m) * k
+        return -float(np.sum(special.betaln(w + a, n - w + b) - special.betaln(a, b)))
+
+    start = np.array([special.logit(np.clip(mean0, 1e-6, 1 - 1e-6)), np.log(min(conc0, MAX_CONCENTRATION / 10))])
+    res = optimize.minimize(nll, start, method="L-BFGS-B",
+                            bounds=[(-20.0, 20.0), (np.log(1e-3), np.log(MAX_CONCENTRATION))])
+    if np.isfinite(res.fun) and res.fun <= nll(start) + 1e-9:
+        m, k = float(special.expit(res.x[0])), float(np.exp(res.x[1]))
+        method = "marginal likelihood"
+    else:
+        m, k = mean0, conc0
+        method = "method of moments"
+    # Between-rep variance zero (plain binomial) against the beta-binomial: a test on the boundary, so the
+    # likelihood ratio follows a 50:50 mixture of chi-square(0) and chi-square(1).
+    pooled = float(w.sum() / n.sum())
+    ll_binomial = float(np.sum(w * np.log(pooled) + (n - w) * np.log1p(-pooled)))
+    ratio = max(2.0 * (-nll(np.array([special.logit(m), np.log(k)])) - ll_binomial), 0.0)
+    p_value = 0.5 * float(stats.chi2.sf(ratio, 1)) if ratio > 0 else 1.0
+    at_bound = k >= MAX_CONCENTRATION * 0.99
+    return BetaPrior(m * k, (1.0 - m) * k, method, bool(at_bound or p_value >= 0.05), p_value)
+
+
+def estimate_rep_skills(spells: pd.DataFrame, stage_ids: dict[str, str], *,
+                        level: float = LEVEL) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Shrunk per-rep pass rates and skills per stage.
+
+    Parameters
+    ----------
+    spells
+        ``calibration.funnel.stage_spells`` output.
+    stage_ids
+        Stage name -> scenario stage id, for the open stages to estimate.
+
+    Returns
+    -------
+    (skills, priors)
+        ``skills``: one row per rep and stage: ``rep, stage, stage_id, trials, passed, raw_rate, shrunk_rate,
+        rate_low, rate_high, skill, skill_low, skill_high, credibly_below, credibly_above``.
+        ``priors``: one row per stage: ``stage, stage_id, reps, trials, alpha, beta, mean, between_rep_sd,
+        raw_rate_sd, shrunk_rate_sd, own_weight_median`` (the median rep's weight on their own data),
+        ``method, spread_p_value`` (test of no between-rep variance), ``indistinguishable``.
+    """
+    resolved = spells[(spells["cause"] != "censored") & spells["owner"].notna()]
+    a = (1.0 - level) / 2.0
+    skill_rows, prior_rows = [], []
+    for stage, sid in stage_ids.items():
+        sub = resolved[resolved["stage"] == stage]
+        if sub.empty:
+            continue
+        passed = (sub["cause"] == "pass").astype(float)
+        g = passed.groupby(sub["owner"].astype(str))
+        n = g.size().astype(float)
+        w = g.sum().reindex(n.index)
+        prior = fit_beta_binomial(w.to_numpy(), n.to_numpy())
+        post_a = w.to_numpy() + prior.alpha
+        post_b = n.to_numpy() - w.to_numpy() + prior.beta
+        shrunk = post_a / (post_a + post_b)
+        low = stats.beta.ppf(a, post_a, post_b)
+        high = stats.beta.ppf(1.0 - a, post_a, post_b)
+        mu = prior.mean
+        skill_rows.append(pd.DataFrame({
+            "rep": n.index.astype(str), "stage": stage, "stage_id": sid, "trials": n.to_numpy().astype(int),
+            "passed": w.to_numpy().astype(int), "raw_rate": (w / n).to_numpy(), "shrunk_rate": shrunk,
+            "rate_low": low, "rate_high": high, "skill": shrunk / mu, "skill_low": low / mu, "skill_high": high / mu,
+            "credibly_below": high < mu, "credibly_above": low > mu}))
+        own = float(np.median(n.to_numpy() / (n.to_numpy() + prior.alpha + prior.beta)))
+        prior_rows.append({"stage": stage, "stage_id": sid, "reps": len(n), "trials": int(n.sum()),
+                           "alpha": prior.alpha, "beta": prior.beta, "mean": mu, "between_rep_sd": prior.sd,
+                           "raw_rate_sd": float(np.std((w / n).to_numpy(), ddof=1)) if len(n) > 1 else np.nan,
+                           "shrunk_rate_sd": float(np.std(shrunk, ddof=1)) if len(n) > 1 else np.nan,
+                           "own_weight_median": own, "method": prior.method,
+                           "spread_p_value": prior.p_value,
+                           "indistinguishable": prior.indistinguishable or own < MIN_OWN_WEIGHT})
+    skills = pd.concat(skill_rows, ignore_index=True) if skill_rows else pd.DataFrame(
+        columns=["rep", "stage", "stage_id", "trials", "passed", "raw_rate", "shrunk_rate", "rate_low", "rate_high",
+                 "skill", "skill_low", "skill_high", "credibly_below", "credibly_above"])
+    return skills, pd.DataFrame(prior_rows)
+
+
+def rep_tiers(skills: pd.DataFrame, priors: pd.DataFrame, tiers_by_rank: list[str],
+              given: pd.Series | None = None) -> pd.DataFrame:
+    """Each rep's tier and whole-funnel productivity (product of stage skills, 1 = average).
+
+    Parameters
+    ----------
+    skills, priors
+        ``estimate_rep_skills`` output.
+    tiers_by_rank
+        The scenario's tier ids, entry tier first.
+    given
+        The export's own tier per rep (used when present and every value is a known tier).
+
+    Examples
+    --------
+    >>> sk = pd.DataFrame({"rep": ["a", "b", "c"], "stage_id": "s", "skill": [0.8, 1.0, 1.2]})
+    >>> pr = pd.DataFrame({"stage_id": ["s"], "indistinguishable": [False]})
+    >>> rep_tiers(sk, pr, ["junior", "mid", "senior"])["tier"].tolist()
+    ['junior', 'mid', 'senior']
+    """
+    if skills.empty:
+        return pd.DataFrame(columns=["rep", "productivity", "tier", "tier_source"])
+    prod = skills.pivot_table(index="rep", columns="stage_id", values="skill", aggfunc="first").fillna(1.0)
+    productivity = prod.prod(axis=1)
+    out = pd.DataFrame({"rep": productivity.index.astype(str), "productivity": productivity.to_numpy()})
+    if given is not None:
+        mapped = out["rep"].map(given)
+        if mapped.notna().all() and mapped.isin(tiers_by_rank).all():
+            out["tier"] = mapped.to_numpy()
+            out["tier_source"] = "export"
+            return out
+    k = len(tiers_by_rank)
+    if bool(priors["indistinguishable"].all()) or k == 1:
+        out["tier"] = tiers_by_rank[(k - 1) // 2]
+        out["tier_source"] = "all reps indistinguishable: middle tier" if k > 1 else "single tier"
+        return out
+    ranks = productivity.rank(method="first").to_numpy()
+    group = np.minimum(((ranks - 1) * k // len(ranks)).astype(int), k - 1)
+    out["tier"] = [tiers_by_rank[g] for g in group]
+    out["tier_source"] = "shrunk skill quantile"
+    return out

@@ -1,0 +1,87 @@
+"""The ``quotaflow calibrate`` command: a CRM export to a calibrated scenario folder with its estimates.
+
+Writes, into a staged output folder (nothing is left behind on failure): the scenario (``scenario.toml``,
+``reps.csv``, ``accounts.csv``, validated by ``scenarios.load`` before it is published), ``calibration.json``,
+``report.md``, ``cleaning_report.csv``, ``sufficiency.csv``, one CSV per estimate under ``estimates/`` and
+``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import calibration
+import scenarios
+from quotaflow.manifest import write_manifest
+from quotaflow.options import ExcelOpt, ForceOpt, OutOpt
+from quotaflow.output import OutputError, staged_output, write_csv, write_json
+
+__all__ = ["calibrate_command"]
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2017-12-31") from None
+
+
+def _refuse_overlap(out: Path, inputs: list[Path]) -> None:
+    """An output folder that is, holds or lies inside an input would put the user's files at risk."""
+    target = out.resolve()
+    for path in inputs:
+        src = path.resolve()
+        if target == src or target.is_relative_to(src) or src.is_relative_to(target):
+            raise OutputError(f"--out {out} overlaps the input {path}; write the calibration somewhere else")
+
+
+def calibrate_command(
+    export_dir: Annotated[Path, typer.Argument(help="Folder holding the CRM export's CSV files.")],
+    out: OutOpt,
+    preset: Annotated[str | None, typer.Option(help="Mapping preset: " + ", ".join(calibration.preset_names())
+                                               + ".")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Mapping TOML for any other CRM (see docs/calibration.md).")]
+    = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Day the data describes (YYYY-MM-DD; default: the "
+                                                             "latest date in the export). Later data is not used.")]
+    = None,
+    base: Annotated[str | None, typer.Option(help="Scenario whose pay plans, targets and channels are kept (folder "
+                                                  "or bundled name); default: only what an export cannot tell "
+                                                  "comes from the bundled baseline.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding of every file (default: detected per file; "
+                                                      "e.g. utf-8, utf-16, cp1252, gb18030).")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse the export (exit 2) if any row had to be excluded "
+                                                          "or repaired.")] = False,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
+    excel: ExcelOpt = False,
+    force: ForceOpt = False,
+) -> None:
+    """Calibrate a scenario from a CRM export: funnel conversion and dwell (survival analysis), shrunk per-rep
+    skills, arrivals, deal sizes and the timing of wins, each with its interval and sample size."""
+    day = _date(as_of)
+    chosen = calibration.load_mapping(preset=preset, path=mapping)
+    inputs = [export_dir] + ([mapping] if mapping is not None else [])
+    if base is not None and Path(base).is_dir():
+        inputs.append(Path(base))
+    _refuse_overlap(out, inputs)
+    result = calibration.calibrate(export_dir, chosen, as_of=day, base=base, strict=strict, encoding=encoding,
+                                   seed=seed)
+    with staged_output(out, force=force) as stage:
+        scenarios.save(result.scenario, stage)
+        scenarios.load(stage)  # what every other command will read: refuse to publish what it would not accept
+        for name, frame in result.tables().items():
+            write_csv(frame, stage / f"{name}.csv", excel=excel)
+        write_json(result.summary(), stage / "calibration.json")
+        (stage / "report.md").write_text(result.report(), encoding="utf-8")
+        write_manifest(stage, scenario=result.scenario, seeds={"bootstrap": seed},
+                       extra={"export": str(export_dir), "mapping": chosen.name,
+                              "as_of": str(result.model.as_of.date()), "strict": strict})
+    typer.echo(result.report())
+    typer.echo(f"wrote {out}/: scenario.toml, reps.csv, accounts.csv, calibration.json, report.md, "
+               "cleaning_report.csv, sufficiency.csv, estimates/*.csv, manifest.json")
