@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from simcases import MIXED_PLANS, mixed_plans
 
 import scenarios
 import sim
@@ -105,10 +106,15 @@ def test_unknown_plan_and_rep_are_input_errors(tiny: scenarios.Scenario) -> None
 
 
 def test_mapping_keeps_other_reps_on_their_own_plan(tiny: scenarios.Scenario) -> None:
-    first = str(tiny.reps.index[0])
-    b = IncentiveBehaviour.from_scenario(tiny, {first: "annual_bonus"})
-    assert b.plan_ids[0] == "annual_bonus"
-    assert list(b.plan_ids[1:]) == [str(p) for p in tiny.reps["plan_id"].iloc[1:]]
+    # Reps on four different plans; two of them mapped to other plans: the rest keep their own, and each seat's
+    # prepared incentive is the plan its id names (not only the label).
+    s = mixed_plans(tiny)
+    ids = [str(r) for r in s.reps.index]
+    b = IncentiveBehaviour.from_scenario(s, {ids[0]: "flat_commission", ids[3]: "annual_bonus"})
+    want = ["flat_commission", *MIXED_PLANS[1:3], "annual_bonus", *MIXED_PLANS[4:]]
+    assert list(b.plan_ids) == want
+    assert [inc.plan for inc in b.incentives] == [s.settings.plans[p] for p in want]
+    assert len(set(want)) == 4 and want != list(MIXED_PLANS)
 
 
 def test_pickles_without_its_weekly_cache_and_workers_agree(tiny: scenarios.Scenario) -> None:
