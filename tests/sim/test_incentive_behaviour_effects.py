@@ -204,10 +204,9 @@ def test_quarterly_bonuses_keep_reps_far_behind_working_where_an_annual_bonus_gi
 
 @pytest.mark.slow
 def test_quarterly_bonuses_lift_low_performers_compared_with_annual_only() -> None:
-    # The outcome of that mechanism: the bottom third's attainment rises by 0.0094 [0.0078, 0.0109] (on about
-    # 0.50) with a per-replication sd of 0.028 (roots 1-10 x 128 replications), too small for the default run:
-    # 16 replications detect it with 26 % power, 128 with 96 % (the interval excluded 0 at all ten roots),
-    # 192 with 99.4 %.
+    # The outcome of that mechanism: the bottom third's attainment rises by 0.0088 [0.0075, 0.0102] (on about
+    # 0.50) with a per-replication sd of 0.029 (roots 1-10 x 192 replications), too small for the default run:
+    # 16 replications detect it with 22 % power, 192 with 99 % (the interval excluded 0 at all ten roots).
     assert _interval(_low_performer_lift(ROOT, LIFT_REPLICATIONS))[0] > 0.0
 
 
