@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lab lint typecheck imports pytest bench clean
+.PHONY: demo test test-slow lab lint typecheck imports pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ imports: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# The long tests that `make test` leaves out (full GAP benchmark sets, the long M/M/c run, the incentive
+# directions with many replications): `-m slow` on the command line replaces the default `-m 'not slow'`.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow
 
 # Extra JupyterLab options, e.g. `make lab LAB_FLAGS=--allow-root` inside a container that runs as root.
 LAB_FLAGS ?=

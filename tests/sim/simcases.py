@@ -92,3 +92,21 @@ class DeadlineBehaviour:
     def priority(self, rep: RepState, deal: DealView) -> float:
         urgency = 1.0 / (1.0 + rep.days_left_month)
         return deal.value * deal.win_probability * (1.0 + urgency * deal.stage)
+
+
+MIXED_PLANS = ("annual_bonus", "tiered_accelerator", "capped", "flat_commission", "annual_bonus", "capped")
+"""A plan per rep of ``tiny``: four different plans, each paying differently for the same bookings."""
+
+
+def mixed_plans(s: scenarios.Scenario) -> scenarios.Scenario:
+    """``tiny`` with its reps on `MIXED_PLANS` (a run that ignores the reps' own plans then pays differently),
+    and without attrition or promotions, so a rep's pay over a 12-month run is base salary plus what the rep's
+    plan pays on the year's bookings and quota (no vacancy, no change of base)."""
+    changes: dict[str, object] = {}
+    for tier in s.settings.tiers:
+        changes[f"tiers.{tier}.attrition_per_year"] = 0.0
+        changes[f"tiers.{tier}.promotion"] = None
+    out = scenarios.modify(s, changes)
+    out = out.replace(reps=out.reps.assign(plan_id=list(MIXED_PLANS)))
+    scenarios.check(out)
+    return out

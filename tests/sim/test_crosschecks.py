@@ -67,25 +67,36 @@ def test_unlimited_hours_win_rate_is_product_of_conversions(tiny: scenarios.Scen
 
 
 def test_littles_law_on_a_live_count(baseline: scenarios.Scenario) -> None:
+    # Little's law L = lambda W on a stationary system (no seasonality, attrition, churn or ramp-up): L is the
+    # engine's live count of open deals sampled weekly (kept apart from the lead records), lambda the arrivals
+    # in a one-year window after a year of warm-up, W the mean time in the funnel of those arrivals. Per
+    # replication L - lambda W differs from 0 only by window-edge noise, so its 95 % interval must contain 0
+    # and be narrow enough (a 1 % bias in L or W would show). 40 replications: the sd of L - lambda W is about
+    # 1.2 deals on L of about 83 (1.4 %); measured over 10 roots x 40 replications the interval held 0 at
+    # every root and the pooled mean was -0.02 [-0.13, 0.10].
     s = neutral(baseline, months=36)
     s = scenarios.modify(s, {"calendar.seasonality": [1.0] * 12})
     model = build(s)
-    gaps = []
-    for child in np.random.SeedSequence(5).spawn(8):
+    t0, t1 = model.month_start[12], model.month_start[24]
+    gaps, wip = [], []
+    for child in np.random.SeedSequence(5).spawn(40):
         leads, rec = run_replication(model, child)
-        t0, t1 = model.month_start[12], model.month_start[24]  # steady window after a year of warm-up
         samples = rec.wip_samples[(rec.wip_samples[:, 0] >= t0) & (rec.wip_samples[:, 0] < t1)]
         wip_live = samples[:, 1].mean()
-        end = np.where(rec.status == OPEN, model.horizon, rec.closed)
-        # time spent inside the window by every lead, over the window length, is lambda x W for the window
-        inside = np.clip(np.minimum(end, t1) - np.maximum(leads.time, t0), 0.0, None)
-        arrival_rate = np.sum((leads.time >= t0) & (leads.time < t1)) / (t1 - t0)
         in_window = (leads.time >= t0) & (leads.time < t1)
-        mean_time = (end[in_window] - leads.time[in_window]).mean()
-        gaps.append((wip_live - arrival_rate * mean_time) / wip_live)
+        assert not (rec.status[in_window] == OPEN).any()  # every W is observed, none cut off by the horizon
+        arrival_rate = in_window.sum() / (t1 - t0)
+        mean_time = (rec.closed[in_window] - leads.time[in_window]).mean()
+        gaps.append(wip_live - arrival_rate * mean_time)
+        wip.append(wip_live)
+        # the weekly live count agrees with the records: time spent inside the window by every lead, over its
+        # length, is the exact time average of the number open
+        end = np.where(rec.status == OPEN, model.horizon, rec.closed)
+        inside = np.clip(np.minimum(end, t1) - np.maximum(leads.time, t0), 0.0, None)
         assert abs(inside.sum() / (t1 - t0) - wip_live) / wip_live < 0.05
     mean, lo, hi = mean_ci(np.array(gaps))
-    assert lo <= 0.0 <= hi or abs(mean) < 0.02, (mean, lo, hi)
+    assert lo <= 0.0 <= hi, (mean, lo, hi)
+    assert hi - lo < 0.02 * float(np.mean(wip)), (lo, hi, np.mean(wip))
 
 
 @pytest.mark.parametrize("months", [pytest.param(60, id="5y")])

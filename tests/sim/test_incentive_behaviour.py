@@ -1,4 +1,5 @@
-"""The incentive behaviour adapter and the fast PlanPay: cross-checks against NormBehaviour and pay_statement."""
+"""The incentive behaviour adapter and the fast PlanPay: cross-checks against NormBehaviour, pay_statement and a
+reference re-implementation of the plan arithmetic."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from simcases import MIXED_PLANS, mixed_plans
 
 import scenarios
 import sim
@@ -105,10 +105,15 @@ def test_unknown_plan_and_rep_are_input_errors(tiny: scenarios.Scenario) -> None
 
 
 def test_mapping_keeps_other_reps_on_their_own_plan(tiny: scenarios.Scenario) -> None:
-    first = str(tiny.reps.index[0])
-    b = IncentiveBehaviour.from_scenario(tiny, {first: "annual_bonus"})
-    assert b.plan_ids[0] == "annual_bonus"
-    assert list(b.plan_ids[1:]) == [str(p) for p in tiny.reps["plan_id"].iloc[1:]]
+    # Reps on four different plans; two of them mapped to other plans: the rest keep their own, and each seat's
+    # prepared incentive is the plan its id names (not only the label).
+    s = mixed_plans(tiny)
+    ids = [str(r) for r in s.reps.index]
+    b = IncentiveBehaviour.from_scenario(s, {ids[0]: "flat_commission", ids[3]: "annual_bonus"})
+    want = ["flat_commission", *MIXED_PLANS[1:3], "annual_bonus", *MIXED_PLANS[4:]]
+    assert list(b.plan_ids) == want
+    assert [inc.plan for inc in b.incentives] == [s.settings.plans[p] for p in want]
+    assert len(set(want)) == 4 and want != list(MIXED_PLANS)
 
 
 def test_pickles_without_its_weekly_cache_and_workers_agree(tiny: scenarios.Scenario) -> None:
@@ -123,21 +128,120 @@ def test_pickles_without_its_weekly_cache_and_workers_agree(tiny: scenarios.Scen
     assert one.replications.equals(two.replications)
 
 
-@settings(max_examples=40, deadline=None)
-@given(bookings=st.lists(st.floats(0.0, 3e5), min_size=12, max_size=12),
-       plan_id=st.sampled_from(["flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator",
-                                "capped"]),
-       months=st.integers(1, 12))
-def test_plan_pay_equals_the_pay_statement(bookings: list[float], plan_id: str, months: int) -> None:
-    s = scenarios.load("baseline")
-    plan = s.settings.plans[plan_id]
-    quotas = np.full(months, 90_000.0)
-    b = np.asarray(bookings[:months])
+def _reference_pay(bookings: np.ndarray, quotas: np.ndarray, salary: float,
+                   plan: scenarios.PlanSettings) -> np.ndarray:
+    """Monthly pay written out month by month from the plan's terms, independently of ``sim.pay``: base / 12;
+    commission on the period's running bookings through marginal tiers (thresholds x the period's quota inside
+    the horizon for an attainment basis); each complete bonus period's highest step reached, paid in its last
+    month; the year's running variable pay held at or below the cap (``target_multiple`` x what the plan pays at
+    quota). Only these components: any other part of a plan is refused, so no part goes unchecked."""
+    assert plan.draw is None and plan.team_bonus is None and not plan.contests and plan.ratchet is None
+    assert plan.base_override is None and all(b.period in ("month", "quarter", "year") for b in plan.bonuses)
+    months = len(bookings)
+    base = salary * plan.base_multiplier
+    length = {"month": 1, "quarter": 3, "year": 12}
+    comm = plan.commission
+    if comm is None:
+        tiers, period, attainment_basis = [(0.0, plan.commission_rate)], "year", False
+    else:
+        assert not comm.retroactive
+        tiers, period = [(t.threshold, t.rate) for t in comm.tiers], comm.period
+        attainment_basis = comm.basis == "attainment"
+
+    def owed(x: float, scale: float) -> float:  # commission on running bookings x of a period
+        total = 0.0
+        for k, (threshold, rate) in enumerate(tiers):
+            lo = threshold * scale
+            hi = tiers[k + 1][0] * scale if k + 1 < len(tiers) else float("inf")
+            total += rate * min(max(x - lo, 0.0), hi - lo)
+        return total
+
+    def variable(b: np.ndarray) -> np.ndarray:  # commission + bonuses per month, before the cap
+        out = np.zeros(months)
+        p = length[period]
+        for m in range(months):
+            start = m - m % p
+            scale = float(quotas[start:start + p].sum()) if attainment_basis else 1.0
+            before = float(b[start:m].sum())
+            out[m] += owed(before + b[m], scale) - owed(before, scale)
+        for bonus in plan.bonuses:
+            p = length[bonus.period]
+            for last in range(p - 1, months, p):
+                q = float(quotas[last - p + 1:last + 1].sum())
+                att = float(b[last - p + 1:last + 1].sum()) / q if q > 0 else 0.0
+                reached = [step for step in bonus.steps if att >= step.attainment]
+                if reached:
+                    out[last] += reached[-1].amount + reached[-1].share_of_base * base
+        return out
+
+    earned = variable(bookings)
+    if plan.cap is not None:
+        assert plan.cap.target_multiple is not None
+        cap = plan.cap.target_multiple * variable(quotas).sum()  # one plan year at most here
+        running = np.cumsum(earned)
+        earned = np.diff(np.minimum(running, cap), prepend=0.0)
+    return base / 12.0 + earned
+
+
+HAND_CASES = [
+    # plan, bookings per month, variable pay per month worked out by hand; base 60,000 (5,000 a month) and a
+    # quota of 90,000 a month throughout
+    ("flat_commission", [50_000.0] * 12, [2_500.0] * 12),
+    # 4 % and 20 % of base (12,000) at 100 % of the year's quota (1.08 m)
+    ("annual_bonus", [100_000.0] * 12, [4_000.0] * 11 + [16_000.0]),
+    ("annual_bonus", [88_200.0] * 12, [3_528.0] * 12),  # 98 % of quota: no bonus
+    # 4 % and 5 % of base (3,000) for each quarter at quota; a quarter cut off by the horizon pays nothing
+    ("quarterly_bonus", [100_000.0] * 3 + [89_000.0] * 3 + [95_000.0], [4_000.0, 4_000.0, 7_000.0]
+     + [3_560.0] * 3 + [3_800.0]),
+    # 4 % to half the year's quota (540,000, reached in month 8), then 5 %
+    ("tiered_accelerator", [60_000.0] * 12, [2_400.0] * 9 + [3_000.0] * 3),
+    # 5 months: 450,000 of quota, tiers at 225,000 and 450,000; month 1 = 25,000 x 4 % + 175,000 x 5 %,
+    # month 2 = 50,000 x 5 % + 150,000 x 8 %
+    ("tiered_accelerator", [200_000.0] * 5, [8_000.0, 9_750.0, 14_500.0, 16_000.0, 16_000.0]),
+    # 5 % (10,000 a month) with the year's variable pay held at 1.5 x 54,000 = 81,000, reached in month 8
+    ("capped", [200_000.0] * 12, [10_000.0] * 8 + [1_000.0, 0.0, 0.0, 0.0]),
+]
+
+
+@pytest.mark.parametrize(("plan_id", "bookings", "variable"), HAND_CASES)
+def test_plan_pay_by_hand(baseline: scenarios.Scenario, plan_id: str, bookings: list[float],
+                          variable: list[float]) -> None:
+    plan = baseline.settings.plans[plan_id]
+    b = np.asarray(bookings)
+    q = np.full(len(b), 90_000.0)
+    want = 5_000.0 + np.asarray(variable)
+    np.testing.assert_allclose(_reference_pay(b, q, 60_000.0, plan), want, rtol=1e-12)
+    got = sim.PlanPay(plans=(plan,))(b[None, :], q[None, :], np.ones((1, len(b))), np.full((1, len(b)), 60_000.0),
+                                     np.zeros(1))
+    np.testing.assert_allclose(got[0], want, rtol=1e-12)
+    np.testing.assert_allclose(pay_statement(b, q, 60_000.0, plan)["total_pay"].to_numpy(), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("plan_id", ["flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator",
+                                     "capped"])
+def test_plan_pay_equals_the_reference_pay(baseline: scenarios.Scenario, plan_id: str) -> None:
+    # Random horizons, quotas and bookings (a level of attainment times monthly noise), drawn so that periods
+    # land on both sides of every threshold: the counts below make sure the bonus, tier and cap branches run.
+    plan = baseline.settings.plans[plan_id]
+    rng = np.random.default_rng(17)
     pay = sim.PlanPay(plans=(plan,))
-    for _ in range(2):  # the second call uses the cached cap
-        got = pay(b[None, :], quotas[None, :], np.ones((1, months)), np.full((1, months), 60_000.0), np.zeros(1))
-        want = pay_statement(b, quotas, 60_000.0, plan)["total_pay"].to_numpy()
-        np.testing.assert_allclose(got[0], want, rtol=1e-12, atol=1e-9)
+    near_below = {3: 0, 12: 0}  # quarters and years with attainment just under 100 %
+    binding = 0
+    for _ in range(150):
+        months = 12 if rng.random() < 0.5 else int(rng.integers(1, 12))
+        q = rng.uniform(20_000.0, 150_000.0, months)
+        b = rng.uniform(0.0, 2.5) * rng.uniform(0.7, 1.3, months) * q
+        want = _reference_pay(b, q, 60_000.0, plan)
+        for _ in range(2):  # the second call uses the cached cap
+            got = pay(b[None, :], q[None, :], np.ones((1, months)), np.full((1, months), 60_000.0), np.zeros(1))
+            np.testing.assert_allclose(got[0], want, rtol=1e-9, atol=1e-6)
+        statement = pay_statement(b, q, 60_000.0, plan)["total_pay"].to_numpy()
+        np.testing.assert_allclose(statement, want, rtol=1e-9, atol=1e-6)
+        for length in near_below:
+            near_below[length] += sum(0.9 <= b[i:i + length].sum() / q[i:i + length].sum() < 1.0
+                                      for i in range(0, months - length + 1, length))
+        binding += b.sum() > 1.5 * q.sum()
+    assert min(near_below.values()) >= 5 and binding >= 10, (near_below, binding)
 
 
 TEAM_PLAN = {"commission_rate": 0.03,

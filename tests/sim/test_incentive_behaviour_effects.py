@@ -5,9 +5,11 @@ plan, so replication ``i`` of each plan draws the same leads) with the bundled, 
 default ``[behaviour]`` settings, and asserts that the 95 % paired-t interval of the effect excludes zero. Groups
 of reps (top performers, reps within reach of quota) are chosen from an independent pilot run under flat
 commission with a different seed, so the selection cannot favour either arm (choosing on one arm's own outcome
-would bias the paired delta by regression to the mean). The low-performer test runs bonus-only variants of the
-bundled bonus plans on the quota optimizer's quotas (see its helper); the README says why the bundled plans do not
-show it, and which field-study direction (bookings bunching at year end) does not emerge at all.
+would bias the paired delta by regression to the mean). The low-performer tests run bonus-only variants of the
+bundled bonus plans on the quota optimizer's quotas (see `_bonus_only_model`): the default run checks the mechanism
+rep by rep (hours of a rep far behind), the slow run its outcome in attainment, an effect too small for 16
+replications; the README says why the bundled plans do not show it, and which field-study direction (bookings
+bunching at year end) does not emerge at all.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sim.incentive_behaviour import IncentiveBehaviour
 from sim.policy import DealView, RepState
 
 REPLICATIONS = 16  # the default run; the slow test repeats every check with 40 on other customers
+LIFT_REPLICATIONS = 192  # the low-performer lift (slow): see its test for the power calculation
 ROOT = 1
 
 
@@ -150,14 +153,20 @@ BONUS_ONLY = {"plans.annual_bonus.commission_rate": 0.0,
               "plans.quarterly_bonus.bonuses.0.steps.0.share_of_base": 0.25}
 
 
-def _low_performer_lift(root: int, n: int) -> list[float]:
-    """Per replication: mean attainment of the bottom third (by a flat-commission pilot) under quarterly minus
-    annual lump sums, with quotas from the quota optimizer (the demo's quotas: attainment P10 0.4, P90 1.45; the
-    simulator's potential-share default leaves reps who are low for lack of skill, whom no plan lifts)."""
+def _bonus_only_model() -> tuple[scenarios.Scenario, sim.Model]:
+    """Baseline with `BONUS_ONLY` plans and quotas from the quota optimizer (the demo's quotas: attainment P10
+    0.4, P90 1.45; the simulator's potential-share default leaves reps who are low for lack of skill, whom no
+    plan lifts)."""
     s = scenarios.modify(scenarios.load("baseline"), BONUS_ONLY)
     today = scenarios.Plan.current(s)
     quotas = optimizer.set_quotas(s, today.assignment).quotas
-    model = sim.build(s, scenarios.Plan(assignment=today.assignment, quotas=quotas))
+    return s, sim.build(s, scenarios.Plan(assignment=today.assignment, quotas=quotas))
+
+
+def _low_performer_lift(root: int, n: int) -> list[float]:
+    """Per replication: mean attainment of the bottom third (by a flat-commission pilot) under quarterly minus
+    annual lump sums (`_bonus_only_model`)."""
+    s, model = _bonus_only_model()
     pilot = _run(s, model, "flat_commission", 999, 6)
     pilot_att = np.mean([b.sum(axis=1) for b in pilot.bookings], axis=0) / model.quotas.sum(axis=1)
     low = pilot_att <= np.quantile(pilot_att, 1.0 / 3.0)
@@ -167,10 +176,38 @@ def _low_performer_lift(root: int, n: int) -> list[float]:
             for q, a in zip(quarterly.bookings, annual.bookings, strict=True)]
 
 
+def _behind(model: sim.Model, seat: int, month: int, pace: float) -> RepState:
+    """A seat's state just after the start of ``month`` having booked ``pace`` x its quota in every month so far."""
+    done = [float(x) * pace for x in model.quotas[seat, :month]] + [0.0] * (model.quotas.shape[1] - month)
+    return RepState(seat=seat, rep_id=f"seat{seat}", tier="mid", norm_hours=40.0,
+                    now=float(model.month_start[month]) + 1.0, month=month, month_elapsed=0.03,
+                    bookings_horizon=sum(done), bookings_by_month=done)
+
+
+def test_quarterly_bonuses_keep_reps_far_behind_working_where_an_annual_bonus_gives_up() -> None:
+    # The mechanism behind the lift below, for every rep: at the start of Q2, Q3 and Q4, a rep at half of the
+    # quota pace so far (about the bottom third's attainment under the annual lump sum, 0.49-0.52) is out of
+    # reach of the annual threshold and works near the floor, while the quarterly plan gives a fresh threshold
+    # (Chung, Steenburgh & Sudhir 2014: bonuses as pacers). Measured: 0.06, 0.11 and 0.02 of norm hours more.
+    _, model = _bonus_only_model()
+    annual, quarterly = (IncentiveBehaviour.from_model(model, [p] * model.n_seats)
+                         for p in ("annual_bonus", "quarterly_bonus"))
+    lifts = []
+    for month in (3, 6, 9):
+        for seat in range(model.n_seats):
+            a = annual.weekly_hours(_behind(model, seat, month, 0.5)) / 40.0
+            q = quarterly.weekly_hours(_behind(model, seat, month, 0.5)) / 40.0
+            assert q >= a - 1e-9, (month, seat, q, a)  # no rep works less for the fresh quarterly threshold
+            lifts.append(q - a)
+    assert float(np.mean(lifts)) > 0.02, np.mean(lifts)
+
+
+@pytest.mark.slow
 def test_quarterly_bonuses_lift_low_performers_compared_with_annual_only() -> None:
-    # A rep behind after a bad start gives up on an annual lump sum (it is out of reach for the rest of the
-    # year) but gets a fresh threshold every quarter (Chung, Steenburgh & Sudhir 2014: bonuses as pacers).
-    assert _interval(_low_performer_lift(ROOT, REPLICATIONS))[0] > 0.0
+    # The outcome of that mechanism: the bottom third's attainment rises by 0.0088 [0.0075, 0.0102] (on about
+    # 0.50) with a per-replication sd of 0.029 (roots 1-10 x 192 replications), too small for the default run:
+    # 16 replications detect it with 22 % power, 192 with 99 % (the interval excluded 0 at all ten roots).
+    assert _interval(_low_performer_lift(ROOT, LIFT_REPLICATIONS))[0] > 0.0
 
 
 @pytest.mark.slow
@@ -181,4 +218,3 @@ def test_every_direction_holds_with_40_replications_on_other_customers() -> None
     test_reps_far_below_quota_late_in_the_year_reduce_effort(many)
     test_effort_spikes_at_the_end_of_the_year_under_an_annual_lump_sum(many)
     test_reps_ease_off_once_the_cap_is_within_reach_or_binds(many)
-    assert _interval(_low_performer_lift(2, 40))[0] > 0.0
