@@ -29,10 +29,10 @@ import scenarios
 import sim
 from sim.incentive_behaviour import IncentiveBehaviour
 
-BONUS_ONLY = {"plans.annual_bonus.commission_rate": 0.0,
-              "plans.annual_bonus.bonuses.0.steps.0.share_of_base": 1.0,
-              "plans.quarterly_bonus.commission_rate": 0.0,
-              "plans.quarterly_bonus.bonuses.0.steps.0.share_of_base": 0.25}
+BONUS_ONLY = {"pay_plans.annual_bonus.commission_rate": 0.0,
+              "pay_plans.annual_bonus.bonuses.0.steps.0.share_of_base": 1.0,
+              "pay_plans.quarterly_bonus.commission_rate": 0.0,
+              "pay_plans.quarterly_bonus.bonuses.0.steps.0.share_of_base": 0.25}
 
 
 def _runs(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> list[sim.RunRecord]:

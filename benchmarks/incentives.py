@@ -52,7 +52,7 @@ def main() -> None:
     pos = Position(8, 0.4, bookings, mean, sd)
     print("plan,step,calls,best_us_per_call,median_us_per_call")
     b = s.settings.behaviour
-    for plan_id, plan in s.settings.plans.items():
+    for plan_id, plan in s.settings.pay_plans.items():
         for step, fn, calls in [
             ("prepare", lambda p=plan: prepare(p, quota, 60_000.0, b), 20),
             ("appraise", lambda p=plan: appraise(prepare(p, quota, 60_000.0, b), pos), 1),
@@ -66,9 +66,9 @@ def main() -> None:
             print(f"{plan_id},{step},{calls},{best:.1f},{med:.1f}")
     timeline = pd.DataFrame([(r, m, bookings[m], quota[m]) for r in s.reps.index for m in range(months)],
                             columns=["rep_id", "month", "bookings", "quota"])
-    for plan_id in s.settings.plans:
-        r = s.reps.assign(plan_id=plan_id)
-        best, med = _per_call(lambda r=r: pay_statements(timeline, r, s.settings.plans), 1, args.repeat)
+    for plan_id in s.settings.pay_plans:
+        r = s.reps.assign(pay_plan_id=plan_id)
+        best, med = _per_call(lambda r=r: pay_statements(timeline, r, s.settings.pay_plans), 1, args.repeat)
         print(f"{plan_id},pay_statements_{reps}_reps,1,{best:.1f},{med:.1f}")
 
 

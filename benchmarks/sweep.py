@@ -36,7 +36,7 @@ def main() -> None:
     n_hours = max(1, round(float(np.sqrt(args.points))))
     n_rate = int(np.ceil(args.points / n_hours))
     grid = {"reps[tier=junior].hours_per_week": [float(h) for h in np.linspace(30, 45, n_hours).round(2)],
-            "plans.flat_commission.commission_rate": [float(r) for r in np.linspace(0.02, 0.10, n_rate).round(5)]}
+            "pay_plans.flat_commission.commission_rate": [float(r) for r in np.linspace(0.02, 0.10, n_rate).round(5)]}
     points = expand(grid)[: args.points]
     print(f"# {platform.machine()}, Python {platform.python_version()}, {len(points)} points x "
           f"{args.replications} replications of baseline, {args.workers} workers")

@@ -23,8 +23,8 @@ def main() -> None:
     print(f"load: {os.getloadavg()}  cpus: {os.cpu_count()}")
     base = scenarios.load("baseline")
     variants = {"flat": base,
-                "flat + region bonus": scenarios.modify(base, {"plans.flat_commission.team_bonus": TEAM}),
-                "flat + contest": scenarios.modify(base, {"plans.flat_commission.contests": CONTEST})}
+                "flat + region bonus": scenarios.modify(base, {"pay_plans.flat_commission.team_bonus": TEAM}),
+                "flat + contest": scenarios.modify(base, {"pay_plans.flat_commission.contests": CONTEST})}
     for label, s in variants.items():
         m = sim.build(s)
         ids = ["flat_commission"] * m.n_seats

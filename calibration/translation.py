@@ -83,8 +83,8 @@ def _main_rep(opps: pd.DataFrame) -> pd.Series:
 
 
 def _first_plan(base: scenarios.Scenario) -> str:
-    counts = base.reps["plan_id"].value_counts()
-    return str(counts.index[0]) if len(counts) else next(iter(base.settings.plans))
+    counts = base.reps["pay_plan_id"].value_counts()
+    return str(counts.index[0]) if len(counts) else next(iter(base.settings.pay_plans))
 
 
 def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, tiers: pd.DataFrame,
@@ -164,7 +164,7 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
         "base_salary": [float(round(salary_by_tier.get(t, base.reps["base_salary"].mean()), 2)) for t in rep_tier],
         "hire_date": pd.to_datetime(first_deal.reindex(reps_with_deals).dt.normalize()).to_numpy(
             dtype="datetime64[ns]"),
-        "plan_id": plan}).set_index("rep_id")
+        "pay_plan_id": plan}).set_index("rep_id")
     for sid in stage_ids:
         if sid in wide.columns:
             reps[f"skill_{sid}"] = wide[sid].reindex(reps.index).round(6).to_numpy()

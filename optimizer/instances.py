@@ -75,12 +75,12 @@ def scenario_from_pairs(pairs: pd.DataFrame, capacity: Mapping[str, float] | pd.
     acc_ids = list(account_order) if account_order is not None else [
         str(a) for a in pd.unique(frame["account_id"].astype(str))]
     tier = next(iter(base.settings.tiers))
-    plan = next(iter(base.settings.plans))
+    plan = next(iter(base.settings.pay_plans))
     hire = pd.Timestamp(base.settings.calendar.start) - pd.Timedelta(days=3 * 365)
     reps = pd.DataFrame({
         "name": rep_ids, "tier": tier, "role": "hybrid", "region": "all", "latitude": 0.0, "longitude": 0.0,
         "hours_per_week": [float(cap.get(r, 0.0)) / weeks for r in rep_ids], "base_salary": 0.0,
-        "hire_date": hire, "plan_id": plan,
+        "hire_date": hire, "pay_plan_id": plan,
     }, index=pd.Index(rep_ids, name="rep_id"))
     for col in base.reps.columns:
         if col not in reps.columns:

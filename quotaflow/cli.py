@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -75,14 +76,36 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _old_names_as_warnings() -> Iterator[None]:
+    """Show each ``scenarios.ScenarioDeprecationWarning`` (an old name in the user's files or options) once, as a
+    ``warning:`` line on stderr: the run goes on, and the user learns what to rename. Other warnings are left to
+    the filters in force."""
+    shown: set[str] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", scenarios.ScenarioDeprecationWarning)
+        previous = warnings.showwarning
+
+        def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:
+            if not issubclass(category, scenarios.ScenarioDeprecationWarning):
+                previous(message, category, filename, lineno, file, line)
+            elif str(message) not in shown:
+                shown.add(str(message))
+                typer.echo(f"warning: {message}", err=True)
+
+        warnings.showwarning = show
+        yield
+
+
 def guarded(fn: F) -> F:
-    """Run a command, turning known errors into a clean message and their exit code, and SIGTERM into exit 143
-    after the same clean-up as Ctrl-C."""
+    """Run a command, turning known errors into a clean message and their exit code, old names in the user's
+    files into ``warning:`` lines, and SIGTERM into exit 143 after the same clean-up as Ctrl-C."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            with _sigterm_as_interrupt():
+            with _sigterm_as_interrupt(), _old_names_as_warnings():
                 return fn(*args, **kwargs)
         except Terminated:
             typer.echo("terminated (SIGTERM); no partial output was kept", err=True)
@@ -158,7 +181,7 @@ def demo(
     workers = capped_workers(workers, replications)
     typer.echo(overview_text(s))
     typer.echo("\nrunning: allocate -> quotas -> budget -> simulate and compare "
-               f"{len(s.settings.plans)} plans x {replications} replications ...")
+               f"{len(s.settings.pay_plans)} plans x {replications} replications ...")
     root = s.settings.simulation.seed if seed is None else seed
     with staged_output(claim) as stage:
         write_json(overview(s), stage / "overview.json")

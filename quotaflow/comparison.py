@@ -34,8 +34,10 @@ from quotaflow.options import (
     DecimalOpt,
     EncodingOpt,
     ForceOpt,
+    OldPlansOpt,
     SetOpt,
     capped_workers,
+    pay_plan_option,
     read_plan,
     scenario_source,
 )
@@ -232,7 +234,7 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
         The scenario; its ``[behaviour]`` settings drive the reps' response (``enabled = false`` compares the
         plans' pure pay effect at unchanged effort).
     plans
-        Plan ids of ``scenario.settings.plans``; the first is the reference for the paired deltas.
+        Plan ids of ``scenario.settings.pay_plans``; the first is the reference for the paired deltas.
     replications
         Replications per plan (at least 2 for intervals).
     seed
@@ -263,15 +265,17 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
     nan
     """
     ids = [str(p) for p in plans]
-    known = scenario.settings.plans
+    known = scenario.settings.pay_plans
     if not ids:
-        raise ComparisonError(scenarios.Problem("--plans", "no plan given", f"name plans from {sorted(known)}"))
+        raise ComparisonError(scenarios.Problem("--pay-plans", "no pay plan given",
+                                                f"name pay plans from {sorted(known)}"))
     unknown = [p for p in ids if p not in known]
     if unknown:
-        raise ComparisonError(scenarios.Problem("--plans", f"unknown plan(s) {unknown}",
-                                                f"use plans defined in scenario.toml: {sorted(known)}"))
+        raise ComparisonError(scenarios.Problem("--pay-plans", f"unknown pay plan(s) {unknown}",
+                                                f"use pay plans defined in scenario.toml [pay_plans]: {sorted(known)}"))
     if len(set(ids)) != len(ids):
-        raise ComparisonError(scenarios.Problem("--plans", f"a plan is listed twice in {ids}", "list each plan once"))
+        raise ComparisonError(scenarios.Problem("--pay-plans", f"a pay plan is listed twice in {ids}",
+                                                "list each pay plan once"))
     if replications < 2:
         raise ComparisonError(scenarios.Problem("--replications", f"{replications} replication(s)",
                                                 "use at least 2 so intervals and paired tests exist"))
@@ -347,8 +351,9 @@ def _summary(result: ComparisonResult, files: list[str]) -> dict[str, Any]:
 
 def compare_command(
     scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
-    plans: Annotated[str, typer.Option("--plans", help="Comma-separated plan ids; the first is the reference.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
+    pay_plans: Annotated[str | None, typer.Option(
+        "--pay-plans", help="Comma-separated pay plan ids; the first is the reference.")] = None,
     replications: Annotated[int | None, typer.Option(
         min=2, help="Replications per plan (default: simulation.replications of the scenario).")] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed shared by all plans (default: simulation.seed).")]
@@ -363,18 +368,23 @@ def compare_command(
     allow_foreign_plan: AllowForeignPlanOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
+    old_plans: OldPlansOpt = None,
 ) -> None:
-    """Compare incentive plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
+    """Compare pay plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
     from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
     from quotaflow.readers import Evaluation, check_whatifs
     from quotaflow.sweep import apply_sets
 
+    pay_plans = pay_plan_option(pay_plans, old_plans)
+    if pay_plans is None:
+        raise typer.BadParameter("name the pay plans to compare, e.g. --pay-plans flat_commission,capped",
+                                 param_hint="--pay-plans")
     claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan])
     base = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     s, changes = apply_sets(base, set_ or [])
     the_plan = (read_plan(plan, base, allow_foreign=allow_foreign_plan, encoding=encoding, decimal=decimal)
                 if plan is not None else None)
-    ids = [p.strip() for p in plans.split(",") if p.strip()]
+    ids = [p.strip() for p in pay_plans.split(",") if p.strip()]
     if changes:  # a --set no compared plan can see is refused before any simulation starts
         evaluation = Evaluation("compare", compared=tuple(ids), plan_assignment=the_plan is not None,
                                 plan_quotas=the_plan is not None and the_plan.quotas is not None,

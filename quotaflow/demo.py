@@ -86,7 +86,7 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
     full_plan = scenarios.Plan(assignment=plan.assignment, quotas=quotas.quotas, budget=budget.budget,
                                source="demo: optimizer")
     t = time.perf_counter()
-    comparison = compare(scenario, list(scenario.settings.plans), replications=replications, seed=seed,
+    comparison = compare(scenario, list(scenario.settings.pay_plans), replications=replications, seed=seed,
                          workers=workers, plan=full_plan)
     seconds["compare"] = time.perf_counter() - t
 

@@ -13,8 +13,9 @@ import typer
 import scenarios
 from scenarios.plan import PlanWarning
 
-__all__ = ["AllowForeignPlanOpt", "DecimalOpt", "EncodingOpt", "ExcelOpt", "ForceOpt", "IncentivesOpt", "OutOpt",
-           "ScenarioArg", "SetOpt", "SolverOpt", "capped_workers", "read_plan", "scenario_source"]
+__all__ = ["AllowForeignPlanOpt", "DecimalOpt", "EncodingOpt", "ExcelOpt", "ForceOpt", "IncentivesOpt",
+           "OldPlansOpt", "OutOpt", "ScenarioArg", "SetOpt", "SolverOpt", "capped_workers", "pay_plan_option",
+           "read_plan", "scenario_source"]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
@@ -36,13 +37,39 @@ SolverOpt = Annotated[str | None, typer.Option("--solver", callback=_solver,
 
 
 IncentivesOpt = Annotated[str, typer.Option(
-    "--incentives", help="How reps are paid and respond: 'own' = each rep's plan_id from reps.csv (hours and deal "
-                         "order respond to it, pay follows it), a plan id = everyone on that plan, 'none' = norm "
-                         "hours and flat commission (the bare funnel).")]
+    "--incentives", metavar="own|none|PAY_PLAN_ID",
+    help="How reps are paid and respond: 'own' = each rep's pay_plan_id from reps.csv (hours and deal order "
+         "respond to it, pay follows it), a pay plan id = everyone on that pay plan, 'none' = norm hours and flat "
+         "commission (the bare funnel).")]
 
 SetOpt = Annotated[list[str] | None, typer.Option(
     "--set", help="path=value (repeatable): change the scenario for this run only, e.g. "
-                  "behaviour.timing_games=true or plans.capped.cap.target_multiple=2 (as in quotaflow sweep).")]
+                  "behaviour.timing_games=true or pay_plans.capped.cap.target_multiple=2 (as in quotaflow sweep).")]
+
+OldPlansOpt = Annotated[str | None, typer.Option("--plans", hidden=True, help="Old name of --pay-plans.")]
+"""``--plans``, the old name of ``--pay-plans``: still read, with a warning (`pay_plan_option`)."""
+
+
+def pay_plan_option(pay_plans: str | None, old: str | None) -> str | None:
+    """The value of ``--pay-plans``, or of its old name ``--plans`` with a ``warning:`` line on stderr.
+
+    Raises
+    ------
+    typer.BadParameter
+        When both are given (exit code 2).
+
+    Examples
+    --------
+    >>> pay_plan_option("a,b", None)
+    'a,b'
+    """
+    if old is None:
+        return pay_plans
+    if pay_plans is not None:
+        raise typer.BadParameter("give --pay-plans only: --plans is its old name", param_hint="--plans")
+    typer.echo("warning: --plans is the old name of --pay-plans; use --pay-plans (quotaflow reads both for now)",
+               err=True)
+    return old
 
 
 def scenario_source(scenario: str) -> Path | None:

@@ -51,7 +51,7 @@ def overview(scenario: Scenario) -> dict[str, Any]:
         "target_share_of_potential": s.targets.annual / float(acc["annual_potential"].sum()),
         "products": list(s.products),
         "funnel_stages": [st.id for st in s.funnel.stages],
-        "plans": list(s.plans),
+        "plans": list(s.pay_plans),
         "channels": list(s.channels),
         "by_region": {str(k): {c: float(v) for c, v in row.items()} for k, row in by_region.iterrows()},
     }

@@ -19,7 +19,7 @@ import typer
 
 import scenarios
 from quotaflow.manifest import write_manifest
-from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, scenario_source
+from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, OldPlansOpt, pay_plan_option, scenario_source
 from quotaflow.output import claim_output, staged_output, write_csv
 from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
 from sim.pay import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
@@ -134,27 +134,31 @@ def pay_command(
     scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
     bookings: Annotated[Path, typer.Option("--bookings", help="CSV: rep_id, period, bookings, quota[, travel_km].")],
     out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
-    plans: Annotated[str, typer.Option("--plans", help="Comma-separated plan ids to put every rep on; default: "
-                                                        "each rep's own plan_id.")] = "",
+    pay_plans: Annotated[str | None, typer.Option(
+        "--pay-plans", help="Comma-separated pay plan ids to put every rep on; default: each rep's own "
+                            "pay_plan_id.")] = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
+    old_plans: OldPlansOpt = None,
 ) -> None:
-    """Pay statements for given bookings under each plan (bookings held fixed: no behavioural response)."""
+    """Pay statements for given bookings under each pay plan (bookings held fixed: no behavioural response)."""
+    plans = pay_plan_option(pay_plans, old_plans) or ""
     claim = claim_output(out, force=force, reads=[scenario_source(scenario), bookings])
     s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     timeline = read_bookings(bookings, s, encoding=encoding, decimal=decimal)
     chosen = [p.strip() for p in plans.split(",") if p.strip()] or [OWN_PLAN]
-    unknown = [p for p in chosen if p != OWN_PLAN and p not in s.settings.plans]
+    unknown = [p for p in chosen if p != OWN_PLAN and p not in s.settings.pay_plans]
     if unknown:
-        raise PayError(f"--plans names unknown plan(s) {unknown}; the scenario has {sorted(s.settings.plans)}")
+        raise PayError(f"--pay-plans names unknown pay plan(s) {unknown}; the scenario has "
+                       f"{sorted(s.settings.pay_plans)}")
     reps = s.reps[s.reps.index.isin(timeline["rep_id"])]
     periods = s.settings.calendar.periods()
     statements, summaries = [], []
     for plan in chosen:
-        on = reps if plan == OWN_PLAN else reps.assign(plan_id=plan)
-        st = pay_statements(timeline, on, s.settings.plans)
+        on = reps if plan == OWN_PLAN else reps.assign(pay_plan_id=plan)
+        st = pay_statements(timeline, on, s.settings.pay_plans)
         statements.append(st.assign(plan=plan, period=[periods[m] for m in st["month"]]))
         summaries.append(pay_summary(st).reset_index().assign(plan=plan))
     statement = pd.concat(statements, ignore_index=True)[["plan", "rep_id", "plan_id", "period", *STATEMENT_COLUMNS]]

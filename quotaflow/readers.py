@@ -37,7 +37,7 @@ class Step(enum.StrEnum):
     TODAY_ASSIGNMENT = "today's assignment"  # Plan.current: accounts.current_rep_id, when no plan is given
     TODAY_SPEND = "today's spend"  # channels' default_monthly_spend: demand without a budget plan, and the warm-up
     DEFAULT_QUOTAS = "default quotas"  # sim.model._quotas: target x over-assignment by expected sales
-    OWN_PLANS = "own plans"  # reps.plan_id: --incentives own (and none, for the flat rate)
+    OWN_PLANS = "own plans"  # reps.pay_plan_id: --incentives own (and none, for the flat rate)
     PAY = "pay"  # sim.PlanPay: what the reps on a plan are paid
     FLAT_PAY = "flat pay"  # sim.commission_pay: the plan's commission_rate under --incentives none
     RESPONSE = "response"  # sim.IncentiveBehaviour: hours, deal order and timing games under a plan
@@ -121,9 +121,9 @@ def _plan_part_valued(part: str) -> Condition:
     """Reps act on a recognition or promotion threshold only when the plan gives it a perceived value."""
     def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
         plan_id = path.split(".")[1]
-        value = _setting(scenario, f"plans.{plan_id}.{part}.perceived_value") or 0.0
+        value = _setting(scenario, f"pay_plans.{plan_id}.{part}.perceived_value") or 0.0
         if value <= 0:
-            return f"reps act on plans.{plan_id}.{part} only when its perceived_value is above 0 (it is 0 here)"
+            return f"reps act on pay_plans.{plan_id}.{part} only when its perceived_value is above 0 (it is 0 here)"
         return _whole_year(scenario, path, ev)
     return condition
 
@@ -152,7 +152,7 @@ def _plans_with(test: Callable[[scenarios.PlanSettings], bool], what: str) -> Co
     """Some plan reps are on in this run passes ``test``."""
     def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
         del path
-        plans = scenario.settings.plans
+        plans = scenario.settings.pay_plans
         in_use = [p for p in ev.plans_in_use(scenario) if p in plans]
         return None if any(test(plans[p]) for p in in_use) else f"no plan in use ({', '.join(in_use)}) {what}"
     return condition
@@ -234,39 +234,39 @@ FAMILIES: tuple[Family, ...] = (
     # [budget]
     _f("budget.**", [S.BUDGET_STEP], "the marketing budget of the budget step (optimizer.allocate_budget)",
        auto=S.BUDGET_STEP),
-    # [plans.<plan>]: read for the plans the run puts reps on
-    _f("plans.*.description", [], _LABEL),
-    _f("plans.*.commission_rate", [S.PAY, S.FLAT_PAY, S.RESPONSE], "the plan's flat commission"),
-    _f("plans.*.bonuses.*.name", [], _LABEL),
-    _f("plans.*.contests.*.name", [], _LABEL),
-    _f("plans.*.contests.**", [S.PAY], "contest prizes, paid in the simulator (reps do not chase them)"),
-    _f("plans.*.allowances.*.name", [], _LABEL),
-    _f("plans.*.allowances.**", [S.PAY_STATEMENTS], "allowances are a cost line of quotaflow pay's statements; "
+    # [pay_plans.<id>]: read for the pay plans the run puts reps on
+    _f("pay_plans.*.description", [], _LABEL),
+    _f("pay_plans.*.commission_rate", [S.PAY, S.FLAT_PAY, S.RESPONSE], "the plan's flat commission"),
+    _f("pay_plans.*.bonuses.*.name", [], _LABEL),
+    _f("pay_plans.*.contests.*.name", [], _LABEL),
+    _f("pay_plans.*.contests.**", [S.PAY], "contest prizes, paid in the simulator (reps do not chase them)"),
+    _f("pay_plans.*.allowances.*.name", [], _LABEL),
+    _f("pay_plans.*.allowances.**", [S.PAY_STATEMENTS], "allowances are a cost line of quotaflow pay's statements; "
        "the simulator's pay leaves them out"),
-    _f("plans.*.ratchet", [S.RESPONSE, S.PAY], "the quota ratchet: reps price in next year's quota, and the "
+    _f("pay_plans.*.ratchet", [S.RESPONSE, S.PAY], "the quota ratchet: reps price in next year's quota, and the "
        "simulator rewrites quotas at each plan-year end of a horizon longer than a year",
        needs={S.PAY: _long_horizon, S.RESPONSE: _whole_year}),
-    _f("plans.*.ratchet.up", [S.RESPONSE, S.PAY], "the ratchet's rise: reps price it in, and the simulator "
+    _f("pay_plans.*.ratchet.up", [S.RESPONSE, S.PAY], "the ratchet's rise: reps price it in, and the simulator "
        "rewrites quotas with it at each plan-year end of a horizon longer than a year",
        needs={S.PAY: _long_horizon, S.RESPONSE: _whole_year}),
-    _f("plans.*.ratchet.**", [S.PAY], "a ratchet bound, applied by the simulator at each plan-year end of a "
+    _f("pay_plans.*.ratchet.**", [S.PAY], "a ratchet bound, applied by the simulator at each plan-year end of a "
        "horizon longer than a year (reps price in only the rise, ratchet.up)", needs={S.PAY: _long_horizon}),
-    _f("plans.*.recognition.name", [], _LABEL),
-    _f("plans.*.recognition.perceived_value", [S.RESPONSE], "what reps act on for the recognition",
+    _f("pay_plans.*.recognition.name", [], _LABEL),
+    _f("pay_plans.*.recognition.perceived_value", [S.RESPONSE], "what reps act on for the recognition",
        needs={S.RESPONSE: _whole_year}),
-    _f("plans.*.recognition.attainment", [S.RESPONSE, S.PAY_STATEMENTS], "the recognition threshold: reps act "
+    _f("pay_plans.*.recognition.attainment", [S.RESPONSE, S.PAY_STATEMENTS], "the recognition threshold: reps act "
        "on it, quotaflow pay costs it", needs={S.RESPONSE: _plan_part_valued("recognition")}),
-    _f("plans.*.recognition.cost", [S.PAY_STATEMENTS], "a non-cash cost line of quotaflow pay's statements"),
-    _f("plans.*.training.cost_per_month", [S.PAY_STATEMENTS], "a cost line of quotaflow pay's statements"),
-    _f("plans.*.training.**", [], "documented as selling hours given up for skill growth, but the simulator "
+    _f("pay_plans.*.recognition.cost", [S.PAY_STATEMENTS], "a non-cash cost line of quotaflow pay's statements"),
+    _f("pay_plans.*.training.cost_per_month", [S.PAY_STATEMENTS], "a cost line of quotaflow pay's statements"),
+    _f("pay_plans.*.training.**", [], "documented as selling hours given up for skill growth, but the simulator "
        "does not read it yet (its training time and gain are simulation.training_*)"),
-    _f("plans.*.promotion.perceived_value", [S.RESPONSE], "what reps act on for a promotion",
+    _f("pay_plans.*.promotion.perceived_value", [S.RESPONSE], "what reps act on for a promotion",
        needs={S.RESPONSE: _whole_year}),
-    _f("plans.*.promotion.min_attainment", [S.RESPONSE], "the promotion threshold reps act on",
+    _f("pay_plans.*.promotion.min_attainment", [S.RESPONSE], "the promotion threshold reps act on",
        needs={S.RESPONSE: _plan_part_valued("promotion")}),
-    _f("plans.*.promotion.**", [], "documented as overriding the tier's promotion rule, but the simulator does "
+    _f("pay_plans.*.promotion.**", [], "documented as overriding the tier's promotion rule, but the simulator does "
        "not read it yet (promotions follow tiers.<tier>.promotion)"),
-    _f("plans.*.**", [S.PAY, S.RESPONSE], "the plan's pay rules: the simulator's pay and the reps' response"),
+    _f("pay_plans.*.**", [S.PAY, S.RESPONSE], "the plan's pay rules: the simulator's pay and the reps' response"),
     # [behaviour]
     _f("behaviour.pull_in_discount", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
@@ -312,7 +312,7 @@ FAMILIES: tuple[Family, ...] = (
     _f("reps.latitude", [S.ALLOCATION], "the allocation's travel"),
     _f("reps.longitude", [S.ALLOCATION], "the allocation's travel"),
     _f("reps.base_salary", [S.SIMULATOR, S.PAY, S.FLAT_PAY], f"{_SIM} (pay, attrition, backfills)"),
-    _f("reps.plan_id", [S.OWN_PLANS], "the plan each rep is on under --incentives own (and its flat rate under "
+    _f("reps.pay_plan_id", [S.OWN_PLANS], "the plan each rep is on under --incentives own (and its flat rate under "
        "none)"),
     _f("reps.tier", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
     _f("reps.region", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
@@ -354,7 +354,7 @@ def _key(path: str) -> str:
 def family_of(path: str) -> Family:
     """The family of a what-if path (table filters and the ``*`` of a scaled column are ignored).
 
-    A path naming a whole section (``channels.events``, ``plans.capped``) gets a family whose steps are those of
+    A path naming a whole section (``channels.events``, ``pay_plans.capped``) gets a family whose steps are those of
     every family under it.
 
     Examples
@@ -363,7 +363,7 @@ def family_of(path: str) -> Family:
     ['allocation']
     >>> family_of("reps[tier=junior].hours_per_week").pattern
     'reps.hours_per_week'
-    >>> sorted(map(str, family_of("plans.capped.cap").steps))
+    >>> sorted(map(str, family_of("pay_plans.capped.cap").steps))
     ['pay', 'response']
     >>> sorted(map(str, family_of("channels.events").steps))
     ['budget step', 'simulator', "today's spend"]
@@ -393,7 +393,7 @@ class Evaluation:
     incentives
         ``--incentives`` of simulate and sweep (``own``, ``none`` or a plan id); ignored for compare.
     compared
-        ``--plans`` of compare.
+        ``--pay-plans`` of compare.
     plan_assignment, plan_quotas, plan_budget
         The run's plan brings an assignment (``--plan``), quotas (``quotas.csv``) or a budget (``budget.csv``).
     allocate, quota_step, budget_step
@@ -419,22 +419,22 @@ class Evaluation:
         if self.command == "compare":
             return list(self.compared)
         if self.incentives in ("own", "none"):
-            return sorted(set(map(str, scenario.reps["plan_id"])))
+            return sorted(set(map(str, scenario.reps["pay_plan_id"])))
         return [self.incentives]
 
 
 def _plans_text(ev: Evaluation, in_use: list[str]) -> str:
     if ev.command == "compare":
-        return f"compare runs only --plans {','.join(in_use)}"
+        return f"compare runs only --pay-plans {','.join(in_use)}"
     if ev.incentives == "own":
-        return f"reps are on their own plan_id ({', '.join(in_use)})"
+        return f"reps are on their own pay_plan_id ({', '.join(in_use)})"
     return f"--incentives {ev.incentives} puts every rep on it"
 
 
 def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Evaluation) -> str | None:
     """None when ``step`` reads ``path`` in this run of ``s``; else why not and what would read it."""
     sweep = ev.command == "sweep"
-    plan_id = path.split(".")[1] if path.startswith("plans.") else None
+    plan_id = path.split(".")[1] if path.startswith("pay_plans.") else None
     reason: str | None = None
     if step == S.TODAY_ASSIGNMENT:
         if ev.plan_assignment or ev.allocate:
@@ -451,7 +451,7 @@ def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Eval
             reason = "the quota step replaces the simulator's default quotas"
     elif step == S.OWN_PLANS:
         if ev.command == "compare":
-            reason = "compare puts every rep on each of --plans in turn"
+            reason = "compare puts every rep on each of --pay-plans in turn"
         elif ev.incentives not in ("own", "none"):
             reason = f"--incentives {ev.incentives} puts every rep on that plan; use --incentives own"
     elif step in (S.PAY, S.RESPONSE, S.FLAT_PAY):
@@ -499,21 +499,21 @@ def _incentive_reason(step: Step, path: str, plan_id: str | None, s: scenarios.S
         if not none:
             return ("compare pays each plan's full rules" if ev.command == "compare" else
                     "the flat rate alone is paid only under --incentives none")
-        own = set(map(str, s.reps["plan_id"]))
-        return None if plan_id in own else f"no rep is on plan {plan_id} (reps.plan_id)"
+        own = set(map(str, s.reps["pay_plan_id"]))
+        return None if plan_id in own else f"no rep is on plan {plan_id} (reps.pay_plan_id)"
     if none:
         return ("--incentives none pays only the flat commission_rate and reps do not respond to plans; use "
                 "--incentives own or a plan id")
     in_use = ev.plans_in_use(s)
     if plan_id is not None and plan_id not in in_use:
-        fix = ("add it to --plans" if ev.command == "compare" else
-               f"put reps on it with --incentives {plan_id} or --set reps.plan_id={plan_id}")
+        fix = ("add it to --pay-plans" if ev.command == "compare" else
+               f"put reps on it with --incentives {plan_id} or --set reps.pay_plan_id={plan_id}")
         return f"no rep is on plan {plan_id} here ({_plans_text(ev, in_use)}): {fix}"
     if step == S.PAY:
         return None
     if not s.settings.behaviour.enabled and path != "behaviour.enabled":
         return "behaviour.enabled = false: reps work the norm hours whatever their plan"
-    plans = s.settings.plans
+    plans = s.settings.pay_plans
     responsive = [p for p in ([plan_id] if plan_id is not None else in_use) if p not in plans
                   or not constant_rate(plans[p])]  # an unknown plan id is refused by the command itself
     if not responsive:
@@ -629,7 +629,7 @@ _RUNS = {
     S.DEFAULT_QUOTAS: "simulate, compare, sweep: without a plan's `quotas.csv` or `sweep --quotas set`",
     S.OWN_PLANS: "simulate, sweep with `--incentives own` (and `none`, for the flat rate)",
     S.PAY: "simulate, compare, sweep, for the plans reps are on (`--incentives own` or a plan id; "
-           "`compare --plans`)",
+           "`compare --pay-plans`)",
     S.FLAT_PAY: "simulate, sweep with `--incentives none`: each rep's own plan's `commission_rate`",
     S.RESPONSE: "simulate, compare, sweep, when reps respond to their plan: not `--incentives none`, "
                 "`behaviour.enabled`, a plan beyond a flat commission",

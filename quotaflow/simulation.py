@@ -54,16 +54,16 @@ def incentive_hooks(scenario: scenarios.Scenario, plan: scenarios.Plan | None,
     >>> import scenarios
     >>> s = scenarios.load("tiny")
     >>> b, p = incentive_hooks(s, None, "own")
-    >>> sorted(set(b.plan_ids)) == sorted(set(s.reps["plan_id"])), incentive_hooks(s, None, "none")
+    >>> sorted(set(b.plan_ids)) == sorted(set(s.reps["pay_plan_id"])), incentive_hooks(s, None, "none")
     (True, (None, None))
     """
     if incentives == "none":
         return None, None
     plan_id = None if incentives == "own" else incentives
-    if plan_id is not None and plan_id not in scenario.settings.plans:
+    if plan_id is not None and plan_id not in scenario.settings.pay_plans:
         raise scenarios.ScenarioError(scenarios.Problem(
             "--incentives", f"{plan_id!r} is neither 'own', 'none' nor a plan of the scenario",
-            f"use own, none or one of {sorted(scenario.settings.plans)}", value=plan_id))
+            f"use own, none or one of {sorted(scenario.settings.pay_plans)}", value=plan_id))
     behaviour = sim.IncentiveBehaviour.from_scenario(scenario, plan_id, plan)
     return behaviour, sim.PlanPay.from_scenario(scenario, plan_id)
 

@@ -150,6 +150,7 @@ def parse_set(option: str) -> tuple[str, list[Any]]:
     path, values = (option[:cut].strip(), option[cut + 1:]) if cut >= 0 else ("", "")
     if not path or not values.strip():
         raise GridError(f"--set {option!r}: write it as path=value1,value2 (e.g. budget.total=1e6,2e6)")
+    path = scenarios.upgrade_path(path, "--set")
     return path, [_parse_value(v.strip(), f"--set {path}") for v in values.split(",")]
 
 
@@ -166,7 +167,7 @@ def load_grid(path: str | os.PathLike[str], *,
 
         [[variants]]
         name = "more juniors paid more"
-        set = { "plans.flat_commission.commission_rate" = 0.07 }
+        set = { "pay_plans.flat_commission.commission_rate" = 0.07 }
     """
     file = Path(path)
     scenarios.require_regular_file(file)
@@ -196,8 +197,9 @@ def load_grid(path: str | os.PathLike[str], *,
         extra = set(var) - {"name", "set"}
         if extra:
             raise GridError(f"{file.name}: variants[{i}] has unknown key(s) {sorted(extra)}")
-        variants.append(SweepPoint(label=str(var["name"]), changes=dict(var.get("set", {}))))
-    return dict(grid), variants
+        changes = {scenarios.upgrade_path(k, file.name): v for k, v in var.get("set", {}).items()}
+        variants.append(SweepPoint(label=str(var["name"]), changes=changes))
+    return {scenarios.upgrade_path(k, file.name): v for k, v in grid.items()}, variants
 
 
 def expand(grid: dict[str, list[Any]], variants: Sequence[SweepPoint] = ()) -> list[SweepPoint]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from scenarios.allocation import BalanceBand, OptimizerSettings
 from scenarios.checks import check, pulp_name
+from scenarios.deprecations import ScenarioDeprecationWarning, upgrade_path
 from scenarios.errors import Problem, ScenarioError
 from scenarios.generate import generate
 from scenarios.geography import great_circle_km
@@ -84,6 +85,7 @@ __all__ = [
     "RatchetSettings",  # incentives
     "RecognitionSettings",  # incentives
     "Scenario",
+    "ScenarioDeprecationWarning",
     "ScenarioError",
     "Settings",
     "SimulationSettings",
@@ -109,6 +111,7 @@ __all__ = [
     "require_regular_file",
     "save",
     "schema_markdown",
+    "upgrade_path",
     "write_atomic",
     "write_csv",
 ]

@@ -49,7 +49,7 @@ def _refs(problems: list[Problem], values: pd.Series, known: set[str], file: str
     present = values.notna().to_numpy() if optional else np.ones(len(arr), dtype=bool)
     bad = present & ~values.isin(known).to_numpy()  # hash lookup; np.isin sorts object arrays (slow)
     for pos in np.flatnonzero(bad)[:_MAX_LISTED]:
-        problems.append(Problem(file, f"refers to an unknown {column.removesuffix('_id')}", fix,
+        problems.append(Problem(file, f"refers to an unknown {column.removesuffix('_id').replace('_', ' ')}", fix,
                                 line=_line(lines, table, int(pos)), column=column, value=str(arr[pos])))
     extra = int(bad.sum()) - _MAX_LISTED
     if extra > 0:
@@ -120,12 +120,12 @@ def check(scenario: Scenario, lines: Mapping[str, np.ndarray] | None = None) -> 
     >>> import scenarios
     >>> s = scenarios.load("tiny")
     >>> check(s)  # silent when all is well
-    >>> bad = s.replace(reps=s.reps.assign(plan_id="no_such_plan"))
+    >>> bad = s.replace(reps=s.reps.assign(pay_plan_id="no_such_plan"))
     >>> try:
     ...     check(bad)
     ... except ScenarioError as e:
     ...     print(e.problems[0].message)
-    refers to an unknown plan
+    refers to an unknown pay plan
     """
     if lines is None:
         _column_checks(scenario)
@@ -137,8 +137,8 @@ def check(scenario: Scenario, lines: Mapping[str, np.ndarray] | None = None) -> 
     reps, accounts = scenario.reps, scenario.accounts
     _refs(problems, reps["tier"], set(st.tiers), reps_file, "reps", "tier", lines,
           f"use a tier defined in scenario.toml [tiers]: {', '.join(st.tiers)}")
-    _refs(problems, reps["plan_id"], set(st.plans), reps_file, "reps", "plan_id", lines,
-          f"use a plan defined in scenario.toml [plans]: {', '.join(st.plans)}")
+    _refs(problems, reps["pay_plan_id"], set(st.pay_plans), reps_file, "reps", "pay_plan_id", lines,
+          f"use a pay plan defined in scenario.toml [pay_plans]: {', '.join(st.pay_plans)}")
     rep_ids = set(reps.index)
     _refs(problems, accounts["current_rep_id"], rep_ids, acc_file, "accounts", "current_rep_id", lines,
           f"use a rep_id from {reps_file}, or leave the cell empty", optional=True)

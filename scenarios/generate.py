@@ -287,7 +287,7 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
         "hours_per_week": hours_week,
         "base_salary": salary,
         "hire_date": pd.to_datetime(pd.Series(hire)).to_numpy(dtype="datetime64[ns]"),
-        "plan_id": ["flat_commission"] * reps,
+        "pay_plan_id": ["flat_commission"] * reps,
     }).set_index("rep_id")
     seg = rng.integers(0, len(_SEGMENTS), accounts)
     acc_frame = pd.DataFrame({
@@ -330,7 +330,7 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
                                    by_region=dict(zip(region_names, region_share, strict=True))),
             channels=channels,
             budget=BudgetSettings(total=float(np.round(default_total * 1.2, -3))),
-            plans=_plans(),
+            pay_plans=_plans(),
             optimizer=OptimizerSettings(travel_weight=2.0, disruption_weight=0.05,
                                         balance=[BalanceBand(attribute="hours", min=1 - _BAND, max=1 + _BAND,
                                                              scope="region")],

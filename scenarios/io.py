@@ -22,6 +22,7 @@ import tomli_w
 from pydantic import ValidationError
 
 from scenarios.checks import check
+from scenarios.deprecations import fingerprinted_header, fingerprinted_settings, upgrade_settings
 from scenarios.errors import Problem, ScenarioError
 from scenarios.scenario import Scenario, settings_problems
 from scenarios.settings import Settings
@@ -75,7 +76,7 @@ def _read_settings(folder: Path, text_format: TextFormat) -> Settings:
                                     "fix the syntax (keys may appear once per table; strings need quotes)",
                                     line=int(match.group(1)) if match else None)) from None
     try:
-        return Settings.model_validate(raw)
+        return Settings.model_validate(upgrade_settings(raw, _TOML))
     except ValidationError as exc:
         raise ScenarioError(settings_problems(exc)) from None
 
@@ -322,12 +323,14 @@ def fingerprint(scenario: Scenario) -> str:
     True
     """
     digest = hashlib.sha256()
-    digest.update(tomli_w.dumps(scenario.settings.model_dump(mode="python", exclude_none=True)).encode("utf-8"))
+    settings = fingerprinted_settings(scenario.settings.model_dump(mode="python", exclude_none=True))
+    digest.update(tomli_w.dumps(settings).encode("utf-8"))
     stages = scenario.stage_ids
     tables = [("reps", scenario.reps), ("accounts", scenario.accounts)]
     if scenario.rep_accounts is not None:
         tables.append(("rep_accounts", scenario.rep_accounts))
     for table, frame in tables:
         digest.update(f"\0{table}\0".encode())
-        digest.update(format_table(frame, table, stages))
+        header, newline, rows = format_table(frame, table, stages).partition(b"\n")
+        digest.update(fingerprinted_header(header, table) + newline + rows)
     return digest.hexdigest()

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from scenarios.deprecations import upgrade_path
 from scenarios.errors import Problem, ScenarioError
 from scenarios.settings import Settings
 
@@ -90,7 +91,7 @@ class Scenario:
         return (
             f"Scenario {s.name!r} ({self.source or 'in memory'}): {len(self.reps)} reps ({tier_text}), "
             f"{len(self.accounts)} accounts in {len(self.regions)} regions{pairs}; {len(s.products)} products, "
-            f"{len(s.funnel.stages)} funnel stages, {len(s.plans)} plans, {s.calendar.months} months from "
+            f"{len(s.funnel.stages)} funnel stages, {len(s.pay_plans)} pay plans, {s.calendar.months} months from "
             f"{s.calendar.start.isoformat()}"
         )
 
@@ -181,10 +182,11 @@ def _cell(column: pd.Series, value: Any, path: str, file: str, name: str) -> Any
 def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     """A copy of ``scenario`` with settings or table values changed by dotted path, re-validated.
 
-    Paths are settings keys (``tiers.junior.hours_per_week``, ``plans.flat_commission.commission_rate``,
+    Paths are settings keys (``tiers.junior.hours_per_week``, ``pay_plans.flat_commission.commission_rate``,
     ``calendar.seasonality.11``) or table columns: ``reps.hours_per_week`` sets the column for every rep,
     ``reps[tier=junior].hours_per_week`` for the matching rows only, and a trailing ``*``
-    (``accounts.annual_potential*``) multiplies instead of setting.
+    (``accounts.annual_potential*``) multiplies instead of setting. Old names (``plans.…``, ``reps.plan_id``) are
+    read as their new ones with a ``ScenarioDeprecationWarning`` (``scenarios.deprecations``).
 
     Parameters
     ----------
@@ -213,7 +215,8 @@ def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     data = scenario.settings.model_dump(mode="python")
     result = scenario
     settings_changed = False
-    for path, value in changes.items():
+    for old_path, value in changes.items():
+        path = upgrade_path(old_path, "what-if")
         table_match = _TABLE_PATH.match(path)
         if table_match is not None:
             result = _modify_table(result, path, table_match, value)

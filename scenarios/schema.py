@@ -61,7 +61,7 @@ class Column:
 
     @property
     def ref(self) -> str | None:
-        """Target of a reference column (``tiers``, ``plans``, ``reps``, ``accounts``) or None."""
+        """Target of a reference column (``tiers``, ``pay_plans``, ``reps``, ``accounts``) or None."""
         return self.dtype.split(":", 1)[1] if self.dtype.startswith("ref:") else None
 
 

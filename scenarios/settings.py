@@ -290,9 +290,9 @@ class Settings(Strict):
     ----------
     name, description
         Identification.
-    calendar, funnel, tiers, products, targets, channels, budget, plans, behaviour, optimizer, simulation, tables,
-    quotas
-        The sections; see each type.
+    calendar, funnel, tiers, products, targets, channels, budget, pay_plans, behaviour, optimizer, simulation,
+    tables, quotas
+        The sections; see each type (``pay_plans``: the incentive pay plans reps are on, by id).
     """
 
     name: str = Field(min_length=1)
@@ -305,8 +305,8 @@ class Settings(Strict):
     targets: TargetSettings
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
-    plans: dict[str, PlanSettings] = Field(min_length=1)
-    behaviour: BehaviourSettings = Field(default_factory=BehaviourSettings)  # incentive behaviour (issue 6)
+    pay_plans: dict[str, PlanSettings] = Field(min_length=1)
+    behaviour: BehaviourSettings = Field(default_factory=BehaviourSettings)
     optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)
     tables: TablesSettings = Field(default_factory=TablesSettings)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.deprecations import upgrade_header
 from scenarios.errors import Problem, ScenarioError
 from scenarios.schema import Column, columns, id_columns
 from scenarios.text import TextFormat, decimal_problem, decode, parse_numbers, read_rows
@@ -81,6 +82,7 @@ def parse_table(data: bytes, table: str, file: str, stage_ids: Sequence[str],
     if not header or header == [""]:
         raise ScenarioError(Problem(file, "is empty (no header row)",
                                     f"start the file with the header: {','.join(c.name for c in columns(table))}"))
+    header = upgrade_header(header, table, file)
     problems: list[Problem] = []
     concrete, by_name = _expected_columns(table, stage_ids)
     seen: set[str] = set()

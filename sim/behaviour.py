@@ -41,7 +41,7 @@ Examples
 >>> import numpy as np, scenarios
 >>> from sim.behaviour import Position, prepare, weekly_hours
 >>> s = scenarios.load("tiny")
->>> inc = prepare(s.settings.plans["flat_commission"], np.full(12, 50_000.0), 60_000.0, s.settings.behaviour)
+>>> inc = prepare(s.settings.pay_plans["flat_commission"], np.full(12, 50_000.0), 60_000.0, s.settings.behaviour)
 >>> pos = Position(month=11, month_elapsed=0.5, bookings=np.full(12, 30_000.0), weekly_mean=12_000.0,
 ...                weekly_sd=15_000.0)
 >>> weekly_hours(inc, pos, 40.0)
@@ -293,17 +293,17 @@ def prepare_all(reps: pd.DataFrame, plans: Mapping[str, PlanSettings], quotas: p
     >>> import scenarios
     >>> s = scenarios.load("tiny")
     >>> q = pd.DataFrame(25_000.0, index=s.reps.index, columns=range(12))
-    >>> incs = prepare_all(s.reps, s.settings.plans, q, s.settings.behaviour)
+    >>> incs = prepare_all(s.reps, s.settings.pay_plans, q, s.settings.behaviour)
     >>> sorted(incs)[:2], round(incs["R0001"].reference_rate, 3)
     (['R0001', 'R0002'], 0.05)
     """
     missing = sorted(set(reps.index) - set(quotas.index))
     if missing:
         raise PayError(f"no quotas for rep(s) {missing[:5]}; give every rep a row in the quota matrix")
-    unknown = sorted(set(reps["plan_id"]) - set(plans))
+    unknown = sorted(set(reps["pay_plan_id"]) - set(plans))
     if unknown:
         raise PayError(f"reps use unknown plan(s) {unknown}; known plans: {sorted(plans)}")
-    plan_of = {str(k): str(v) for k, v in reps["plan_id"].items()}
+    plan_of = {str(k): str(v) for k, v in reps["pay_plan_id"].items()}
     base_of = {str(k): float(v) for k, v in reps["base_salary"].astype(float).items()}
     return {r: prepare(plans[plan_of[r]], quotas.loc[r].to_numpy(float), base_of[r], behaviour) for r in plan_of}
 

@@ -122,17 +122,17 @@ class PlanPay:
     @classmethod
     def from_scenario(cls, scenario: Scenario, plan_id: str | None = None) -> PlanPay:
         """Each rep's own plan (``reps.plan_id``), or everyone on ``plan_id`` (to compare plans)."""
-        ids = [plan_id] * len(scenario.reps) if plan_id is not None else list(scenario.reps["plan_id"])
+        ids = [plan_id] * len(scenario.reps) if plan_id is not None else list(scenario.reps["pay_plan_id"])
         return cls._seats(scenario, ids, list(scenario.reps["region"]))
 
     @classmethod
     def _seats(cls, scenario: Scenario, plan_ids: Sequence[str], regions: Sequence[str]) -> PlanPay:
         """One plan id and region per seat, the ids checked against the scenario's plans."""
-        plans = scenario.settings.plans
+        plans = scenario.settings.pay_plans
         unknown = sorted({p for p in plan_ids if p not in plans})
         if unknown:
-            raise ScenarioError(Problem("scenario.toml", f"plan(s) {unknown} are not defined",
-                                        f"use one of {sorted(plans)}", column="plans"))
+            raise ScenarioError(Problem("scenario.toml", f"pay plan(s) {unknown} are not defined",
+                                        f"use one of {sorted(plans)}", column="pay_plans"))
         return cls(plans=tuple(plans[p] for p in plan_ids), plan_ids=tuple(str(p) for p in plan_ids),
                    regions=tuple(str(r) for r in regions))
 

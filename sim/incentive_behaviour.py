@@ -70,7 +70,7 @@ EVIDENCE_MONTHS = 3.0
 def _plan_ids(scenario: Scenario, plans: str | Mapping[str, str] | None) -> list[str]:
     """Plan id per seat: reps.csv's ``plan_id``, everyone on one plan, or a rep_id -> plan_id mapping (reps not
     in the mapping keep their own plan)."""
-    own = [str(p) for p in scenario.reps["plan_id"]]
+    own = [str(p) for p in scenario.reps["pay_plan_id"]]
     if plans is None:
         ids = own
     elif isinstance(plans, str):
@@ -81,10 +81,10 @@ def _plan_ids(scenario: Scenario, plans: str | Mapping[str, str] | None) -> list
             raise ScenarioError(Problem("reps.csv", f"plan mapping names unknown rep(s) {unknown_reps[:5]}",
                                         "map only rep_ids of the scenario", column="rep_id"))
         ids = [str(plans.get(str(r), p)) for r, p in zip(scenario.reps.index, own, strict=True)]
-    unknown = sorted(set(ids) - set(scenario.settings.plans))
+    unknown = sorted(set(ids) - set(scenario.settings.pay_plans))
     if unknown:
-        raise ScenarioError(Problem("scenario.toml", f"plan(s) {unknown} are not defined",
-                                    f"use one of {sorted(scenario.settings.plans)}", column="plans"))
+        raise ScenarioError(Problem("scenario.toml", f"pay plan(s) {unknown} are not defined",
+                                    f"use one of {sorted(scenario.settings.pay_plans)}", column="pay_plans"))
     return ids
 
 
@@ -96,7 +96,7 @@ def constant_rate(plan: PlanSettings) -> bool:
     Examples
     --------
     >>> import scenarios
-    >>> plans = scenarios.load("tiny").settings.plans
+    >>> plans = scenarios.load("tiny").settings.pay_plans
     >>> constant_rate(plans["flat_commission"]), constant_rate(plans["capped"])
     (True, False)
     """
@@ -216,7 +216,7 @@ class IncentiveBehaviour:
     def from_model(cls, model: Model, plan_ids: list[str]) -> IncentiveBehaviour:
         """As `from_scenario`, from an already built ``sim.Model`` and one plan id per seat."""
         st = model.scenario.settings
-        plans = st.plans
+        plans = st.pay_plans
         incs = tuple(prepare(plans[p], model.quotas[r], float(model.base_salary[r]), st.behaviour)
                      for r, p in enumerate(plan_ids))
         wpm = st.calendar.weeks_per_year / 12.0

@@ -273,7 +273,7 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
         margin=np.array([p.margin for p in products.values()]), mix=mix,
         rep_ids=rep_ids, seat_region=reps["region"].map(region_index).to_numpy(dtype=np.int64),
         seat_tier=seat_tier, seat_hours=reps["hours_per_week"].to_numpy(dtype=float), base_salary=base_salary,
-        commission_rate=np.array([st.plans[p].commission_rate for p in reps["plan_id"]], dtype=float),
+        commission_rate=np.array([st.pay_plans[p].commission_rate for p in reps["pay_plan_id"]], dtype=float),
         hired_day=hired_day, skill=skill, tier_ids=tier_ids, tier_skill=tier_skill,
         tier_hours=np.array([st.tiers[t].hours_per_week for t in tier_ids]),
         tier_market_pay=np.array([st.tiers[t].market_pay for t in tier_ids]),

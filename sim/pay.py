@@ -13,7 +13,7 @@ Examples
 --------
 >>> import numpy as np, scenarios
 >>> from sim.pay import pay_statement
->>> plan = scenarios.load("tiny").settings.plans["flat_commission"]
+>>> plan = scenarios.load("tiny").settings.pay_plans["flat_commission"]
 >>> st = pay_statement(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, plan)
 >>> float(st["commission"].sum()), float(st["total_pay"].sum())
 (30000.0, 90000.0)
@@ -479,7 +479,7 @@ def team_bonuses(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[str,
         tb: TeamBonusSettings | None = plan.team_bonus
         if tb is None:
             continue
-        members = reps.index[reps["plan_id"] == plan_id]
+        members = reps.index[reps["pay_plan_id"] == plan_id]
         base_of: dict[object, float] = {k: float(v) for k, v in reps["base_salary"].items()}
         if len(members) == 0:
             continue
@@ -525,7 +525,7 @@ def contest_awards(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[st
     """
     won_by: dict[tuple[object, int], float] = {}
     for plan_id, plan in plans.items():
-        members = set(reps.index[reps["plan_id"] == plan_id])
+        members = set(reps.index[reps["pay_plan_id"] == plan_id])
         for contest in plan.contests:
             c: ContestSettings = contest
             per = _period_attainment(timeline[timeline["rep_id"].isin(members)], PERIOD_MONTHS[c.period])
@@ -617,7 +617,7 @@ def pay_statements(
     reps
         Indexed by rep_id with ``plan_id``, ``base_salary`` and ``region`` (a scenario's ``reps``).
     plans
-        Plans by id (a scenario's ``settings.plans``).
+        Plans by id (a scenario's ``settings.pay_plans``).
 
     Returns
     -------
@@ -630,7 +630,7 @@ def pay_statements(
     >>> s = scenarios.load("tiny")
     >>> tl = pd.DataFrame([(r, m, 30_000.0, 25_000.0) for r in s.reps.index for m in range(12)],
     ...                   columns=["rep_id", "month", "bookings", "quota"])
-    >>> st = pay_statements(tl, s.reps, s.settings.plans)
+    >>> st = pay_statements(tl, s.reps, s.settings.pay_plans)
     >>> st.groupby("rep_id")["commission"].sum().round().tolist()
     [18000.0, 18000.0, 18000.0, 18000.0, 18000.0, 18000.0]
     """
@@ -640,7 +640,7 @@ def pay_statements(
     unknown = sorted(set(timeline["rep_id"]) - set(reps.index))
     if unknown:
         raise PayError(f"timeline names rep(s) not in reps: {unknown[:5]}")
-    bad_plans = sorted(set(reps["plan_id"]) - set(plans))
+    bad_plans = sorted(set(reps["pay_plan_id"]) - set(plans))
     if bad_plans:
         raise PayError(f"reps use unknown plan(s) {bad_plans}; known plans: {sorted(plans)}")
     tl = timeline.sort_values(["rep_id", "month"]).reset_index(drop=True)
@@ -649,7 +649,7 @@ def pay_statements(
     bad = counts[(counts["size"] != months) | (counts["nunique"] != months) | (counts["min"] != 0)]
     if not bad.empty:
         raise PayError(f"rep(s) {bad.index[:5].tolist()} lack one row per month 0..{months - 1} in the timeline")
-    plan_of = {k: str(v) for k, v in reps["plan_id"].items()}
+    plan_of = {k: str(v) for k, v in reps["pay_plan_id"].items()}
     base_of = {k: float(v) for k, v in reps["base_salary"].items()}
     parts = []
     for rep_id, rows in tl.groupby("rep_id", sort=True):
@@ -709,7 +709,7 @@ def pay_summary(statements: pd.DataFrame) -> pd.DataFrame:
     >>> s = scenarios.load("tiny")
     >>> tl = pd.DataFrame([(r, m, 30_000.0, 25_000.0) for r in s.reps.index for m in range(12)],
     ...                   columns=["rep_id", "month", "bookings", "quota"])
-    >>> summary = pay_summary(pay_statements(tl, s.reps, s.settings.plans))
+    >>> summary = pay_summary(pay_statements(tl, s.reps, s.settings.pay_plans))
     >>> summary.loc[("R0001", 0), ["attainment", "variable"]].tolist()
     [1.2, 18000.0]
     """

@@ -55,7 +55,7 @@ def test_calibrate_on_a_base_keeps_its_plans_targets_and_channels(tmp_path: Path
                                  "--out", str(out)])
     assert result.exit_code == ExitCode.OK, result.output
     s = scenarios.load(out)
-    assert s.settings.plans == tiny.settings.plans
+    assert s.settings.pay_plans == tiny.settings.pay_plans
     assert s.settings.targets.annual == tiny.settings.targets.annual
     assert set(s.settings.channels) == set(tiny.settings.channels)
     base_shape = [c.curve_leads[-1] / c.curve_leads[1] for c in tiny.settings.channels.values()]

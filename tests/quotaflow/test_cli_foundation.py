@@ -86,7 +86,7 @@ def test_demo_runs_the_whole_job(tmp_path: Path) -> None:
     plan = scenarios.Plan.load(out / "plan", s)  # the plan folder is what `simulate --plan` reads
     assert plan.quotas is not None and plan.budget is not None
     comparison = pd.read_csv(out / "comparison" / "comparison.csv")
-    assert set(comparison["plan"]) == set(s.settings.plans)
+    assert set(comparison["plan"]) == set(s.settings.pay_plans)
     assert {"monthly_bookings.png", "attainment.png", "pay_vs_attainment.png"} <= {
         p.name for p in (out / "comparison").iterdir()}
     assert "Territories" in result.output and "Pay plans" in result.output

@@ -89,7 +89,7 @@ def test_gini() -> None:
 
 def test_bad_plans_and_replications() -> None:
     s = scenarios.load("tiny")
-    with pytest.raises(ComparisonError, match="unknown plan"):
+    with pytest.raises(ComparisonError, match="unknown pay plan"):
         compare(s, ["flat_commission", "nope"], replications=2, seed=1)
     with pytest.raises(ComparisonError, match="twice"):
         compare(s, ["capped", "capped"], replications=2, seed=1)
@@ -99,7 +99,7 @@ def test_bad_plans_and_replications() -> None:
 
 def test_cli_writes_every_file(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    res = runner.invoke(app, ["compare", "tiny", "--plans", "flat_commission,tiered_accelerator", "--replications",
+    res = runner.invoke(app, ["compare", "tiny", "--pay-plans", "flat_commission,tiered_accelerator", "--replications",
                               "3", "--seed", "7", "--out", str(out), "--excel"])
     assert res.exit_code == 0, res.output
     for name in ("comparison.csv", "monthly.csv", "variance.csv", "replications.csv", "reps.csv", "summary.json",
@@ -116,15 +116,29 @@ def test_cli_writes_every_file(tmp_path: Path) -> None:
 
 
 def test_cli_errors_leave_nothing(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["compare", "tiny", "--plans", "flat_commission,nope", "--replications", "2",
+    res = runner.invoke(app, ["compare", "tiny", "--pay-plans", "flat_commission,nope", "--replications", "2",
                               "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "nope" in res.output and not (tmp_path / "o").exists()
     kept = tmp_path / "kept"
     kept.mkdir()
     (kept / "x.txt").write_text("x")
-    res = runner.invoke(app, ["compare", "tiny", "--plans", "flat_commission", "--replications", "2",
+    res = runner.invoke(app, ["compare", "tiny", "--pay-plans", "flat_commission", "--replications", "2",
                               "--out", str(kept)])
     assert res.exit_code == 5 and (kept / "x.txt").exists()
+
+
+def test_cli_reads_the_old_option_name_with_a_warning(tmp_path: Path) -> None:
+    args = ["compare", "tiny", "--replications", "2", "--seed", "3"]
+    new = runner.invoke(app, [*args, "--pay-plans", "flat_commission,capped", "--out", str(tmp_path / "new")])
+    old = runner.invoke(app, [*args, "--plans", "flat_commission,capped", "--out", str(tmp_path / "old")])
+    assert new.exit_code == old.exit_code == 0, old.output
+    assert old.stderr.count("warning: --plans is the old name of --pay-plans") == 1
+    for name in ("comparison.csv", "monthly.csv", "variance.csv", "replications.csv", "reps.csv"):
+        assert (tmp_path / "old" / name).read_bytes() == (tmp_path / "new" / name).read_bytes(), name
+    both = runner.invoke(app, [*args, "--plans", "capped", "--pay-plans", "capped", "--out", str(tmp_path / "b")])
+    assert both.exit_code == 2 and "--plans is its old name" in both.output and not (tmp_path / "b").exists()
+    neither = runner.invoke(app, [*args, "--out", str(tmp_path / "n")])
+    assert neither.exit_code == 2 and "--pay-plans" in neither.output and not (tmp_path / "n").exists()
 
 
 @settings(max_examples=60, deadline=None)
@@ -139,7 +153,7 @@ def test_gini_properties(values: list[float], scale: float) -> None:
 
 def test_compare_counts_team_bonuses_in_compensation_cost(tiny: scenarios.Scenario) -> None:
     team = {"scope": "company", "period": "quarter", "steps": [{"attainment": 0.5, "amount": 4_000.0}]}
-    with_team = scenarios.modify(tiny, {"plans.capped.team_bonus": team})
+    with_team = scenarios.modify(tiny, {"pay_plans.capped.team_bonus": team})
     base = compare(tiny, ["flat_commission", "capped"], replications=2, seed=2)
     more = compare(with_team, ["flat_commission", "capped"], replications=2, seed=2)
     cost = base.comparison.set_index(["metric", "plan"]).loc[("compensation_cost", "capped"), "mean"]
@@ -149,7 +163,7 @@ def test_compare_counts_team_bonuses_in_compensation_cost(tiny: scenarios.Scenar
 
 def test_compare_cli_set_changes_the_scenario_for_the_run(tmp_path: Path) -> None:
     out = tmp_path / "games"
-    args = ["compare", "tiny", "--plans", "flat_commission,annual_bonus", "--replications", "2", "--seed", "2"]
+    args = ["compare", "tiny", "--pay-plans", "flat_commission,annual_bonus", "--replications", "2", "--seed", "2"]
     result = runner.invoke(app, [*args, "--out", str(out), "--set", "behaviour.timing_games=true"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

@@ -74,7 +74,7 @@ def _commands(i: dict[str, Path]) -> dict[str, list[str]]:
         "frontier": ["frontier", scen, "--x", "travel", "--y", "disruption", "--out", str(i["scen"].parent)],
         "simulate": ["simulate", scen, "--out", str(i["scen"] / "sim")],
         "simulate-plan": ["simulate", "tiny", "--plan", plan, "--out", plan, "--force"],
-        "compare": ["compare", scen, "--plans", "flat_commission,capped", "--out", scen],
+        "compare": ["compare", scen, "--pay-plans", "flat_commission,capped", "--out", scen],
         "sweep": ["sweep", scen, *SWEEP, "--out", scen, "--force"],
         "sweep-grid": ["sweep", "tiny", "--grid", str(i["grid"]), "--out", str(i["data"]), "--resume"],
         "demo": ["demo", "--scenario", scen, "--out", str(i["scen"] / "demo")],

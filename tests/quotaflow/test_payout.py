@@ -26,7 +26,7 @@ def _bookings(tiny: scenarios.Scenario, path: Path, value: float = 30_000.0) -> 
 def test_pay_writes_statements_summary_and_plan_totals(tiny: scenarios.Scenario, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["pay", "tiny", "--bookings", str(_bookings(tiny, tmp_path / "b.csv")),
-                                 "--out", str(out), "--plans", "flat_commission,capped"])
+                                 "--out", str(out), "--pay-plans", "flat_commission,capped"])
     assert result.exit_code == 0, result.output
     plans = pd.read_csv(out / "plans.csv", encoding="utf-8-sig").set_index("plan")
     # Everyone books 360k against 300k: 120 % attainment. Flat 5 % -> 18k each; capped at 1.5 x 15k = 22.5k,
@@ -42,7 +42,7 @@ def test_pay_writes_statements_summary_and_plan_totals(tiny: scenarios.Scenario,
 def test_pay_cap_binds_for_high_bookings(tiny: scenarios.Scenario, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(app, ["pay", "tiny", "--bookings", str(_bookings(tiny, tmp_path / "b.csv", 50_000.0)),
-                                 "--out", str(out), "--plans", "capped"])
+                                 "--out", str(out), "--pay-plans", "capped"])
     assert result.exit_code == 0, result.output
     plans = pd.read_csv(out / "plans.csv", encoding="utf-8-sig").set_index("plan")
     # 600k x 5 % = 30k uncapped; cap 1.5 x (5 % x 300k) = 22.5k per rep.
@@ -70,8 +70,8 @@ def test_pay_bad_bookings_exit_2_without_output(tiny: scenarios.Scenario, tmp_pa
 
 def test_pay_unknown_plan(tiny: scenarios.Scenario, tmp_path: Path) -> None:
     result = runner.invoke(app, ["pay", "tiny", "--bookings", str(_bookings(tiny, tmp_path / "b.csv")),
-                                 "--out", str(tmp_path / "o"), "--plans", "nope"])
-    assert result.exit_code == ExitCode.INPUT and "unknown plan" in result.output
+                                 "--out", str(tmp_path / "o"), "--pay-plans", "nope"])
+    assert result.exit_code == ExitCode.INPUT and "unknown pay plan" in result.output
 
 
 def test_gini() -> None:
@@ -85,14 +85,30 @@ def test_pay_reads_a_european_export_with_decimal_comma(tiny: scenarios.Scenario
     text = plain.read_text(encoding="utf-8").replace(",", ";").replace(".", ",")
     european = tmp_path / "eu.csv"
     european.write_bytes(text.encode("cp1252"))
-    args = ["pay", "tiny", "--bookings", str(european), "--plans", "flat_commission"]
+    args = ["pay", "tiny", "--bookings", str(european), "--pay-plans", "flat_commission"]
     refused = runner.invoke(app, [*args, "--out", str(tmp_path / "no")])
     assert refused.exit_code == ExitCode.INPUT and not (tmp_path / "no").exists()
     assert "eu.csv line 2, column 'bookings': is not a number with '.' as decimal mark" in refused.output
     assert "pass --decimal ','" in refused.output
     read = runner.invoke(app, [*args, "--decimal", ",", "--out", str(tmp_path / "eu")])
     assert read.exit_code == 0, read.output
-    ref = runner.invoke(app, ["pay", "tiny", "--bookings", str(plain), "--plans", "flat_commission",
+    ref = runner.invoke(app, ["pay", "tiny", "--bookings", str(plain), "--pay-plans", "flat_commission",
                               "--out", str(tmp_path / "ref")])
     assert ref.exit_code == 0, ref.output
     assert (tmp_path / "eu" / "plans.csv").read_bytes() == (tmp_path / "ref" / "plans.csv").read_bytes()
+
+
+def test_pay_reads_the_old_option_name_with_a_warning(tiny: scenarios.Scenario, tmp_path: Path) -> None:
+    bookings = str(_bookings(tiny, tmp_path / "b.csv"))
+    new = runner.invoke(app, ["pay", "tiny", "--bookings", bookings, "--out", str(tmp_path / "new"),
+                              "--pay-plans", "capped"])
+    old = runner.invoke(app, ["pay", "tiny", "--bookings", bookings, "--out", str(tmp_path / "old"),
+                              "--plans", "capped"])
+    assert new.exit_code == old.exit_code == 0, old.output
+    assert "warning: --plans is the old name of --pay-plans" in old.stderr and "warning" not in new.stderr
+    for name in ("statements.csv", "summary.csv", "plans.csv"):
+        assert (tmp_path / "old" / name).read_bytes() == (tmp_path / "new" / name).read_bytes()
+    both = runner.invoke(app, ["pay", "tiny", "--bookings", bookings, "--out", str(tmp_path / "both"),
+                               "--plans", "capped", "--pay-plans", "capped"])
+    assert both.exit_code == ExitCode.INPUT and "--plans is its old name" in both.output
+    assert not (tmp_path / "both").exists()

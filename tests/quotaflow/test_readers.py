@@ -101,14 +101,14 @@ def test_every_family_is_reachable_and_has_examples() -> None:
 # Examples: each family moves a result where it is read, and changes nothing where it is refused
 
 
-ON_BONUS = {"reps.plan_id": "annual_bonus"}
+ON_BONUS = {"reps.pay_plan_id": "annual_bonus"}
 EVERYONE_LEAVES = {f"tiers.{t}.attrition_per_year": 1.0 for t in ("junior", "mid", "senior")}
 NO_TIER_SKILLS = {f"tiers.{t}.skill": {} for t in ("junior", "mid", "senior")}
-CONTEST = {"plans.flat_commission.contests": [{"name": "q", "period": "quarter", "prizes": [3000.0]}]}
-ALLOWANCE = {"plans.flat_commission.allowances": [{"name": "car", "monthly": 400.0}]}
-RATCHET = {**ON_BONUS, "plans.annual_bonus.ratchet": {"up": 0.5, "ceiling": 10.0}}
+CONTEST = {"pay_plans.flat_commission.contests": [{"name": "q", "period": "quarter", "prizes": [3000.0]}]}
+ALLOWANCE = {"pay_plans.flat_commission.allowances": [{"name": "car", "monthly": 400.0}]}
+RATCHET = {**ON_BONUS, "pay_plans.annual_bonus.ratchet": {"up": 0.5, "ceiling": 10.0}}
 # timing games are played on tiny under an accelerator once quotas are within reach
-TIMING = {"reps.plan_id": "tiered_accelerator", "behaviour.timing_games": True, "targets.annual": 4e6}
+TIMING = {"reps.pay_plan_id": "tiered_accelerator", "behaviour.timing_games": True, "targets.annual": 4e6}
 RAMPING = {"tiers.junior.ramp_months": 12}
 
 
@@ -198,58 +198,60 @@ EXAMPLES: dict[str, list[Example]] = {
     "budget.**": [_read("budget.total", 150000.0, "budget"), _read("budget.max_monthly_spend", 6000.0, "budget"),
                   _refused("budget.total", 150000.0, "--budget optimise"),
                   _refused("budget.total", 150000.0, "quotaflow sweep re-optimises the budget", "simulate")],
-    "plans.*.description": [_refused("plans.flat_commission.description", "x", LABEL)],
-    "plans.*.commission_rate": [_read("plans.flat_commission.commission_rate", 0.08),
-                                _read("plans.flat_commission.commission_rate", 0.08, "none"),
-                                _refused("plans.capped.commission_rate", 0.08, "no rep is on plan capped")],
-    "plans.*.bonuses.*.name": [_refused("plans.annual_bonus.bonuses.0.name", "year_end", LABEL, setup=ON_BONUS)],
-    "plans.*.contests.*.name": [_refused("plans.flat_commission.contests.0.name", "cup", LABEL, setup=CONTEST)],
-    "plans.*.contests.**": [_read("plans.flat_commission.contests.0.prizes", [9000.0], setup=CONTEST)],
-    "plans.*.allowances.*.name": [_refused("plans.flat_commission.allowances.0.name", "auto", LABEL,
+    "pay_plans.*.description": [_refused("pay_plans.flat_commission.description", "x", LABEL)],
+    "pay_plans.*.commission_rate": [_read("pay_plans.flat_commission.commission_rate", 0.08),
+                                _read("pay_plans.flat_commission.commission_rate", 0.08, "none"),
+                                _refused("pay_plans.capped.commission_rate", 0.08, "no rep is on plan capped")],
+    "pay_plans.*.bonuses.*.name": [_refused("pay_plans.annual_bonus.bonuses.0.name", "year_end", LABEL,
+                                            setup=ON_BONUS)],
+    "pay_plans.*.contests.*.name": [_refused("pay_plans.flat_commission.contests.0.name", "cup", LABEL, setup=CONTEST)],
+    "pay_plans.*.contests.**": [_read("pay_plans.flat_commission.contests.0.prizes", [9000.0], setup=CONTEST)],
+    "pay_plans.*.allowances.*.name": [_refused("pay_plans.flat_commission.allowances.0.name", "auto", LABEL,
                                            setup=ALLOWANCE)],
-    "plans.*.allowances.**": [_refused("plans.flat_commission.allowances.0.monthly", 900.0, "only quotaflow pay",
-                                       setup=ALLOWANCE)],
-    "plans.*.ratchet": [_read("plans.annual_bonus.ratchet", {"up": 1.0}, setup=ON_BONUS)],
-    "plans.*.ratchet.up": [_read("plans.annual_bonus.ratchet.up", 1.5, setup=RATCHET),
-                           _read("plans.annual_bonus.ratchet.up", 1.5,
+    "pay_plans.*.allowances.**": [_refused("pay_plans.flat_commission.allowances.0.monthly", 900.0,
+                                           "only quotaflow pay", setup=ALLOWANCE)],
+    "pay_plans.*.ratchet": [_read("pay_plans.annual_bonus.ratchet", {"up": 1.0}, setup=ON_BONUS)],
+    "pay_plans.*.ratchet.up": [_read("pay_plans.annual_bonus.ratchet.up", 1.5, setup=RATCHET),
+                           _read("pay_plans.annual_bonus.ratchet.up", 1.5,
                                  setup={**RATCHET, "behaviour.enabled": False, "calendar.months": 24})],
-    "plans.*.ratchet.**": [_refused("plans.annual_bonus.ratchet.ceiling", 1.1, "plan-year end inside the horizon",
-                                    setup=RATCHET),
-                           _read("plans.annual_bonus.ratchet.ceiling", 1.1, setup={**RATCHET, "calendar.months": 24})],
-    "plans.*.recognition.name": [_refused("plans.annual_bonus.recognition.name", "club", LABEL,
-                                          setup={**ON_BONUS, "plans.annual_bonus.recognition": {}})],
-    "plans.*.recognition.perceived_value": [
-        _read("plans.annual_bonus.recognition.perceived_value", 30000.0,
-              setup={**ON_BONUS, "plans.annual_bonus.recognition": {}}),
-        _refused("plans.annual_bonus.recognition.perceived_value", 30000.0, "plan year that ends inside",
-                 setup={**ON_BONUS, "plans.annual_bonus.recognition": {}, "calendar.months": 9})],
-    "plans.*.recognition.attainment": [
-        _read("plans.annual_bonus.recognition.attainment", 0.8,
-              setup={**ON_BONUS, "plans.annual_bonus.recognition": {"perceived_value": 30000.0}}),
-        _refused("plans.annual_bonus.recognition.attainment", 0.8, "perceived_value is above 0",
-                 setup={**ON_BONUS, "plans.annual_bonus.recognition": {}})],
-    "plans.*.recognition.cost": [_refused("plans.annual_bonus.recognition.cost", 5000.0, "only quotaflow pay",
-                                          setup={**ON_BONUS, "plans.annual_bonus.recognition": {}})],
-    "plans.*.training.cost_per_month": [_refused("plans.flat_commission.training.cost_per_month", 300.0,
+    "pay_plans.*.ratchet.**": [_refused("pay_plans.annual_bonus.ratchet.ceiling", 1.1,
+                                        "plan-year end inside the horizon", setup=RATCHET),
+                               _read("pay_plans.annual_bonus.ratchet.ceiling", 1.1,
+                                     setup={**RATCHET, "calendar.months": 24})],
+    "pay_plans.*.recognition.name": [_refused("pay_plans.annual_bonus.recognition.name", "club", LABEL,
+                                          setup={**ON_BONUS, "pay_plans.annual_bonus.recognition": {}})],
+    "pay_plans.*.recognition.perceived_value": [
+        _read("pay_plans.annual_bonus.recognition.perceived_value", 30000.0,
+              setup={**ON_BONUS, "pay_plans.annual_bonus.recognition": {}}),
+        _refused("pay_plans.annual_bonus.recognition.perceived_value", 30000.0, "plan year that ends inside",
+                 setup={**ON_BONUS, "pay_plans.annual_bonus.recognition": {}, "calendar.months": 9})],
+    "pay_plans.*.recognition.attainment": [
+        _read("pay_plans.annual_bonus.recognition.attainment", 0.8,
+              setup={**ON_BONUS, "pay_plans.annual_bonus.recognition": {"perceived_value": 30000.0}}),
+        _refused("pay_plans.annual_bonus.recognition.attainment", 0.8, "perceived_value is above 0",
+                 setup={**ON_BONUS, "pay_plans.annual_bonus.recognition": {}})],
+    "pay_plans.*.recognition.cost": [_refused("pay_plans.annual_bonus.recognition.cost", 5000.0, "only quotaflow pay",
+                                          setup={**ON_BONUS, "pay_plans.annual_bonus.recognition": {}})],
+    "pay_plans.*.training.cost_per_month": [_refused("pay_plans.flat_commission.training.cost_per_month", 300.0,
                                                  "only quotaflow pay",
-                                                 setup={"plans.flat_commission.training": {}})],
-    "plans.*.training.**": [_refused("plans.flat_commission.training.hours_per_month", 8.0, "does not read it yet",
-                                     setup={"plans.flat_commission.training": {}})],
-    "plans.*.promotion.perceived_value": [_read("plans.annual_bonus.promotion.perceived_value", 40000.0,
-                                                setup={**ON_BONUS, "plans.annual_bonus.promotion": {}})],
-    "plans.*.promotion.min_attainment": [
-        _read("plans.annual_bonus.promotion.min_attainment", 0.7,
-              setup={**ON_BONUS, "plans.annual_bonus.promotion": {"perceived_value": 40000.0}}),
-        _refused("plans.annual_bonus.promotion.min_attainment", 0.7, "perceived_value is above 0",
-                 setup={**ON_BONUS, "plans.annual_bonus.promotion": {}})],
-    "plans.*.promotion.**": [_refused("plans.annual_bonus.promotion.after_months", 3, "does not read it yet",
-                                      setup={**ON_BONUS, "plans.annual_bonus.promotion": {}})],
-    "plans.*.**": [_read("plans.capped.cap.target_multiple", 1.0, setup={"reps.plan_id": "capped"}),
-                   _read("plans.capped.cap.target_multiple", 1.0, "capped"),
-                   _refused("plans.capped.cap.target_multiple", 1.0, "no rep is on plan capped"),
-                   _refused("plans.capped.cap.target_multiple", 1.0, "--incentives none pays only", "none"),
-                   _read("plans.annual_bonus.bonuses.0.steps.0.share_of_base", 0.5, setup=ON_BONUS),
-                   _read("plans.tiered_accelerator.commission.tiers.2.rate", 0.2, "tiered_accelerator")],
+                                                 setup={"pay_plans.flat_commission.training": {}})],
+    "pay_plans.*.training.**": [_refused("pay_plans.flat_commission.training.hours_per_month", 8.0,
+                                         "does not read it yet", setup={"pay_plans.flat_commission.training": {}})],
+    "pay_plans.*.promotion.perceived_value": [_read("pay_plans.annual_bonus.promotion.perceived_value", 40000.0,
+                                                setup={**ON_BONUS, "pay_plans.annual_bonus.promotion": {}})],
+    "pay_plans.*.promotion.min_attainment": [
+        _read("pay_plans.annual_bonus.promotion.min_attainment", 0.7,
+              setup={**ON_BONUS, "pay_plans.annual_bonus.promotion": {"perceived_value": 40000.0}}),
+        _refused("pay_plans.annual_bonus.promotion.min_attainment", 0.7, "perceived_value is above 0",
+                 setup={**ON_BONUS, "pay_plans.annual_bonus.promotion": {}})],
+    "pay_plans.*.promotion.**": [_refused("pay_plans.annual_bonus.promotion.after_months", 3, "does not read it yet",
+                                      setup={**ON_BONUS, "pay_plans.annual_bonus.promotion": {}})],
+    "pay_plans.*.**": [_read("pay_plans.capped.cap.target_multiple", 1.0, setup={"reps.pay_plan_id": "capped"}),
+                   _read("pay_plans.capped.cap.target_multiple", 1.0, "capped"),
+                   _refused("pay_plans.capped.cap.target_multiple", 1.0, "no rep is on plan capped"),
+                   _refused("pay_plans.capped.cap.target_multiple", 1.0, "--incentives none pays only", "none"),
+                   _read("pay_plans.annual_bonus.bonuses.0.steps.0.share_of_base", 0.5, setup=ON_BONUS),
+                   _read("pay_plans.tiered_accelerator.commission.tiers.2.rate", 0.2, "tiered_accelerator")],
     "behaviour.pull_in_discount": [_read("behaviour.pull_in_discount", 0.0, setup=TIMING),
                                    _refused("behaviour.pull_in_discount", 0.0, "timing_games is off",
                                             setup={**TIMING, "behaviour.timing_games": False})],
@@ -301,8 +303,8 @@ EXAMPLES: dict[str, list[Example]] = {
     "reps.latitude": [_read("reps[tier=senior].latitude", 52.0, "allocate")],
     "reps.longitude": [_read("reps[tier=senior].longitude", 12.0, "allocate")],
     "reps.base_salary": [_read("reps.base_salary*", 1.2)],
-    "reps.plan_id": [_read("reps.plan_id", "annual_bonus"),
-                     _refused("reps.plan_id", "annual_bonus", "--incentives capped puts every rep", "capped")],
+    "reps.pay_plan_id": [_read("reps.pay_plan_id", "annual_bonus"),
+                     _refused("reps.pay_plan_id", "annual_bonus", "--incentives capped puts every rep", "capped")],
     "reps.tier": [_read("reps[tier=junior].tier", "mid")],
     "reps.region": [_read("reps[tier=senior].region", "South", setup=EVERYONE_LEAVES)],  # leavers' accounts
     "reps.hours_per_week": [_read("reps[tier=junior].hours_per_week", 25.0)],

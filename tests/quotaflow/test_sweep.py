@@ -27,7 +27,7 @@ def capacity_revenue(scenario: scenarios.Scenario, *, replications: int, seed: i
     """Revenue ~ capacity-limited share of potential, with replication noise from the seed (CRN by replication)."""
     st = scenario.settings
     hours = float((scenario.reps["hours_per_week"] * st.calendar.weeks_per_year).sum())
-    rate = st.plans["flat_commission"].commission_rate
+    rate = st.pay_plans["flat_commission"].commission_rate
     rows = []
     for r in range(replications):
         noise = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,))).normal(1.0, 0.05)
@@ -43,7 +43,7 @@ def slow_revenue(scenario: scenarios.Scenario, *, replications: int, seed: int, 
 
 def test_parse_set_and_grid(tmp_path: Path) -> None:
     assert parse_set("budget.total=1e6, 2e6") == ("budget.total", [1e6, 2e6])
-    assert parse_set('plans.x.description="a b"') == ("plans.x.description", ["a b"])
+    assert parse_set('pay_plans.x.description="a b"') == ("pay_plans.x.description", ["a b"])
     with pytest.raises(GridError):
         parse_set("no-equals-sign")
     grid = tmp_path / "grid.toml"
@@ -52,7 +52,7 @@ def test_parse_set_and_grid(tmp_path: Path) -> None:
         "reps[tier=junior].hours_per_week" = [36, 40]
         [[variants]]
         name = "rich"
-        set = { "plans.flat_commission.commission_rate" = 0.08 }
+        set = { "pay_plans.flat_commission.commission_rate" = 0.08 }
         [[variants]]
         name = "base"
     """), encoding="utf-8")
@@ -60,7 +60,26 @@ def test_parse_set_and_grid(tmp_path: Path) -> None:
     points = expand(g, variants)
     assert [p.label for p in points] == [f"{v} | reps[tier=junior].hours_per_week={h}"
                                          for v in ("rich", "base") for h in (36, 40)]
-    assert points[0].changes == {"plans.flat_commission.commission_rate": 0.08, "reps[tier=junior].hours_per_week": 36}
+    assert points[0].changes == {"pay_plans.flat_commission.commission_rate": 0.08,
+                                 "reps[tier=junior].hours_per_week": 36}
+
+
+def test_old_path_names_are_read_as_the_new_ones_with_a_note(tmp_path: Path) -> None:
+    with pytest.warns(scenarios.ScenarioDeprecationWarning, match="--set: 'plans.x.commission_rate' uses an old name"):
+        assert parse_set("plans.x.commission_rate=0.1") == ("pay_plans.x.commission_rate", [0.1])
+    grid = tmp_path / "old.toml"
+    grid.write_text(textwrap.dedent("""
+        [grid]
+        "plans.flat_commission.commission_rate" = [0.03]
+        [[variants]]
+        name = "bonus"
+        set = { "reps.plan_id" = "annual_bonus" }
+    """), encoding="utf-8")
+    with pytest.warns(scenarios.ScenarioDeprecationWarning, match="old.toml: ") as caught:
+        g, variants = load_grid(grid)
+    assert len(caught) == 2
+    assert g == {"pay_plans.flat_commission.commission_rate": [0.03]}
+    assert variants[0].changes == {"reps.pay_plan_id": "annual_bonus"}
 
 
 def test_bad_point_fails_before_running(tiny: scenarios.Scenario, tmp_path: Path) -> None:
@@ -72,7 +91,7 @@ def test_bad_point_fails_before_running(tiny: scenarios.Scenario, tmp_path: Path
 
 def _points() -> list[SweepPoint]:
     return expand({"reps[tier=junior].hours_per_week": [30, 35, 40],
-                   "plans.flat_commission.commission_rate": [0.03, 0.06]})
+                   "pay_plans.flat_commission.commission_rate": [0.03, 0.06]})
 
 
 def test_same_result_in_process_and_pool(tiny: scenarios.Scenario, tmp_path: Path) -> None:

@@ -58,13 +58,13 @@ def test_sweep_incentives_mode_reaches_the_reps_and_keys_the_tasks(tmp_path: Pat
     # A sweep over an incentive parameter means something only when reps respond to their plan: with everyone on
     # the capped plan, a tighter cap cuts revenue; with --incentives none the cap is not even paid. baseline's reps
     # are busy (their hours decide what they sell; tiny's have hours to spare, so a cap changes pay, not revenue).
-    args = ["sweep", "baseline", "--set", "plans.capped.cap.target_multiple=1.0,3.0", "--replications", "2",
+    args = ["sweep", "baseline", "--set", "pay_plans.capped.cap.target_multiple=1.0,3.0", "--replications", "2",
             "--seed", "5", "--incentives", "capped"]
     out = tmp_path / "capped"
     result = runner.invoke(app, [*args, "--out", str(out)])
     assert result.exit_code == ExitCode.OK, result.output
     revenue = pd.read_csv(out / "summary.csv").query("metric == 'revenue'").set_index("label")["mean"]
-    assert revenue["plans.capped.cap.target_multiple=1.0"] < revenue["plans.capped.cap.target_multiple=3.0"]
+    assert revenue["pay_plans.capped.cap.target_multiple=1.0"] < revenue["pay_plans.capped.cap.target_multiple=3.0"]
     bare = runner.invoke(app, [*args[:-1], "none", "--out", str(out), "--resume"])
     assert bare.exit_code == ExitCode.INPUT and "--incentives none pays only the flat commission_rate" in bare.output
     # the same points under another evaluation (the budget optimised at every point) are another sweep: --resume

@@ -62,7 +62,7 @@ def test_simulate_refuses_what_it_cannot_see_and_names_who_can(tmp_path: Path) -
         "optimizer.travel_weight=5": "quotaflow sweep --allocate",
         "quotas.method=even": "quotaflow quotas reads it",
         "behaviour.timing_games=true": "flat commission",
-        "plans.capped.cap.target_multiple=2": "--incentives capped",
+        "pay_plans.capped.cap.target_multiple=2": "--incentives capped",
         "tiers.junior.annual_cost=1000": "no command reads it yet",
         "simulation.workers=2": "results never depend on it",
     }
@@ -93,11 +93,11 @@ def test_a_plans_quotas_replace_the_target(tmp_path: Path) -> None:
 
 
 def test_compare_reads_only_the_compared_plans(tmp_path: Path) -> None:
-    args = ["compare", "tiny", "--plans", "flat_commission,capped", "--replications", "2"]
-    refused = runner.invoke(app, [*args, "--set", "plans.annual_bonus.commission_rate=0.1", "--out",
+    args = ["compare", "tiny", "--pay-plans", "flat_commission,capped", "--replications", "2"]
+    refused = runner.invoke(app, [*args, "--set", "pay_plans.annual_bonus.commission_rate=0.1", "--out",
                                   str(tmp_path / "a")])
-    assert refused.exit_code == ExitCode.INPUT and "add it to --plans" in refused.output
-    ran = runner.invoke(app, [*args, "--set", "plans.capped.cap.target_multiple=1.2", "--out", str(tmp_path / "b")])
+    assert refused.exit_code == ExitCode.INPUT and "add it to --pay-plans" in refused.output
+    ran = runner.invoke(app, [*args, "--set", "pay_plans.capped.cap.target_multiple=1.2", "--out", str(tmp_path / "b")])
     assert ran.exit_code == ExitCode.OK, ran.output
 
 
@@ -140,7 +140,7 @@ def test_unchanged_and_duplicate_points(tmp_path: Path) -> None:
 
 
 def test_a_path_read_at_some_points_only_is_noted() -> None:
-    tiny = scenarios.modify(scenarios.load("tiny"), {"reps.plan_id": "tiered_accelerator"})
+    tiny = scenarios.modify(scenarios.load("tiny"), {"reps.pay_plan_id": "tiered_accelerator"})
     points = [("games", {"behaviour.timing_games": True, "behaviour.push_risk": 0.3}),
               ("no games", {"behaviour.push_risk": 0.3})]
     notes = check_whatifs(tiny, points, Evaluation("sweep"))

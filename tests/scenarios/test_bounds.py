@@ -82,7 +82,7 @@ def test_a_table_value_past_its_bound_is_refused(tmp_path: Path, tiny: scenarios
     ("optimizer.travel_weight", 2e6, "<= 1e+06"),
     ("simulation.value_cv", 11.0, "<= 10"),
     ("funnel.stages.0.effort_hours", HOURS_PER_YEAR + 1, "<= 8784"),
-    ("plans.flat_commission.bonuses", [{"steps": [{"amount": 2e13}]}], "<= 1e+13"),
+    ("pay_plans.flat_commission.bonuses", [{"steps": [{"amount": 2e13}]}], "<= 1e+13"),
 ])
 def test_a_setting_past_its_bound_is_refused(tiny: scenarios.Scenario, path: str, value: object, bound: str) -> None:
     with pytest.raises(scenarios.ScenarioError) as info:

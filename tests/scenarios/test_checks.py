@@ -43,7 +43,7 @@ def test_duplicate_id_names_line_and_value(folder: Path) -> None:
 def test_unknown_plan_reference(folder: Path) -> None:
     _edit(folder / "reps.csv", "flat_commission", "gold_plan")
     p = _error(folder).problems[0]
-    assert (p.file, p.line, p.column, p.value) == ("reps.csv", 2, "plan_id", "gold_plan")
+    assert (p.file, p.line, p.column, p.value) == ("reps.csv", 2, "pay_plan_id", "gold_plan")
     assert "flat_commission" in p.fix
 
 

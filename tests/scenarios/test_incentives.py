@@ -65,7 +65,8 @@ def test_bad_plans_are_refused_with_the_fix(data: dict[str, Any], message: str) 
 def test_bad_plan_in_a_scenario_folder_is_a_scenario_error(tiny: scenarios.Scenario, tmp_path: Any) -> None:
     scenarios.save(tiny, tmp_path)
     toml = (tmp_path / "scenario.toml").read_text(encoding="utf-8")
-    toml = toml.replace("[plans.flat_commission]\n", "[plans.flat_commission]\ncap = { target_multiple = -1.0 }\n")
+    toml = toml.replace("[pay_plans.flat_commission]\n",
+                        "[pay_plans.flat_commission]\ncap = { target_multiple = -1.0 }\n")
     (tmp_path / "scenario.toml").write_text(toml, encoding="utf-8")
     with pytest.raises(scenarios.ScenarioError, match="cap"):
         scenarios.load(tmp_path)
@@ -80,8 +81,8 @@ def test_behaviour_defaults_and_bounds() -> None:
 
 def test_bundled_baseline_ships_the_five_plans(baseline: scenarios.Scenario) -> None:
     assert {"flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator", "capped"} <= set(
-        baseline.settings.plans)
-    assert set(baseline.reps["plan_id"]) == {"flat_commission"}
+        baseline.settings.pay_plans)
+    assert set(baseline.reps["pay_plan_id"]) == {"flat_commission"}
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"

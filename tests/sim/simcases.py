@@ -107,6 +107,6 @@ def mixed_plans(s: scenarios.Scenario) -> scenarios.Scenario:
         changes[f"tiers.{tier}.attrition_per_year"] = 0.0
         changes[f"tiers.{tier}.promotion"] = None
     out = scenarios.modify(s, changes)
-    out = out.replace(reps=out.reps.assign(plan_id=list(MIXED_PLANS)))
+    out = out.replace(reps=out.reps.assign(pay_plan_id=list(MIXED_PLANS)))
     scenarios.check(out)
     return out

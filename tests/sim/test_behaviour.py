@@ -241,7 +241,7 @@ def test_position_and_prepare_all_refuse_bad_input() -> None:
         Position(5, 0.0, np.zeros(3), 1.0, 1.0)
     with pytest.raises(PayError, match="weekly_mean"):
         Position(0, 0.0, np.zeros(3), -1.0, 1.0)
-    reps = pd.DataFrame({"plan_id": ["a", "b"], "base_salary": [1.0, 2.0]}, index=["R1", "R2"])
+    reps = pd.DataFrame({"pay_plan_id": ["a", "b"], "base_salary": [1.0, 2.0]}, index=["R1", "R2"])
     q = pd.DataFrame(1.0, index=["R1"], columns=range(12))
     with pytest.raises(PayError, match="no quotas for rep"):
         prepare_all(reps, {"a": ANNUAL, "b": CAPPED}, q, B)

@@ -112,7 +112,7 @@ def test_mapping_keeps_other_reps_on_their_own_plan(tiny: scenarios.Scenario) ->
     b = IncentiveBehaviour.from_scenario(s, {ids[0]: "flat_commission", ids[3]: "annual_bonus"})
     want = ["flat_commission", *MIXED_PLANS[1:3], "annual_bonus", *MIXED_PLANS[4:]]
     assert list(b.plan_ids) == want
-    assert [inc.plan for inc in b.incentives] == [s.settings.plans[p] for p in want]
+    assert [inc.plan for inc in b.incentives] == [s.settings.pay_plans[p] for p in want]
     assert len(set(want)) == 4 and want != list(MIXED_PLANS)
 
 
@@ -206,7 +206,7 @@ HAND_CASES = [
 @pytest.mark.parametrize(("plan_id", "bookings", "variable"), HAND_CASES)
 def test_plan_pay_by_hand(baseline: scenarios.Scenario, plan_id: str, bookings: list[float],
                           variable: list[float]) -> None:
-    plan = baseline.settings.plans[plan_id]
+    plan = baseline.settings.pay_plans[plan_id]
     b = np.asarray(bookings)
     q = np.full(len(b), 90_000.0)
     want = 5_000.0 + np.asarray(variable)
@@ -222,7 +222,7 @@ def test_plan_pay_by_hand(baseline: scenarios.Scenario, plan_id: str, bookings: 
 def test_plan_pay_equals_the_reference_pay(baseline: scenarios.Scenario, plan_id: str) -> None:
     # Random horizons, quotas and bookings (a level of attainment times monthly noise), drawn so that periods
     # land on both sides of every threshold: the counts below make sure the bonus, tier and cap branches run.
-    plan = baseline.settings.plans[plan_id]
+    plan = baseline.settings.pay_plans[plan_id]
     rng = np.random.default_rng(17)
     pay = sim.PlanPay(plans=(plan,))
     near_below = {3: 0, 12: 0}  # quarters and years with attainment just under 100 %
@@ -260,12 +260,12 @@ REGION_CONTEST = {"commission_rate": 0.02,
 @pytest.mark.parametrize("ties", [False, True])
 def test_plan_pay_pays_team_bonuses_and_contests_as_the_pay_statements_do(tiny: scenarios.Scenario,
                                                                           ties: bool) -> None:
-    s = scenarios.modify(tiny, {"reps.plan_id": "flat_commission"})
-    plans = dict(s.settings.plans)
+    s = scenarios.modify(tiny, {"reps.pay_plan_id": "flat_commission"})
+    plans = dict(s.settings.pay_plans)
     plans["team"] = scenarios.PlanSettings.model_validate(TEAM_PLAN)
     plans["region"] = scenarios.PlanSettings.model_validate(REGION_CONTEST)
     ids = ["team", "team", "region", "team", "region", "region"]
-    reps = s.reps.assign(plan_id=ids)
+    reps = s.reps.assign(pay_plan_id=ids)
     rng = np.random.default_rng(2)
     # with ties: whole tens of thousands, so reps often share a contest rank
     bookings = rng.integers(0, 4, size=(6, 12)) * 10_000.0 if ties else rng.gamma(2.0, 12_000.0, size=(6, 12))
@@ -293,7 +293,7 @@ def test_plan_pay_pays_team_bonuses_and_contests_as_the_pay_statements_do(tiny: 
 
 def test_team_bonus_enters_the_reps_decisions_and_the_simulated_pay(tiny: scenarios.Scenario) -> None:
     team = {"scope": "region", "period": "quarter", "steps": [{"attainment": 1.0, "amount": 6_000.0}]}
-    s = scenarios.modify(tiny, {"plans.flat_commission.team_bonus": team})
+    s = scenarios.modify(tiny, {"pay_plans.flat_commission.team_bonus": team})
     b = IncentiveBehaviour.from_scenario(s, "flat_commission")
     assert not any(b.constant) and all(q is not None for q in b.team_quotas)
     seat = 0
@@ -320,12 +320,12 @@ def test_team_bonus_enters_the_reps_decisions_and_the_simulated_pay(tiny: scenar
 def test_a_quota_ratchet_rewrites_next_years_quotas_in_a_two_year_run(tiny: scenarios.Scenario) -> None:
     ratchet = {"up": 0.5, "down": 0.2, "floor": 0.8, "ceiling": 1.5}
     stay = {f"tiers.{t}.attrition_per_year": 0.0 for t in tiny.settings.tiers}
-    s = scenarios.modify(tiny, {"calendar.months": 24, "plans.annual_bonus.ratchet": ratchet, **stay})
+    s = scenarios.modify(tiny, {"calendar.months": 24, "pay_plans.annual_bonus.ratchet": ratchet, **stay})
     model = sim.build(s)
     b = IncentiveBehaviour.from_scenario(s, "annual_bonus")
     pay = sim.PlanPay.from_scenario(s, "annual_bonus")
     _, rec = sim.run_replication(model, np.random.SeedSequence(8), b, pay)
-    plan = s.settings.plans["annual_bonus"]
+    plan = s.settings.pay_plans["annual_bonus"]
     hired = (model.hired_day <= 0.0)  # seats filled all of year one
     assert hired.any()
     for r in np.flatnonzero(hired).tolist():
@@ -362,8 +362,8 @@ def test_team_quotas_follow_a_ratchet(tiny: scenarios.Scenario) -> None:
 
     team = {"scope": "region", "period": "quarter", "steps": [{"attainment": 1.0, "amount": 2_000.0}]}
     ratchet = {"up": 0.5, "down": 0.2, "floor": 0.8, "ceiling": 1.5}
-    s = scenarios.modify(tiny, {"calendar.months": 24, "plans.annual_bonus.team_bonus": team,
-                                "plans.annual_bonus.ratchet": ratchet})
+    s = scenarios.modify(tiny, {"calendar.months": 24, "pay_plans.annual_bonus.team_bonus": team,
+                                "pay_plans.annual_bonus.ratchet": ratchet})
     model = sim.build(s)
     b = IncentiveBehaviour.from_model(model, ["annual_bonus"] * model.n_seats)
     rng = sim.streams(np.random.SeedSequence(8))

@@ -63,7 +63,7 @@ class Arm:
 
 def _run(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> Arm:
     rec = Recording(IncentiveBehaviour.from_model(model, [plan] * model.n_seats), model.quotas)
-    pay = sim.PlanPay(plans=tuple(s.settings.plans[plan] for _ in range(model.n_seats)))
+    pay = sim.PlanPay(plans=tuple(s.settings.pay_plans[plan] for _ in range(model.n_seats)))
     bookings, hours = [], []
     for seed in np.random.SeedSequence(root).spawn(n):  # fresh children per plan: the same customers
         rec.log = []
@@ -147,10 +147,10 @@ def test_reps_ease_off_once_the_cap_is_within_reach_or_binds(arms: dict[str, Any
 
 # Quota plans of the field studies' kind: the whole variable pay as a lump sum at quota, once a year or in four
 # quarterly parts, each paying 100 % of base at full attainment (about what 5 % commission pays at quota).
-BONUS_ONLY = {"plans.annual_bonus.commission_rate": 0.0,
-              "plans.annual_bonus.bonuses.0.steps.0.share_of_base": 1.0,
-              "plans.quarterly_bonus.commission_rate": 0.0,
-              "plans.quarterly_bonus.bonuses.0.steps.0.share_of_base": 0.25}
+BONUS_ONLY = {"pay_plans.annual_bonus.commission_rate": 0.0,
+              "pay_plans.annual_bonus.bonuses.0.steps.0.share_of_base": 1.0,
+              "pay_plans.quarterly_bonus.commission_rate": 0.0,
+              "pay_plans.quarterly_bonus.bonuses.0.steps.0.share_of_base": 0.25}
 
 
 def _bonus_only_model() -> tuple[scenarios.Scenario, sim.Model]:

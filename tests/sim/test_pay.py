@@ -188,7 +188,7 @@ def test_allowances_recognition_and_training_are_cost_not_pay() -> None:
 
 
 def _reps(rows: list[tuple[str, str, str, float]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["rep_id", "plan_id", "region", "base_salary"]).set_index("rep_id")
+    return pd.DataFrame(rows, columns=["rep_id", "pay_plan_id", "region", "base_salary"]).set_index("rep_id")
 
 
 def _timeline(bookings: dict[str, list[float]], quota: float) -> pd.DataFrame:
@@ -244,17 +244,17 @@ def test_ratchet_is_asymmetric_and_bounded() -> None:
 
 def test_pay_statements_on_tiny_and_errors(tiny: scenarios.Scenario) -> None:
     tl = _timeline({r: [20_000.0] * 12 for r in tiny.reps.index}, 25_000.0)
-    st = pay_statements(tl, tiny.reps, tiny.settings.plans)
+    st = pay_statements(tl, tiny.reps, tiny.settings.pay_plans)
     base = tiny.reps["base_salary"]
     annual = st.groupby("rep_id")["total_pay"].sum()
     # flat 5 %: 240k x 5 % = 12k on top of each base.
     assert (annual - base).round(6).tolist() == [12_000.0] * len(base)
     with pytest.raises(PayError, match="lack one row per month"):
-        pay_statements(tl.iloc[1:], tiny.reps, tiny.settings.plans)
+        pay_statements(tl.iloc[1:], tiny.reps, tiny.settings.pay_plans)
     with pytest.raises(PayError, match="unknown plan"):
-        pay_statements(tl, tiny.reps.assign(plan_id="nope"), tiny.settings.plans)
+        pay_statements(tl, tiny.reps.assign(pay_plan_id="nope"), tiny.settings.pay_plans)
     with pytest.raises(PayError, match="lacks column"):
-        pay_statements(tl.drop(columns="quota"), tiny.reps, tiny.settings.plans)
+        pay_statements(tl.drop(columns="quota"), tiny.reps, tiny.settings.pay_plans)
     with pytest.raises(PayError, match="has 2 months"):
         pay_statement([1.0, 2.0, 3.0], [1.0, 2.0], 0.0, plan())
     with pytest.raises(PayError, match="NaN"):

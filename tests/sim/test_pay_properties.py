@@ -129,7 +129,7 @@ def test_whole_force_amounts_match_team_bonuses_and_contest_awards(
     seats = [f"s{r}" for r in range(n)]
     timeline = pd.DataFrame({"rep_id": np.repeat(seats, months), "month": np.tile(np.arange(months), n),
                              "bookings": bookings.ravel(), "quota": quotas.ravel()})
-    reps = pd.DataFrame({"plan_id": ids, "base_salary": salary, "region": regions}, index=seats)
+    reps = pd.DataFrame({"pay_plan_id": ids, "base_salary": salary, "region": regions}, index=seats)
     by_id = dict(zip(ids, plans, strict=True))
     want = (team_bonuses(timeline, reps, by_id) + contest_awards(timeline, reps, by_id)).to_numpy().reshape(n, months)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)

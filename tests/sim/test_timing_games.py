@@ -116,7 +116,7 @@ def test_games_follow_the_plans_pay_periods(baseline: scenarios.Scenario) -> Non
     moved = {}
     for plan in ("annual_bonus", "quarterly_bonus"):
         b = IncentiveBehaviour.from_model(model, [plan] * model.n_seats)
-        pay = sim.PlanPay(plans=tuple(s.settings.plans[plan] for _ in range(model.n_seats)))
+        pay = sim.PlanPay(plans=tuple(s.settings.pay_plans[plan] for _ in range(model.n_seats)))
         rec = sim.run_replication(model, np.random.SeedSequence(5), b, pay)[1]
         moved[plan] = (rec.pulled + rec.pushed).sum(axis=0)
     assert moved["annual_bonus"].sum() > 0 and moved["annual_bonus"][:11].sum() == 0
