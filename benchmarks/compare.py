@@ -1,4 +1,4 @@
-"""Speed of the plan comparison (issue 6): per-replication cost of the incentive adapter and PlanPay on baseline,
+"""Speed of the plan comparison (issue 6): per-replication cost of the incentive adapter and PayPlanPay on baseline,
 and a full 5-plan comparison end to end.
 
 Run: ``.venv/bin/python benchmarks/compare.py`` (``--replications N``, default 20; ``--quick`` skips the full
@@ -34,10 +34,10 @@ def per_replication(s: scenarios.Scenario, n: int = 5) -> None:
         return best
 
     print(f"  NormBehaviour + commission_pay          {run(None, None):.3f} s / replication")
-    for plan in PLANS:
-        b = IncentiveBehaviour.from_model(m, [plan] * m.n_seats)
-        pay = sim.PlanPay.from_model(m, [plan] * m.n_seats)
-        print(f"  IncentiveBehaviour + PlanPay {plan:<18} {run(b, pay):.3f} s / replication")
+    for pay_plan in PLANS:
+        b = IncentiveBehaviour.from_model(m, [pay_plan] * m.n_seats)
+        pay = sim.PayPlanPay.from_model(m, [pay_plan] * m.n_seats)
+        print(f"  IncentiveBehaviour + PayPlanPay {pay_plan:<18} {run(b, pay):.3f} s / replication")
 
 
 def main() -> None:

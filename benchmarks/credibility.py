@@ -47,7 +47,7 @@ def measure(name: str, *, replications: int, seed: int, allocate: bool, quotas: 
     e = expected_sales(s, assignment)
     beh: sim.Behaviour = (IncentiveBehaviour.from_model(model, ["flat_commission"] * model.n_seats)
                           if behaviour == "plan" else sim.NormBehaviour())
-    pay = (sim.PlanPay.from_model(model, ["flat_commission"] * model.n_seats) if behaviour == "plan"
+    pay = (sim.PayPlanPay.from_model(model, ["flat_commission"] * model.n_seats) if behaviour == "plan"
            else sim.commission_pay)
     revenue, worst, attain, cut = [], [], [], []
     for child in np.random.SeedSequence(seed).spawn(replications):

@@ -37,7 +37,7 @@ BONUS_ONLY = {"pay_plans.annual_bonus.commission_rate": 0.0,
 
 def _runs(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> list[sim.RunRecord]:
     behaviour = IncentiveBehaviour.from_model(model, [plan] * model.n_seats)
-    pay = sim.PlanPay.from_model(model, [plan] * model.n_seats)
+    pay = sim.PayPlanPay.from_model(model, [plan] * model.n_seats)
     return [sim.run_replication(model, seed, behaviour, pay)[1] for seed in np.random.SeedSequence(root).spawn(n)]
 
 

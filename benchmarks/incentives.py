@@ -52,24 +52,24 @@ def main() -> None:
     pos = Position(8, 0.4, bookings, mean, sd)
     print("plan,step,calls,best_us_per_call,median_us_per_call")
     b = s.settings.behaviour
-    for plan_id, plan in s.settings.pay_plans.items():
+    for pay_plan_id, pay_plan in s.settings.pay_plans.items():
         for step, fn, calls in [
-            ("prepare", lambda p=plan: prepare(p, quota, 60_000.0, b), 20),
-            ("appraise", lambda p=plan: appraise(prepare(p, quota, 60_000.0, b), pos), 1),
+            ("prepare", lambda p=pay_plan: prepare(p, quota, 60_000.0, b), 20),
+            ("appraise", lambda p=pay_plan: appraise(prepare(p, quota, 60_000.0, b), pos), 1),
         ]:
             best, med = _per_call(fn, calls, args.repeat)
-            print(f"{plan_id},{step},{calls},{best:.1f},{med:.1f}")
-        inc = prepare(plan, quota, 60_000.0, b)
+            print(f"{pay_plan_id},{step},{calls},{best:.1f},{med:.1f}")
+        inc = prepare(pay_plan, quota, 60_000.0, b)
         for step, fn, calls in [("appraise", lambda i=inc: appraise(i, pos), 500),
                                 ("prioritise_20_deals", lambda i=inc: prioritise(i, pos, deals), 50)]:
             best, med = _per_call(fn, calls, args.repeat)
-            print(f"{plan_id},{step},{calls},{best:.1f},{med:.1f}")
+            print(f"{pay_plan_id},{step},{calls},{best:.1f},{med:.1f}")
     timeline = pd.DataFrame([(r, m, bookings[m], quota[m]) for r in s.reps.index for m in range(months)],
                             columns=["rep_id", "month", "bookings", "quota"])
-    for plan_id in s.settings.pay_plans:
-        r = s.reps.assign(pay_plan_id=plan_id)
+    for pay_plan_id in s.settings.pay_plans:
+        r = s.reps.assign(pay_plan_id=pay_plan_id)
         best, med = _per_call(lambda r=r: pay_statements(timeline, r, s.settings.pay_plans), 1, args.repeat)
-        print(f"{plan_id},pay_statements_{reps}_reps,1,{best:.1f},{med:.1f}")
+        print(f"{pay_plan_id},pay_statements_{reps}_reps,1,{best:.1f},{med:.1f}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ def main() -> None:
     for label, s in variants.items():
         m = sim.build(s)
         ids = ["flat_commission"] * m.n_seats
-        behaviour, pay = IncentiveBehaviour.from_model(m, ids), sim.PlanPay.from_model(m, ids)
+        behaviour, pay = IncentiveBehaviour.from_model(m, ids), sim.PayPlanPay.from_model(m, ids)
         t = time.perf_counter()
         for seed in np.random.SeedSequence(11).spawn(4):
             sim.run_replication(m, seed, behaviour, pay)

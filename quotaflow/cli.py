@@ -165,7 +165,7 @@ def generate(
 def demo(
     out: OutOpt = Path("out/demo"),
     scenario: Annotated[str, typer.Option(help="Scenario to run (folder or bundled name).")] = "baseline",
-    replications: Annotated[int, typer.Option(min=2, help="Replications per incentive plan.")] = 8,
+    replications: Annotated[int, typer.Option(min=2, help="Replications per pay plan.")] = 8,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: simulation.seed).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes for the simulations.")] = 2,
     force: ForceOpt = False,
@@ -173,7 +173,7 @@ def demo(
     decimal: DecimalOpt = ".",
 ) -> None:
     """The default job: allocate accounts, set quotas, split the budget, then simulate and compare every
-    incentive plan of the scenario on the same customers; tables and plots go to --out."""
+    pay plan of the scenario on the same customers; tables and plots go to --out."""
     from quotaflow.demo import run_demo
 
     claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
@@ -181,7 +181,7 @@ def demo(
     workers = capped_workers(workers, replications)
     typer.echo(overview_text(s))
     typer.echo("\nrunning: allocate -> quotas -> budget -> simulate and compare "
-               f"{len(s.settings.pay_plans)} plans x {replications} replications ...")
+               f"{len(s.settings.pay_plans)} pay plans x {replications} replications ...")
     root = s.settings.simulation.seed if seed is None else seed
     with staged_output(claim) as stage:
         write_json(overview(s), stage / "overview.json")

@@ -1,12 +1,12 @@
-"""Side-by-side comparison of incentive plans with common random numbers and paired statistics (issue 6).
+"""Side-by-side comparison of pay plans with common random numbers and paired statistics.
 
-``compare`` runs the simulator once per plan with every rep on that plan (``sim.IncentiveBehaviour`` for the
-reps' response, ``sim.PlanPay`` for what is paid) and the same root seed, so replication ``i`` of every plan
-sees exactly the same customers (leads, values, durations and outcome draws are pre-drawn per replication).
-Each metric gets a mean and a Student-t 95 % interval per plan, and a delta against the first plan paired by
-replication, with a paired-t interval and two-sided p-value. How much pairing helped is reported per metric as
+``compare`` runs the simulator once per pay plan with every rep on that pay plan (``sim.IncentiveBehaviour`` for
+the reps' response, ``sim.PayPlanPay`` for what is paid) and the same root seed, so replication ``i`` of every pay
+plan sees exactly the same customers (leads, values, durations and outcome draws are pre-drawn per replication).
+Each metric gets a mean and a Student-t 95 % interval per pay plan, and a delta against the first pay plan paired
+by replication, with a paired-t interval and two-sided p-value. How much pairing helped is reported per metric as
 the variance of the paired deltas against ``var(a) + var(b)``, the variance the same deltas would have if the two
-plans had been run on independent seeds with the same per-plan variances (computed, not a second run).
+pay plans had been run on independent seeds with the same per-plan variances (computed, not a second run).
 
 The ``quotaflow compare`` command writes ``comparison.csv``, ``monthly.csv``, ``variance.csv``,
 ``replications.csv``, ``reps.csv``, PNG plots (``quotaflow.plots``), ``summary.json`` and ``manifest.json``.
@@ -51,15 +51,16 @@ __all__ = ["METRICS", "ComparisonError", "ComparisonResult", "attainment_spread"
 METRICS = ("revenue", "gross_margin", "compensation_cost", "cost_of_sales_share", "share_reps_at_quota",
            "attainment_p10", "attainment_p50", "attainment_p90", "pay_gini", "attrition_rate", "payout_vs_budget",
            "final_month_share", "final_quarter_share", "deals_pulled_in", "deals_pushed_out")
-"""Metrics of a comparison, in report order. ``payout_vs_budget`` = total pay over the plan's budget: every seat's
-base plus the plan's target variable pay at 100 % of quota (``sim.pay.target_variable_pay``) over the horizon.
+"""Metrics of a comparison, in report order. ``payout_vs_budget`` = total pay over the pay plan's budget: every
+seat's base plus the pay plan's target variable pay at 100 % of quota (``sim.pay.target_variable_pay``) over the
+horizon.
 ``final_month_share`` / ``final_quarter_share``: the share of the horizon's bookings booked in its last month /
 last three months (end-of-period bunching). ``deals_pulled_in`` / ``deals_pushed_out``: timing games played
 (0 unless ``[behaviour] timing_games = true``)."""
 
 
 class ComparisonError(scenarios.ScenarioError):
-    """A comparison that cannot run (unknown or repeated plan ids, fewer than two replications); exit code 2."""
+    """A comparison that cannot run (unknown or repeated pay plan ids, fewer than two replications); exit code 2."""
 
 
 def gini(values: np.ndarray) -> float:
@@ -82,24 +83,24 @@ def gini(values: np.ndarray) -> float:
 
 @dataclass(frozen=True, eq=False)
 class ComparisonResult:
-    """Plans compared on the same customers.
+    """Pay plans compared on the same customers. In every table the ``plan`` column holds the pay plan id.
 
     Parameters
     ----------
     comparison
         ``metric, plan, mean, ci_low, ci_high, delta, delta_ci_low, delta_ci_high, p_value`` (deltas paired
-        against the first plan; NaN for the first plan itself).
+        against the first pay plan; NaN for the first pay plan itself).
     monthly
         ``plan, period, bookings, bookings_ci_low, bookings_ci_high``.
     variance
-        ``metric, plan, var_paired, var_independent, variance_reduction`` for every plan after the first: the
+        ``metric, plan, var_paired, var_independent, variance_reduction`` for every pay plan after the first: the
         variance of the paired per-replication deltas, ``var(a) + var(b)``, and ``1 - paired / independent``.
     replications
         ``plan, replication`` and every metric (per replication).
     reps
         ``plan, replication, rep_id, bookings, quota, attainment, pay`` (for histograms and pay curves).
     info
-        Scenario, plans, replications, seed, budget definition.
+        Scenario, pay plans (key ``plans``), replications, seed, budget definition.
     """
 
     comparison: pd.DataFrame
@@ -121,23 +122,24 @@ class ComparisonResult:
         for name, frame in self.tables().items():
             write_csv(frame, out / f"{name}.csv", excel=excel)
 
-    def delta(self, metric: str, plan: str) -> tuple[float, float, float, float]:
-        """``(delta, ci_low, ci_high, p_value)`` of ``metric`` for ``plan`` against the first plan."""
-        row = self.comparison[(self.comparison["metric"] == metric) & (self.comparison["plan"] == plan)].iloc[0]
+    def delta(self, metric: str, pay_plan: str) -> tuple[float, float, float, float]:
+        """``(delta, ci_low, ci_high, p_value)`` of ``metric`` for ``pay_plan`` against the first pay plan."""
+        rows = self.comparison
+        row = rows[(rows["metric"] == metric) & (rows["plan"] == pay_plan)].iloc[0]
         return (float(row["delta"]), float(row["delta_ci_low"]), float(row["delta_ci_high"]),
                 float(row["p_value"]))
 
     def __repr__(self) -> str:
-        plans = list(self.info.get("plans", []))
-        lines = [f"ComparisonResult: {self.info.get('scenario')} | {len(plans)} plans | "
+        pay_plans = list(self.info.get("plans", []))
+        lines = [f"ComparisonResult: {self.info.get('scenario')} | {len(pay_plans)} pay plans | "
                  f"{self.info.get('replications')} replications, seed {self.info.get('seed')} (common random numbers)"]
         c = self.comparison.set_index(["metric", "plan"])
-        lines.append(f"  {'metric':<20}" + "".join(f"{p[:18]:>20}" for p in plans))
+        lines.append(f"  {'metric':<20}" + "".join(f"{p[:18]:>20}" for p in pay_plans))
         for metric in METRICS:
             cells = []
-            for p in plans:
+            for p in pay_plans:
                 row = c.loc[(metric, p)]
-                if p == plans[0] or not np.isfinite(row["delta"]):
+                if p == pay_plans[0] or not np.isfinite(row["delta"]):
                     cells.append(f"{row['mean']:>20,.4g}")
                 else:
                     star = "*" if row["p_value"] < 0.05 else " "
@@ -145,19 +147,19 @@ class ComparisonResult:
                     delta = 0.0 if abs(row["delta"]) < 1e-12 * max(1.0, abs(row["mean"])) else row["delta"]
                     cells.append(f"{delta:>+19,.3g}{star}")
             lines.append(f"  {metric:<20}" + "".join(cells))
-        lines.append(f"  (first column: mean of {plans[0] if plans else '-'}; others: paired delta against it, "
+        lines.append(f"  (first column: mean of {pay_plans[0] if pay_plans else '-'}; others: paired delta against it, "
                      "* = 95 % CI excludes 0)")
         return "\n".join(lines)
 
 
-def _budget(model: sim.Model, plan: scenarios.PlanSettings) -> float:
+def _budget(model: sim.Model, pay_plan: scenarios.PayPlanSettings) -> float:
     """Base plus target variable pay at 100 % of quota, summed over seats, over the horizon."""
     months = model.n_months
     total = 0.0
     for r in range(model.n_seats):
         salary = float(model.base_salary[r])
-        total += annual_base(salary, plan) * months / 12.0
-        total += float(target_variable_pay(model.quotas[r], salary, plan).sum())
+        total += annual_base(salary, pay_plan) * months / 12.0
+        total += float(target_variable_pay(model.quotas[r], salary, pay_plan).sum())
     return total
 
 
@@ -223,28 +225,28 @@ def _paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float, float]:
     return mean, mean - half, mean + half, p
 
 
-def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications: int, seed: int,
+def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replications: int, seed: int,
             workers: int = 1, plan: scenarios.Plan | None = None,
             progress: Callable[[str, int], None] | None = None) -> ComparisonResult:
-    """Compare incentive plans on the same customers (every rep on each plan in turn).
+    """Compare pay plans on the same customers (every rep on each pay plan in turn).
 
     Parameters
     ----------
     scenario
         The scenario; its ``[behaviour]`` settings drive the reps' response (``enabled = false`` compares the
-        plans' pure pay effect at unchanged effort).
-    plans
-        Plan ids of ``scenario.settings.pay_plans``; the first is the reference for the paired deltas.
+        pay plans' pure pay effect at unchanged effort).
+    pay_plans
+        Pay plan ids of ``scenario.settings.pay_plans``; the first is the reference for the paired deltas.
     replications
-        Replications per plan (at least 2 for intervals).
+        Replications per pay plan (at least 2 for intervals).
     seed
-        Root seed shared by every plan (common random numbers).
+        Root seed shared by every pay plan (common random numbers).
     workers
         Worker processes per simulation (results do not depend on it).
     plan
         The ``scenarios.Plan`` (assignment, quotas, budget) to run; default today's assignment.
     progress
-        Called with ``(plan_id, replications_done)``.
+        Called with ``(pay_plan_id, replications_done)``.
 
     Returns
     -------
@@ -253,7 +255,7 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
     Raises
     ------
     ComparisonError
-        Unknown or repeated plan ids, fewer than one plan, fewer than 2 replications.
+        Unknown or repeated pay plan ids, no pay plan, fewer than 2 replications.
 
     Examples
     --------
@@ -264,7 +266,7 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
     >>> res.delta("revenue", "flat_commission")[0]
     nan
     """
-    ids = [str(p) for p in plans]
+    ids = [str(p) for p in pay_plans]
     known = scenario.settings.pay_plans
     if not ids:
         raise ComparisonError(scenarios.Problem("--pay-plans", "no pay plan given",
@@ -272,28 +274,28 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
     unknown = [p for p in ids if p not in known]
     if unknown:
         raise ComparisonError(scenarios.Problem("--pay-plans", f"unknown pay plan(s) {unknown}",
-                                                f"use pay plans defined in scenario.toml [pay_plans]: {sorted(known)}"))
+                                                f"use pay plans of scenario.toml [pay_plans]: {sorted(known)}"))
     if len(set(ids)) != len(ids):
         raise ComparisonError(scenarios.Problem("--pay-plans", f"a pay plan is listed twice in {ids}",
                                                 "list each pay plan once"))
     if replications < 2:
         raise ComparisonError(scenarios.Problem("--replications", f"{replications} replication(s)",
                                                 "use at least 2 so intervals and paired tests exist"))
-    sim.check_memory(scenario, replications, copies=len(ids))  # every plan's results are held to pair them
+    sim.check_memory(scenario, replications, copies=len(ids))  # every pay plan's results are held to pair them
     model = sim.build(scenario, plan)
-    per_plan: dict[str, pd.DataFrame] = {}
+    per_pay_plan: dict[str, pd.DataFrame] = {}
     monthly_rows: list[pd.DataFrame] = []
     rep_rows: list[pd.DataFrame] = []
     for pid in ids:
         behaviour = IncentiveBehaviour.from_model(model, [pid] * model.n_seats)
-        pay = sim.PlanPay.from_model(model, [pid] * model.n_seats)
+        pay = sim.PayPlanPay.from_model(model, [pid] * model.n_seats)
         report: Callable[[int], None] | None = None
         if progress is not None:
             def report(done: int, _pid: str = pid) -> None:
                 progress(_pid, done)  # type: ignore[misc]
         res = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=workers,
                            behaviour=behaviour, pay=pay, progress=report)
-        per_plan[pid] = _per_replication(res, _budget(model, known[pid]))
+        per_pay_plan[pid] = _per_replication(res, _budget(model, known[pid]))
         rm = res.replication_monthly
         pivot = rm.pivot(index="replication", columns="period", values="bookings")
         mean, lo, hi = sim.mean_ci(pivot.to_numpy())
@@ -303,10 +305,10 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
                         .assign(plan=pid))
 
     rows, var_rows = [], []
-    first = per_plan[ids[0]]
+    first = per_pay_plan[ids[0]]
     for metric in METRICS:
         for pid in ids:
-            x = per_plan[pid][metric].to_numpy(float)
+            x = per_pay_plan[pid][metric].to_numpy(float)
             mean, lo, hi = sim.mean_ci(x)
             if pid == ids[0]:
                 d = (float("nan"),) * 4
@@ -322,7 +324,7 @@ def compare(scenario: scenarios.Scenario, plans: Sequence[str], *, replications:
                          "p_value": d[3]})
     reps_table = pd.concat(rep_rows, ignore_index=True)[["plan", "replication", "rep_id", "bookings", "quota",
                                                          "attainment", "pay"]]
-    replications_table = pd.concat([per_plan[p].assign(plan=p) for p in ids], ignore_index=True)
+    replications_table = pd.concat([per_pay_plan[p].assign(plan=p) for p in ids], ignore_index=True)
     replications_table = replications_table[["plan", "replication", *METRICS]]
     info = {"scenario": scenario.name, "plans": ids, "replications": replications, "seed": seed,
             "plan_source": model.quota_source, "behaviour_enabled": scenario.settings.behaviour.enabled,
@@ -355,8 +357,9 @@ def compare_command(
     pay_plans: Annotated[str | None, typer.Option(
         "--pay-plans", help="Comma-separated pay plan ids; the first is the reference.")] = None,
     replications: Annotated[int | None, typer.Option(
-        min=2, help="Replications per plan (default: simulation.replications of the scenario).")] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Root seed shared by all plans (default: simulation.seed).")]
+        min=2, help="Replications per pay plan (default: simulation.replications of the scenario).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        min=0, help="Root seed shared by all pay plans (default: simulation.seed).")]
     = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: simulation.workers).")]
     = None,
@@ -385,7 +388,7 @@ def compare_command(
     the_plan = (read_plan(plan, base, allow_foreign=allow_foreign_plan, encoding=encoding, decimal=decimal)
                 if plan is not None else None)
     ids = [p.strip() for p in pay_plans.split(",") if p.strip()]
-    if changes:  # a --set no compared plan can see is refused before any simulation starts
+    if changes:  # a --set no compared pay plan can see is refused before any simulation starts
         evaluation = Evaluation("compare", compared=tuple(ids), plan_assignment=the_plan is not None,
                                 plan_quotas=the_plan is not None and the_plan.quotas is not None,
                                 plan_budget=the_plan is not None and the_plan.budget is not None,
@@ -398,8 +401,8 @@ def compare_command(
     done: dict[str, int] = {}
     with tqdm(total=n * len(ids), desc="replications", unit="rep", disable=n * len(ids) < 5, leave=False) as bar, \
             staged_output(claim) as stage:
-        def tick(plan_id: str, count: int) -> None:
-            done[plan_id] = count
+        def tick(pay_plan_id: str, count: int) -> None:
+            done[pay_plan_id] = count
             bar.update(sum(done.values()) - bar.n)
 
         result = compare(s, ids, replications=n, seed=root, workers=k, plan=the_plan, progress=tick)

@@ -1,6 +1,6 @@
 """The default job (``quotaflow demo`` / ``make demo``): allocate accounts, set quotas for the new territories,
-split the marketing budget, then simulate the resulting plan under every incentive plan of the scenario on the
-same customers and compare them, writing every table and plot to one output folder.
+split the marketing budget, then simulate the resulting plan under every pay plan of the scenario on the same
+customers and compare them, writing every table and plot to one output folder.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ class DemoResult:
             f"{q.quotas['rep_id'].nunique()} reps; {int(q.reps['flagged'].sum())} flagged above their potential share",
             f"3. Budget       {b.status}: {b.budget['spend'].sum():,.0f} spent for "
             f"{b.budget['expected_leads'].sum():,.0f} expected leads",
-            f"4. Pay plans    {len(c.info.get('plans', []))} plans x {c.info.get('replications')} replications on the "
+            f"4. Pay plans    {len(c.info.get('plans', []))} pay plans x {c.info.get('replications')} replications "
+            "on the "
             "same customers:",
             repr(c),
         ]

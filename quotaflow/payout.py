@@ -1,11 +1,13 @@
-"""``quotaflow pay``: what given bookings (for example last year's) would have paid under each incentive plan.
+"""``quotaflow pay``: what given bookings (for example last year's) would have paid under each pay plan.
 
 Reads a bookings file (``rep_id, period, bookings, quota`` and optional ``travel_km``, one row per rep and month),
-runs the pay engine (`sim.pay`) with every rep on each requested plan (or on their own ``plan_id``), and writes
-``statements.csv`` (per plan, rep and month), ``summary.csv`` (per plan, rep and plan year), ``plans.csv`` (one
-row per plan: pay, cost, cost of sales, share at quota, share capped, pay dispersion) and ``manifest.json``.
+runs the pay engine (`sim.pay`) with every rep on each requested pay plan (or on their own ``pay_plan_id``), and
+writes ``statements.csv`` (per pay plan, rep and month), ``summary.csv`` (per pay plan, rep and plan year),
+``plans.csv`` (one row per pay plan: pay, cost, cost of sales, share at quota, share capped, pay dispersion) and
+``manifest.json``. In these files the ``plan`` column names the pay plan a run put everyone on (``as_assigned``:
+each rep on their own) and ``plan_id`` the pay plan the rep was paid under.
 This is the static check commercial tools offer; it holds bookings fixed, so it shows no behavioural response
-(the simulator's plan comparison does).
+(the simulator's pay plan comparison does).
 """
 
 from __future__ import annotations
@@ -24,9 +26,10 @@ from quotaflow.output import claim_output, staged_output, write_csv
 from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
 from sim.pay import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
 
-__all__ = ["gini", "pay_command", "plan_totals", "read_bookings"]
+__all__ = ["gini", "pay_command", "pay_plan_totals", "read_bookings"]
 
-OWN_PLAN = "as_assigned"
+OWN_PAY_PLAN = "as_assigned"
+"""The ``plan`` value of a run that pays each rep under their own ``pay_plan_id``."""
 
 
 def read_bookings(path: Path, scenario: scenarios.Scenario, *, encoding: str | None = None,
@@ -111,17 +114,17 @@ def gini(values: pd.Series) -> float:
     return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
 
 
-def plan_totals(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per plan from `sim.pay.pay_summary` rows tagged with a ``plan`` column.
+def pay_plan_totals(summary: pd.DataFrame) -> pd.DataFrame:
+    """One row per pay plan from `sim.pay.pay_summary` rows tagged with a ``plan`` column.
 
     Columns: reps, bookings, base, variable, total_pay, total_cost, cost_of_sales (total_cost / bookings),
     share_at_quota (attainment >= 1), share_capped, pay_gini (of each rep's total pay).
     """
     rows = []
-    for plan, g in summary.groupby("plan", sort=False):
+    for pay_plan, g in summary.groupby("plan", sort=False):
         per_rep = g.groupby("rep_id")[["bookings", "total_pay"]].sum()
         rows.append({
-            "plan": plan, "reps": len(per_rep), "bookings": g["bookings"].sum(), "base": g["base"].sum(),
+            "plan": pay_plan, "reps": len(per_rep), "bookings": g["bookings"].sum(), "base": g["base"].sum(),
             "variable": g["variable"].sum(), "total_pay": g["total_pay"].sum(), "total_cost": g["total_cost"].sum(),
             "cost_of_sales": g["total_cost"].sum() / g["bookings"].sum() if g["bookings"].sum() > 0 else np.nan,
             "share_at_quota": float((g["attainment"] >= 1.0).mean()), "share_capped": float(g["cap_bound"].mean()),
@@ -144,27 +147,27 @@ def pay_command(
     old_plans: OldPlansOpt = None,
 ) -> None:
     """Pay statements for given bookings under each pay plan (bookings held fixed: no behavioural response)."""
-    plans = pay_plan_option(pay_plans, old_plans) or ""
+    given = pay_plan_option(pay_plans, old_plans) or ""
     claim = claim_output(out, force=force, reads=[scenario_source(scenario), bookings])
     s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     timeline = read_bookings(bookings, s, encoding=encoding, decimal=decimal)
-    chosen = [p.strip() for p in plans.split(",") if p.strip()] or [OWN_PLAN]
-    unknown = [p for p in chosen if p != OWN_PLAN and p not in s.settings.pay_plans]
+    chosen = [p.strip() for p in given.split(",") if p.strip()] or [OWN_PAY_PLAN]
+    unknown = [p for p in chosen if p != OWN_PAY_PLAN and p not in s.settings.pay_plans]
     if unknown:
         raise PayError(f"--pay-plans names unknown pay plan(s) {unknown}; the scenario has "
                        f"{sorted(s.settings.pay_plans)}")
     reps = s.reps[s.reps.index.isin(timeline["rep_id"])]
     periods = s.settings.calendar.periods()
     statements, summaries = [], []
-    for plan in chosen:
-        on = reps if plan == OWN_PLAN else reps.assign(pay_plan_id=plan)
+    for pay_plan in chosen:
+        on = reps if pay_plan == OWN_PAY_PLAN else reps.assign(pay_plan_id=pay_plan)
         st = pay_statements(timeline, on, s.settings.pay_plans)
-        statements.append(st.assign(plan=plan, period=[periods[m] for m in st["month"]]))
-        summaries.append(pay_summary(st).reset_index().assign(plan=plan))
+        statements.append(st.assign(plan=pay_plan, period=[periods[m] for m in st["month"]]))
+        summaries.append(pay_summary(st).reset_index().assign(plan=pay_plan))
     statement = pd.concat(statements, ignore_index=True)[["plan", "rep_id", "plan_id", "period", *STATEMENT_COLUMNS]]
     summary = pd.concat(summaries, ignore_index=True)
     summary = summary[["plan", *[c for c in summary.columns if c != "plan"]]]
-    totals = plan_totals(summary)
+    totals = pay_plan_totals(summary)
     with staged_output(claim) as stage:
         write_csv(statement, stage / "statements.csv", excel=excel)
         write_csv(summary, stage / "summary.csv", excel=excel)

@@ -37,10 +37,10 @@ class Step(enum.StrEnum):
     TODAY_ASSIGNMENT = "today's assignment"  # Plan.current: accounts.current_rep_id, when no plan is given
     TODAY_SPEND = "today's spend"  # channels' default_monthly_spend: demand without a budget plan, and the warm-up
     DEFAULT_QUOTAS = "default quotas"  # sim.model._quotas: target x over-assignment by expected sales
-    OWN_PLANS = "own plans"  # reps.pay_plan_id: --incentives own (and none, for the flat rate)
-    PAY = "pay"  # sim.PlanPay: what the reps on a plan are paid
-    FLAT_PAY = "flat pay"  # sim.commission_pay: the plan's commission_rate under --incentives none
-    RESPONSE = "response"  # sim.IncentiveBehaviour: hours, deal order and timing games under a plan
+    OWN_PAY_PLANS = "own pay plans"  # reps.pay_plan_id: --incentives own (and none, for the flat rate)
+    PAY = "pay"  # sim.PayPlanPay: what the reps on a pay plan are paid
+    FLAT_PAY = "flat pay"  # sim.commission_pay: the pay plan's commission_rate under --incentives none
+    RESPONSE = "response"  # sim.IncentiveBehaviour: hours, deal order and timing games under a pay plan
     ALLOCATION = "allocation"  # optimizer.allocate
     QUOTA_STEP = "quota step"  # optimizer.set_quotas
     BUDGET_STEP = "budget step"  # optimizer.allocate_budget
@@ -117,13 +117,13 @@ def _whole_year(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str 
                                       f"inside the horizon (calendar.months = {months})")
 
 
-def _plan_part_valued(part: str) -> Condition:
-    """Reps act on a recognition or promotion threshold only when the plan gives it a perceived value."""
+def _pay_plan_part_valued(part: str) -> Condition:
+    """Reps act on a recognition or promotion threshold only when the pay plan gives it a perceived value."""
     def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
-        plan_id = path.split(".")[1]
-        value = _setting(scenario, f"pay_plans.{plan_id}.{part}.perceived_value") or 0.0
+        pay_plan_id = path.split(".")[1]
+        value = _setting(scenario, f"pay_plans.{pay_plan_id}.{part}.perceived_value") or 0.0
         if value <= 0:
-            return f"reps act on pay_plans.{plan_id}.{part} only when its perceived_value is above 0 (it is 0 here)"
+            return f"reps act on pay_plans.{pay_plan_id}.{part} only when its perceived_value is above 0 (it is 0 here)"
         return _whole_year(scenario, path, ev)
     return condition
 
@@ -142,19 +142,20 @@ def _long_horizon(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> st
                                      f"(calendar.months = {months})")
 
 
-def _lump_sum(plan: scenarios.PlanSettings) -> bool:
-    """The plan pays something later than the booking's month (what reps discount) or has a ratchet."""
-    valued = [x for x in (plan.recognition, plan.promotion) if x is not None and x.perceived_value > 0]
-    return bool(plan.bonuses or valued) or plan.team_bonus is not None or plan.ratchet is not None
+def _lump_sum(pay_plan: scenarios.PayPlanSettings) -> bool:
+    """The pay plan pays something later than the booking's month (what reps discount) or has a ratchet."""
+    p = pay_plan
+    valued = [x for x in (p.recognition, p.promotion) if x is not None and x.perceived_value > 0]
+    return bool(p.bonuses or valued) or p.team_bonus is not None or p.ratchet is not None
 
 
-def _plans_with(test: Callable[[scenarios.PlanSettings], bool], what: str) -> Condition:
-    """Some plan reps are on in this run passes ``test``."""
+def _pay_plans_with(test: Callable[[scenarios.PayPlanSettings], bool], what: str) -> Condition:
+    """Some pay plan reps are on in this run passes ``test``."""
     def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
         del path
-        plans = scenario.settings.pay_plans
-        in_use = [p for p in ev.plans_in_use(scenario) if p in plans]
-        return None if any(test(plans[p]) for p in in_use) else f"no plan in use ({', '.join(in_use)}) {what}"
+        pay_plans = scenario.settings.pay_plans
+        in_use = [p for p in ev.pay_plans_in_use(scenario) if p in pay_plans]
+        return None if any(test(pay_plans[p]) for p in in_use) else f"no pay plan in use ({', '.join(in_use)}) {what}"
     return condition
 
 
@@ -236,7 +237,7 @@ FAMILIES: tuple[Family, ...] = (
        auto=S.BUDGET_STEP),
     # [pay_plans.<id>]: read for the pay plans the run puts reps on
     _f("pay_plans.*.description", [], _LABEL),
-    _f("pay_plans.*.commission_rate", [S.PAY, S.FLAT_PAY, S.RESPONSE], "the plan's flat commission"),
+    _f("pay_plans.*.commission_rate", [S.PAY, S.FLAT_PAY, S.RESPONSE], "the pay plan's flat commission"),
     _f("pay_plans.*.bonuses.*.name", [], _LABEL),
     _f("pay_plans.*.contests.*.name", [], _LABEL),
     _f("pay_plans.*.contests.**", [S.PAY], "contest prizes, paid in the simulator (reps do not chase them)"),
@@ -255,7 +256,7 @@ FAMILIES: tuple[Family, ...] = (
     _f("pay_plans.*.recognition.perceived_value", [S.RESPONSE], "what reps act on for the recognition",
        needs={S.RESPONSE: _whole_year}),
     _f("pay_plans.*.recognition.attainment", [S.RESPONSE, S.PAY_STATEMENTS], "the recognition threshold: reps act "
-       "on it, quotaflow pay costs it", needs={S.RESPONSE: _plan_part_valued("recognition")}),
+       "on it, quotaflow pay costs it", needs={S.RESPONSE: _pay_plan_part_valued("recognition")}),
     _f("pay_plans.*.recognition.cost", [S.PAY_STATEMENTS], "a non-cash cost line of quotaflow pay's statements"),
     _f("pay_plans.*.training.cost_per_month", [S.PAY_STATEMENTS], "a cost line of quotaflow pay's statements"),
     _f("pay_plans.*.training.**", [], "documented as selling hours given up for skill growth, but the simulator "
@@ -263,10 +264,10 @@ FAMILIES: tuple[Family, ...] = (
     _f("pay_plans.*.promotion.perceived_value", [S.RESPONSE], "what reps act on for a promotion",
        needs={S.RESPONSE: _whole_year}),
     _f("pay_plans.*.promotion.min_attainment", [S.RESPONSE], "the promotion threshold reps act on",
-       needs={S.RESPONSE: _plan_part_valued("promotion")}),
+       needs={S.RESPONSE: _pay_plan_part_valued("promotion")}),
     _f("pay_plans.*.promotion.**", [], "documented as overriding the tier's promotion rule, but the simulator does "
        "not read it yet (promotions follow tiers.<tier>.promotion)"),
-    _f("pay_plans.*.**", [S.PAY, S.RESPONSE], "the plan's pay rules: the simulator's pay and the reps' response"),
+    _f("pay_plans.*.**", [S.PAY, S.RESPONSE], "the pay plan's pay rules: the simulator's pay and the reps' response"),
     # [behaviour]
     _f("behaviour.pull_in_discount", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
@@ -275,11 +276,11 @@ FAMILIES: tuple[Family, ...] = (
     _f("behaviour.push_risk", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
     _f("behaviour.ratchet_foresight", [S.RESPONSE], "how much of a ratchet's next-year quota reps price in",
-       needs={S.RESPONSE: _plans_with(lambda p: p.ratchet is not None, "has a quota ratchet")}),
+       needs={S.RESPONSE: _pay_plans_with(lambda p: p.ratchet is not None, "has a quota ratchet")}),
     _f("behaviour.discount_per_week", [S.RESPONSE], "how reps discount pay due later than the booking's month",
-       needs={S.RESPONSE: _plans_with(_lump_sum, "pays a lump sum (quota or team bonus, valued recognition or "
+       needs={S.RESPONSE: _pay_plans_with(_lump_sum, "pays a lump sum (quota or team bonus, valued recognition or "
                                                  "promotion) or has a ratchet")}),
-    _f("behaviour.**", [S.RESPONSE], "how reps respond to their plan (sim.IncentiveBehaviour)"),
+    _f("behaviour.**", [S.RESPONSE], "how reps respond to their pay plan (sim.IncentiveBehaviour)"),
     # [optimizer]
     _f("optimizer.uncovered_penalty", [S.ALLOCATION], "the allocation's price of an uncovered account",
        needs={S.ALLOCATION: _true("optimizer.allow_uncovered")}),
@@ -312,8 +313,8 @@ FAMILIES: tuple[Family, ...] = (
     _f("reps.latitude", [S.ALLOCATION], "the allocation's travel"),
     _f("reps.longitude", [S.ALLOCATION], "the allocation's travel"),
     _f("reps.base_salary", [S.SIMULATOR, S.PAY, S.FLAT_PAY], f"{_SIM} (pay, attrition, backfills)"),
-    _f("reps.pay_plan_id", [S.OWN_PLANS], "the plan each rep is on under --incentives own (and its flat rate under "
-       "none)"),
+    _f("reps.pay_plan_id", [S.OWN_PAY_PLANS], "the pay plan each rep is on under --incentives own (and its flat "
+       "rate under none)"),
     _f("reps.tier", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
     _f("reps.region", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
     _f("reps.hours_per_week", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
@@ -391,7 +392,7 @@ class Evaluation:
     command
         ``simulate``, ``compare`` or ``sweep``.
     incentives
-        ``--incentives`` of simulate and sweep (``own``, ``none`` or a plan id); ignored for compare.
+        ``--incentives`` of simulate and sweep (``own``, ``none`` or a pay plan id); ignored for compare.
     compared
         ``--pay-plans`` of compare.
     plan_assignment, plan_quotas, plan_budget
@@ -414,7 +415,7 @@ class Evaluation:
     replications_given: bool = True
     seed_given: bool = True
 
-    def plans_in_use(self, scenario: scenarios.Scenario) -> list[str]:
+    def pay_plans_in_use(self, scenario: scenarios.Scenario) -> list[str]:
         """The pay plans reps are on in this run of ``scenario``."""
         if self.command == "compare":
             return list(self.compared)
@@ -423,7 +424,7 @@ class Evaluation:
         return [self.incentives]
 
 
-def _plans_text(ev: Evaluation, in_use: list[str]) -> str:
+def _pay_plans_text(ev: Evaluation, in_use: list[str]) -> str:
     if ev.command == "compare":
         return f"compare runs only --pay-plans {','.join(in_use)}"
     if ev.incentives == "own":
@@ -434,7 +435,7 @@ def _plans_text(ev: Evaluation, in_use: list[str]) -> str:
 def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Evaluation) -> str | None:
     """None when ``step`` reads ``path`` in this run of ``s``; else why not and what would read it."""
     sweep = ev.command == "sweep"
-    plan_id = path.split(".")[1] if path.startswith("pay_plans.") else None
+    pay_plan_id = path.split(".")[1] if path.startswith("pay_plans.") else None
     reason: str | None = None
     if step == S.TODAY_ASSIGNMENT:
         if ev.plan_assignment or ev.allocate:
@@ -449,13 +450,13 @@ def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Eval
             reason = "the plan's quotas.csv replaces the simulator's default quotas; drop it from the plan folder"
         elif ev.quota_step:
             reason = "the quota step replaces the simulator's default quotas"
-    elif step == S.OWN_PLANS:
+    elif step == S.OWN_PAY_PLANS:
         if ev.command == "compare":
             reason = "compare puts every rep on each of --pay-plans in turn"
         elif ev.incentives not in ("own", "none"):
-            reason = f"--incentives {ev.incentives} puts every rep on that plan; use --incentives own"
+            reason = f"--incentives {ev.incentives} puts every rep on that pay plan; use --incentives own"
     elif step in (S.PAY, S.RESPONSE, S.FLAT_PAY):
-        reason = _incentive_reason(step, path, plan_id, s, ev)
+        reason = _incentive_reason(step, path, pay_plan_id, s, ev)
     elif step == S.ALLOCATION:
         if not ev.allocate:
             reason = ("read by the allocation: pass --allocate (re-optimise the assignment at every point) for it "
@@ -491,38 +492,38 @@ def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Eval
     return reason
 
 
-def _incentive_reason(step: Step, path: str, plan_id: str | None, s: scenarios.Scenario,
+def _incentive_reason(step: Step, path: str, pay_plan_id: str | None, s: scenarios.Scenario,
                       ev: Evaluation) -> str | None:
     """`_why_not` for the steps that depend on which pay plans reps are on and whether they respond."""
     none = ev.command != "compare" and ev.incentives == "none"
     if step == S.FLAT_PAY:
         if not none:
-            return ("compare pays each plan's full rules" if ev.command == "compare" else
+            return ("compare pays each pay plan's full rules" if ev.command == "compare" else
                     "the flat rate alone is paid only under --incentives none")
         own = set(map(str, s.reps["pay_plan_id"]))
-        return None if plan_id in own else f"no rep is on plan {plan_id} (reps.pay_plan_id)"
+        return None if pay_plan_id in own else f"no rep is on pay plan {pay_plan_id} (reps.pay_plan_id)"
     if none:
-        return ("--incentives none pays only the flat commission_rate and reps do not respond to plans; use "
-                "--incentives own or a plan id")
-    in_use = ev.plans_in_use(s)
-    if plan_id is not None and plan_id not in in_use:
+        return ("--incentives none pays only the flat commission_rate and reps do not respond to pay plans; use "
+                "--incentives own or a pay plan id")
+    in_use = ev.pay_plans_in_use(s)
+    if pay_plan_id is not None and pay_plan_id not in in_use:
         fix = ("add it to --pay-plans" if ev.command == "compare" else
-               f"put reps on it with --incentives {plan_id} or --set reps.pay_plan_id={plan_id}")
-        return f"no rep is on plan {plan_id} here ({_plans_text(ev, in_use)}): {fix}"
+               f"put reps on it with --incentives {pay_plan_id} or --set reps.pay_plan_id={pay_plan_id}")
+        return f"no rep is on pay plan {pay_plan_id} here ({_pay_plans_text(ev, in_use)}): {fix}"
     if step == S.PAY:
         return None
     if not s.settings.behaviour.enabled and path != "behaviour.enabled":
-        return "behaviour.enabled = false: reps work the norm hours whatever their plan"
-    plans = s.settings.pay_plans
-    responsive = [p for p in ([plan_id] if plan_id is not None else in_use) if p not in plans
-                  or not constant_rate(plans[p])]  # an unknown plan id is refused by the command itself
+        return "behaviour.enabled = false: reps work the norm hours whatever their pay plan"
+    pay_plans = s.settings.pay_plans
+    responsive = [p for p in ([pay_plan_id] if pay_plan_id is not None else in_use) if p not in pay_plans
+                  or not constant_rate(pay_plans[p])]  # an unknown pay plan id is refused by the command itself
     if not responsive:
-        shown = plan_id or ", ".join(in_use)
-        fix = ("compare a plan with commission tiers, bonuses or a cap" if ev.command == "compare" else
-               "put reps on a plan with commission tiers, bonuses or a cap (--incentives PLAN, or compare plans "
-               "with quotaflow compare)")
-        return (f"the plans in use ({shown}) pay a flat commission, under which reps work the norm hours and rank "
-                f"deals by expected value whatever their plan's response settings say: {fix}")
+        shown = pay_plan_id or ", ".join(in_use)
+        fix = ("compare a pay plan with commission tiers, bonuses or a cap" if ev.command == "compare" else
+               "put reps on a pay plan with commission tiers, bonuses or a cap (--incentives PAY_PLAN_ID, or "
+               "compare pay plans with quotaflow compare)")
+        return (f"the pay plans in use ({shown}) pay a flat commission, under which reps work the norm hours and "
+                f"rank deals by expected value whatever their pay plan's response settings say: {fix}")
     return None
 
 
@@ -627,12 +628,12 @@ _RUNS = {
     S.TODAY_SPEND: "simulate, compare, sweep: without a budget plan (`budget.csv`, `sweep --budget optimise`), "
                    "and in the warm-up",
     S.DEFAULT_QUOTAS: "simulate, compare, sweep: without a plan's `quotas.csv` or `sweep --quotas set`",
-    S.OWN_PLANS: "simulate, sweep with `--incentives own` (and `none`, for the flat rate)",
-    S.PAY: "simulate, compare, sweep, for the plans reps are on (`--incentives own` or a plan id; "
+    S.OWN_PAY_PLANS: "simulate, sweep with `--incentives own` (and `none`, for the flat rate)",
+    S.PAY: "simulate, compare, sweep, for the pay plans reps are on (`--incentives own` or a pay plan id; "
            "`compare --pay-plans`)",
-    S.FLAT_PAY: "simulate, sweep with `--incentives none`: each rep's own plan's `commission_rate`",
-    S.RESPONSE: "simulate, compare, sweep, when reps respond to their plan: not `--incentives none`, "
-                "`behaviour.enabled`, a plan beyond a flat commission",
+    S.FLAT_PAY: "simulate, sweep with `--incentives none`: each rep's own pay plan's `commission_rate`",
+    S.RESPONSE: "simulate, compare, sweep, when reps respond to their pay plan: not `--incentives none`, "
+                "`behaviour.enabled`, a pay plan beyond a flat commission",
     S.ALLOCATION: "allocate, frontier, demo; `sweep --allocate`",
     S.QUOTA_STEP: "quotas, demo; `sweep --quotas set` (auto when swept)",
     S.BUDGET_STEP: "budget, demo; `sweep --budget optimise` (auto when swept)",

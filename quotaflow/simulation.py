@@ -33,39 +33,40 @@ from quotaflow.output import claim_output, staged_output, write_json
 __all__ = ["INCENTIVE_MODES", "incentive_hooks", "simulate_command", "summary"]
 
 INCENTIVE_MODES = ("own", "none")
-"""``--incentives`` values besides a plan id: each rep's own plan, or no incentive response at all."""
+"""``--incentives`` values besides a pay plan id: each rep's own pay plan, or no incentive response at all."""
 
 
 def incentive_hooks(scenario: scenarios.Scenario, plan: scenarios.Plan | None,
                     incentives: str) -> tuple[sim.Behaviour | None, sim.PayFunction | None]:
     """The behaviour and pay function a run uses for ``--incentives``.
 
-    ``own``: each rep's ``plan_id`` (``sim.IncentiveBehaviour`` and ``sim.PlanPay``), so hours, deal order,
-    timing games (when on) and pay follow the plan the rep is on; a plan id: everyone on that plan; ``none``:
-    ``(None, None)``, the simulator's defaults (norm hours, the plan's flat commission rate only).
+    ``own``: each rep's ``pay_plan_id`` (``sim.IncentiveBehaviour`` and ``sim.PayPlanPay``), so hours, deal
+    order, timing games (when on) and pay follow the pay plan the rep is on; a pay plan id: everyone on that pay
+    plan; ``none``: ``(None, None)``, the simulator's defaults (norm hours, the pay plan's flat commission rate
+    only). ``plan`` is the assignment, quotas and budget the run simulates (None: today's assignment).
 
     Raises
     ------
     scenarios.ScenarioError
-        An unknown plan id (exit code 2).
+        An unknown pay plan id (exit code 2).
 
     Examples
     --------
     >>> import scenarios
     >>> s = scenarios.load("tiny")
     >>> b, p = incentive_hooks(s, None, "own")
-    >>> sorted(set(b.plan_ids)) == sorted(set(s.reps["pay_plan_id"])), incentive_hooks(s, None, "none")
+    >>> sorted(set(b.pay_plan_ids)) == sorted(set(s.reps["pay_plan_id"])), incentive_hooks(s, None, "none")
     (True, (None, None))
     """
     if incentives == "none":
         return None, None
-    plan_id = None if incentives == "own" else incentives
-    if plan_id is not None and plan_id not in scenario.settings.pay_plans:
+    pay_plan_id = None if incentives == "own" else incentives
+    if pay_plan_id is not None and pay_plan_id not in scenario.settings.pay_plans:
         raise scenarios.ScenarioError(scenarios.Problem(
-            "--incentives", f"{plan_id!r} is neither 'own', 'none' nor a plan of the scenario",
-            f"use own, none or one of {sorted(scenario.settings.pay_plans)}", value=plan_id))
-    behaviour = sim.IncentiveBehaviour.from_scenario(scenario, plan_id, plan)
-    return behaviour, sim.PlanPay.from_scenario(scenario, plan_id)
+            "--incentives", f"{pay_plan_id!r} is neither 'own', 'none' nor a pay plan of the scenario",
+            f"use own, none or one of {sorted(scenario.settings.pay_plans)}", value=pay_plan_id))
+    behaviour = sim.IncentiveBehaviour.from_scenario(scenario, pay_plan_id, plan)
+    return behaviour, sim.PayPlanPay.from_scenario(scenario, pay_plan_id)
 
 
 def summary(result: sim.SimulationResult) -> dict[str, Any]:

@@ -236,7 +236,7 @@ def sweep_command(
     if dask_local is not None or scheduler is not None:
         require_dask("--dask-local" if dask_local is not None else "--scheduler")
     s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
-    incentive_hooks(s, None, incentives)  # an unknown plan id fails here, before any task runs
+    incentive_hooks(s, None, incentives)  # an unknown pay plan id fails here, before any task runs
     points = _points(grid, set_ or [], encoding)
     evaluator = evaluator_for(points, incentives=incentives, quotas=quotas, budget=budget)
     for note in evaluator.check(s, points, allocate=allocate):  # refuses what this evaluation cannot see

@@ -10,7 +10,7 @@ from scenarios.deprecations import ScenarioDeprecationWarning, upgrade_path
 from scenarios.errors import Problem, ScenarioError
 from scenarios.generate import generate
 from scenarios.geography import great_circle_km
-from scenarios.incentives import (  # incentive plans (issue 6)
+from scenarios.incentives import (
     AllowanceSettings,
     BehaviourSettings,
     BonusSettings,
@@ -20,7 +20,7 @@ from scenarios.incentives import (  # incentive plans (issue 6)
     CommissionTier,
     ContestSettings,
     DrawSettings,
-    PlanSettings,
+    PayPlanSettings,
     PromotionPathSettings,
     RatchetSettings,
     RecognitionSettings,
@@ -73,9 +73,9 @@ __all__ = [
     "DrawSettings",  # incentives
     "FunnelSettings",
     "OptimizerSettings",
+    "PayPlanSettings",
     "Plan",
     "PlanOrigin",
-    "PlanSettings",
     "PlanWarning",
     "Problem",
     "ProductSettings",

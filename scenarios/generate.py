@@ -19,7 +19,7 @@ import pandas as pd
 
 from scenarios.allocation import BalanceBand, OptimizerSettings
 from scenarios.geography import great_circle_km
-from scenarios.incentives import PlanSettings
+from scenarios.incentives import PayPlanSettings
 from scenarios.marketing import BudgetSettings, ChannelSettings
 from scenarios.plan import Plan
 from scenarios.scenario import Scenario
@@ -130,8 +130,8 @@ def _channels(monthly_scale: float, leads_scale: float = 1.0) -> dict[str, Chann
     }
 
 
-def _plans() -> dict[str, PlanSettings]:
-    return {"flat_commission": PlanSettings(description="Base salary plus 5 % commission on every booking.",
+def _pay_plans() -> dict[str, PayPlanSettings]:
+    return {"flat_commission": PayPlanSettings(description="Base salary plus 5 % commission on every booking.",
                                             commission_rate=0.05)}
 
 
@@ -330,7 +330,7 @@ def generate(reps: int = 40, accounts: int = 2000, seed: int = 0, *, regions: in
                                    by_region=dict(zip(region_names, region_share, strict=True))),
             channels=channels,
             budget=BudgetSettings(total=float(np.round(default_total * 1.2, -3))),
-            pay_plans=_plans(),
+            pay_plans=_pay_plans(),
             optimizer=OptimizerSettings(travel_weight=2.0, disruption_weight=0.05,
                                         balance=[BalanceBand(attribute="hours", min=1 - _BAND, max=1 + _BAND,
                                                              scope="region")],

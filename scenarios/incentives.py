@@ -1,7 +1,7 @@
-"""Incentive-plan settings: the named pay plans reps are on (``[plans.<plan_id>]`` in scenario.toml) and how reps
-respond to them (``[behaviour]``).
+"""Pay-plan settings: the named pay plans (incentive plans) reps are on (``[pay_plans.<id>]`` in scenario.toml)
+and how reps respond to them (``[behaviour]``).
 
-A plan is a set of optional components, each its own small validated type: base salary adjustment, commission
+A pay plan is a set of optional components, each its own small validated type: base salary adjustment, commission
 (flat, tiered by attainment or by volume, retroactive or marginal; accelerators and decelerators are tiers),
 quota bonuses (monthly, quarterly, annual, cumulative-quarterly with catch-up), an earnings cap, a draw, a team
 or region bonus, allowances, contests, a next-year quota ratchet and the non-material levers (recognition,
@@ -12,12 +12,12 @@ bookings divided by quota (1.0 = 100 %).
 Examples
 --------
 >>> import scenarios
->>> plan = scenarios.PlanSettings.model_validate({
+>>> pay_plan = scenarios.PayPlanSettings.model_validate({
 ...     "commission": {"tiers": [{"threshold": 0.0, "rate": 0.04}, {"threshold": 1.0, "rate": 0.08}]},
 ...     "bonuses": [{"period": "year", "steps": [{"attainment": 1.0, "share_of_base": 0.15}]}],
 ...     "cap": {"target_multiple": 2.0},
 ... })
->>> [t.rate for t in plan.commission_tiers()]
+>>> [t.rate for t in pay_plan.commission_tiers()]
 [0.04, 0.08]
 """
 
@@ -41,7 +41,7 @@ __all__ = [
     "CommissionTier",
     "ContestSettings",
     "DrawSettings",
-    "PlanSettings",
+    "PayPlanSettings",
     "PromotionPathSettings",
     "RatchetSettings",
     "RecognitionSettings",
@@ -176,7 +176,7 @@ class CapSettings(Strict):
     amount
         Cap in currency per plan year.
     target_multiple
-        Cap as a multiple of the rep's target variable pay: commission plus quota bonuses the plan pays when
+        Cap as a multiple of the rep's target variable pay: commission plus quota bonuses the pay plan pays when
         bookings equal quota in every month (for example 2.0).
     """
 
@@ -216,7 +216,7 @@ class TeamBonusSettings(Strict):
     ----------
     scope
         ``region``: reps in the same region; ``company``: all reps. Team attainment counts every member's
-        bookings and quota, whatever their plan; only reps on this plan are paid.
+        bookings and quota, whatever their pay plan; only reps on this pay plan are paid.
     period
         Period over which team attainment is measured; paid in its last month.
     steps
@@ -234,7 +234,7 @@ class TeamBonusSettings(Strict):
 
 
 class AllowanceSettings(Strict):
-    """A cost line paid with the plan (car, phone, travel): not pay for performance, but cost of sales.
+    """A cost line paid with the pay plan (car, phone, travel): not pay for performance, but cost of sales.
 
     Parameters
     ----------
@@ -254,7 +254,7 @@ class AllowanceSettings(Strict):
 class ContestSettings(Strict):
     """A sales contest / sales-champion award: the top ``len(prizes)`` reps by a metric in each period win prizes.
 
-    Participants are the reps on the plan that holds the contest. Ties share the prizes of the ranks they
+    Participants are the reps on the pay plan that holds the contest. Ties share the prizes of the ranks they
     occupy equally.
 
     Parameters
@@ -340,7 +340,7 @@ class RecognitionSettings(Strict):
 
 
 class TrainingSettings(Strict):
-    """Training the plan funds: time away from selling in exchange for skill growth (read by the simulator).
+    """Training the pay plan funds: time away from selling in exchange for skill growth (read by the simulator).
 
     Parameters
     ----------
@@ -358,7 +358,7 @@ class TrainingSettings(Strict):
 
 
 class PromotionPathSettings(Strict):
-    """The plan's promotion path: overrides of the tier ladder's rule, read by the simulator.
+    """The pay plan's promotion path: overrides of the tier ladder's rule, read by the simulator.
 
     Parameters
     ----------
@@ -376,21 +376,22 @@ class PromotionPathSettings(Strict):
     perceived_value: float = Field(default=0.0, ge=0.0, le=MAX_AMOUNT)
 
 
-class PlanSettings(Strict):
-    """One named incentive plan; every component is optional.
+class PayPlanSettings(Strict):
+    """One named pay plan; every component is optional.
 
     Parameters
     ----------
     description
-        What the plan is, in a sentence.
+        What the pay plan is, in a sentence.
     commission_rate
         Flat commission shorthand: share of booked revenue (0.05 = 5 %). Use either this or ``commission``.
     commission
         Tiered commission (see `CommissionSettings`); replaces ``commission_rate``.
     base_multiplier
-        Multiplier on the rep's ``base_salary`` from reps.csv (0.9 = a plan that trades 10 % base for variable).
+        Multiplier on the rep's ``base_salary`` from reps.csv (0.9 = a pay plan that trades 10 % base for
+        variable).
     base_override
-        Annual base salary for everyone on the plan, replacing reps.csv (None = keep reps.csv).
+        Annual base salary for everyone on the pay plan, replacing reps.csv (None = keep reps.csv).
     bonuses
         Quota bonuses (see `BonusSettings`).
     cap
@@ -426,7 +427,7 @@ class PlanSettings(Strict):
     promotion: PromotionPathSettings | None = None
 
     @model_validator(mode="after")
-    def _one_commission(self) -> PlanSettings:
+    def _one_commission(self) -> PayPlanSettings:
         if self.commission is not None and self.commission_rate != 0.0:
             raise ValueError(
                 "give either 'commission_rate' (flat shorthand) or a [commission] table, not both; "
@@ -434,7 +435,7 @@ class PlanSettings(Strict):
             )
         names = [b.name for b in self.bonuses]
         if len(set(names)) != len(names):
-            raise ValueError(f"bonus names must be unique within a plan; got {names}")
+            raise ValueError(f"bonus names must be unique within a pay plan; got {names}")
         return self
 
     def commission_tiers(self) -> list[CommissionTier]:
@@ -451,17 +452,17 @@ class PlanSettings(Strict):
 
 
 class BehaviourSettings(Strict):
-    """How reps respond to their plan (``[behaviour]`` in scenario.toml); used by ``sim.behaviour``.
+    """How reps respond to their pay plan (``[behaviour]`` in scenario.toml); used by ``sim.behaviour``.
 
     A rep's weekly hours are ``norm * clip(1 + elasticity * (m / m_ref - 1), min_hours_share, max_hours_share)``
     where ``m`` is the expected pay for one more unit of bookings given the rep's position and ``m_ref`` is the
-    plan's pay per unit of bookings at target (target variable pay / annual quota). Under a flat commission
+    pay plan's pay per unit of bookings at target (target variable pay / annual quota). Under a flat commission
     ``m = m_ref``, so hours stay at the norm.
 
     Parameters
     ----------
     enabled
-        False = "no behavioural response": norm hours, deals worked by expected value; isolates a plan's pure
+        False = "no behavioural response": norm hours, deals worked by expected value; isolates a pay plan's pure
         pay effect.
     elasticity
         Relative change in hours per relative change in marginal pay (0.3).
@@ -481,7 +482,7 @@ class BehaviourSettings(Strict):
         Time preference: pay due w weeks after the commission on the same booking is worth ``discount**w`` of it
         (0.985, about 0.5 over a year). Reps discount distant lump sums heavily (Chung, Steenburgh & Sudhir
         2014), so a year-end bonus motivates little in spring and much in the last weeks; commissions are the
-        reference, so a flat plan is unaffected. 1.0 = no discounting.
+        reference, so a flat pay plan is unaffected. 1.0 = no discounting.
     timing_games
         Allow pulling deals into the period with a discount, or pushing them into the next period (off).
     pull_in_discount

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 
 from scenarios.allocation import OptimizerSettings
 from scenarios.base import Strict
-from scenarios.incentives import BehaviourSettings, PlanSettings
+from scenarios.incentives import BehaviourSettings, PayPlanSettings
 from scenarios.limits import HOURS_PER_YEAR, MAX_AMOUNT, MAX_CV, MAX_MULTIPLIER, MAX_SKILL, MAX_TOTAL, MIN_SKILL
 from scenarios.marketing import BudgetSettings, ChannelSettings
 from scenarios.quotas import QuotaSettings
@@ -305,7 +305,7 @@ class Settings(Strict):
     targets: TargetSettings
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
-    pay_plans: dict[str, PlanSettings] = Field(min_length=1)
+    pay_plans: dict[str, PayPlanSettings] = Field(min_length=1)
     behaviour: BehaviourSettings = Field(default_factory=BehaviourSettings)
     optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)

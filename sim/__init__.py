@@ -29,7 +29,7 @@ from sim.behaviour import (
 
 # Funnel simulator (issue 5).
 from sim.demand import Leads, draw_leads, streams
-from sim.earnings import PayFunction, PlanPay, commission_pay
+from sim.earnings import PayFunction, PayPlanPay, commission_pay
 from sim.incentive_behaviour import IncentiveBehaviour, constant_rate
 from sim.memory import available_memory, check_memory, replication_bytes
 from sim.model import Model, SimulationError, build, check
@@ -63,7 +63,7 @@ __all__: list[str] = [
     "NormBehaviour",
     "PayError",
     "PayFunction",
-    "PlanPay",
+    "PayPlanPay",
     "Position",
     "RepState",
     "ReplicationStats",

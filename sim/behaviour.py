@@ -1,4 +1,4 @@
-"""Reps' behavioural response to an incentive plan: weekly hours and work priorities from the marginal expected pay
+"""Reps' behavioural response to a pay plan: weekly hours and work priorities from the marginal expected pay
 of more bookings, given the rep's position (bookings so far, quotas, time left, pipeline).
 
 The model. At a decision time the bookings a rep will still add in a pay window :math:`W` (a month, quarter or
@@ -24,11 +24,11 @@ From this follow the effects field studies report: effort rises close to a thres
 density :math:`\\varphi(d)/\\sigma` grows as :math:`\\sigma` shrinks) and spikes before a lump sum is decided
 (Oyer 1998); it falls when the threshold is out of reach (:math:`\\varphi(d) \\to 0`) and after a cap binds
 (Misra & Nair 2011); it is flat in attainment under a flat commission. Hours are
-:math:`h = h_0 \\, \\mathrm{clip}(1 + \\epsilon (m/m_{ref} - 1), lo, hi)` with :math:`m_{ref}` the plan's pay per
-unit of bookings at target. Everything here is deterministic and pure; no random numbers are drawn, so plans
+:math:`h = h_0 \\, \\mathrm{clip}(1 + \\epsilon (m/m_{ref} - 1), lo, hi)` with :math:`m_{ref}` the pay plan's pay per
+unit of bookings at target. Everything here is deterministic and pure; no random numbers are drawn, so pay plans
 compared with common random numbers see the same customers.
 
-How the simulator uses it: once per replication, ``incs = prepare_all(reps, plans, quotas, behaviour)`` with the
+How the simulator uses it: once per replication, ``incs = prepare_all(reps, pay_plans, quotas, behaviour)`` with the
 quota matrix from `sim.pay.monthly_quotas`; at each rep's weekly decision, build a `Position` (month, share of
 month gone, bookings per month so far, weekly mean and sd of bookings from the pipeline via `weekly_moments`,
 optionally a `TeamOutlook`) and call ``appraise(inc, pos).hours_share`` (× the rep's norm hours, or
@@ -59,7 +59,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from scenarios.incentives import BehaviourSettings, CommissionSettings, PlanSettings
+from scenarios.incentives import BehaviourSettings, CommissionSettings, PayPlanSettings
 from sim.pay import (
     PERIOD_MONTHS,
     PayError,
@@ -101,7 +101,7 @@ def _pdf(z: float) -> float:
 
 @dataclass(frozen=True)
 class TeamOutlook:
-    """The rep's team (region or company, as the plan's ``team_bonus.scope`` says) for the team-bonus term.
+    """The rep's team (region or company, as the pay plan's ``team_bonus.scope`` says) for the team-bonus term.
 
     Parameters
     ----------
@@ -146,7 +146,7 @@ class Position:
     weeks_per_month
         Working weeks per month (``calendar.weeks_per_year / 12``).
     team
-        The team's outlook, for plans with a team bonus (None = the team bonus is left out).
+        The team's outlook, for pay plans with a team bonus (None = the team bonus is left out).
     """
 
     month: int
@@ -190,16 +190,16 @@ def weekly_moments(expected_per_week: float, mean_deal: float, deal_cv: float = 
 
 @dataclass(frozen=True)
 class Incentive:
-    """A rep's plan prepared for fast behaviour decisions (build once per rep with `prepare`).
+    """A rep's pay plan prepared for fast behaviour decisions (build once per rep with `prepare`).
 
     Attributes
     ----------
-    plan, behaviour
-        The plan and the behaviour settings.
+    pay_plan, behaviour
+        The pay plan and the behaviour settings.
     quotas
         Quota per month of the horizon.
     base
-        Annual base salary under the plan.
+        Annual base salary under the pay plan.
     reference_rate
         :math:`m_{ref}`: target variable pay of the first plan year / its quota (0 without quota or variable pay).
     cap
@@ -208,10 +208,10 @@ class Incentive:
         Bookings of each plan year at which uncapped variable pay reaches the cap, with bookings shaped like the
         quotas (None without a cap; ``inf`` when the cap cannot be reached).
     commission
-        The plan's commission in tier form (the flat shorthand expanded once).
+        The pay plan's commission in tier form (the flat shorthand expanded once).
     """
 
-    plan: PlanSettings
+    pay_plan: PayPlanSettings
     behaviour: BehaviourSettings
     quotas: Array
     base: float
@@ -221,20 +221,21 @@ class Incentive:
     commission: CommissionSettings = field(default_factory=CommissionSettings, repr=False)
 
 
-def _year_variable(quota_year: Array, total: float, base: float, plan: PlanSettings) -> float:
+def _year_variable(quota_year: Array, total: float, base: float, pay_plan: PayPlanSettings) -> float:
     path = quota_year * (total / quota_year.sum()) if quota_year.sum() > 0 else np.full(len(quota_year),
                                                                                           total / len(quota_year))
-    commission, bonus = uncapped_variable(path, quota_year, base, plan)
+    commission, bonus = uncapped_variable(path, quota_year, base, pay_plan)
     return float(commission.sum() + bonus.sum())
 
 
-def prepare(plan: PlanSettings, quotas: npt.ArrayLike, base_salary: float, behaviour: BehaviourSettings) -> Incentive:
-    """Prepare a rep's plan for behaviour decisions: reference rate and, with a cap, the bookings that reach it.
+def prepare(pay_plan: PayPlanSettings, quotas: npt.ArrayLike, base_salary: float,
+            behaviour: BehaviourSettings) -> Incentive:
+    """Prepare a rep's pay plan for behaviour decisions: reference rate and, with a cap, the bookings that reach it.
 
     Parameters
     ----------
-    plan
-        The rep's plan.
+    pay_plan
+        The rep's pay plan.
     quotas
         Quota per month of the horizon.
     base_salary
@@ -249,27 +250,27 @@ def prepare(plan: PlanSettings, quotas: npt.ArrayLike, base_salary: float, behav
     Examples
     --------
     >>> import scenarios
-    >>> p = scenarios.PlanSettings(commission_rate=0.05, cap={"amount": 6000.0})
+    >>> p = scenarios.PayPlanSettings(commission_rate=0.05, cap={"amount": 6000.0})
     >>> inc = prepare(p, np.full(12, 10_000.0), 50_000.0, scenarios.BehaviourSettings())
     >>> round(inc.reference_rate, 4), round(float(inc.cap_bookings[0]))
     (0.05, 120000)
     """
     q = np.asarray(quotas, dtype=float)
-    base = annual_base(base_salary, plan)
-    target = target_variable_pay(q, base_salary, plan)
+    base = annual_base(base_salary, pay_plan)
+    target = target_variable_pay(q, base_salary, pay_plan)
     first_year_quota = float(q[:12].sum())
     reference = float(target[0] / first_year_quota) if first_year_quota > 0 else 0.0
     cap = cap_bookings = None
-    if plan.cap is not None:
+    if pay_plan.cap is not None:
         years = len(target)
-        cap = (np.full(years, plan.cap.amount) if plan.cap.amount is not None
-               else plan.cap.target_multiple * target)  # type: ignore[operator]
+        cap = (np.full(years, pay_plan.cap.amount) if pay_plan.cap.amount is not None
+               else pay_plan.cap.target_multiple * target)  # type: ignore[operator]
         cap_bookings = np.empty(years)
         for y in range(years):
             qy = q[12 * y:12 * y + 12]
             hi = max(float(qy.sum()), 1.0)
             for _ in range(60):
-                if _year_variable(qy, hi, base, plan) >= cap[y]:
+                if _year_variable(qy, hi, base, pay_plan) >= cap[y]:
                     break
                 hi *= 2.0
             else:
@@ -278,14 +279,14 @@ def prepare(plan: PlanSettings, quotas: npt.ArrayLike, base_salary: float, behav
             lo = 0.0
             for _ in range(50):
                 mid = 0.5 * (lo + hi)
-                lo, hi = (mid, hi) if _year_variable(qy, mid, base, plan) < cap[y] else (lo, mid)
+                lo, hi = (mid, hi) if _year_variable(qy, mid, base, pay_plan) < cap[y] else (lo, mid)
             cap_bookings[y] = hi
-    return Incentive(plan, behaviour, q, base, reference, cap, cap_bookings, plan.commission_settings())
+    return Incentive(pay_plan, behaviour, q, base, reference, cap, cap_bookings, pay_plan.commission_settings())
 
 
-def prepare_all(reps: pd.DataFrame, plans: Mapping[str, PlanSettings], quotas: pd.DataFrame,
+def prepare_all(reps: pd.DataFrame, pay_plans: Mapping[str, PayPlanSettings], quotas: pd.DataFrame,
                 behaviour: BehaviourSettings) -> dict[str, Incentive]:
-    """`prepare` for every rep: ``reps`` (indexed by rep_id, with ``plan_id`` and ``base_salary``) and a quota
+    """`prepare` for every rep: ``reps`` (indexed by rep_id, with ``pay_plan_id`` and ``base_salary``) and a quota
     matrix (rep_id × month, as from `sim.pay.monthly_quotas`).
 
     Examples
@@ -300,12 +301,13 @@ def prepare_all(reps: pd.DataFrame, plans: Mapping[str, PlanSettings], quotas: p
     missing = sorted(set(reps.index) - set(quotas.index))
     if missing:
         raise PayError(f"no quotas for rep(s) {missing[:5]}; give every rep a row in the quota matrix")
-    unknown = sorted(set(reps["pay_plan_id"]) - set(plans))
+    unknown = sorted(set(reps["pay_plan_id"]) - set(pay_plans))
     if unknown:
-        raise PayError(f"reps use unknown plan(s) {unknown}; known plans: {sorted(plans)}")
-    plan_of = {str(k): str(v) for k, v in reps["pay_plan_id"].items()}
+        raise PayError(f"reps use unknown pay plan(s) {unknown}; known pay plans: {sorted(pay_plans)}")
+    pay_plan_of = {str(k): str(v) for k, v in reps["pay_plan_id"].items()}
     base_of = {str(k): float(v) for k, v in reps["base_salary"].astype(float).items()}
-    return {r: prepare(plans[plan_of[r]], quotas.loc[r].to_numpy(float), base_of[r], behaviour) for r in plan_of}
+    return {r: prepare(pay_plans[pay_plan_of[r]], quotas.loc[r].to_numpy(float), base_of[r], behaviour)
+            for r in pay_plan_of}
 
 
 def _window(month: int, length: int) -> tuple[int, int]:
@@ -372,7 +374,7 @@ def _lump_marginal(values: list[tuple[float, float]], booked: float, mean: float
 def _bonus_marginal(inc: Incentive, pos: Position, month: int, width: float = 0.0, ref: int | None = None) -> float:
     total = 0.0
     horizon = len(inc.quotas)
-    for b in inc.plan.bonuses:
+    for b in inc.pay_plan.bonuses:
         if b.period == "cumulative_quarter":
             start, end = _window(month, 12)
             q_end = (month // 3) * 3 + 2
@@ -412,27 +414,27 @@ def _delay(inc: Incentive, pos: Position, month: int, pay_month: int) -> float:
 
 def _annual_lumps(inc: Incentive, pos: Position, month: int, width: float = 0.0, ref: int | None = None) -> float:
     """Recognition and promotion as lump sums at annual attainment, less the foreseen cost of a ratchet."""
-    plan = inc.plan
+    rules = inc.pay_plan
     start, end = _window(month, 12)
-    if end >= len(inc.quotas) or (plan.recognition is None and plan.promotion is None and plan.ratchet is None):
+    if end >= len(inc.quotas) or (rules.recognition is None and rules.promotion is None and rules.ratchet is None):
         return 0.0
     booked, mean, sd = _outlook(inc, pos, start, end)
     quota = float(inc.quotas[start:end + 1].sum())
     later = _delay(inc, pos, month if ref is None else ref, end)
     total = 0.0
-    if inc.plan.recognition is not None and inc.plan.recognition.perceived_value > 0:
-        r = inc.plan.recognition
+    if inc.pay_plan.recognition is not None and inc.pay_plan.recognition.perceived_value > 0:
+        r = inc.pay_plan.recognition
         total += _lump_marginal([(r.attainment * quota, r.perceived_value)], booked, mean, sd, width) * later
-    if inc.plan.promotion is not None and inc.plan.promotion.perceived_value > 0:
-        p = inc.plan.promotion
+    if inc.pay_plan.promotion is not None and inc.pay_plan.promotion.perceived_value > 0:
+        p = inc.pay_plan.promotion
         total += (_lump_marginal([((p.min_attainment or 1.0) * quota, p.perceived_value)], booked, mean, sd, width)
                   * later)
-    if inc.plan.ratchet is not None and quota > 0:
+    if inc.pay_plan.ratchet is not None and quota > 0:
         # Above quota each unit raises next year's quota by `up`; what that costs the rep is the quota-driven
-        # part of the plan's pay per unit of quota (zero under a pure flat commission).
+        # part of the pay plan's pay per unit of quota (zero under a pure flat commission).
         quota_part = max(0.0, inc.reference_rate - inc.commission.tiers[0].rate)
         beat = _cdf((booked + mean - quota) / sd)
-        total -= inc.behaviour.ratchet_foresight * inc.plan.ratchet.up * quota_part * beat * later
+        total -= inc.behaviour.ratchet_foresight * inc.pay_plan.ratchet.up * quota_part * beat * later
     return total
 
 
@@ -444,12 +446,12 @@ def _earned_this_year(inc: Incentive, pos: Position, year: int) -> float:
     upto = min(pos.month, end)
     recorded = pos.bookings[start:upto + 1]
     tiers = inc.commission.tiers
-    if len(tiers) == 1 and tiers[0].threshold == 0.0 and not inc.plan.bonuses:
-        # a flat commission (the common capped plan): linear in bookings, no need for the pay engine's windows
+    if len(tiers) == 1 and tiers[0].threshold == 0.0 and not inc.pay_plan.bonuses:
+        # a flat commission (the common capped pay plan): linear in bookings, no need for the pay engine's windows
         return float(tiers[0].rate * recorded.sum())
     so_far = np.zeros(upto - start + 1)
     so_far[:len(recorded)] = recorded
-    commission, bonus = uncapped_variable(so_far, inc.quotas[start:upto + 1], inc.base, inc.plan)
+    commission, bonus = uncapped_variable(so_far, inc.quotas[start:upto + 1], inc.base, inc.pay_plan)
     return float(commission.sum() + bonus[:-1].sum())
 
 
@@ -484,15 +486,15 @@ def marginal_pay(inc: Incentive, pos: Position, month: int | None = None,
     Examples
     --------
     >>> import scenarios
-    >>> p = scenarios.PlanSettings(commission_rate=0.05)
+    >>> p = scenarios.PayPlanSettings(commission_rate=0.05)
     >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
     >>> marginal_pay(inc, Position(5, 0.0, np.zeros(12), 2_000.0, 2_000.0))
     0.05
 
-    Under a plan paying 2 % plus a lump sum at annual quota, a December booking by a rep just short of quota is
+    Under a pay plan paying 2 % plus a lump sum at annual quota, a December booking by a rep just short of quota is
     worth far more than the same booking slipping into January (next year's bonus is a year away):
 
-    >>> p = scenarios.PlanSettings(commission_rate=0.02, bonuses=[{"name": "year", "period": "year",
+    >>> p = scenarios.PayPlanSettings(commission_rate=0.02, bonuses=[{"name": "year", "period": "year",
     ...                            "steps": [{"attainment": 1.0, "amount": 5_000.0}]}])
     >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
     >>> pos = Position(11, 0.5, np.r_[np.full(11, 10_000.0), 5_000.0], 2_000.0, 2_000.0)
@@ -505,7 +507,7 @@ def marginal_pay(inc: Incentive, pos: Position, month: int | None = None,
 
 
 def _next_year(inc: Incentive, pos: Position, m: int) -> tuple[Position, int]:
-    """Position and month standing for month ``m`` past the horizon: the plan is assumed to run again from
+    """Position and month standing for month ``m`` past the horizon: the pay plan is assumed to run again from
     scratch on the same quotas, with the rep on track at the expected weekly rate for the months before it."""
     n = len(inc.quotas)
     month = (m - n) % n
@@ -519,7 +521,7 @@ def _marginal(inc: Incentive, pos: Position, m: int, earned: dict[int, float], w
     """Marginal pay in month ``m``; ``width > 0``: lump sums averaged over a deal of that size (`_lump_marginal`);
     ``ref``: the month lump sums are discounted from (default ``m``, see `_delay`)."""
     if m >= len(inc.quotas):
-        # Past the horizon the plan starts over: a booking then counts toward next year's commission tiers,
+        # Past the horizon the pay plan starts over: a booking then counts toward next year's commission tiers,
         # bonuses and cap, not this year's (its cap state starts at zero, hence the fresh `earned`).
         fresh, month = _next_year(inc, pos, m)
         return _marginal(inc, fresh, month, {}, width, None if ref is None else ref - (m - month))
@@ -532,7 +534,7 @@ def _marginal(inc: Incentive, pos: Position, m: int, earned: dict[int, float], w
 def _team_marginal(inc: Incentive, pos: Position, month: int, width: float = 0.0, ref: int | None = None) -> float:
     """Team bonus: one more unit of the rep's bookings is one more unit for the team; the rep's share of the
     payout is his own step value, so the term is the lump-sum density on the team's (wider) outlook."""
-    tb, team = inc.plan.team_bonus, pos.team
+    tb, team = inc.pay_plan.team_bonus, pos.team
     if tb is None or team is None:
         return 0.0
     start, end = _window(month, PERIOD_MONTHS[tb.period])
@@ -549,7 +551,7 @@ def _team_marginal(inc: Incentive, pos: Position, month: int, width: float = 0.0
 def _above_draw(inc: Incentive, pos: Position, month: int) -> float:
     """Probability that commission in ``month`` exceeds a non-recoverable draw (below it, the top-up absorbs
     every extra unit); 1 for recoverable draws, whose top-ups are repaid from the same commission."""
-    d = inc.plan.draw
+    d = inc.pay_plan.draw
     rate = inc.commission.tiers[0].rate
     if d is None or d.recoverable or d.monthly <= 0 or rate <= 0 or (d.months is not None and month >= d.months):
         return 1.0
@@ -570,7 +572,7 @@ class Appraisal:
     marginal
         Blend of the two by ``closing_share``.
     reference_rate
-        The plan's pay per unit at target.
+        The pay plan's pay per unit at target.
     hours_share
         Hours relative to the tier's norm.
     """
@@ -587,12 +589,12 @@ def appraise(inc: Incentive, pos: Position, earned: dict[int, float] | None = No
 
     :math:`m = s \\, m(\\text{now}) + (1 - s) \\, m(\\text{now} + L)` (``closing_share`` :math:`s`,
     ``lag_months`` :math:`L`); hours share :math:`= \\mathrm{clip}(1 + \\epsilon (m/m_{ref} - 1), lo, hi)`, 1 when
-    behaviour is disabled or the plan pays nothing variable.
+    behaviour is disabled or the pay plan pays nothing variable.
 
     Examples
     --------
     >>> import scenarios
-    >>> p = scenarios.PlanSettings(commission_rate=0.05, cap={"amount": 1000.0})
+    >>> p = scenarios.PayPlanSettings(commission_rate=0.05, cap={"amount": 1000.0})
     >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
     >>> appraise(inc, Position(6, 0.0, np.full(12, 10_000.0), 2_000.0, 2_000.0)).hours_share  # cap reached
     0.75
@@ -616,7 +618,7 @@ def weekly_hours(inc: Incentive, pos: Position, norm_hours: float) -> float:
     Parameters
     ----------
     inc
-        The rep's prepared plan.
+        The rep's prepared pay plan.
     pos
         The rep's position now.
     norm_hours
@@ -625,7 +627,7 @@ def weekly_hours(inc: Incentive, pos: Position, norm_hours: float) -> float:
     Examples
     --------
     >>> import scenarios
-    >>> inc = prepare(scenarios.PlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
+    >>> inc = prepare(scenarios.PayPlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
     ...               scenarios.BehaviourSettings())
     >>> weekly_hours(inc, Position(0, 0.0, np.zeros(12), 1.0, 1.0), 38.0)
     38.0
@@ -645,7 +647,7 @@ def deal_gain(inc: Incentive, pos: Position, value: float, month: int) -> float:
     Examples
     --------
     >>> import scenarios
-    >>> inc = prepare(scenarios.PlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
+    >>> inc = prepare(scenarios.PayPlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
     ...               scenarios.BehaviourSettings())
     >>> deal_gain(inc, Position(0, 0.0, np.zeros(12), 1.0, 1.0), 1000.0, 3)
     50.0
@@ -681,7 +683,7 @@ def deal_scores(inc: Incentive, pos: Position, value: npt.ArrayLike, win_probabi
     Examples
     --------
     >>> import scenarios
-    >>> inc = prepare(scenarios.PlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
+    >>> inc = prepare(scenarios.PayPlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
     ...               scenarios.BehaviourSettings())
     >>> pay, score = deal_scores(inc, Position(0, 0.0, np.zeros(12), 1.0, 1.0), [1000.0], [0.5], [2], [4.0])
     >>> pay.tolist(), score.tolist()
@@ -699,12 +701,12 @@ def deal_scores(inc: Incentive, pos: Position, value: npt.ArrayLike, win_probabi
 
 
 def prioritise(inc: Incentive, pos: Position, deals: pd.DataFrame) -> pd.DataFrame:
-    """Rank open deals by expected pay per hour of work under the plan.
+    """Rank open deals by expected pay per hour of work under the pay plan.
 
     Parameters
     ----------
     inc, pos
-        The rep's prepared plan and position.
+        The rep's prepared pay plan and position.
     deals
         One row per deal with ``value`` (if won), ``win_probability``, ``close_month`` (month index it is
         expected to close in) and ``hours`` (work still needed); any extra columns are kept.
@@ -719,7 +721,7 @@ def prioritise(inc: Incentive, pos: Position, deals: pd.DataFrame) -> pd.DataFra
     Examples
     --------
     >>> import scenarios
-    >>> p = scenarios.PlanSettings(commission_rate=0.05)
+    >>> p = scenarios.PayPlanSettings(commission_rate=0.05)
     >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
     >>> d = pd.DataFrame({"value": [5_000.0, 20_000.0], "win_probability": [0.9, 0.5],
     ...                   "close_month": [0, 2], "hours": [2.0, 4.0]})
@@ -740,10 +742,10 @@ def prioritise(inc: Incentive, pos: Position, deals: pd.DataFrame) -> pd.DataFra
 
 
 def _same_pay_periods(inc: Incentive, a: int, b: int) -> bool:
-    """True when months ``a`` and ``b`` fall in the same window of every period the plan pays on (the plan year,
+    """True when months ``a`` and ``b`` fall in the same window of every period the pay plan pays on (the plan year,
     the commission period, each bonus and team-bonus period; every month under a non-recoverable draw): then
     moving a deal between them changes nothing but its price."""
-    p = inc.plan
+    p = inc.pay_plan
     lengths = {12, PERIOD_MONTHS[inc.commission.period]}
     lengths.update(3 if bonus.period == "cumulative_quarter" else PERIOD_MONTHS[bonus.period] for bonus in p.bonuses)
     if p.team_bonus is not None:
@@ -771,7 +773,7 @@ def timing_decision(inc: Incentive, pos: Position, value: float, close_month: in
     Examples
     --------
     >>> import scenarios
-    >>> p = scenarios.PlanSettings(commission_rate=0.05)
+    >>> p = scenarios.PayPlanSettings(commission_rate=0.05)
     >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings(timing_games=True))
     >>> timing_decision(inc, Position(0, 0.9, np.zeros(12), 2_000.0, 2_000.0), 5_000.0, 1, 1.0)
     'keep'

@@ -1,7 +1,7 @@
 """Where a rep's pay is computed during and after a simulated run: one swappable function.
 
-The default, ``commission_pay``, is the prorated base salary plus the plan's flat ``commission_rate`` times
-bookings; ``PlanPay`` runs each seat's full incentive plan through the pay engine (``sim.pay``). The simulator
+The default, ``commission_pay``, is the prorated base salary plus the pay plan's flat ``commission_rate`` times
+bookings; ``PayPlanPay`` runs each seat's full pay plan through the pay engine (``sim.pay``). The simulator
 calls the pay function at every month end for all seats at once, on the months so far (attrition reacts to pay),
 so a pay function must be causal: pay for a month may not change when later months are added.
 """
@@ -14,11 +14,11 @@ from typing import Protocol
 
 import numpy as np
 
-from scenarios import PlanSettings, Problem, Scenario, ScenarioError
+from scenarios import PayPlanSettings, Problem, Scenario, ScenarioError
 from sim.model import Model
 from sim.pay import annual_base, cap_amounts, next_quota, variable_parts, whole_force_amounts
 
-__all__ = ["PayFunction", "PlanPay", "commission_pay"]
+__all__ = ["PayFunction", "PayPlanPay", "commission_pay"]
 
 
 class PayFunction(Protocol):
@@ -35,7 +35,7 @@ class PayFunction(Protocol):
     base_salary
         Annual base salary in force for each seat and month (a promotion or a backfill hire changes it).
     commission_rate
-        Flat commission rate of each seat's plan.
+        Flat commission rate of each seat's pay plan.
 
     Returns
     -------
@@ -59,122 +59,126 @@ def commission_pay(bookings: np.ndarray, quotas: np.ndarray, active_share: np.nd
     ...                np.array([[12000.0, 12000.0]]), np.array([0.1]))
     array([[1100.,  500.]])
     """
-    del quotas  # the flat plan ignores quotas; quota-based plans use them
+    del quotas  # a flat commission ignores quotas; quota-based pay plans use them
     pay: np.ndarray = base_salary / 12.0 * active_share + commission_rate[:, None] * bookings
     return pay
 
 
 @dataclass(frozen=True)
-class PlanPay:
-    """Pay under each seat's incentive plan, through the pay engine (``sim.pay.pay_statement``): commission
-    tiers, quota bonuses, caps, draws as the plan says, and, when the seats' plan ids and regions are given (as
+class PayPlanPay:
+    """Pay under each seat's pay plan, through the pay engine (``sim.pay.pay_statement``): commission tiers,
+    quota bonuses, caps, draws as the pay plan says, and, when the seats' pay plan ids and regions are given (as
     `from_scenario` does), team / region bonuses and contest prizes over the whole sales force
     (``sim.pay.whole_force_amounts``, the array twin of the ``team_bonuses`` and ``contest_awards`` that
-    ``pay_statements`` uses; a team's
-    attainment counts vacant seats' quotas, and a seat empty in the payout month is paid nothing). The base
-    salary in force each month, under the plan's base rules, is prorated by the share of the month the seat was
-    filled.
+    ``pay_statements`` uses; a team's attainment counts vacant seats' quotas, and a seat empty in the payout
+    month is paid nothing). The base salary in force each month, under the pay plan's base rules, is prorated by
+    the share of the month the seat was filled.
 
     Parameters
     ----------
-    plans
-        The plan of each seat, in the order of ``scenario.reps``.
-    plan_ids, regions
+    pay_plans
+        The pay plan of each seat, in the order of ``scenario.reps``.
+    pay_plan_ids, regions
         Per seat, for team bonuses and contests (empty = both left out).
 
     Examples
     --------
     >>> import scenarios
-    >>> pay = PlanPay.from_scenario(scenarios.load("tiny"))
+    >>> pay = PayPlanPay.from_scenario(scenarios.load("tiny"))
     >>> out = pay(np.full((6, 2), 10_000.0), np.full((6, 2), 8_000.0), np.ones((6, 2)),
     ...           np.full((6, 2), 60_000.0), np.zeros(6))
     >>> out.shape, float(out[0, 0])
     ((6, 2), 5500.0)
     """
 
-    plans: tuple[PlanSettings, ...]
-    plan_ids: tuple[str, ...] = ()
+    pay_plans: tuple[PayPlanSettings, ...]
+    pay_plan_ids: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
     _caps: dict[tuple[int, float, bytes], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if (self.plan_ids or self.regions) and not (len(self.plan_ids) == len(self.regions) == len(self.plans)):
-            raise ValueError(f"PlanPay: plan_ids ({len(self.plan_ids)}) and regions ({len(self.regions)}) need one "
-                             f"entry per seat ({len(self.plans)})")
+        seats = len(self.pay_plans)
+        if (self.pay_plan_ids or self.regions) and not (len(self.pay_plan_ids) == len(self.regions) == seats):
+            raise ValueError(f"PayPlanPay: pay_plan_ids ({len(self.pay_plan_ids)}) and regions ({len(self.regions)}) "
+                             f"need one entry per seat ({seats})")
 
     @property
     def whole_force(self) -> bool:
-        """Some seat's plan pays a team bonus or contest prizes, and the seats' plan ids and regions are known."""
-        return bool(self.plan_ids) and any(p.team_bonus is not None or p.contests for p in self.plans)
+        """Some seat's pay plan pays a team bonus or contest prizes, and the seats' pay plan ids and regions are
+        known."""
+        return bool(self.pay_plan_ids) and any(p.team_bonus is not None or p.contests for p in self.pay_plans)
 
     def __repr__(self) -> str:
-        distinct = len({p.model_dump_json() for p in self.plans})
-        return f"PlanPay({len(self.plans)} seats on {distinct} distinct plan(s))"
+        distinct = len({p.model_dump_json() for p in self.pay_plans})
+        return f"PayPlanPay({len(self.pay_plans)} seats on {distinct} distinct pay plan(s))"
 
     def __getstate__(self) -> dict[str, object]:
-        return {"plans": self.plans, "plan_ids": self.plan_ids, "regions": self.regions}
+        return {"pay_plans": self.pay_plans, "pay_plan_ids": self.pay_plan_ids, "regions": self.regions}
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        for key in ("plans", "plan_ids", "regions"):
+        for key in ("pay_plans", "pay_plan_ids", "regions"):
             object.__setattr__(self, key, state.get(key, ()))
         object.__setattr__(self, "_caps", {})
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, plan_id: str | None = None) -> PlanPay:
-        """Each rep's own plan (``reps.plan_id``), or everyone on ``plan_id`` (to compare plans)."""
-        ids = [plan_id] * len(scenario.reps) if plan_id is not None else list(scenario.reps["pay_plan_id"])
+    def from_scenario(cls, scenario: Scenario, pay_plan_id: str | None = None) -> PayPlanPay:
+        """Each rep's own pay plan (``reps.pay_plan_id``), or everyone on ``pay_plan_id`` (to compare pay
+        plans)."""
+        ids = [pay_plan_id] * len(scenario.reps) if pay_plan_id is not None else list(scenario.reps["pay_plan_id"])
         return cls._seats(scenario, ids, list(scenario.reps["region"]))
 
     @classmethod
-    def _seats(cls, scenario: Scenario, plan_ids: Sequence[str], regions: Sequence[str]) -> PlanPay:
-        """One plan id and region per seat, the ids checked against the scenario's plans."""
-        plans = scenario.settings.pay_plans
-        unknown = sorted({p for p in plan_ids if p not in plans})
+    def _seats(cls, scenario: Scenario, pay_plan_ids: Sequence[str], regions: Sequence[str]) -> PayPlanPay:
+        """One pay plan id and region per seat, the ids checked against the scenario's pay plans."""
+        pay_plans = scenario.settings.pay_plans
+        unknown = sorted({p for p in pay_plan_ids if p not in pay_plans})
         if unknown:
             raise ScenarioError(Problem("scenario.toml", f"pay plan(s) {unknown} are not defined",
-                                        f"use one of {sorted(plans)}", column="pay_plans"))
-        return cls(plans=tuple(plans[p] for p in plan_ids), plan_ids=tuple(str(p) for p in plan_ids),
-                   regions=tuple(str(r) for r in regions))
+                                        f"use one of {sorted(pay_plans)}", column="pay_plans"))
+        return cls(pay_plans=tuple(pay_plans[p] for p in pay_plan_ids),
+                   pay_plan_ids=tuple(str(p) for p in pay_plan_ids), regions=tuple(str(r) for r in regions))
 
     def ratchet(self, seat: int, quota: float, attainment: float) -> float | None:
-        """Next plan year's quota for ``seat`` after a year at ``attainment`` of ``quota`` under its plan's
-        ratchet (``sim.pay.next_quota``); None when the plan has none. The simulator calls it at each plan-year
+        """Next plan year's quota for ``seat`` after a year at ``attainment`` of ``quota`` under its pay plan's
+        ratchet (``sim.pay.next_quota``); None when the pay plan has none. The simulator calls it at each plan-year
         end of a horizon longer than a year."""
-        plan = self.plans[seat]
-        return None if plan.ratchet is None else next_quota(quota, attainment, plan.ratchet)
+        pay_plan = self.pay_plans[seat]
+        return None if pay_plan.ratchet is None else next_quota(quota, attainment, pay_plan.ratchet)
 
     @classmethod
-    def from_model(cls, model: Model, plan_ids: Sequence[str]) -> PlanPay:
-        """One plan id per seat of an already built ``sim.Model`` (as ``IncentiveBehaviour.from_model``)."""
-        if len(plan_ids) != model.n_seats:
-            raise ValueError(f"PlanPay.from_model: {len(plan_ids)} plan ids for {model.n_seats} seats")
-        return cls._seats(model.scenario, plan_ids, [str(model.region_ids[k]) for k in model.seat_region.tolist()])
+    def from_model(cls, model: Model, pay_plan_ids: Sequence[str]) -> PayPlanPay:
+        """One pay plan id per seat of an already built ``sim.Model`` (as ``IncentiveBehaviour.from_model``)."""
+        if len(pay_plan_ids) != model.n_seats:
+            raise ValueError(f"PayPlanPay.from_model: {len(pay_plan_ids)} pay plan ids for {model.n_seats} seats")
+        regions = [str(model.region_ids[k]) for k in model.seat_region.tolist()]
+        return cls._seats(model.scenario, pay_plan_ids, regions)
 
     def __call__(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
                  base_salary: np.ndarray, commission_rate: np.ndarray) -> np.ndarray:
-        """Pay per seat and month (see ``PayFunction``); ``commission_rate`` is ignored (the plan has its own)."""
+        """Pay per seat and month (see ``PayFunction``); ``commission_rate`` is ignored (the pay plan has its
+        own)."""
         del commission_rate
         out = np.empty_like(bookings, dtype=float)
         base_cache: dict[tuple[int, float], float] = {}
-        for r, plan in enumerate(self.plans):
+        for r, pay_plan in enumerate(self.pay_plans):
             # variable_parts is pay_statement without the frame: the same numbers at a fraction of the cost,
             # which matters because the simulator pays every seat at every month end
             b_r, q_r, salary = np.asarray(bookings[r], dtype=float), np.asarray(quotas[r], dtype=float), \
                 float(base_salary[r, 0])
             cap = None
-            if plan.cap is not None and plan.cap.amount is None:
+            if pay_plan.cap is not None and pay_plan.cap.amount is None:
                 # the cap depends only on the quotas so far, which repeat every replication
-                key = (id(plan), salary, q_r.tobytes())
+                key = (id(pay_plan), salary, q_r.tobytes())
                 cap = self._caps.get(key)
                 if cap is None or bool((cap <= 0).any()):  # a zero cap is re-checked: it is an error with bookings
-                    cap = self._caps[key] = cap_amounts(b_r, q_r, salary, plan)
-            parts = variable_parts(b_r, q_r, salary, plan, cap)
+                    cap = self._caps[key] = cap_amounts(b_r, q_r, salary, pay_plan)
+            parts = variable_parts(b_r, q_r, salary, pay_plan, cap)
             variable = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
             base_in_force = np.empty(bookings.shape[1])
             for j, b in enumerate(base_salary[r].tolist()):
-                bkey = (id(plan), b)
+                bkey = (id(pay_plan), b)
                 if bkey not in base_cache:
-                    base_cache[bkey] = annual_base(b, plan) / 12.0
+                    base_cache[bkey] = annual_base(b, pay_plan) / 12.0
                 base_in_force[j] = base_cache[bkey]
             out[r] = variable + base_in_force * active_share[r]
         if self.whole_force:
@@ -184,7 +188,7 @@ class PlanPay:
     def _whole_force(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
                      base_salary: np.ndarray) -> np.ndarray:
         """Team / region bonuses and contest prizes per seat and month, over all seats at once."""
-        amounts = whole_force_amounts(bookings, quotas, np.asarray(base_salary)[:, -1], self.plans, self.plan_ids,
-                                      self.regions)
+        amounts = whole_force_amounts(bookings, quotas, np.asarray(base_salary)[:, -1], self.pay_plans,
+                                      self.pay_plan_ids, self.regions)
         paid: np.ndarray = amounts * (np.asarray(active_share) > 0)
         return paid

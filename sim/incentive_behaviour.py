@@ -1,12 +1,12 @@
-"""The incentive behaviour adapter: a ``sim.policy.Behaviour`` that lets each rep's plan drive the simulator.
+"""The incentive behaviour adapter: a ``sim.policy.Behaviour`` that lets each rep's pay plan drive the simulator.
 
 ``IncentiveBehaviour`` turns the engine's ``RepState`` into a ``sim.behaviour.Position`` once per rep and week
 and asks the behaviour functions of ``sim.behaviour`` how many hours to work (``appraise``: hours move with the
-marginal expected pay of one more unit of bookings, relative to the plan's pay per unit at target) and how to
+marginal expected pay of one more unit of bookings, relative to the pay plan's pay per unit at target) and how to
 rank open deals (expected value times the marginal pay rate of the month the deal is expected to close in,
 relative to the same reference rate). Under a flat commission the marginal rate equals the reference rate in
 every month, so hours stay at the norm and deals rank exactly as under ``NormBehaviour``: every difference a
-plan makes comes from its thresholds, caps and timing, never from the adapter.
+pay plan makes comes from its thresholds, caps and timing, never from the adapter.
 
 What the rep is assumed to know (the inputs of ``Position``), each computed from the rep's own state:
 
@@ -18,22 +18,22 @@ What the rep is assumed to know (the inputs of ``Position``), each computed from
   deal value and its coefficient of variation (product price mix, account value scale and ``value_cv``).
 
 The position is taken at the start of each week and reused for every priority asked that week (the rep reviews
-the position weekly). For a plan with a team / region bonus the position carries the team's outlook
+the position weekly). For a pay plan with a team / region bonus the position carries the team's outlook
 (``TeamOutlook``): the team's bookings per month so far (the engine's region or company totals), its quota (the
 members' quotas summed) and its expected weekly bookings, the team's quota rate blended with its run rate as for
 the rep, with the spread of that many deals. With ``[behaviour] timing_games = true`` the
 adapter answers the engine's timing question with ``sim.behaviour.timing_decision`` on a position taken at that
 moment (so a deal pulled in a minute ago counts). With ``[behaviour]
 enabled = false`` the adapter is the "no behavioural response" mode: norm hours and ``NormBehaviour``'s deal
-order, so a comparison isolates the plan's pure pay effect (use it with ``sim.PlanPay``).
+order, so a comparison isolates the pay plan's pure pay effect (use it with ``sim.PayPlanPay``).
 
 Examples
 --------
 >>> import scenarios
->>> from sim import PlanPay, simulate
+>>> from sim import PayPlanPay, simulate
 >>> s = scenarios.load("tiny")
 >>> b = IncentiveBehaviour.from_scenario(s, "flat_commission")
->>> r = simulate(s, replications=2, seed=1, behaviour=b, pay=PlanPay.from_scenario(s, "flat_commission"))
+>>> r = simulate(s, replications=2, seed=1, behaviour=b, pay=PayPlanPay.from_scenario(s, "flat_commission"))
 >>> r.kpi("revenue") > 0
 True
 """
@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from scenarios import Plan, PlanSettings, Problem, Scenario, ScenarioError
+from scenarios import PayPlanSettings, Plan, Problem, Scenario, ScenarioError
 from sim.behaviour import (
     Incentive,
     Position,
@@ -67,20 +67,20 @@ DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 EVIDENCE_MONTHS = 3.0
 
 
-def _plan_ids(scenario: Scenario, plans: str | Mapping[str, str] | None) -> list[str]:
-    """Plan id per seat: reps.csv's ``plan_id``, everyone on one plan, or a rep_id -> plan_id mapping (reps not
-    in the mapping keep their own plan)."""
+def _pay_plan_ids(scenario: Scenario, pay_plans: str | Mapping[str, str] | None) -> list[str]:
+    """Pay plan id per seat: reps.csv's ``pay_plan_id``, everyone on one pay plan, or a rep_id -> pay_plan_id
+    mapping (reps not in the mapping keep their own pay plan)."""
     own = [str(p) for p in scenario.reps["pay_plan_id"]]
-    if plans is None:
+    if pay_plans is None:
         ids = own
-    elif isinstance(plans, str):
-        ids = [plans] * len(own)
+    elif isinstance(pay_plans, str):
+        ids = [pay_plans] * len(own)
     else:
-        unknown_reps = sorted(set(plans) - {str(r) for r in scenario.reps.index})
+        unknown_reps = sorted(set(pay_plans) - {str(r) for r in scenario.reps.index})
         if unknown_reps:
-            raise ScenarioError(Problem("reps.csv", f"plan mapping names unknown rep(s) {unknown_reps[:5]}",
+            raise ScenarioError(Problem("reps.csv", f"pay plan mapping names unknown rep(s) {unknown_reps[:5]}",
                                         "map only rep_ids of the scenario", column="rep_id"))
-        ids = [str(plans.get(str(r), p)) for r, p in zip(scenario.reps.index, own, strict=True)]
+        ids = [str(pay_plans.get(str(r), p)) for r, p in zip(scenario.reps.index, own, strict=True)]
     unknown = sorted(set(ids) - set(scenario.settings.pay_plans))
     if unknown:
         raise ScenarioError(Problem("scenario.toml", f"pay plan(s) {unknown} are not defined",
@@ -88,19 +88,19 @@ def _plan_ids(scenario: Scenario, plans: str | Mapping[str, str] | None) -> list
     return ids
 
 
-def constant_rate(plan: PlanSettings) -> bool:
-    """True when the plan's marginal pay is the same for every unit in every month (a flat commission with no
+def constant_rate(pay_plan: PayPlanSettings) -> bool:
+    """True when the pay plan's marginal pay is the same for every unit in every month (a flat commission with no
     threshold, cap, draw, team bonus, ratchet or non-material lump sum): reps on it work the norm hours and rank
     deals by expected value whatever ``[behaviour]`` says, so none of those settings reaches them.
 
     Examples
     --------
     >>> import scenarios
-    >>> plans = scenarios.load("tiny").settings.pay_plans
-    >>> constant_rate(plans["flat_commission"]), constant_rate(plans["capped"])
+    >>> pay_plans = scenarios.load("tiny").settings.pay_plans
+    >>> constant_rate(pay_plans["flat_commission"]), constant_rate(pay_plans["capped"])
     (True, False)
     """
-    p = plan
+    p = pay_plan
     return (len(p.commission_tiers()) == 1 and not p.bonuses and p.cap is None and p.draw is None
             and p.team_bonus is None and p.ratchet is None
             and (p.recognition is None or p.recognition.perceived_value <= 0)
@@ -108,13 +108,13 @@ def constant_rate(plan: PlanSettings) -> bool:
 
 
 def _constant_rate(inc: Incentive) -> bool:
-    """`constant_rate` of a prepared plan: then the rep's response is the norm, known without work."""
-    return constant_rate(inc.plan)
+    """`constant_rate` of a prepared pay plan: then the rep's response is the norm, known without work."""
+    return constant_rate(inc.pay_plan)
 
 
-def _team_scope(plan: PlanSettings) -> str | None:
-    """``region`` / ``company`` for a plan with a team bonus, else None."""
-    return None if plan.team_bonus is None else plan.team_bonus.scope
+def _team_scope(pay_plan: PayPlanSettings) -> str | None:
+    """``region`` / ``company`` for a pay plan with a team bonus, else None."""
+    return None if pay_plan.team_bonus is None else pay_plan.team_bonus.scope
 
 
 def _deal_spread(model: Model) -> tuple[float, float]:
@@ -134,17 +134,17 @@ def _deal_spread(model: Model) -> tuple[float, float]:
 
 @dataclass(frozen=True, eq=False)
 class IncentiveBehaviour:
-    """Reps respond to their incentive plan: weekly hours and deal priorities from ``sim.behaviour``.
+    """Reps respond to their pay plan: weekly hours and deal priorities from ``sim.behaviour``.
 
     Build it with `from_scenario`; pass it to ``sim.simulate(..., behaviour=...)`` together with the matching
-    ``sim.PlanPay`` (the behaviour decides effort, the pay function decides what is paid).
+    ``sim.PayPlanPay`` (the behaviour decides effort, the pay function decides what is paid).
 
     Parameters
     ----------
     incentives
-        The prepared plan of each seat (``sim.behaviour.prepare``), in the order of ``scenario.reps``.
-    plan_ids
-        The plan id of each seat (for reports).
+        The prepared pay plan of each seat (``sim.behaviour.prepare``), in the order of ``scenario.reps``.
+    pay_plan_ids
+        The pay plan id of each seat (for reports).
     enabled
         ``[behaviour] enabled``; False = norm hours and expected-value deal order.
     weeks_per_month
@@ -157,24 +157,24 @@ class IncentiveBehaviour:
     mean_deal, deal_cv
         Mean deal value and its coefficient of variation (for ``weekly_moments``).
     constant
-        Per seat: the plan's marginal pay is constant (flat commission), so hours and priorities are the norm's
+        Per seat: the pay plan's marginal pay is constant (flat commission), so hours and priorities are the norm's
         without evaluating the behaviour model (the same numbers, computed for free).
     team_quotas
-        Per seat: the monthly quota of the seat's team (region or company, as its plan's team bonus says), or
-        None when the plan has no team bonus.
+        Per seat: the monthly quota of the seat's team (region or company, as its pay plan's team bonus says), or
+        None when the pay plan has no team bonus.
     salaries
-        Per seat: the base salary the plan was prepared with (to prepare it again on ratcheted quotas).
+        Per seat: the base salary the pay plan was prepared with (to prepare it again on ratcheted quotas).
 
     Examples
     --------
     >>> import scenarios
     >>> b = IncentiveBehaviour.from_scenario(scenarios.load("tiny"), "annual_bonus")
-    >>> b.dynamic_priority, len(b.incentives), sorted(set(b.plan_ids))
+    >>> b.dynamic_priority, len(b.incentives), sorted(set(b.pay_plan_ids))
     (True, 6, ['annual_bonus'])
     """
 
     incentives: tuple[Incentive, ...]
-    plan_ids: tuple[str, ...]
+    pay_plan_ids: tuple[str, ...]
     enabled: bool
     weeks_per_month: float
     days_to_close: tuple[float, ...]
@@ -188,17 +188,17 @@ class IncentiveBehaviour:
     _ratcheted: dict[int, Incentive] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario, plans: str | Mapping[str, str] | None = None,
+    def from_scenario(cls, scenario: Scenario, pay_plans: str | Mapping[str, str] | None = None,
                       plan: Plan | None = None) -> IncentiveBehaviour:
-        """Prepare every seat's plan for ``scenario`` run under ``plan`` (default: today's assignment).
+        """Prepare every seat's pay plan for ``scenario`` run under ``plan`` (default: today's assignment).
 
         Parameters
         ----------
         scenario
-            The scenario (its ``[behaviour]`` settings and plans are used).
-        plans
-            None = each rep's own ``plan_id``; a plan id = every rep on that plan (to compare plans); a mapping
-            rep_id -> plan id (others keep their own).
+            The scenario (its ``[behaviour]`` settings and pay plans are used).
+        pay_plans
+            None = each rep's own ``pay_plan_id``; a pay plan id = every rep on that pay plan (to compare pay plans);
+            a mapping rep_id -> pay plan id (others keep their own).
         plan
             The ``scenarios.Plan`` to be simulated (its quotas are the quotas the reps chase); the same one must
             be passed to ``simulate``.
@@ -206,19 +206,19 @@ class IncentiveBehaviour:
         Raises
         ------
         scenarios.ScenarioError
-            An unknown plan id or rep id.
+            An unknown pay plan id or rep id.
         """
-        ids = _plan_ids(scenario, plans)
+        ids = _pay_plan_ids(scenario, pay_plans)
         model = build(scenario, plan)
         return cls.from_model(model, ids)
 
     @classmethod
-    def from_model(cls, model: Model, plan_ids: list[str]) -> IncentiveBehaviour:
-        """As `from_scenario`, from an already built ``sim.Model`` and one plan id per seat."""
+    def from_model(cls, model: Model, pay_plan_ids: list[str]) -> IncentiveBehaviour:
+        """As `from_scenario`, from an already built ``sim.Model`` and one pay plan id per seat."""
         st = model.scenario.settings
-        plans = st.pay_plans
-        incs = tuple(prepare(plans[p], model.quotas[r], float(model.base_salary[r]), st.behaviour)
-                     for r, p in enumerate(plan_ids))
+        pay_plans = st.pay_plans
+        incs = tuple(prepare(pay_plans[p], model.quotas[r], float(model.base_salary[r]), st.behaviour)
+                     for r, p in enumerate(pay_plan_ids))
         wpm = st.calendar.weeks_per_year / 12.0
         mean_days = [float(x) for x in model.mean_days]
         to_close = tuple(float(sum(mean_days[s:])) for s in range(len(mean_days)))
@@ -226,20 +226,20 @@ class IncentiveBehaviour:
         mean_deal, cv = _deal_spread(model)
         region_quota = [model.quotas[model.seat_region == k].sum(axis=0) for k in range(len(model.region_ids))]
         company_quota = model.quotas.sum(axis=0)
-        scope = [_team_scope(plans[p]) for p in plan_ids]
+        scope = [_team_scope(pay_plans[p]) for p in pay_plan_ids]
         team = tuple(None if sc is None else company_quota if sc == "company" else region_quota[model.seat_region[r]]
                      for r, sc in enumerate(scope))
-        return cls(incentives=incs, plan_ids=tuple(plan_ids), enabled=st.behaviour.enabled, weeks_per_month=wpm,
-                   days_to_close=to_close, cycle_weeks=cycle, mean_deal=mean_deal, deal_cv=cv,
+        return cls(incentives=incs, pay_plan_ids=tuple(pay_plan_ids), enabled=st.behaviour.enabled,
+                   weeks_per_month=wpm, days_to_close=to_close, cycle_weeks=cycle, mean_deal=mean_deal, deal_cv=cv,
                    constant=tuple(_constant_rate(i) for i in incs), team_quotas=team,
                    salaries=tuple(float(x) for x in model.base_salary))
 
     def __repr__(self) -> str:
         counts: dict[str, int] = {}
-        for p in self.plan_ids:
+        for p in self.pay_plan_ids:
             counts[p] = counts.get(p, 0) + 1
-        plans = ", ".join(f"{p} x{n}" for p, n in sorted(counts.items()))
-        return f"IncentiveBehaviour({plans}; enabled={self.enabled}, timing_games={self.timing_games})"
+        pay_plans = ", ".join(f"{p} x{n}" for p, n in sorted(counts.items()))
+        return f"IncentiveBehaviour({pay_plans}; enabled={self.enabled}, timing_games={self.timing_games})"
 
     def __getstate__(self) -> dict[str, Any]:
         # the weekly cache holds live RepState objects of one replication; workers start without it
@@ -254,13 +254,13 @@ class IncentiveBehaviour:
 
     @property
     def dynamic_priority(self) -> bool:
-        """Deals are re-ranked weekly when some seat's plan drives behaviour (the position changes)."""
+        """Deals are re-ranked weekly when some seat's pay plan drives behaviour (the position changes)."""
         return self.enabled and not all(self.constant)
 
     @property
     def timing_games(self) -> bool:
         """The engine asks `timing` about closing deals (``[behaviour] timing_games`` on, behaviour enabled, and
-        some seat's plan not a flat commission: under one, pulling only loses the discount and pushing gains
+        some seat's pay plan not a flat commission: under one, pulling only loses the discount and pushing gains
         nothing)."""
         return self.enabled and not all(self.constant) and any(i.behaviour.timing_games for i in self.incentives)
 
@@ -287,7 +287,7 @@ class IncentiveBehaviour:
         team = None
         quotas = self.team_quotas[rep.seat] if self.team_quotas else None
         if quotas is not None:
-            tb = self.incentives[rep.seat].plan.team_bonus
+            tb = self.incentives[rep.seat].pay_plan.team_bonus
             company = tb is not None and tb.scope == "company"
             booked = rep.company_bookings_by_month if company else rep.region_bookings_by_month
             live = rep.company_quotas_by_month if company else rep.region_quotas_by_month
@@ -305,7 +305,7 @@ class IncentiveBehaviour:
                         weeks_per_month=wpm, team=team)
 
     def incentive(self, rep: RepState) -> Incentive:
-        """The seat's prepared plan on its quotas as they stand: re-prepared (and kept for the replication) when a
+        """The seat's prepared pay plan on its quotas as they stand: re-prepared (and kept for the replication) when a
         quota ratchet has rewritten next year's quotas (``rep.quotas_by_month``)."""
         inc = self.incentives[rep.seat]
         live = rep.quotas_by_month
@@ -314,7 +314,7 @@ class IncentiveBehaviour:
         held = self._ratcheted.get(rep.seat)
         if held is not None and np.array_equal(held.quotas, live):
             return held
-        fresh = prepare(inc.plan, np.array(live, dtype=float), self.salaries[rep.seat], inc.behaviour)
+        fresh = prepare(inc.pay_plan, np.array(live, dtype=float), self.salaries[rep.seat], inc.behaviour)
         self._ratcheted[rep.seat] = fresh
         return fresh
 
@@ -337,8 +337,8 @@ class IncentiveBehaviour:
         return float(rep.norm_hours * appraise(inc, pos, earned).hours_share)
 
     def priority(self, rep: RepState, deal: DealView) -> float:
-        """Expected value of the deal times the plan's marginal pay in its expected close month over the
-        reference rate (expected value alone when behaviour is disabled or the plan pays nothing variable)."""
+        """Expected value of the deal times the pay plan's marginal pay in its expected close month over the
+        reference rate (expected value alone when behaviour is disabled or the pay plan pays nothing variable)."""
         ev = deal.value * deal.win_probability
         if not self.enabled or self.constant[rep.seat]:
             return ev

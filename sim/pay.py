@@ -1,4 +1,4 @@
-"""The pay engine: pure functions from bookings and quotas per month to pay statements under an incentive plan.
+"""The pay engine: pure functions from bookings and quotas per month to pay statements under a pay plan.
 
 `pay_statement` turns one rep's monthly bookings, monthly quotas and annual base salary into a statement per month
 (base, commission, quota bonuses, cap adjustment, draw and its recovery, allowances, non-cash costs, totals and
@@ -13,8 +13,8 @@ Examples
 --------
 >>> import numpy as np, scenarios
 >>> from sim.pay import pay_statement
->>> plan = scenarios.load("tiny").settings.pay_plans["flat_commission"]
->>> st = pay_statement(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, plan)
+>>> pay_plan = scenarios.load("tiny").settings.pay_plans["flat_commission"]
+>>> st = pay_statement(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, pay_plan)
 >>> float(st["commission"].sum()), float(st["total_pay"].sum())
 (30000.0, 90000.0)
 """
@@ -32,7 +32,7 @@ from scenarios.incentives import (
     BonusStep,
     CommissionSettings,
     ContestSettings,
-    PlanSettings,
+    PayPlanSettings,
     RatchetSettings,
     TeamBonusSettings,
 )
@@ -75,7 +75,7 @@ PERIOD_MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 
 class PayError(ValueError):
-    """Bad input to the pay engine (lengths, negative quotas, unknown plan or rep); the message says the fix."""
+    """Bad input to the pay engine (lengths, negative quotas, unknown pay plan or rep); the message says the fix."""
 
 
 def _as_array(values: Sequence[float] | Array, name: str, months: int | None = None) -> Array:
@@ -89,18 +89,18 @@ def _as_array(values: Sequence[float] | Array, name: str, months: int | None = N
     return arr
 
 
-def annual_base(base_salary: float, plan: PlanSettings) -> float:
-    """The annual base salary under ``plan``: ``base_override`` if set, else reps.csv salary × ``base_multiplier``.
+def annual_base(base_salary: float, pay_plan: PayPlanSettings) -> float:
+    """The annual base salary under ``pay_plan``: ``base_override`` if set, else reps.csv salary × ``base_multiplier``.
 
     Examples
     --------
     >>> import scenarios
-    >>> annual_base(60_000.0, scenarios.PlanSettings(base_multiplier=0.9))
+    >>> annual_base(60_000.0, scenarios.PayPlanSettings(base_multiplier=0.9))
     54000.0
     """
-    if plan.base_override is not None:
-        return float(plan.base_override)
-    return float(base_salary) * plan.base_multiplier
+    if pay_plan.base_override is not None:
+        return float(pay_plan.base_override)
+    return float(base_salary) * pay_plan.base_multiplier
 
 
 def _windows(months: int, length: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
@@ -226,24 +226,25 @@ def bonus_amounts(bookings: Array, quotas: Array, base: float, bonus: BonusSetti
     return out
 
 
-def uncapped_variable(bookings: Array, quotas: Array, base: float, plan: PlanSettings) -> tuple[Array, Array]:
-    """Commission and quota bonuses per month before the cap (``base`` is the annual base under the plan).
+def uncapped_variable(bookings: Array, quotas: Array, base: float, pay_plan: PayPlanSettings) -> tuple[Array, Array]:
+    """Commission and quota bonuses per month before the cap (``base`` is the annual base under the pay plan).
 
     Examples
     --------
     >>> import scenarios
-    >>> c, b = uncapped_variable(np.full(3, 10.0), np.full(3, 10.0), 0.0, scenarios.PlanSettings(commission_rate=0.1))
+    >>> flat = scenarios.PayPlanSettings(commission_rate=0.1)
+    >>> c, b = uncapped_variable(np.full(3, 10.0), np.full(3, 10.0), 0.0, flat)
     >>> c.tolist(), b.tolist()
     ([1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
     """
-    commission = commission_amounts(bookings, quotas, plan.commission_settings())
+    commission = commission_amounts(bookings, quotas, pay_plan.commission_settings())
     bonus = np.zeros_like(bookings)
-    for b in plan.bonuses:
+    for b in pay_plan.bonuses:
         bonus += bonus_amounts(bookings, quotas, base, b)
     return commission, bonus
 
 
-def target_variable_pay(quotas: Sequence[float] | Array, base_salary: float, plan: PlanSettings) -> Array:
+def target_variable_pay(quotas: Sequence[float] | Array, base_salary: float, pay_plan: PayPlanSettings) -> Array:
     """Commission plus quota bonuses per plan year when bookings equal quota in every month.
 
     Returns one value per plan year of the horizon (a year cut short counts only what it pays inside it).
@@ -251,14 +252,14 @@ def target_variable_pay(quotas: Sequence[float] | Array, base_salary: float, pla
     Examples
     --------
     >>> import scenarios
-    >>> plan = scenarios.PlanSettings(commission_rate=0.05,
+    >>> pay_plan = scenarios.PayPlanSettings(commission_rate=0.05,
     ...     bonuses=[{"period": "year", "steps": [{"attainment": 1.0, "share_of_base": 0.15}]}])
-    >>> target_variable_pay(np.full(12, 100_000.0), 60_000.0, plan).tolist()
+    >>> target_variable_pay(np.full(12, 100_000.0), 60_000.0, pay_plan).tolist()
     [69000.0]
     """
     q = _as_array(quotas, "quotas")
-    base = annual_base(base_salary, plan)
-    commission, bonus = uncapped_variable(q, q, base, plan)
+    base = annual_base(base_salary, pay_plan)
+    commission, bonus = uncapped_variable(q, q, base, pay_plan)
     year, _ = _windows(q.shape[0], 12)
     return np.asarray(np.bincount(year, weights=commission + bonus), dtype=float)
 
@@ -295,22 +296,22 @@ def _draw(earned: Array, monthly: float, recoverable: bool, draw_months: int | N
     return top_up, recovery, balance
 
 
-def cap_amounts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSettings) -> Array:
-    """The plan's earnings cap per plan year (``cap.amount``, or ``cap.target_multiple`` x target variable pay).
+def cap_amounts(bookings: Array, quotas: Array, base_salary: float, pay_plan: PayPlanSettings) -> Array:
+    """The pay plan's earnings cap per plan year (``cap.amount``, or ``cap.target_multiple`` x target variable pay).
 
     Examples
     --------
     >>> import scenarios
-    >>> plan = scenarios.PlanSettings(commission_rate=0.05, cap={"target_multiple": 1.5})
-    >>> cap_amounts(np.zeros(12), np.full(12, 10_000.0), 0.0, plan).tolist()
+    >>> pay_plan = scenarios.PayPlanSettings(commission_rate=0.05, cap={"target_multiple": 1.5})
+    >>> cap_amounts(np.zeros(12), np.full(12, 10_000.0), 0.0, pay_plan).tolist()
     [9000.0]
     """
-    if plan.cap is None:
-        raise PayError("cap_amounts: the plan has no cap")
+    if pay_plan.cap is None:
+        raise PayError("cap_amounts: the pay plan has no cap")
     year, _ = _windows(quotas.shape[0], 12)
-    if plan.cap.amount is not None:
-        return np.full(int(year[-1]) + 1, plan.cap.amount)
-    cap: Array = plan.cap.target_multiple * target_variable_pay(quotas, base_salary, plan)  # type: ignore[operator]
+    if pay_plan.cap.amount is not None:
+        return np.full(int(year[-1]) + 1, pay_plan.cap.amount)
+    cap: Array = pay_plan.cap.target_multiple * target_variable_pay(quotas, base_salary, pay_plan)  # type: ignore[operator]
     empty = [int(y) for y in np.flatnonzero(cap <= 0) if bookings[year == y].sum() > 0]
     if empty:
         raise PayError(f"cap.target_multiple needs a target: the plan pays nothing at quota in plan year(s) "
@@ -318,36 +319,37 @@ def cap_amounts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSe
     return cap
 
 
-def variable_parts(bookings: Array, quotas: Array, base_salary: float, plan: PlanSettings,
+def variable_parts(bookings: Array, quotas: Array, base_salary: float, pay_plan: PayPlanSettings,
                    cap_per_year: Array | None = None) -> tuple[Array, Array, Array, Array, Array, Array]:
     """The variable-pay lines of `pay_statement` as plain arrays (no validation, no DataFrame): commission,
     bonus, cap adjustment, draw top-up, draw recovery and draw balance per month. ``cap_per_year`` (from
     `cap_amounts`) skips recomputing the cap when the caller already has it.
 
-    The simulator's month-end pay (``sim.earnings.PlanPay``) calls this for every seat and month, where building
+    The simulator's month-end pay (``sim.earnings.PayPlanPay``) calls this for every seat and month, where building
     a statement frame would dominate the run time; `pay_statement` is built on it, so the two never disagree.
 
     Examples
     --------
     >>> import scenarios
-    >>> plan = scenarios.PlanSettings(commission_rate=0.05, cap={"amount": 20_000.0})
-    >>> parts = variable_parts(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, plan)
+    >>> pay_plan = scenarios.PayPlanSettings(commission_rate=0.05, cap={"amount": 20_000.0})
+    >>> parts = variable_parts(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, pay_plan)
     >>> float(parts[0].sum()), float(parts[2].sum())
     (30000.0, -10000.0)
     """
     b, q = bookings, quotas
     months = b.shape[0]
-    base = annual_base(base_salary, plan)
-    commission, bonus = uncapped_variable(b, q, base, plan)
+    base = annual_base(base_salary, pay_plan)
+    commission, bonus = uncapped_variable(b, q, base, pay_plan)
     variable = commission + bonus
-    if plan.cap is not None:
-        cap = cap_amounts(b, q, base_salary, plan) if cap_per_year is None else cap_per_year
+    if pay_plan.cap is not None:
+        cap = cap_amounts(b, q, base_salary, pay_plan) if cap_per_year is None else cap_per_year
         cap_adj = _cap_adjustment(variable, cap)
     else:
         cap_adj = np.zeros(months)
     earned = variable + cap_adj
-    if plan.draw is not None:
-        top_up, recovery, balance = _draw(earned, plan.draw.monthly, plan.draw.recoverable, plan.draw.months)
+    if pay_plan.draw is not None:
+        draw = pay_plan.draw
+        top_up, recovery, balance = _draw(earned, draw.monthly, draw.recoverable, draw.months)
     else:
         top_up, recovery, balance = np.zeros(months), np.zeros(months), np.zeros(months)
     return commission, bonus, cap_adj, top_up, recovery, balance
@@ -357,12 +359,12 @@ def pay_statement(
     bookings: Sequence[float] | Array,
     quotas: Sequence[float] | Array,
     base_salary: float,
-    plan: PlanSettings,
+    pay_plan: PayPlanSettings,
     *,
     travel_km: Sequence[float] | Array | None = None,
     periods: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """One rep's pay statement, one row per month, under ``plan`` (team bonus and contests are 0; see
+    """One rep's pay statement, one row per month, under ``pay_plan`` (team bonus and contests are 0; see
     `pay_statements` for those).
 
     Order of computation: commission and quota bonuses; the cap trims their year-to-date sum (cap on commission
@@ -374,9 +376,9 @@ def pay_statement(
     bookings, quotas
         Bookings and quota per month of the horizon, month 0 first.
     base_salary
-        Annual base salary from reps.csv (the plan may scale or override it).
-    plan
-        The incentive plan.
+        Annual base salary from reps.csv (the pay plan may scale or override it).
+    pay_plan
+        The pay plan.
     travel_km
         Kilometres travelled per month, for per-km allowances (0 when absent).
     periods
@@ -390,8 +392,8 @@ def pay_statement(
     Examples
     --------
     >>> import scenarios
-    >>> plan = scenarios.PlanSettings(commission_rate=0.05, cap={"amount": 20_000.0})
-    >>> st = pay_statement(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, plan)
+    >>> pay_plan = scenarios.PayPlanSettings(commission_rate=0.05, cap={"amount": 20_000.0})
+    >>> st = pay_statement(np.full(12, 50_000.0), np.full(12, 40_000.0), 60_000.0, pay_plan)
     >>> float(st["commission"].sum()), float(st["cap_adjustment"].sum())
     (30000.0, -10000.0)
     """
@@ -403,23 +405,23 @@ def pay_statement(
     km = np.zeros(months) if travel_km is None else _as_array(travel_km, "travel_km", months)
     if periods is not None and len(periods) != months:
         raise PayError(f"periods has {len(periods)} labels for {months} months")
-    base = annual_base(base_salary, plan)
+    base = annual_base(base_salary, pay_plan)
     year, year_end = _windows(months, 12)
-    commission, bonus, cap_adj, top_up, recovery, balance = variable_parts(b, q, base_salary, plan)
+    commission, bonus, cap_adj, top_up, recovery, balance = variable_parts(b, q, base_salary, pay_plan)
 
     allowance = np.zeros(months)
-    for a in plan.allowances:
+    for a in pay_plan.allowances:
         allowance += a.monthly + a.per_km * km
     ytd_b = _window_cumsum(b, year)
     ytd_q = _window_cumsum(q, year)
     ytd_att = np.divide(ytd_b, ytd_q, out=np.full(months, np.nan), where=ytd_q > 0)
     recognised = np.zeros(months, dtype=bool)
     non_cash = np.zeros(months)
-    if plan.recognition is not None:
-        recognised = year_end & (np.nan_to_num(ytd_att) >= plan.recognition.attainment - 1e-12)
-        non_cash += recognised * plan.recognition.cost
-    if plan.training is not None:
-        non_cash += plan.training.cost_per_month
+    if pay_plan.recognition is not None:
+        recognised = year_end & (np.nan_to_num(ytd_att) >= pay_plan.recognition.attainment - 1e-12)
+        non_cash += recognised * pay_plan.recognition.cost
+    if pay_plan.training is not None:
+        non_cash += pay_plan.training.cost_per_month
 
     frame = pd.DataFrame({
         "month": np.arange(months),
@@ -452,22 +454,22 @@ def _period_attainment(timeline: pd.DataFrame, length: int) -> pd.DataFrame:
     return out[out["n"] == length].reset_index()
 
 
-def team_bonuses(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[str, PlanSettings]) -> pd.Series:
+def team_bonuses(timeline: pd.DataFrame, reps: pd.DataFrame, pay_plans: Mapping[str, PayPlanSettings]) -> pd.Series:
     """Team / region bonus per rep and month.
 
     Team attainment of a group :math:`G` in a complete period = :math:`\\sum_{r \\in G} B_r / \\sum_{r \\in G}
-    Q_r` over all reps of the group (whatever their plan); each member on a plan with a ``team_bonus`` receives
-    that plan's step value for it (``share_of_base`` applies to the member's own annual base) in the period's
-    last month.
+    Q_r` over all reps of the group (whatever their pay plan); each member on a pay plan with a ``team_bonus``
+    receives that pay plan's step value for it (``share_of_base`` applies to the member's own annual base) in the
+    period's last month.
 
     Parameters
     ----------
     timeline
         Columns ``rep_id, month, bookings, quota``.
     reps
-        Indexed by rep_id with ``plan_id``, ``base_salary`` and ``region``.
-    plans
-        Plans by id.
+        Indexed by rep_id with ``pay_plan_id``, ``base_salary`` and ``region``.
+    pay_plans
+        Pay plans by id.
 
     Returns
     -------
@@ -475,11 +477,11 @@ def team_bonuses(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[str,
         Amount indexed by (rep_id, month); zero where nothing is due.
     """
     out = pd.Series(0.0, index=pd.MultiIndex.from_frame(timeline[["rep_id", "month"]]))
-    for plan_id, plan in plans.items():
-        tb: TeamBonusSettings | None = plan.team_bonus
+    for pay_plan_id, pay_plan in pay_plans.items():
+        tb: TeamBonusSettings | None = pay_plan.team_bonus
         if tb is None:
             continue
-        members = reps.index[reps["pay_plan_id"] == plan_id]
+        members = reps.index[reps["pay_plan_id"] == pay_plan_id]
         base_of: dict[object, float] = {k: float(v) for k, v in reps["base_salary"].items()}
         if len(members) == 0:
             continue
@@ -489,7 +491,7 @@ def team_bonuses(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[str,
         team = (per.groupby(["group", "window"])
                 .agg(b=("bookings", "sum"), q=("quota", "sum"), last=("last", "max")).reset_index())
         for rep_id in members:
-            base = annual_base(base_of[rep_id], plan)
+            base = annual_base(base_of[rep_id], pay_plan)
             for row in team[team["group"] == group[rep_id]].itertuples():
                 value = _step_value(_attainment(float(row.b), float(row.q)), tb.steps, base)
                 if value and (rep_id, int(row.last)) in out.index:
@@ -505,17 +507,17 @@ def _contest_prizes(scores: pd.Series, prizes: Sequence[float]) -> pd.Series:
     return pd.Series([padded[f:f + c].mean() for f, c in zip(first, count, strict=True)], index=scores.index)
 
 
-def contest_awards(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[str, PlanSettings]) -> pd.Series:
+def contest_awards(timeline: pd.DataFrame, reps: pd.DataFrame, pay_plans: Mapping[str, PayPlanSettings]) -> pd.Series:
     """Contest prizes per rep and month.
 
-    For each contest of a plan and each complete contest period, the eligible reps on that plan (period
+    For each contest of a pay plan and each complete contest period, the eligible reps on that pay plan (period
     attainment at least ``min_attainment``) are ranked by the metric (per region when ``scope = "region"``);
     rank :math:`k` wins ``prizes[k-1]``; :math:`m` reps tied from rank :math:`k` each win the mean of
     ``prizes[k-1 : k-1+m]``. Prizes are paid in the period's last month. Reps with zero metric win nothing.
 
     Parameters
     ----------
-    timeline, reps, plans
+    timeline, reps, pay_plans
         As for `team_bonuses`.
 
     Returns
@@ -524,9 +526,9 @@ def contest_awards(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[st
         Amount indexed by (rep_id, month).
     """
     won_by: dict[tuple[object, int], float] = {}
-    for plan_id, plan in plans.items():
-        members = set(reps.index[reps["pay_plan_id"] == plan_id])
-        for contest in plan.contests:
+    for pay_plan_id, pay_plan in pay_plans.items():
+        members = set(reps.index[reps["pay_plan_id"] == pay_plan_id])
+        for contest in pay_plan.contests:
             c: ContestSettings = contest
             per = _period_attainment(timeline[timeline["rep_id"].isin(members)], PERIOD_MONTHS[c.period])
             if per.empty:
@@ -544,19 +546,20 @@ def contest_awards(timeline: pd.DataFrame, reps: pd.DataFrame, plans: Mapping[st
     return pd.Series([won_by.get(k, 0.0) for k in index], index=index, dtype=float)
 
 
-def whole_force_amounts(bookings: Array, quotas: Array, base_salary: Array, plans: Sequence[PlanSettings],
-                        plan_ids: Sequence[str], regions: Sequence[str]) -> Array:
+def whole_force_amounts(bookings: Array, quotas: Array, base_salary: Array, pay_plans: Sequence[PayPlanSettings],
+                        pay_plan_ids: Sequence[str], regions: Sequence[str]) -> Array:
     """Team / region bonuses plus contest prizes per seat and month, from arrays (``seats x months``).
 
     The array twin of `team_bonuses` + `contest_awards` (same rules, same results; a test holds them equal),
-    fast enough to run at every simulated month end. ``base_salary`` is each seat's annual salary (the plan's
-    base rules are applied); ``plans``, ``plan_ids`` and ``regions`` give each seat's plan, its id and region.
+    fast enough to run at every simulated month end. ``base_salary`` is each seat's annual salary (the pay plan's
+    base rules are applied); ``pay_plans``, ``pay_plan_ids`` and ``regions`` give each seat's pay plan, its id and
+    region.
     Only complete periods inside the months given are paid, so the result is causal.
 
     Examples
     --------
     >>> import scenarios
-    >>> team = scenarios.PlanSettings(commission_rate=0.0, team_bonus={"scope": "company", "period": "month",
+    >>> team = scenarios.PayPlanSettings(commission_rate=0.0, team_bonus={"scope": "company", "period": "month",
     ...                               "steps": [{"attainment": 1.0, "amount": 100.0}]})
     >>> whole_force_amounts(np.array([[8.0, 2.0], [4.0, 2.0]]), np.full((2, 2), 5.0), np.zeros(2),
     ...                     [team, team], ["t", "t"], ["N", "S"]).tolist()
@@ -568,13 +571,13 @@ def whole_force_amounts(bookings: Array, quotas: Array, base_salary: Array, plan
     out = np.zeros((n, months))
     region_codes = {r: k for k, r in enumerate(dict.fromkeys(regions))}
     region = np.array([region_codes[r] for r in regions], dtype=np.int64)
-    by_id: dict[str, tuple[PlanSettings, npt.NDArray[np.int64]]] = {}
-    for pid in dict.fromkeys(plan_ids):
-        members = np.flatnonzero(np.asarray(plan_ids) == pid)
-        by_id[pid] = (plans[int(members[0])], members)
-    for plan, members in by_id.values():
-        base = np.array([annual_base(float(base_salary[r]), plan) for r in members])
-        tb = plan.team_bonus
+    by_id: dict[str, tuple[PayPlanSettings, npt.NDArray[np.int64]]] = {}
+    for pid in dict.fromkeys(pay_plan_ids):
+        members = np.flatnonzero(np.asarray(pay_plan_ids) == pid)
+        by_id[pid] = (pay_plans[int(members[0])], members)
+    for pay_plan, members in by_id.values():
+        base = np.array([annual_base(float(base_salary[r]), pay_plan) for r in members])
+        tb = pay_plan.team_bonus
         if tb is not None:
             length = PERIOD_MONTHS[tb.period]
             group = region if tb.scope == "region" else np.zeros(n, dtype=np.int64)
@@ -585,7 +588,7 @@ def whole_force_amounts(bookings: Array, quotas: Array, base_salary: Array, plan
                 for i, r in enumerate(members.tolist()):
                     g = int(group[r])
                     out[r, last] += _step_value(_attainment(float(team_b[g]), float(team_q[g])), tb.steps, base[i])
-        for c in plan.contests:
+        for c in pay_plan.contests:
             length = PERIOD_MONTHS[c.period]
             for w in range(months // length):
                 lo, last = w * length, (w + 1) * length - 1
@@ -605,7 +608,7 @@ def whole_force_amounts(bookings: Array, quotas: Array, base_salary: Array, plan
 def pay_statements(
     timeline: pd.DataFrame,
     reps: pd.DataFrame,
-    plans: Mapping[str, PlanSettings],
+    pay_plans: Mapping[str, PayPlanSettings],
 ) -> pd.DataFrame:
     """Pay statements of every rep: `pay_statement` per rep plus team bonuses and contest prizes.
 
@@ -615,14 +618,15 @@ def pay_statements(
         Long frame with columns ``rep_id, month, bookings, quota`` (optional ``travel_km``), one row per rep and
         month of the horizon (month 0 = first month).
     reps
-        Indexed by rep_id with ``plan_id``, ``base_salary`` and ``region`` (a scenario's ``reps``).
-    plans
-        Plans by id (a scenario's ``settings.pay_plans``).
+        Indexed by rep_id with ``pay_plan_id``, ``base_salary`` and ``region`` (a scenario's ``reps``).
+    pay_plans
+        Pay plans by id (a scenario's ``settings.pay_plans``).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``rep_id, plan_id`` then `STATEMENT_COLUMNS`, one row per rep and month.
+        Columns ``rep_id, plan_id`` (the rep's pay plan; the column name of the ``quotaflow pay`` files) then
+        `STATEMENT_COLUMNS`, one row per rep and month.
 
     Examples
     --------
@@ -640,28 +644,28 @@ def pay_statements(
     unknown = sorted(set(timeline["rep_id"]) - set(reps.index))
     if unknown:
         raise PayError(f"timeline names rep(s) not in reps: {unknown[:5]}")
-    bad_plans = sorted(set(reps["pay_plan_id"]) - set(plans))
-    if bad_plans:
-        raise PayError(f"reps use unknown plan(s) {bad_plans}; known plans: {sorted(plans)}")
+    bad_pay_plans = sorted(set(reps["pay_plan_id"]) - set(pay_plans))
+    if bad_pay_plans:
+        raise PayError(f"reps use unknown pay plan(s) {bad_pay_plans}; known pay plans: {sorted(pay_plans)}")
     tl = timeline.sort_values(["rep_id", "month"]).reset_index(drop=True)
     months = int(tl["month"].max()) + 1
     counts = tl.groupby("rep_id")["month"].agg(["size", "nunique", "min"])
     bad = counts[(counts["size"] != months) | (counts["nunique"] != months) | (counts["min"] != 0)]
     if not bad.empty:
         raise PayError(f"rep(s) {bad.index[:5].tolist()} lack one row per month 0..{months - 1} in the timeline")
-    plan_of = {k: str(v) for k, v in reps["pay_plan_id"].items()}
+    pay_plan_of = {k: str(v) for k, v in reps["pay_plan_id"].items()}
     base_of = {k: float(v) for k, v in reps["base_salary"].items()}
     parts = []
     for rep_id, rows in tl.groupby("rep_id", sort=True):
-        plan_id = plan_of[rep_id]
+        pay_plan_id = pay_plan_of[rep_id]
         km = rows["travel_km"].to_numpy(float) if "travel_km" in rows else None
         st = pay_statement(rows["bookings"].to_numpy(float), rows["quota"].to_numpy(float),
-                           base_of[rep_id], plans[plan_id], travel_km=km)
-        parts.append(st.reset_index(drop=True).assign(rep_id=rep_id, plan_id=plan_id))
+                           base_of[rep_id], pay_plans[pay_plan_id], travel_km=km)
+        parts.append(st.reset_index(drop=True).assign(rep_id=rep_id, plan_id=pay_plan_id))
     out = pd.concat(parts, ignore_index=True)
     key = pd.MultiIndex.from_frame(out[["rep_id", "month"]])
-    out["team_bonus"] = team_bonuses(tl, reps, plans).reindex(key).to_numpy()
-    out["contest"] = contest_awards(tl, reps, plans).reindex(key).to_numpy()
+    out["team_bonus"] = team_bonuses(tl, reps, pay_plans).reindex(key).to_numpy()
+    out["contest"] = contest_awards(tl, reps, pay_plans).reindex(key).to_numpy()
     return pd.concat([out[["rep_id", "plan_id"]], _totals(out)], axis=1)
 
 

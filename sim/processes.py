@@ -149,7 +149,7 @@ class Funnel:
         m = model
         sim = m.scenario.settings.simulation
         self.m, self.leads, self.behaviour, self.pay_fn = m, leads, behaviour, pay
-        # quotas of this replication: a plan's ratchet rewrites next year's at each plan-year end
+        # quotas of this replication: a pay plan's ratchet rewrites next year's at each plan-year end
         self.quotas = m.quotas.copy()
         ratchet = getattr(pay, "ratchet", None)
         self.ratchet = ratchet if callable(ratchet) else None
@@ -645,7 +645,7 @@ class Funnel:
                 self._month_state(mo + 1)
 
     def _apply_ratchet(self, mo: int) -> None:
-        """Plan-year end (month ``mo``): each seat filled all year whose plan has a quota ratchet gets next year's
+        """Plan-year end (month ``mo``): each seat filled all year whose pay plan has a quota ratchet gets next year's
         quota from the pay function's ``ratchet(seat, quota, attainment)`` (the months keep their shape)."""
         assert self.ratchet is not None
         lo = mo - 11
@@ -671,11 +671,11 @@ class Funnel:
     def _expected_pay(self, bookings: np.ndarray, active_share: np.ndarray) -> np.ndarray:
         """Pay each seat expects over the plan year (annualised), judged at a month end from the bookings and
         active shares of the months so far (``seats x months``): bookings so far, then the rest of the horizon at
-        the seat's attainment so far (its monthly run rate when it had no quota yet), paid by the plan's pay
+        the seat's attainment so far (its monthly run rate when it had no quota yet), paid by the run's pay
         function in full.
 
-        A plan that pays mostly through a year-end bonus is judged by the bonus the rep is on course for, not
-        by the salary-only months before it is paid (a trailing window of pay would make every lump-sum plan
+        A pay plan that pays mostly through a year-end bonus is judged by the bonus the rep is on course for, not
+        by the salary-only months before it is paid (a trailing window of pay would make every lump-sum pay plan
         look underpaid and inflate attrition).
         """
         m = self.m

@@ -3,7 +3,7 @@
 
 Replication ``i`` gets child ``i`` of ``numpy.random.SeedSequence(seed)``, and inside it one stream per purpose
 (arrivals, values, durations, outcomes, lifecycle), so results depend only on the seed, never on the number
-of worker processes, and two plans or behaviours run with the same seed see the same customers.
+of worker processes, and two pay plans or behaviours run with the same seed see the same customers.
 """
 
 from __future__ import annotations

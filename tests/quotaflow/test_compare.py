@@ -60,7 +60,7 @@ def test_paired_delta_matches_scipy_and_first_plan_matches_simulate(result: obje
     # the first plan's run is an ordinary simulation with the adapter and the plan's pay
     s = scenarios.load("tiny")
     direct = sim.simulate(s, replications=4, seed=2, behaviour=IncentiveBehaviour.from_scenario(s, "flat_commission"),
-                          pay=sim.PlanPay.from_scenario(s, "flat_commission"))
+                          pay=sim.PayPlanPay.from_scenario(s, "flat_commission"))
     np.testing.assert_allclose(r[r["plan"] == "flat_commission"]["revenue"].to_numpy(),
                                direct.replications["revenue"].to_numpy())
 

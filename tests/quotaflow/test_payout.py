@@ -28,12 +28,12 @@ def test_pay_writes_statements_summary_and_plan_totals(tiny: scenarios.Scenario,
     result = runner.invoke(app, ["pay", "tiny", "--bookings", str(_bookings(tiny, tmp_path / "b.csv")),
                                  "--out", str(out), "--pay-plans", "flat_commission,capped"])
     assert result.exit_code == 0, result.output
-    plans = pd.read_csv(out / "plans.csv", encoding="utf-8-sig").set_index("plan")
+    pay_plans = pd.read_csv(out / "plans.csv", encoding="utf-8-sig").set_index("plan")
     # Everyone books 360k against 300k: 120 % attainment. Flat 5 % -> 18k each; capped at 1.5 x 15k = 22.5k,
     # which 18k does not reach.
-    assert plans.loc["flat_commission", "variable"] == pytest.approx(6 * 18_000.0)
-    assert plans.loc["capped", "variable"] == pytest.approx(6 * 18_000.0)
-    assert plans.loc["flat_commission", "share_at_quota"] == 1.0
+    assert pay_plans.loc["flat_commission", "variable"] == pytest.approx(6 * 18_000.0)
+    assert pay_plans.loc["capped", "variable"] == pytest.approx(6 * 18_000.0)
+    assert pay_plans.loc["flat_commission", "share_at_quota"] == 1.0
     statements = pd.read_csv(out / "statements.csv", encoding="utf-8-sig")
     assert len(statements) == 2 * 6 * 12 and statements["period"].iloc[0] == "2027-01"
     assert (out / "summary.csv").exists() and (out / "manifest.json").exists()
@@ -44,10 +44,10 @@ def test_pay_cap_binds_for_high_bookings(tiny: scenarios.Scenario, tmp_path: Pat
     result = runner.invoke(app, ["pay", "tiny", "--bookings", str(_bookings(tiny, tmp_path / "b.csv", 50_000.0)),
                                  "--out", str(out), "--pay-plans", "capped"])
     assert result.exit_code == 0, result.output
-    plans = pd.read_csv(out / "plans.csv", encoding="utf-8-sig").set_index("plan")
+    pay_plans = pd.read_csv(out / "plans.csv", encoding="utf-8-sig").set_index("plan")
     # 600k x 5 % = 30k uncapped; cap 1.5 x (5 % x 300k) = 22.5k per rep.
-    assert plans.loc["capped", "variable"] == pytest.approx(6 * 22_500.0)
-    assert plans.loc["capped", "share_capped"] == 1.0
+    assert pay_plans.loc["capped", "variable"] == pytest.approx(6 * 22_500.0)
+    assert pay_plans.loc["capped", "share_capped"] == 1.0
 
 
 @pytest.mark.parametrize(("edit", "message"), [

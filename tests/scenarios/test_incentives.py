@@ -9,17 +9,17 @@ import pydantic
 import pytest
 
 import scenarios
-from scenarios import BehaviourSettings, PlanSettings
+from scenarios import BehaviourSettings, PayPlanSettings
 
 
 def test_flat_shorthand_is_one_annual_tier() -> None:
-    p = PlanSettings(commission_rate=0.06)
+    p = PayPlanSettings(commission_rate=0.06)
     c = p.commission_settings()
     assert [(t.threshold, t.rate) for t in c.tiers] == [(0.0, 0.06)] and c.period == "year"
 
 
 def test_every_component_loads() -> None:
-    p = PlanSettings.model_validate({
+    p = PayPlanSettings.model_validate({
         "description": "kitchen sink",
         "commission": {"basis": "attainment", "period": "year", "retroactive": False,
                        "tiers": [{"threshold": 0.0, "rate": 0.02}, {"threshold": 0.5, "rate": 0.05},
@@ -59,7 +59,7 @@ def test_every_component_loads() -> None:
 ])
 def test_bad_plans_are_refused_with_the_fix(data: dict[str, Any], message: str) -> None:
     with pytest.raises(pydantic.ValidationError, match=message):
-        PlanSettings.model_validate(data)
+        PayPlanSettings.model_validate(data)
 
 
 def test_bad_plan_in_a_scenario_folder_is_a_scenario_error(tiny: scenarios.Scenario, tmp_path: Any) -> None:
@@ -94,7 +94,7 @@ def _section() -> str:
 
 
 @pytest.mark.parametrize("model", [
-    PlanSettings, scenarios.CommissionSettings, scenarios.CommissionTier, scenarios.BonusSettings,
+    PayPlanSettings, scenarios.CommissionSettings, scenarios.CommissionTier, scenarios.BonusSettings,
     scenarios.BonusStep, scenarios.CapSettings, scenarios.DrawSettings, scenarios.TeamBonusSettings,
     scenarios.AllowanceSettings, scenarios.ContestSettings, scenarios.RatchetSettings,
     scenarios.RecognitionSettings, scenarios.TrainingSettings, scenarios.PromotionPathSettings, BehaviourSettings,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios import BehaviourSettings, PlanSettings
+from scenarios import BehaviourSettings, PayPlanSettings
 from sim.behaviour import (
     Position,
     appraise,
@@ -28,14 +28,15 @@ MEAN, SD = weekly_moments(26_000.0, 30_000.0)  # on track: 46 weeks x 26k ~ 1.2M
 B = BehaviourSettings()
 
 
-def plan(**kw: Any) -> PlanSettings:
-    return PlanSettings.model_validate(kw)
+def pay_plan(**kw: Any) -> PayPlanSettings:
+    return PayPlanSettings.model_validate(kw)
 
 
-ANNUAL = plan(commission_rate=0.03, bonuses=[{"period": "year", "steps": [{"attainment": 1.0, "share_of_base": 0.2}]}])
-QUARTERLY = plan(commission_rate=0.03,
+ANNUAL = pay_plan(commission_rate=0.03,
+                  bonuses=[{"period": "year", "steps": [{"attainment": 1.0, "share_of_base": 0.2}]}])
+QUARTERLY = pay_plan(commission_rate=0.03,
                  bonuses=[{"period": "quarter", "steps": [{"attainment": 1.0, "share_of_base": 0.05}]}])
-CAPPED = plan(commission_rate=0.05, cap={"target_multiple": 1.5})
+CAPPED = pay_plan(commission_rate=0.05, cap={"target_multiple": 1.5})
 
 
 def at(month: int, ytd_attainment: float, elapsed: float = 0.5, quotas: np.ndarray = Q) -> Position:
@@ -50,7 +51,7 @@ def at(month: int, ytd_attainment: float, elapsed: float = 0.5, quotas: np.ndarr
 @given(st.integers(0, 11), st.floats(0.0, 3.0), st.floats(0.0, 0.99), st.floats(0.01, 0.2))
 def test_flat_commission_effort_is_flat_in_attainment_and_time(month: int, att: float, elapsed: float,
                                                                 rate: float) -> None:
-    inc = prepare(plan(commission_rate=rate), Q, 60_000.0, B)
+    inc = prepare(pay_plan(commission_rate=rate), Q, 60_000.0, B)
     assert weekly_hours(inc, at(month, att, elapsed), 40.0) == pytest.approx(40.0)
 
 
@@ -71,7 +72,7 @@ def test_gives_up_when_quota_is_out_of_reach() -> None:
     # Without a commission this year's effort is worth nothing; a rep whose effort all closes this month
     # (closing_share 1) drops to the floor. (With the default blend, effort that closes in the next plan year
     # still pays at the plan's reference rate.)
-    pure = prepare(plan(bonuses=ANNUAL.bonuses), Q, 60_000.0, BehaviourSettings(closing_share=1.0))
+    pure = prepare(pay_plan(bonuses=ANNUAL.bonuses), Q, 60_000.0, BehaviourSettings(closing_share=1.0))
     assert appraise(pure, at(11, 0.3, elapsed=0.2)).marginal_now < 1e-12
     assert appraise(pure, at(11, 0.3, elapsed=0.2)).hours_share == B.min_hours_share
 
@@ -99,7 +100,8 @@ def test_eases_off_after_the_cap() -> None:
 
 
 def test_overachievement_commission_lifts_top_performers() -> None:
-    tiered = prepare(plan(commission={"tiers": [{"threshold": 0.0, "rate": 0.04}, {"threshold": 1.0, "rate": 0.08}]}),
+    tiers = [{"threshold": 0.0, "rate": 0.04}, {"threshold": 1.0, "rate": 0.08}]
+    tiered = prepare(pay_plan(commission={"tiers": tiers}),
                      Q, 60_000.0, B)
     assert appraise(tiered, at(9, 1.4)).hours_share > 1.0
     assert appraise(tiered, at(9, 1.4)).hours_share > appraise(tiered, at(9, 0.5)).hours_share
@@ -119,17 +121,17 @@ def test_hours_stay_within_limits() -> None:
 
 
 def test_ratchet_and_recognition_shift_marginal_pay() -> None:
-    with_ratchet = prepare(ANNUAL.model_copy(update={"ratchet": plan(ratchet={"up": 0.8}).ratchet}), Q, 60_000.0, B)
+    with_ratchet = prepare(ANNUAL.model_copy(update={"ratchet": pay_plan(ratchet={"up": 0.8}).ratchet}), Q, 60_000.0, B)
     without = prepare(ANNUAL, Q, 60_000.0, B)
     assert marginal_pay(with_ratchet, at(10, 1.3)) < marginal_pay(without, at(10, 1.3))
-    club = prepare(ANNUAL.model_copy(update={"recognition": plan(
+    club = prepare(ANNUAL.model_copy(update={"recognition": pay_plan(
         recognition={"attainment": 1.2, "perceived_value": 10_000.0}).recognition}), Q, 60_000.0, B)
     assert marginal_pay(club, at(10, 1.12)) > marginal_pay(without, at(10, 1.12))
 
 
 def test_marginal_commission_matches_monte_carlo() -> None:
     # Independent check of the closed form: d/dx E[C(X)] by finite differences over 400k normal draws.
-    p = plan(commission={"tiers": [{"threshold": 0.0, "rate": 0.03}, {"threshold": 0.8, "rate": 0.06},
+    p = pay_plan(commission={"tiers": [{"threshold": 0.0, "rate": 0.03}, {"threshold": 0.8, "rate": 0.06},
                                    {"threshold": 1.2, "rate": 0.1}], "retroactive": True})
     inc = prepare(p, Q, 0.0, B)
     pos = at(8, 0.9)
@@ -148,7 +150,7 @@ def test_prioritise_prefers_deals_that_land_before_the_threshold_is_decided() ->
     q24 = np.full(24, 100_000.0)
     pos = at(11, 0.97, elapsed=0.3, quotas=q24)
     bonus = prepare(ANNUAL, q24, 60_000.0, B)
-    flat = prepare(plan(commission_rate=0.05), q24, 60_000.0, B)
+    flat = prepare(pay_plan(commission_rate=0.05), q24, 60_000.0, B)
     assert prioritise(bonus, pos, deals).index.tolist() == ["this_year", "next_year"]
     assert prioritise(flat, pos, deals).index.tolist() == ["next_year", "this_year"]
     off = prepare(ANNUAL, q24, 60_000.0, BehaviourSettings(enabled=False))
@@ -163,7 +165,7 @@ def test_timing_games_off_by_default_pull_and_push_when_on() -> None:
     assert timing_decision(prepare(ANNUAL, q24, 60_000.0, games), near, 30_000.0, 12, 1.0) == "pull"
     capped = at(11, 2.4, elapsed=0.5, quotas=q24)
     assert timing_decision(prepare(CAPPED, q24, 60_000.0, games), capped, 30_000.0, 11, 0.0) == "push"
-    flat = prepare(plan(commission_rate=0.05), q24, 60_000.0, games)
+    flat = prepare(pay_plan(commission_rate=0.05), q24, 60_000.0, games)
     assert timing_decision(flat, near, 30_000.0, 12, 1.0) == "keep"
 
 
@@ -195,8 +197,8 @@ def test_timing_games_never_pay_within_pay_periods_nor_under_a_flat_rate(
         month: int, att: float, elapsed: float, value: float, ahead: int, weeks: float, kind: str) -> None:
     games = BehaviourSettings(timing_games=True, push_risk=0.0)
     q24 = np.full(24, 100_000.0)
-    plans = {"flat": plan(commission_rate=0.05), "annual": ANNUAL, "quarterly": QUARTERLY, "capped": CAPPED}
-    inc = prepare(plans[kind], q24, 60_000.0, games)
+    pay_plans = {"flat": pay_plan(commission_rate=0.05), "annual": ANNUAL, "quarterly": QUARTERLY, "capped": CAPPED}
+    inc = prepare(pay_plans[kind], q24, 60_000.0, games)
     pos = at(month, att, elapsed, quotas=q24)
     close = month + ahead
     pull = timing_decision(inc, pos, value, close, weeks)
@@ -217,7 +219,7 @@ def test_a_deal_bigger_than_the_outlook_spread_is_worth_the_jump_it_makes() -> N
 
     from sim.behaviour import deal_gain
 
-    bonus_only = plan(commission_rate=0.0, bonuses=[{"period": "year", "steps": [{"attainment": 1.0,
+    bonus_only = pay_plan(commission_rate=0.0, bonuses=[{"period": "year", "steps": [{"attainment": 1.0,
                                                                                     "amount": 10_000.0}]}])
     inc = prepare(bonus_only, Q, 0.0, B)
     # December, 20k short of the 1.2M quota, little left to come (sd floor 0.5 x 2k): a 30k deal all but
@@ -246,12 +248,12 @@ def test_position_and_prepare_all_refuse_bad_input() -> None:
     with pytest.raises(PayError, match="no quotas for rep"):
         prepare_all(reps, {"a": ANNUAL, "b": CAPPED}, q, B)
     q2 = pd.DataFrame(1.0, index=["R1", "R2"], columns=range(12))
-    with pytest.raises(PayError, match="unknown plan"):
+    with pytest.raises(PayError, match="unknown pay plan"):
         prepare_all(reps, {"a": ANNUAL}, q2, B)
     assert set(prepare_all(reps, {"a": ANNUAL, "b": CAPPED}, q2, B)) == {"R1", "R2"}
 
 
-def _year_of_hours(p: PlanSettings, running_at: float, behaviour: BehaviourSettings = B) -> list[float]:
+def _year_of_hours(p: PayPlanSettings, running_at: float, behaviour: BehaviourSettings = B) -> list[float]:
     """Hours share mid-month through a year for a rep booking ``running_at`` x quota every month."""
     quotas = np.full(12, 100_000.0)
     inc = prepare(p, quotas, 60_000.0, behaviour)
@@ -280,7 +282,7 @@ def test_discounting_moves_annual_bonus_effort_to_the_end_of_the_year() -> None:
     assert impatient[-1] == pytest.approx(patient[-1], abs=0.02)
     assert impatient[-1] - impatient[2] > patient[-1] - patient[2]
     # Commissions are the reference, so a flat plan is untouched by discounting.
-    assert set(_year_of_hours(plan(commission_rate=0.05), 1.0)) == {1.0}
+    assert set(_year_of_hours(pay_plan(commission_rate=0.05), 1.0)) == {1.0}
 
 
 def test_non_recoverable_draw_blunts_effort_recoverable_does_not() -> None:
@@ -288,13 +290,13 @@ def test_non_recoverable_draw_blunts_effort_recoverable_does_not() -> None:
     # expecting ~38k a month (10k a week) keeps the draw whatever he does, so extra effort this month pays nothing.
     mean, sd = weekly_moments(10_000.0, 20_000.0)
     pos = Position(3, 0.25, np.r_[np.full(3, 38_000.0), 5_000.0, np.zeros(8)], mean, sd)
-    kept = prepare(plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": False}), Q, 0.0, B)
-    repaid = prepare(plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": True}), Q, 0.0, B)
+    kept = prepare(pay_plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": False}), Q, 0.0, B)
+    repaid = prepare(pay_plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": True}), Q, 0.0, B)
     assert marginal_pay(kept, pos) < 0.01
     assert marginal_pay(repaid, pos) == pytest.approx(0.05)
     assert weekly_hours(kept, pos, 40.0) < weekly_hours(repaid, pos, 40.0) == 40.0
     # After the draw window the commission counts again.
-    short = prepare(plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": False, "months": 2}),
+    short = prepare(pay_plan(commission_rate=0.05, draw={"monthly": 3000.0, "recoverable": False, "months": 2}),
                     Q, 0.0, B)
     assert marginal_pay(short, pos) == pytest.approx(0.05)
 
@@ -302,7 +304,7 @@ def test_non_recoverable_draw_blunts_effort_recoverable_does_not() -> None:
 def test_team_bonus_motivates_near_the_team_threshold_and_dilutes_with_team_size() -> None:
     from sim.behaviour import TeamOutlook
 
-    team_plan = plan(commission_rate=0.04, team_bonus={"scope": "region", "period": "quarter",
+    team_plan = pay_plan(commission_rate=0.04, team_bonus={"scope": "region", "period": "quarter",
                                                        "steps": [{"attainment": 1.0, "amount": 3000.0}]})
     inc = prepare(team_plan, Q, 60_000.0, B)
     solo = at(2, 1.0, elapsed=0.6)
@@ -328,7 +330,7 @@ def test_flat_commission_earnings_shortcut_matches_the_pay_engine(bookings: list
     from sim.behaviour import _earned_this_year
     from sim.pay import uncapped_variable
 
-    capped = plan(commission_rate=rate, cap={"target_multiple": 1.5})
+    capped = pay_plan(commission_rate=rate, cap={"target_multiple": 1.5})
     inc = prepare(capped, Q, 60_000.0, B)
     b = np.asarray(bookings)
     pos = Position(month, 0.5, b, MEAN, SD)

@@ -10,25 +10,25 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scenarios import BehaviourSettings, PlanSettings
+from scenarios import BehaviourSettings, PayPlanSettings
 from sim.behaviour import Position, appraise, prepare, weekly_moments
 
 WEEKS_PER_MONTH = 4
 PLANS = {
-    "flat": PlanSettings(commission_rate=0.05),
-    "annual": PlanSettings.model_validate(
+    "flat": PayPlanSettings(commission_rate=0.05),
+    "annual": PayPlanSettings.model_validate(
         {"commission_rate": 0.03, "bonuses": [{"period": "year", "steps": [{"attainment": 1.0,
                                                                            "share_of_base": 0.2}]}]}),
-    "quarterly": PlanSettings.model_validate(
+    "quarterly": PayPlanSettings.model_validate(
         {"commission_rate": 0.03, "bonuses": [{"period": "quarter", "steps": [{"attainment": 1.0,
                                                                               "share_of_base": 0.05}]}]}),
-    "capped": PlanSettings.model_validate({"commission_rate": 0.05, "cap": {"target_multiple": 1.3}}),
-    "tiered": PlanSettings.model_validate({"commission": {"tiers": [{"threshold": 0.0, "rate": 0.04},
+    "capped": PayPlanSettings.model_validate({"commission_rate": 0.05, "cap": {"target_multiple": 1.3}}),
+    "tiered": PayPlanSettings.model_validate({"commission": {"tiers": [{"threshold": 0.0, "rate": 0.04},
                                                                     {"threshold": 1.0, "rate": 0.08}]}}),
 }
 
 
-def _run(plan: PlanSettings, seed: int, reps: int = 120) -> tuple[np.ndarray, np.ndarray]:
+def _run(pay_plan: PayPlanSettings, seed: int, reps: int = 120) -> tuple[np.ndarray, np.ndarray]:
     """Monthly bookings (reps × 12) and each rep's expected attainment (run rate / quota)."""
     rng = np.random.default_rng(seed)
     ability = rng.lognormal(0.0, 0.25, reps)
@@ -37,7 +37,7 @@ def _run(plan: PlanSettings, seed: int, reps: int = 120) -> tuple[np.ndarray, np
     behaviour = BehaviourSettings()
     out = np.zeros((reps, 12))
     for r in range(reps):
-        inc = prepare(plan, np.full(12, 100_000.0 * ability[r] * quota_error[r]), 60_000.0, behaviour)
+        inc = prepare(pay_plan, np.full(12, 100_000.0 * ability[r] * quota_error[r]), 60_000.0, behaviour)
         weekly = ability[r] * 100_000.0 / WEEKS_PER_MONTH
         mean, sd = weekly_moments(weekly, 30_000.0)
         for week in range(12 * WEEKS_PER_MONTH):

@@ -170,7 +170,7 @@ def test_simulate_incentives_follow_the_reps_plans(tmp_path: Path) -> None:
         runs[mode] = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert runs["own"]["run"]["behaviour"].startswith(
         "IncentiveBehaviour(annual_bonus x2, capped x2, flat_commission x1, tiered_accelerator x1;")
-    assert runs["own"]["run"]["pay"] == "PlanPay(6 seats on 4 distinct plan(s))"
+    assert runs["own"]["run"]["pay"] == "PayPlanPay(6 seats on 4 distinct pay plan(s))"
     assert runs["none"]["run"]["behaviour"].startswith("NormBehaviour(")
     assert "annual_bonus x6" in runs["annual_bonus"]["run"]["behaviour"]
     manifest = json.loads((tmp_path / "own" / "manifest.json").read_text(encoding="utf-8"))

@@ -33,7 +33,7 @@ def _records(s: scenarios.Scenario, plan: scenarios.Plan, n: int, seed: int = 1,
     if plan_id is None:
         return model, [sim.run_replication(model, c)[1] for c in np.random.SeedSequence(seed).spawn(n)]
     behaviour = IncentiveBehaviour.from_model(model, [plan_id] * model.n_seats)
-    pay = sim.PlanPay.from_model(model, [plan_id] * model.n_seats)
+    pay = sim.PayPlanPay.from_model(model, [plan_id] * model.n_seats)
     return model, [sim.run_replication(model, c, behaviour, pay)[1] for c in np.random.SeedSequence(seed).spawn(n)]
 
 

@@ -56,11 +56,11 @@ def test_plan_quotas_and_budget_are_used(tiny: scenarios.Scenario) -> None:
 
 
 def test_plan_pay_engine_agrees_with_flat_commission(tiny: scenarios.Scenario) -> None:
-    from sim import PlanPay
+    from sim import PayPlanPay
 
     flat = simulate(tiny, replications=3, seed=6)
-    engine = simulate(tiny, replications=3, seed=6, pay=PlanPay.from_scenario(tiny))
+    engine = simulate(tiny, replications=3, seed=6, pay=PayPlanPay.from_scenario(tiny))
     assert np.allclose(flat.replication_reps["pay"], engine.replication_reps["pay"])
     assert flat.kpi("revenue") == engine.kpi("revenue")
     with pytest.raises(scenarios.ScenarioError, match="not defined"):
-        PlanPay.from_scenario(tiny, plan_id="no_such_plan")
+        PayPlanPay.from_scenario(tiny, pay_plan_id="no_such_plan")

@@ -1,4 +1,4 @@
-"""The incentive behaviour adapter and the fast PlanPay: cross-checks against NormBehaviour, pay_statement and a
+"""The incentive behaviour adapter and the fast PayPlanPay: cross-checks against NormBehaviour, pay_statement and a
 reference re-implementation of the plan arithmetic."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def test_flat_commission_behaves_exactly_like_the_norm(baseline: scenarios.Scena
     assert all(b.constant)
     full = dataclasses.replace(b, constant=(False,) * len(b.constant), _cache={})
     assert full.dynamic_priority
-    pay = sim.PlanPay.from_scenario(baseline, "flat_commission")
+    pay = sim.PayPlanPay.from_scenario(baseline, "flat_commission")
     norm = _bookings(baseline, None, pay)
     np.testing.assert_array_equal(_bookings(baseline, b, pay), norm)
     np.testing.assert_array_equal(_bookings(baseline, full, pay), norm)
@@ -43,7 +43,7 @@ def test_disabled_behaviour_is_the_pure_pay_effect(baseline: scenarios.Scenario)
     off = scenarios.modify(baseline, {"behaviour.enabled": False})
     b = IncentiveBehaviour.from_scenario(off, "annual_bonus")
     assert not b.dynamic_priority
-    pay = sim.PlanPay.from_scenario(off, "annual_bonus")
+    pay = sim.PayPlanPay.from_scenario(off, "annual_bonus")
     np.testing.assert_array_equal(_bookings(off, b, pay), _bookings(off, None, pay))
     on = IncentiveBehaviour.from_scenario(baseline, "annual_bonus")
     assert not np.array_equal(_bookings(baseline, on, pay), _bookings(off, None, pay))
@@ -111,8 +111,8 @@ def test_mapping_keeps_other_reps_on_their_own_plan(tiny: scenarios.Scenario) ->
     ids = [str(r) for r in s.reps.index]
     b = IncentiveBehaviour.from_scenario(s, {ids[0]: "flat_commission", ids[3]: "annual_bonus"})
     want = ["flat_commission", *MIXED_PLANS[1:3], "annual_bonus", *MIXED_PLANS[4:]]
-    assert list(b.plan_ids) == want
-    assert [inc.plan for inc in b.incentives] == [s.settings.pay_plans[p] for p in want]
+    assert list(b.pay_plan_ids) == want
+    assert [inc.pay_plan for inc in b.incentives] == [s.settings.pay_plans[p] for p in want]
     assert len(set(want)) == 4 and want != list(MIXED_PLANS)
 
 
@@ -120,29 +120,29 @@ def test_pickles_without_its_weekly_cache_and_workers_agree(tiny: scenarios.Scen
     b = IncentiveBehaviour.from_scenario(tiny, "annual_bonus")
     b.weekly_hours(_rep(b, 0.9))
     clone = pickle.loads(pickle.dumps(b))
-    assert clone._cache == {} and clone.plan_ids == b.plan_ids
+    assert clone._cache == {} and clone.pay_plan_ids == b.pay_plan_ids
     assert [i.reference_rate for i in clone.incentives] == [i.reference_rate for i in b.incentives]
-    pay = sim.PlanPay.from_scenario(tiny, "annual_bonus")
+    pay = sim.PayPlanPay.from_scenario(tiny, "annual_bonus")
     one = sim.simulate(tiny, replications=2, seed=5, behaviour=b, pay=pay)
     two = sim.simulate(tiny, replications=2, seed=5, behaviour=b, pay=pay, workers=2)
     assert one.replications.equals(two.replications)
 
 
 def _reference_pay(bookings: np.ndarray, quotas: np.ndarray, salary: float,
-                   plan: scenarios.PlanSettings) -> np.ndarray:
+                   pay_plan: scenarios.PayPlanSettings) -> np.ndarray:
     """Monthly pay written out month by month from the plan's terms, independently of ``sim.pay``: base / 12;
     commission on the period's running bookings through marginal tiers (thresholds x the period's quota inside
     the horizon for an attainment basis); each complete bonus period's highest step reached, paid in its last
     month; the year's running variable pay held at or below the cap (``target_multiple`` x what the plan pays at
     quota). Only these components: any other part of a plan is refused, so no part goes unchecked."""
-    assert plan.draw is None and plan.team_bonus is None and not plan.contests and plan.ratchet is None
-    assert plan.base_override is None and all(b.period in ("month", "quarter", "year") for b in plan.bonuses)
+    assert pay_plan.draw is None and pay_plan.team_bonus is None and not pay_plan.contests and pay_plan.ratchet is None
+    assert pay_plan.base_override is None and all(b.period in ("month", "quarter", "year") for b in pay_plan.bonuses)
     months = len(bookings)
-    base = salary * plan.base_multiplier
+    base = salary * pay_plan.base_multiplier
     length = {"month": 1, "quarter": 3, "year": 12}
-    comm = plan.commission
+    comm = pay_plan.commission
     if comm is None:
-        tiers, period, attainment_basis = [(0.0, plan.commission_rate)], "year", False
+        tiers, period, attainment_basis = [(0.0, pay_plan.commission_rate)], "year", False
     else:
         assert not comm.retroactive
         tiers, period = [(t.threshold, t.rate) for t in comm.tiers], comm.period
@@ -164,7 +164,7 @@ def _reference_pay(bookings: np.ndarray, quotas: np.ndarray, salary: float,
             scale = float(quotas[start:start + p].sum()) if attainment_basis else 1.0
             before = float(b[start:m].sum())
             out[m] += owed(before + b[m], scale) - owed(before, scale)
-        for bonus in plan.bonuses:
+        for bonus in pay_plan.bonuses:
             p = length[bonus.period]
             for last in range(p - 1, months, p):
                 q = float(quotas[last - p + 1:last + 1].sum())
@@ -175,9 +175,9 @@ def _reference_pay(bookings: np.ndarray, quotas: np.ndarray, salary: float,
         return out
 
     earned = variable(bookings)
-    if plan.cap is not None:
-        assert plan.cap.target_multiple is not None
-        cap = plan.cap.target_multiple * variable(quotas).sum()  # one plan year at most here
+    if pay_plan.cap is not None:
+        assert pay_plan.cap.target_multiple is not None
+        cap = pay_plan.cap.target_multiple * variable(quotas).sum()  # one plan year at most here
         running = np.cumsum(earned)
         earned = np.diff(np.minimum(running, cap), prepend=0.0)
     return base / 12.0 + earned
@@ -203,39 +203,39 @@ HAND_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("plan_id", "bookings", "variable"), HAND_CASES)
-def test_plan_pay_by_hand(baseline: scenarios.Scenario, plan_id: str, bookings: list[float],
+@pytest.mark.parametrize(("pay_plan_id", "bookings", "variable"), HAND_CASES)
+def test_plan_pay_by_hand(baseline: scenarios.Scenario, pay_plan_id: str, bookings: list[float],
                           variable: list[float]) -> None:
-    plan = baseline.settings.pay_plans[plan_id]
+    pay_plan = baseline.settings.pay_plans[pay_plan_id]
     b = np.asarray(bookings)
     q = np.full(len(b), 90_000.0)
     want = 5_000.0 + np.asarray(variable)
-    np.testing.assert_allclose(_reference_pay(b, q, 60_000.0, plan), want, rtol=1e-12)
-    got = sim.PlanPay(plans=(plan,))(b[None, :], q[None, :], np.ones((1, len(b))), np.full((1, len(b)), 60_000.0),
-                                     np.zeros(1))
+    np.testing.assert_allclose(_reference_pay(b, q, 60_000.0, pay_plan), want, rtol=1e-12)
+    got = sim.PayPlanPay(pay_plans=(pay_plan,))(b[None, :], q[None, :], np.ones((1, len(b))),
+                                            np.full((1, len(b)), 60_000.0), np.zeros(1))
     np.testing.assert_allclose(got[0], want, rtol=1e-12)
-    np.testing.assert_allclose(pay_statement(b, q, 60_000.0, plan)["total_pay"].to_numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(pay_statement(b, q, 60_000.0, pay_plan)["total_pay"].to_numpy(), want, rtol=1e-12)
 
 
-@pytest.mark.parametrize("plan_id", ["flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator",
+@pytest.mark.parametrize("pay_plan_id", ["flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator",
                                      "capped"])
-def test_plan_pay_equals_the_reference_pay(baseline: scenarios.Scenario, plan_id: str) -> None:
+def test_plan_pay_equals_the_reference_pay(baseline: scenarios.Scenario, pay_plan_id: str) -> None:
     # Random horizons, quotas and bookings (a level of attainment times monthly noise), drawn so that periods
     # land on both sides of every threshold: the counts below make sure the bonus, tier and cap branches run.
-    plan = baseline.settings.pay_plans[plan_id]
+    pay_plan = baseline.settings.pay_plans[pay_plan_id]
     rng = np.random.default_rng(17)
-    pay = sim.PlanPay(plans=(plan,))
+    pay = sim.PayPlanPay(pay_plans=(pay_plan,))
     near_below = {3: 0, 12: 0}  # quarters and years with attainment just under 100 %
     binding = 0
     for _ in range(150):
         months = 12 if rng.random() < 0.5 else int(rng.integers(1, 12))
         q = rng.uniform(20_000.0, 150_000.0, months)
         b = rng.uniform(0.0, 2.5) * rng.uniform(0.7, 1.3, months) * q
-        want = _reference_pay(b, q, 60_000.0, plan)
+        want = _reference_pay(b, q, 60_000.0, pay_plan)
         for _ in range(2):  # the second call uses the cached cap
             got = pay(b[None, :], q[None, :], np.ones((1, months)), np.full((1, months), 60_000.0), np.zeros(1))
             np.testing.assert_allclose(got[0], want, rtol=1e-9, atol=1e-6)
-        statement = pay_statement(b, q, 60_000.0, plan)["total_pay"].to_numpy()
+        statement = pay_statement(b, q, 60_000.0, pay_plan)["total_pay"].to_numpy()
         np.testing.assert_allclose(statement, want, rtol=1e-9, atol=1e-6)
         for length in near_below:
             near_below[length] += sum(0.9 <= b[i:i + length].sum() / q[i:i + length].sum() < 1.0
@@ -261,24 +261,25 @@ REGION_CONTEST = {"commission_rate": 0.02,
 def test_plan_pay_pays_team_bonuses_and_contests_as_the_pay_statements_do(tiny: scenarios.Scenario,
                                                                           ties: bool) -> None:
     s = scenarios.modify(tiny, {"reps.pay_plan_id": "flat_commission"})
-    plans = dict(s.settings.pay_plans)
-    plans["team"] = scenarios.PlanSettings.model_validate(TEAM_PLAN)
-    plans["region"] = scenarios.PlanSettings.model_validate(REGION_CONTEST)
+    pay_plans = dict(s.settings.pay_plans)
+    pay_plans["team"] = scenarios.PayPlanSettings.model_validate(TEAM_PLAN)
+    pay_plans["region"] = scenarios.PayPlanSettings.model_validate(REGION_CONTEST)
     ids = ["team", "team", "region", "team", "region", "region"]
     reps = s.reps.assign(pay_plan_id=ids)
     rng = np.random.default_rng(2)
     # with ties: whole tens of thousands, so reps often share a contest rank
     bookings = rng.integers(0, 4, size=(6, 12)) * 10_000.0 if ties else rng.gamma(2.0, 12_000.0, size=(6, 12))
     quotas = np.full((6, 12), 20_000.0)
-    pay = sim.PlanPay(plans=tuple(plans[p] for p in ids), plan_ids=tuple(ids), regions=tuple(reps["region"]))
+    pay = sim.PayPlanPay(pay_plans=tuple(pay_plans[p] for p in ids), pay_plan_ids=tuple(ids),
+                         regions=tuple(reps["region"]))
     assert pay.whole_force
     salary = reps["base_salary"].to_numpy(float)
     got = pay(bookings, quotas, np.ones((6, 12)), np.repeat(salary[:, None], 12, axis=1), np.zeros(6))
     timeline = pd.DataFrame([(r, m, bookings[i, m], quotas[i, m]) for i, r in enumerate(reps.index) for m in range(12)],
                             columns=["rep_id", "month", "bookings", "quota"])
-    want = sim.pay.pay_statements(timeline, reps, plans).pivot(index="rep_id", columns="month", values="total_pay")
+    want = sim.pay.pay_statements(timeline, reps, pay_plans).pivot(index="rep_id", columns="month", values="total_pay")
     np.testing.assert_allclose(got, want.loc[reps.index].to_numpy(), rtol=1e-9)
-    statements = sim.pay.pay_statements(timeline, reps, plans)
+    statements = sim.pay.pay_statements(timeline, reps, pay_plans)
     assert statements["team_bonus"].sum() > 0 and statements["contest"].sum() > 0  # the test covers both
     # causal: paying the first five months gives the same first five months (the Q2 bonus is not yet due)
     early = pay(bookings[:, :5], quotas[:, :5], np.ones((6, 5)), np.repeat(salary[:, None], 5, axis=1), np.zeros(6))
@@ -310,10 +311,10 @@ def test_team_bonus_enters_the_reps_decisions_and_the_simulated_pay(tiny: scenar
     near, far = b.weekly_hours(rep(0.97)), b.weekly_hours(rep(0.3))
     assert near > 40.0 and near > far  # the team is within reach of the quarter's threshold
     # simulated: the same customers, the team bonus paid on top of the commission
-    flat = sim.simulate(tiny, replications=2, seed=3, pay=sim.PlanPay.from_scenario(tiny, "flat_commission"),
+    flat = sim.simulate(tiny, replications=2, seed=3, pay=sim.PayPlanPay.from_scenario(tiny, "flat_commission"),
                         behaviour=IncentiveBehaviour.from_scenario(tiny, "flat_commission"))
     with_team = sim.simulate(s, replications=2, seed=3, behaviour=b,
-                             pay=sim.PlanPay.from_scenario(s, "flat_commission"))
+                             pay=sim.PayPlanPay.from_scenario(s, "flat_commission"))
     assert with_team.kpi("pay_total") > flat.kpi("pay_total")
 
 
@@ -323,15 +324,15 @@ def test_a_quota_ratchet_rewrites_next_years_quotas_in_a_two_year_run(tiny: scen
     s = scenarios.modify(tiny, {"calendar.months": 24, "pay_plans.annual_bonus.ratchet": ratchet, **stay})
     model = sim.build(s)
     b = IncentiveBehaviour.from_scenario(s, "annual_bonus")
-    pay = sim.PlanPay.from_scenario(s, "annual_bonus")
+    pay = sim.PayPlanPay.from_scenario(s, "annual_bonus")
     _, rec = sim.run_replication(model, np.random.SeedSequence(8), b, pay)
-    plan = s.settings.pay_plans["annual_bonus"]
+    pay_plan = s.settings.pay_plans["annual_bonus"]
     hired = (model.hired_day <= 0.0)  # seats filled all of year one
     assert hired.any()
     for r in np.flatnonzero(hired).tolist():
         q1 = model.quotas[r, :12].sum()
         att = rec.bookings[r, :12].sum() / q1
-        want = sim.pay.next_quota(q1, att, plan.ratchet)
+        want = sim.pay.next_quota(q1, att, pay_plan.ratchet)
         assert rec.quotas[r, 12:].sum() == pytest.approx(want)
         # the months keep the shape the plan gave them
         np.testing.assert_allclose(rec.quotas[r, 12:] / rec.quotas[r, 12:].sum(),
@@ -339,7 +340,7 @@ def test_a_quota_ratchet_rewrites_next_years_quotas_in_a_two_year_run(tiny: scen
     np.testing.assert_array_equal(rec.quotas[:, :12], model.quotas[:, :12])
     assert not np.allclose(rec.quotas[hired, 12:], model.quotas[hired, 12:])
     # without a ratchet nothing moves
-    flat = sim.PlanPay.from_scenario(s, "flat_commission")
+    flat = sim.PayPlanPay.from_scenario(s, "flat_commission")
     _, plain = sim.run_replication(model, np.random.SeedSequence(8), None, flat)
     np.testing.assert_array_equal(plain.quotas, model.quotas)
 
@@ -354,7 +355,7 @@ def test_reps_decide_on_their_ratcheted_quotas(tiny: scenarios.Scenario) -> None
     live[12:] *= 1.3  # a ratchet raised next year's quota
     fresh = b.incentive(rep)
     np.testing.assert_array_equal(fresh.quotas, live)
-    assert fresh.plan is b.incentives[0].plan and b.incentive(rep) is fresh  # kept until the quotas move again
+    assert fresh.pay_plan is b.incentives[0].pay_plan and b.incentive(rep) is fresh  # kept until the quotas move again
 
 
 def test_team_quotas_follow_a_ratchet(tiny: scenarios.Scenario) -> None:
@@ -368,7 +369,7 @@ def test_team_quotas_follow_a_ratchet(tiny: scenarios.Scenario) -> None:
     b = IncentiveBehaviour.from_model(model, ["annual_bonus"] * model.n_seats)
     rng = sim.streams(np.random.SeedSequence(8))
     funnel = Funnel(model, sim.draw_leads(model, rng), rng["lifecycle"], b,
-                    sim.PlanPay.from_model(model, ["annual_bonus"] * model.n_seats))
+                    sim.PayPlanPay.from_model(model, ["annual_bonus"] * model.n_seats))
     rec = funnel.run()
     assert not np.allclose(rec.quotas, model.quotas)  # the ratchet moved year two
     for k in range(len(model.region_ids)):

@@ -63,7 +63,7 @@ class Arm:
 
 def _run(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> Arm:
     rec = Recording(IncentiveBehaviour.from_model(model, [plan] * model.n_seats), model.quotas)
-    pay = sim.PlanPay(plans=tuple(s.settings.pay_plans[plan] for _ in range(model.n_seats)))
+    pay = sim.PayPlanPay(pay_plans=tuple(s.settings.pay_plans[plan] for _ in range(model.n_seats)))
     bookings, hours = [], []
     for seed in np.random.SeedSequence(root).spawn(n):  # fresh children per plan: the same customers
         rec.log = []

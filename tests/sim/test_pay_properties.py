@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenarios import PlanSettings
+from scenarios import PayPlanSettings
 from sim.pay import cumulative_commission, pay_statement
 
 bookings_s = st.lists(st.floats(0.0, 200_000.0, allow_nan=False), min_size=1, max_size=24)
@@ -14,7 +14,7 @@ rates_s = st.lists(st.floats(0.0, 0.2), min_size=1, max_size=4)
 
 
 @st.composite
-def plans(draw: st.DrawFn) -> PlanSettings:
+def pay_plans(draw: st.DrawFn) -> PayPlanSettings:
     rates = draw(rates_s)
     gaps = draw(st.lists(st.floats(0.05, 1.0), min_size=len(rates) - 1, max_size=len(rates) - 1))
     thresholds = np.r_[0.0, np.cumsum(gaps)].tolist()
@@ -29,34 +29,34 @@ def plans(draw: st.DrawFn) -> PlanSettings:
         data["cap"] = {"amount": draw(st.floats(0.0, 50_000.0))}
     if draw(st.booleans()):
         data["draw"] = {"monthly": draw(st.floats(0.0, 3000.0)), "recoverable": draw(st.booleans())}
-    return PlanSettings.model_validate(data)
+    return PayPlanSettings.model_validate(data)
 
 
 @settings(max_examples=60, deadline=None)
-@given(plans(), bookings_s, st.floats(1.0, 50_000.0))
-def test_statement_identities(plan: PlanSettings, bookings: list[float], quota: float) -> None:
-    s = pay_statement(bookings, [quota] * len(bookings), 60_000.0, plan)
+@given(pay_plans(), bookings_s, st.floats(1.0, 50_000.0))
+def test_statement_identities(pay_plan: PayPlanSettings, bookings: list[float], quota: float) -> None:
+    s = pay_statement(bookings, [quota] * len(bookings), 60_000.0, pay_plan)
     parts = s[["commission", "bonus", "cap_adjustment", "draw", "draw_recovery", "team_bonus", "contest"]]
     assert np.allclose(s["variable"], parts.sum(axis=1))
     assert np.allclose(s["total_pay"], s["base"] + s["variable"])
     # The cap only ever takes away in total (a retroactive clawback below the cap can give some back).
     assert (s["cap_adjustment"].groupby(s["plan_year"]).cumsum() <= 1e-9).all()
     assert (s["draw"] >= 0).all() and (s["draw_recovery"] <= 0).all() and (s["draw_balance"] >= -1e-9).all()
-    if plan.cap is not None:
+    if pay_plan.cap is not None:
         capped = (s["commission"] + s["bonus"] + s["cap_adjustment"]).groupby(s["plan_year"]).cumsum()
-        assert (capped <= plan.cap.amount + 1e-6).all()  # type: ignore[operator]
-    if plan.draw is not None:
+        assert (capped <= pay_plan.cap.amount + 1e-6).all()  # type: ignore[operator]
+    if pay_plan.draw is not None:
         earned = s["commission"] + s["bonus"] + s["cap_adjustment"] + s["draw"] + s["draw_recovery"]
-        assert (earned >= plan.draw.monthly - 1e-6).all()  # the guarantee holds in every draw month
+        assert (earned >= pay_plan.draw.monthly - 1e-6).all()  # the guarantee holds in every draw month
 
 
 @settings(max_examples=60, deadline=None)
 @given(rates_s, st.lists(st.floats(0.0, 50_000.0), min_size=1, max_size=12))
 def test_monthly_commission_adds_up_to_the_commission_on_the_total(rates: list[float], bookings: list[float]) -> None:
     thresholds = [0.0, *np.cumsum([30_000.0] * (len(rates) - 1)).tolist()]
-    plan = PlanSettings.model_validate({"commission": {
+    pay_plan = PayPlanSettings.model_validate({"commission": {
         "basis": "volume", "tiers": [{"threshold": t, "rate": r} for t, r in zip(thresholds, rates, strict=True)]}})
-    s = pay_statement(bookings, [1.0] * len(bookings), 0.0, plan)
+    s = pay_statement(bookings, [1.0] * len(bookings), 0.0, pay_plan)
     # Cross-check against an independent brute force: pay each euro-block at the rate of the tier it falls in.
     total, paid = float(sum(bookings)), 0.0
     step = max(total / 2_000.0, 1e-9)
@@ -69,22 +69,22 @@ def test_monthly_commission_adds_up_to_the_commission_on_the_total(rates: list[f
 
 
 @settings(max_examples=50, deadline=None)
-@given(plans(), bookings_s, st.integers(0, 23), st.floats(1.0, 50_000.0))
-def test_more_bookings_never_pay_less_without_cap_or_draw(plan: PlanSettings, bookings: list[float], month: int,
+@given(pay_plans(), bookings_s, st.integers(0, 23), st.floats(1.0, 50_000.0))
+def test_more_bookings_never_pay_less_without_cap_or_draw(pay_plan: PayPlanSettings, bookings: list[float], month: int,
                                                           extra: float) -> None:
-    plan = plan.model_copy(update={"cap": None, "draw": None})
-    rates = [t.rate for t in plan.commission_tiers()]
-    if plan.commission is not None and plan.commission.retroactive and rates != sorted(rates):
+    pay_plan = pay_plan.model_copy(update={"cap": None, "draw": None})
+    rates = [t.rate for t in pay_plan.commission_tiers()]
+    if pay_plan.commission is not None and pay_plan.commission.retroactive and rates != sorted(rates):
         return  # a retroactive plan with falling rates can pay less for more, by design
     more = list(bookings)
     more[month % len(more)] += extra
     q = [10_000.0] * len(bookings)
-    assert pay_statement(more, q, 0.0, plan)["variable"].sum() >= pay_statement(bookings, q, 0.0, plan)[
+    assert pay_statement(more, q, 0.0, pay_plan)["variable"].sum() >= pay_statement(bookings, q, 0.0, pay_plan)[
         "variable"].sum() - 1e-6
 
 
 @st.composite
-def whole_force(draw: st.DrawFn) -> tuple[list[PlanSettings], list[str], list[str], np.ndarray, np.ndarray]:
+def whole_force(draw: st.DrawFn) -> tuple[list[PayPlanSettings], list[str], list[str], np.ndarray, np.ndarray]:
     """A small sales force: 2-3 plans with team bonuses and contests of random period and scope, 2 regions."""
     periods = st.sampled_from(["month", "quarter", "year"])
     specs = []
@@ -101,7 +101,7 @@ def whole_force(draw: st.DrawFn) -> tuple[list[PlanSettings], list[str], list[st
                                  "scope": draw(st.sampled_from(["region", "company"])),
                                  "min_attainment": draw(st.sampled_from([0.0, 0.5])),
                                  "prizes": [1_000.0, 400.0, 100.0][:draw(st.integers(1, 3))]}]
-        specs.append(PlanSettings.model_validate(spec))
+        specs.append(PayPlanSettings.model_validate(spec))
     n = draw(st.integers(2, 7))
     months = draw(st.integers(1, 14))
     which = [draw(st.integers(0, len(specs) - 1)) for _ in range(n)]
@@ -117,19 +117,19 @@ def whole_force(draw: st.DrawFn) -> tuple[list[PlanSettings], list[str], list[st
 @settings(max_examples=60, deadline=None)
 @given(whole_force())
 def test_whole_force_amounts_match_team_bonuses_and_contest_awards(
-        force: tuple[list[PlanSettings], list[str], list[str], np.ndarray, np.ndarray]) -> None:
+        force: tuple[list[PayPlanSettings], list[str], list[str], np.ndarray, np.ndarray]) -> None:
     import pandas as pd
 
     from sim.pay import contest_awards, team_bonuses, whole_force_amounts
 
-    plans, ids, regions, bookings, quotas = force
+    pay_plans, ids, regions, bookings, quotas = force
     n, months = bookings.shape
     salary = np.linspace(40_000.0, 70_000.0, n)
-    got = whole_force_amounts(bookings, quotas, salary, plans, ids, regions)
+    got = whole_force_amounts(bookings, quotas, salary, pay_plans, ids, regions)
     seats = [f"s{r}" for r in range(n)]
     timeline = pd.DataFrame({"rep_id": np.repeat(seats, months), "month": np.tile(np.arange(months), n),
                              "bookings": bookings.ravel(), "quota": quotas.ravel()})
     reps = pd.DataFrame({"pay_plan_id": ids, "base_salary": salary, "region": regions}, index=seats)
-    by_id = dict(zip(ids, plans, strict=True))
+    by_id = dict(zip(ids, pay_plans, strict=True))
     want = (team_bonuses(timeline, reps, by_id) + contest_awards(timeline, reps, by_id)).to_numpy().reshape(n, months)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)

@@ -53,7 +53,7 @@ def test_flat_commission_plays_no_games_and_the_run_is_unchanged(baseline: scena
     # The full evaluation asks about every signature and every month end, and must still answer "keep".
     full = dataclasses.replace(b, constant=(False,) * len(b.constant), _cache={})
     assert full.timing_games
-    pay = sim.PlanPay.from_scenario(games, "flat_commission")
+    pay = sim.PayPlanPay.from_scenario(games, "flat_commission")
     model = sim.build(games)
     seed = np.random.SeedSequence(3)
     _, rec = sim.run_replication(model, seed, full, pay)
@@ -114,11 +114,11 @@ def test_games_follow_the_plans_pay_periods(baseline: scenarios.Scenario) -> Non
     s = scenarios.modify(baseline, {"behaviour.timing_games": True})
     model = sim.build(s)
     moved = {}
-    for plan in ("annual_bonus", "quarterly_bonus"):
-        b = IncentiveBehaviour.from_model(model, [plan] * model.n_seats)
-        pay = sim.PlanPay(plans=tuple(s.settings.pay_plans[plan] for _ in range(model.n_seats)))
+    for pay_plan in ("annual_bonus", "quarterly_bonus"):
+        b = IncentiveBehaviour.from_model(model, [pay_plan] * model.n_seats)
+        pay = sim.PayPlanPay(pay_plans=tuple(s.settings.pay_plans[pay_plan] for _ in range(model.n_seats)))
         rec = sim.run_replication(model, np.random.SeedSequence(5), b, pay)[1]
-        moved[plan] = (rec.pulled + rec.pushed).sum(axis=0)
+        moved[pay_plan] = (rec.pulled + rec.pushed).sum(axis=0)
     assert moved["annual_bonus"].sum() > 0 and moved["annual_bonus"][:11].sum() == 0
     quarter_ends = np.zeros(12, dtype=bool)
     quarter_ends[[2, 5, 8, 11]] = True
