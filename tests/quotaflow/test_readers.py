@@ -317,8 +317,10 @@ EXAMPLES: dict[str, list[Example]] = {
                                 _read("accounts[region=North].current_rep_id", "R0001", "allocate")],
     "accounts.tier": [_read("accounts[tier=C].tier", "B")],
     "accounts.region": [_read("accounts[name=Baltic Chemicals Ltd].region", "North")],
+    # deal values and what an account buys in a year are in the potential's units, so scaling every account moves
+    # what is simulated; the quotas and the budget follow relative potential (test_uniform_potential_scaling...)
     "accounts.annual_potential": [_read("accounts[tier=A].annual_potential*", 1.5),
-                                  _refused("accounts.annual_potential*", 1.5, "scale a subset"),
+                                  _read("accounts.annual_potential*", 1.5),
                                   _read("accounts.annual_potential*", 3.0, "allocate")],
     "accounts.service_hours_per_year": [_read("accounts.service_hours_per_year*", 3.0)],
     "accounts.status": [_read("accounts[tier=A].status", "prospect")],
@@ -396,10 +398,30 @@ def test_family_moves_the_result_or_is_refused(small: scenarios.Scenario, patter
             check_whatifs(base, [("point", {ex.path: ex.value})], _evaluation(ex.run))
         assert ex.refused in str(err.value)
         after = _outcome(changed, ex.run)
-        # equal up to float rounding: scaling every potential by 1.5 rounds value / mean differently in the last bit
+        # equal up to float rounding (a refused what-if may still reach a figure through a share it leaves as is)
         pd.testing.assert_frame_equal(after, before, check_exact=False, rtol=ex.rtol, atol=0.0,
                                       obj=f"{ex.path} (refused, yet it moved)")
     else:
         check_whatifs(base, [("point", {ex.path: ex.value})], _evaluation(ex.run))
         after = _outcome(changed, ex.run)
         assert not after.equals(before), f"{ex.path}={ex.value!r} is declared read in run {ex.run} but moved nothing"
+
+
+def test_uniform_potential_scaling_reaches_only_what_is_simulated(tiny: scenarios.Scenario) -> None:
+    # The registry's condition on the default quotas, the quota step and the budget step: they use each account's
+    # potential relative to the others, so scaling every account alike leaves them as they are, while the
+    # simulator's deal values and each account's yearly cap scale with it (so the what-if is read).
+    import optimizer
+
+    scaled = scenarios.modify(tiny, {"accounts.annual_potential*": 1.5})
+    assignment = scenarios.Plan.current(tiny).assignment
+    pd.testing.assert_frame_equal(optimizer.set_quotas(scaled, assignment).quotas,
+                                  optimizer.set_quotas(tiny, assignment).quotas)
+    pd.testing.assert_frame_equal(optimizer.allocate_budget(scaled).budget, optimizer.allocate_budget(tiny).budget)
+    before, after = sim.build(tiny), sim.build(scaled)
+    np.testing.assert_allclose(after.quotas, before.quotas, rtol=1e-12)
+    np.testing.assert_allclose(after.deal_value, 1.5 * before.deal_value, rtol=1e-12)
+    np.testing.assert_allclose(after.wallet, 1.5 * before.wallet, rtol=1e-12)
+    assert (before.deal_value > 0).any()
+    ev = Evaluation("sweep", quota_step=True, budget_step=True)
+    assert check_whatifs(tiny, [("x1.5", {"accounts.annual_potential*": 1.5})], ev) == []
