@@ -168,14 +168,14 @@ def _banded(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | No
 
 
 def _not_uniform(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
-    """The simulator, the quota and budget steps use each account's potential relative to the others."""
+    """The quota and budget steps and the simulator's default quotas use each account's potential relative to the
+    others (expected-sales shares, where leads land, region weights), so scaling every account alike leaves them
+    unchanged; the simulator's deal values and what an account buys in a year follow the potential itself."""
     del scenario, ev
     if path != "accounts.annual_potential*":
         return None
-    return ("scaling every account's potential alike changes nothing the simulator, the quotas or the budget "
-            "use (deal values, where leads land, expected-sales shares and region weights follow each account's "
-            "potential relative to the others); scale a subset, e.g. accounts[tier=A].annual_potential*=1.5, "
-            "or re-allocate (--allocate), which weighs potential against travel")
+    return ("the quotas and the budget use each account's potential relative to the others (expected-sales "
+            "shares, region weights), which scaling every account alike leaves unchanged")
 
 
 FAMILIES: tuple[Family, ...] = (
@@ -330,8 +330,10 @@ FAMILIES: tuple[Family, ...] = (
     _f("accounts.tier", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.region", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.annual_potential", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP],
-       f"{_SIM}, relative to the other accounts: scaling every account alike reaches only the allocation",
-       needs=dict.fromkeys((S.SIMULATOR, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP), _not_uniform)),
+       f"{_SIM}: deal values and what an account buys in a year follow its potential; the quotas and the budget "
+       "use it relative to the other accounts, so scaling every account alike changes only what is simulated "
+       "(and the allocation)",
+       needs=dict.fromkeys((S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP), _not_uniform)),
     _f("accounts.service_hours_per_year", [S.SIMULATOR, S.ALLOCATION, S.DEFAULT_QUOTAS, S.QUOTA_STEP], _SIM),
     _f("accounts.status", [S.SIMULATOR, S.ALLOCATION], _SIM),
     _f("accounts.*", [S.ALLOCATION], "an extra accounts.csv column: read only by a balance band of the "
