@@ -16,7 +16,7 @@ import numpy as np
 import scenarios
 import sim
 from quotaflow.comparison import compare
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentives import IncentiveBehaviour
 
 PLANS = ["flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator", "capped"]
 

@@ -23,7 +23,7 @@ import optimizer
 import scenarios
 import sim
 from scenarios.skill import expected_sales, horizon_weights
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentives import IncentiveBehaviour
 
 
 def measure(name: str, *, replications: int, seed: int, allocate: bool, quotas: str, behaviour: str,

@@ -27,7 +27,7 @@ from scipy import stats
 import optimizer
 import scenarios
 import sim
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentives import IncentiveBehaviour
 
 BONUS_ONLY = {"pay_plans.annual_bonus.commission_rate": 0.0,
               "pay_plans.annual_bonus.bonuses.0.steps.0.share_of_base": 1.0,

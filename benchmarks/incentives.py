@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/incentives.py [--scenario baseline] [--repeat 5]
 
-For every plan of the scenario, times `sim.behaviour.prepare` (once per rep), `appraise` (once per rep and week),
-`prioritise` with 20 open deals, and `sim.pay.pay_statements` for the whole sales force over the horizon, with
+For every plan of the scenario, times `sim.incentives.prepare` (once per rep), `appraise` (once per rep and week),
+`prioritise` with 20 open deals, and `sim.incentives.pay_statements` for the whole sales force over the horizon, with
 quotas = the scenario's annual target split evenly. Prints one CSV row per (plan, step): plan, step, calls,
 best_us_per_call, median_us_per_call. The simulator calls appraise/prioritise about reps x weeks times per
 replication (40 x 46 = 1,840 for baseline).
@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 
 import scenarios
-from sim.behaviour import Position, appraise, prepare, prioritise, weekly_moments
-from sim.pay import pay_statements
+from sim.incentives import Position, appraise, pay_statements, prepare, prioritise, weekly_moments
 
 
 def _per_call(fn: Callable[[], Any], calls: int, repeat: int) -> tuple[float, float]:

@@ -13,7 +13,7 @@ import numpy as np
 
 import scenarios
 import sim
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentives import IncentiveBehaviour
 
 TEAM = {"scope": "region", "period": "quarter", "steps": [{"attainment": 1.0, "amount": 3000.0}]}
 CONTEST = [{"name": "top", "period": "quarter", "metric": "attainment", "prizes": [5000.0, 2000.0]}]

@@ -196,7 +196,7 @@ def demo(
 
 # Incentive pay statements for given bookings (issue 6).
 from quotaflow.payout import pay_command  # noqa: E402
-from sim.pay import PayError  # noqa: E402
+from sim.incentives import PayError  # noqa: E402
 
 register_error(PayError, ExitCode.INPUT)
 app.command(name="pay")(guarded(pay_command))

@@ -42,8 +42,7 @@ from quotaflow.options import (
     scenario_source,
 )
 from quotaflow.output import claim_output, staged_output, write_csv, write_json
-from sim.incentive_behaviour import IncentiveBehaviour
-from sim.pay import annual_base, target_variable_pay
+from sim.incentives import IncentiveBehaviour, annual_base, target_variable_pay
 
 __all__ = ["METRICS", "ComparisonError", "ComparisonResult", "attainment_spread", "compare", "compare_command",
            "gini"]
@@ -52,7 +51,7 @@ METRICS = ("revenue", "gross_margin", "compensation_cost", "cost_of_sales_share"
            "attainment_p10", "attainment_p50", "attainment_p90", "pay_gini", "attrition_rate", "payout_vs_budget",
            "final_month_share", "final_quarter_share", "deals_pulled_in", "deals_pushed_out")
 """Metrics of a comparison, in report order. ``payout_vs_budget`` = total pay over the pay plan's budget: every
-seat's base plus the pay plan's target variable pay at 100 % of quota (``sim.pay.target_variable_pay``) over the
+seat's base plus the pay plan's target variable pay at 100 % of quota (``sim.incentives.target_variable_pay``) over the
 horizon.
 ``final_month_share`` / ``final_quarter_share``: the share of the horizon's bookings booked in its last month /
 last three months (end-of-period bunching). ``deals_pulled_in`` / ``deals_pushed_out``: timing games played

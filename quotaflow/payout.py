@@ -1,7 +1,7 @@
 """``quotaflow pay``: what given bookings (for example last year's) would have paid under each pay plan.
 
 Reads a bookings file (``rep_id, period, bookings, quota`` and optional ``travel_km``, one row per rep and month),
-runs the pay engine (`sim.pay`) with every rep on each requested pay plan (or on their own ``pay_plan_id``), and
+runs the pay engine (`sim.incentives`) with every rep on each requested pay plan (or on their own ``pay_plan_id``), and
 writes ``statements.csv`` (per pay plan, rep and month), ``summary.csv`` (per pay plan, rep and plan year),
 ``plans.csv`` (one row per pay plan: pay, cost, cost of sales, share at quota, share capped, pay dispersion) and
 ``manifest.json``. In these files the ``plan`` column names the pay plan a run put everyone on (``as_assigned``:
@@ -24,7 +24,7 @@ from quotaflow.manifest import write_manifest
 from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, OldPlansOpt, pay_plan_option, scenario_source
 from quotaflow.output import claim_output, staged_output, write_csv
 from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
-from sim.pay import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
+from sim.incentives import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
 
 __all__ = ["gini", "pay_command", "pay_plan_totals", "read_bookings"]
 
@@ -115,7 +115,7 @@ def gini(values: pd.Series) -> float:
 
 
 def pay_plan_totals(summary: pd.DataFrame) -> pd.DataFrame:
-    """One row per pay plan from `sim.pay.pay_summary` rows tagged with a ``plan`` column.
+    """One row per pay plan from `sim.incentives.pay_summary` rows tagged with a ``plan`` column.
 
     Columns: reps, bookings, base, variable, total_pay, total_cost, cost_of_sales (total_cost / bookings),
     share_at_quota (attainment >= 1), share_capped, pay_gini (of each rep's total pay).

@@ -5,8 +5,8 @@ A pay plan is a set of optional components, each its own small validated type: b
 (flat, tiered by attainment or by volume, retroactive or marginal; accelerators and decelerators are tiers),
 quota bonuses (monthly, quarterly, annual, cumulative-quarterly with catch-up), an earnings cap, a draw, a team
 or region bonus, allowances, contests, a next-year quota ratchet and the non-material levers (recognition,
-training, promotion path). The settings only hold parameters; ``sim.pay`` turns them into pay statements and
-``sim.behaviour`` into effort and work priorities. Amounts are in the scenario currency; attainment is
+training, promotion path). The settings only hold parameters; ``sim.incentives`` turns them into pay statements and
+``sim.incentives`` into effort and work priorities. Amounts are in the scenario currency; attainment is
 bookings divided by quota (1.0 = 100 %).
 
 Examples
@@ -452,7 +452,7 @@ class PayPlanSettings(Strict):
 
 
 class BehaviourSettings(Strict):
-    """How reps respond to their pay plan (``[behaviour]`` in scenario.toml); used by ``sim.behaviour``.
+    """How reps respond to their pay plan (``[behaviour]`` in scenario.toml); used by ``sim.incentives``.
 
     A rep's weekly hours are ``norm * clip(1 + elasticity * (m / m_ref - 1), min_hours_share, max_hours_share)``
     where ``m`` is the expected pay for one more unit of bookings given the rep's position and ``m_ref`` is the

@@ -1,50 +1,47 @@
-"""SimPy funnel simulator and incentive behaviour (``simulate = check -> build processes -> run replications
--> collect``). Imports only ``scenarios`` from quotaflow's packages.
+"""SimPy funnel simulator (``simulate = check -> build processes -> run replications -> collect``) and the pay
+plans reps respond to (``sim.incentives``). Imports only ``scenarios`` from quotaflow's packages.
 
-Simulator (issue 5): ``simulate`` (the pipeline) and its steps ``check``, ``build``, ``run_replication``,
-``collect``, ``summarise``; the behaviour hook ``Behaviour`` / ``RepState`` / ``DealView`` with the default
-``NormBehaviour``; the swappable pay function ``PayFunction`` / ``commission_pay``. Incentives (issue 6): the
-pay engine (``sim.pay``) and the behaviour functions (``sim.behaviour``).
+Simulator: ``simulate`` (the pipeline) and its steps ``check``, ``build``, ``run_replication``, ``collect``,
+``summarise``; the behaviour hook ``Behaviour`` / ``RepState`` / ``DealView`` with the default ``NormBehaviour``;
+the swappable pay function ``PayFunction`` / ``commission_pay``. Pay plans: the pay engine and the behavioural
+response in ``sim.incentives``, whose public names are re-exported here.
 """
 
 from __future__ import annotations
 
-# Incentive pay engine and behavioural response (issue 6).
-from sim.behaviour import (
+from sim.demand import Leads, draw_leads, streams
+from sim.incentives import (
+    STATEMENT_COLUMNS,
     Appraisal,
     Incentive,
+    IncentiveBehaviour,
+    PayError,
+    PayPlanPay,
     Position,
     TeamOutlook,
     appraise,
+    constant_rate,
+    contest_awards,
     deal_gain,
     deal_scores,
     marginal_pay,
-    prepare,
-    prepare_all,
-    prioritise,
-    timing_decision,
-    weekly_hours,
-    weekly_moments,
-)
-
-# Funnel simulator (issue 5).
-from sim.demand import Leads, draw_leads, streams
-from sim.earnings import PayFunction, PayPlanPay, commission_pay
-from sim.incentive_behaviour import IncentiveBehaviour, constant_rate
-from sim.memory import available_memory, check_memory, replication_bytes
-from sim.model import Model, SimulationError, build, check
-from sim.pay import (
-    STATEMENT_COLUMNS,
-    PayError,
-    contest_awards,
     monthly_quotas,
     next_quota,
     pay_statement,
     pay_statements,
     pay_summary,
+    prepare,
+    prepare_all,
+    prioritise,
     target_variable_pay,
     team_bonuses,
+    timing_decision,
+    weekly_hours,
+    weekly_moments,
 )
+from sim.memory import available_memory, check_memory, replication_bytes
+from sim.model import Model, SimulationError, build, check
+from sim.pay_function import PayFunction, commission_pay
 from sim.policy import Behaviour, DealView, NormBehaviour, RepState
 from sim.processes import Funnel, RunRecord
 from sim.simulation import SimulationResult, run_replication, simulate, summarise

@@ -1,6 +1,6 @@
 """The behaviour hook: how a rep decides how many hours to work each week and which deal to work next.
 
-The simulator calls a ``Behaviour`` at two points only, so that incentive-driven behaviour (``sim.behaviour``)
+The simulator calls a ``Behaviour`` at two points only, so that incentive-driven behaviour (``sim.incentives``)
 plugs in without touching the engine:
 
 * ``weekly_hours(rep)`` at the start of every simulated week, for every active rep: the rep's total working

@@ -42,8 +42,8 @@ import numpy as np
 import simpy
 
 from sim.demand import Leads
-from sim.earnings import PayFunction
 from sim.model import DAYS_PER_WEEK, DAYS_PER_YEAR, Model
+from sim.pay_function import PayFunction
 from sim.policy import Behaviour, RepState
 
 __all__ = ["LOST_CHURNED", "LOST_PUSHED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "LOST_VACANT", "PUSH_DELAY",

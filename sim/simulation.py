@@ -20,9 +20,9 @@ import pandas as pd
 
 from scenarios import Plan, Scenario, write_csv
 from sim.demand import Leads, draw_leads, streams
-from sim.earnings import PayFunction, commission_pay
 from sim.memory import check_memory
 from sim.model import Model, SimulationError, build, check
+from sim.pay_function import PayFunction, commission_pay
 from sim.policy import Behaviour, NormBehaviour
 from sim.processes import Funnel, RunRecord
 from sim.statistics import ReplicationStats, collect, mean_ci
@@ -217,7 +217,7 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
     behaviour
         The behaviour hook (``sim.policy.Behaviour``); default ``NormBehaviour()``.
     pay
-        The pay function (``sim.earnings.PayFunction``); default ``commission_pay``.
+        The pay function (``sim.pay_function.PayFunction``); default ``commission_pay``.
     progress
         Called with the number of replications finished after each one (for a progress bar).
 

@@ -17,7 +17,7 @@ import scenarios
 import sim
 from quotaflow.cli import app
 from quotaflow.comparison import METRICS, ComparisonError, compare, gini
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentives import IncentiveBehaviour
 
 runner = CliRunner()
 

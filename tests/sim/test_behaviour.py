@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scenarios import BehaviourSettings, PayPlanSettings
-from sim.behaviour import (
+from sim.incentives import (
     Position,
     appraise,
+    cumulative_commission,
     marginal_pay,
     prepare,
     prioritise,
@@ -21,7 +22,6 @@ from sim.behaviour import (
     weekly_hours,
     weekly_moments,
 )
-from sim.pay import cumulative_commission
 
 Q = np.full(12, 100_000.0)  # 1.2M a year
 MEAN, SD = weekly_moments(26_000.0, 30_000.0)  # on track: 46 weeks x 26k ~ 1.2M
@@ -217,7 +217,7 @@ def test_timing_games_never_pay_within_pay_periods_nor_under_a_flat_rate(
 def test_a_deal_bigger_than_the_outlook_spread_is_worth_the_jump_it_makes() -> None:
     from scipy import stats
 
-    from sim.behaviour import deal_gain
+    from sim.incentives import deal_gain
 
     bonus_only = pay_plan(commission_rate=0.0, bonuses=[{"period": "year", "steps": [{"attainment": 1.0,
                                                                                     "amount": 10_000.0}]}])
@@ -234,8 +234,7 @@ def test_a_deal_bigger_than_the_outlook_spread_is_worth_the_jump_it_makes() -> N
 
 
 def test_position_and_prepare_all_refuse_bad_input() -> None:
-    from sim.behaviour import prepare_all
-    from sim.pay import PayError
+    from sim.incentives import PayError, prepare_all
 
     with pytest.raises(PayError, match="month_elapsed"):
         Position(0, 1.5, np.zeros(12), 1.0, 1.0)
@@ -302,7 +301,7 @@ def test_non_recoverable_draw_blunts_effort_recoverable_does_not() -> None:
 
 
 def test_team_bonus_motivates_near_the_team_threshold_and_dilutes_with_team_size() -> None:
-    from sim.behaviour import TeamOutlook
+    from sim.incentives import TeamOutlook
 
     team_plan = pay_plan(commission_rate=0.04, team_bonus={"scope": "region", "period": "quarter",
                                                        "steps": [{"attainment": 1.0, "amount": 3000.0}]})
@@ -327,8 +326,8 @@ def test_team_bonus_motivates_near_the_team_threshold_and_dilutes_with_team_size
 @given(st.lists(st.floats(0.0, 300_000.0), min_size=12, max_size=12), st.integers(0, 11), st.floats(0.0, 0.2))
 def test_flat_commission_earnings_shortcut_matches_the_pay_engine(bookings: list[float], month: int,
                                                                    rate: float) -> None:
-    from sim.behaviour import _earned_this_year
-    from sim.pay import uncapped_variable
+    from sim.incentives import uncapped_variable
+    from sim.incentives.marginal_pay import _earned_this_year
 
     capped = pay_plan(commission_rate=rate, cap={"target_multiple": 1.5})
     inc = prepare(capped, Q, 60_000.0, B)

@@ -1,7 +1,7 @@
 """The behaviour functions iterated week by week over a population of reps (a stand-in for the simulator, with
 bookings = pro-rata run rate × hours share + common noise) reproduce the directions of the field studies.
 
-This is a cross-check of `sim.behaviour` on its own, not the simulator's must-show tests: the simulator adds the
+This is a cross-check of `sim.incentives` on its own, not the simulator's must-show tests: the simulator adds the
 funnel, pipelines and deal priorities. Every plan sees the same reps, quotas and noise (common random numbers).
 """
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from scenarios import BehaviourSettings, PayPlanSettings
-from sim.behaviour import Position, appraise, prepare, weekly_moments
+from sim.incentives import Position, appraise, prepare, weekly_moments
 
 WEEKS_PER_MONTH = 4
 PLANS = {

@@ -22,7 +22,7 @@ import optimizer
 import scenarios
 import sim
 from scenarios.skill import expected_sales, horizon_weights
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentives import IncentiveBehaviour
 
 BUNDLED = ("tiny", "baseline")
 

@@ -13,8 +13,7 @@ from simcases import MIXED_PLANS, mixed_plans
 
 import scenarios
 import sim
-from sim.incentive_behaviour import IncentiveBehaviour
-from sim.pay import pay_statement
+from sim.incentives import IncentiveBehaviour, pay_statement
 from sim.policy import RepState
 
 
@@ -130,7 +129,7 @@ def test_pickles_without_its_weekly_cache_and_workers_agree(tiny: scenarios.Scen
 
 def _reference_pay(bookings: np.ndarray, quotas: np.ndarray, salary: float,
                    pay_plan: scenarios.PayPlanSettings) -> np.ndarray:
-    """Monthly pay written out month by month from the plan's terms, independently of ``sim.pay``: base / 12;
+    """Monthly pay written out month by month from the plan's terms, independently of ``sim.incentives``: base / 12;
     commission on the period's running bookings through marginal tiers (thresholds x the period's quota inside
     the horizon for an attainment basis); each complete bonus period's highest step reached, paid in its last
     month; the year's running variable pay held at or below the cap (``target_multiple`` x what the plan pays at
@@ -277,9 +276,10 @@ def test_plan_pay_pays_team_bonuses_and_contests_as_the_pay_statements_do(tiny: 
     got = pay(bookings, quotas, np.ones((6, 12)), np.repeat(salary[:, None], 12, axis=1), np.zeros(6))
     timeline = pd.DataFrame([(r, m, bookings[i, m], quotas[i, m]) for i, r in enumerate(reps.index) for m in range(12)],
                             columns=["rep_id", "month", "bookings", "quota"])
-    want = sim.pay.pay_statements(timeline, reps, pay_plans).pivot(index="rep_id", columns="month", values="total_pay")
+    statements = sim.incentives.pay_statements(timeline, reps, pay_plans)
+    want = statements.pivot(index="rep_id", columns="month", values="total_pay")
     np.testing.assert_allclose(got, want.loc[reps.index].to_numpy(), rtol=1e-9)
-    statements = sim.pay.pay_statements(timeline, reps, pay_plans)
+    statements = sim.incentives.pay_statements(timeline, reps, pay_plans)
     assert statements["team_bonus"].sum() > 0 and statements["contest"].sum() > 0  # the test covers both
     # causal: paying the first five months gives the same first five months (the Q2 bonus is not yet due)
     early = pay(bookings[:, :5], quotas[:, :5], np.ones((6, 5)), np.repeat(salary[:, None], 5, axis=1), np.zeros(6))
@@ -332,7 +332,7 @@ def test_a_quota_ratchet_rewrites_next_years_quotas_in_a_two_year_run(tiny: scen
     for r in np.flatnonzero(hired).tolist():
         q1 = model.quotas[r, :12].sum()
         att = rec.bookings[r, :12].sum() / q1
-        want = sim.pay.next_quota(q1, att, pay_plan.ratchet)
+        want = sim.incentives.next_quota(q1, att, pay_plan.ratchet)
         assert rec.quotas[r, 12:].sum() == pytest.approx(want)
         # the months keep the shape the plan gave them
         np.testing.assert_allclose(rec.quotas[r, 12:] / rec.quotas[r, 12:].sum(),

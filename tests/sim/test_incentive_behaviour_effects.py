@@ -24,7 +24,7 @@ from scipy import stats
 import optimizer
 import scenarios
 import sim
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentives import IncentiveBehaviour
 from sim.policy import DealView, RepState
 
 REPLICATIONS = 16  # the default run; the slow test repeats every check with 40 on other customers

@@ -14,7 +14,7 @@ import pytest
 
 import scenarios
 from scenarios import PayPlanSettings
-from sim.pay import PayError, next_quota, pay_statement, pay_statements, target_variable_pay
+from sim.incentives import PayError, next_quota, pay_statement, pay_statements, target_variable_pay
 
 Q = np.full(12, 10_000.0)  # quota 10k a month: 30k a quarter, 120k a year
 
@@ -262,7 +262,7 @@ def test_pay_statements_on_tiny_and_errors(tiny: scenarios.Scenario) -> None:
 
 
 def test_monthly_quotas_from_a_plan_frame() -> None:
-    from sim.pay import monthly_quotas
+    from sim.incentives import monthly_quotas
 
     q = pd.DataFrame({"rep_id": ["R1", "R1", "R2"], "period": ["2027-01", "2027-02", "2027-02"],
                       "product": ["a", "a", "b"], "quota": [3.0, 4.0, 5.0]})
@@ -275,7 +275,7 @@ def test_monthly_quotas_from_a_plan_frame() -> None:
 
 
 def test_pay_summary_per_rep_and_year() -> None:
-    from sim.pay import pay_summary
+    from sim.incentives import pay_summary
 
     # R1 (capped plan, 5 %, cap 5000): 12 x 20k = 240k -> 12000 commission, cut to 5000, cap bound.
     # R2 (flat 5 %): 12 x 5k = 60k -> 3000; attainment 60k / 120k = 0.5; pay per booking 0.05.

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scenarios import PayPlanSettings
-from sim.pay import cumulative_commission, pay_statement
+from sim.incentives import cumulative_commission, pay_statement
 
 bookings_s = st.lists(st.floats(0.0, 200_000.0, allow_nan=False), min_size=1, max_size=24)
 rates_s = st.lists(st.floats(0.0, 0.2), min_size=1, max_size=4)
@@ -120,7 +120,7 @@ def test_whole_force_amounts_match_team_bonuses_and_contest_awards(
         force: tuple[list[PayPlanSettings], list[str], list[str], np.ndarray, np.ndarray]) -> None:
     import pandas as pd
 
-    from sim.pay import contest_awards, team_bonuses, whole_force_amounts
+    from sim.incentives import contest_awards, team_bonuses, whole_force_amounts
 
     pay_plans, ids, regions, bookings, quotas = force
     n, months = bookings.shape

@@ -11,7 +11,7 @@ import pytest
 
 import scenarios
 import sim
-from sim.incentive_behaviour import IncentiveBehaviour
+from sim.incentives import IncentiveBehaviour
 from sim.policy import DealView, NormBehaviour, RepState, Timing
 from sim.processes import LOST, LOST_PUSHED, PUSH_DELAY, WON
 

@@ -1,7 +1,7 @@
 """The incentive behaviour adapter: a ``sim.policy.Behaviour`` that lets each rep's pay plan drive the simulator.
 
-``IncentiveBehaviour`` turns the engine's ``RepState`` into a ``sim.behaviour.Position`` once per rep and week
-and asks the behaviour functions of ``sim.behaviour`` how many hours to work (``appraise``: hours move with the
+``IncentiveBehaviour`` turns the engine's ``RepState`` into a ``sim.incentives.Position`` once per rep and week
+and asks the behaviour functions of ``sim.incentives`` how many hours to work (``appraise``: hours move with the
 marginal expected pay of one more unit of bookings, relative to the pay plan's pay per unit at target) and how to
 rank open deals (expected value times the marginal pay rate of the month the deal is expected to close in,
 relative to the same reference rate). Under a flat commission the marginal rate equals the reference rate in
@@ -22,7 +22,7 @@ the position weekly). For a pay plan with a team / region bonus the position car
 (``TeamOutlook``): the team's bookings per month so far (the engine's region or company totals), its quota (the
 members' quotas summed) and its expected weekly bookings, the team's quota rate blended with its run rate as for
 the rep, with the spread of that many deals. With ``[behaviour] timing_games = true`` the
-adapter answers the engine's timing question with ``sim.behaviour.timing_decision`` on a position taken at that
+adapter answers the engine's timing question with ``sim.incentives.timing_decision`` on a position taken at that
 moment (so a deal pulled in a minute ago counts). With ``[behaviour]
 enabled = false`` the adapter is the "no behavioural response" mode: norm hours and ``NormBehaviour``'s deal
 order, so a comparison isolates the pay plan's pure pay effect (use it with ``sim.PayPlanPay``).
@@ -48,16 +48,9 @@ from typing import Any
 import numpy as np
 
 from scenarios import PayPlanSettings, Plan, Problem, Scenario, ScenarioError
-from sim.behaviour import (
-    Incentive,
-    Position,
-    TeamOutlook,
-    appraise,
-    marginal_pay,
-    prepare,
-    timing_decision,
-    weekly_moments,
-)
+from sim.incentives.deal_choices import timing_decision
+from sim.incentives.marginal_pay import appraise, marginal_pay
+from sim.incentives.position import Incentive, Position, TeamOutlook, prepare, weekly_moments
 from sim.model import DAYS_PER_YEAR, Model, build
 from sim.policy import DealView, RepState, Timing
 
@@ -134,7 +127,7 @@ def _deal_spread(model: Model) -> tuple[float, float]:
 
 @dataclass(frozen=True, eq=False)
 class IncentiveBehaviour:
-    """Reps respond to their pay plan: weekly hours and deal priorities from ``sim.behaviour``.
+    """Reps respond to their pay plan: weekly hours and deal priorities from ``sim.incentives``.
 
     Build it with `from_scenario`; pass it to ``sim.simulate(..., behaviour=...)`` together with the matching
     ``sim.PayPlanPay`` (the behaviour decides effort, the pay function decides what is paid).
@@ -142,7 +135,7 @@ class IncentiveBehaviour:
     Parameters
     ----------
     incentives
-        The prepared pay plan of each seat (``sim.behaviour.prepare``), in the order of ``scenario.reps``.
+        The prepared pay plan of each seat (``sim.incentives.prepare``), in the order of ``scenario.reps``.
     pay_plan_ids
         The pay plan id of each seat (for reports).
     enabled
@@ -265,7 +258,7 @@ class IncentiveBehaviour:
         return self.enabled and not all(self.constant) and any(i.behaviour.timing_games for i in self.incentives)
 
     def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float) -> Timing:
-        """Keep, pull or push a deal the customer has agreed to (``sim.behaviour.timing_decision``).
+        """Keep, pull or push a deal the customer has agreed to (``sim.incentives.timing_decision``).
 
         ``close_month`` is the month index the deal closes in if left alone (the current month for a push
         question; the horizon's length or more past it); ``weeks_after_month_end`` is how long after the current

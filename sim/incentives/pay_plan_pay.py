@@ -1,75 +1,30 @@
-"""Where a rep's pay is computed during and after a simulated run: one swappable function.
-
-The default, ``commission_pay``, is the prorated base salary plus the pay plan's flat ``commission_rate`` times
-bookings; ``PayPlanPay`` runs each seat's full pay plan through the pay engine (``sim.pay``). The simulator
-calls the pay function at every month end for all seats at once, on the months so far (attrition reacts to pay),
-so a pay function must be causal: pay for a month may not change when later months are added.
+"""The simulator's pay function under each seat's full pay plan (`PayPlanPay`): commission tiers, quota bonuses,
+caps, draws, team bonuses and contests, month by month and causal, through the pay engine of this package.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
 from scenarios import PayPlanSettings, Problem, Scenario, ScenarioError
+from sim.incentives.components import annual_base, cap_amounts, next_quota, variable_parts
+from sim.incentives.team import whole_force_amounts
 from sim.model import Model
-from sim.pay import annual_base, cap_amounts, next_quota, variable_parts, whole_force_amounts
 
-__all__ = ["PayFunction", "PayPlanPay", "commission_pay"]
-
-
-class PayFunction(Protocol):
-    """Pay per seat and month from bookings, quotas and time in post.
-
-    Parameters (arrays are ``seats x months`` up to the current month; ``commission_rate`` is per seat)
-    ----------
-    bookings
-        Revenue booked by the seat in each month.
-    quotas
-        The seat's quota in each month.
-    active_share
-        Share of each month the seat was filled (prorates the base salary).
-    base_salary
-        Annual base salary in force for each seat and month (a promotion or a backfill hire changes it).
-    commission_rate
-        Flat commission rate of each seat's pay plan.
-
-    Returns
-    -------
-    numpy.ndarray
-        Pay per seat and month, same shape as ``bookings``.
-    """
-
-    def __call__(self, bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
-                 base_salary: np.ndarray, commission_rate: np.ndarray) -> np.ndarray: ...
-
-
-def commission_pay(bookings: np.ndarray, quotas: np.ndarray, active_share: np.ndarray,
-                   base_salary: np.ndarray, commission_rate: np.ndarray) -> np.ndarray:
-    """Prorated monthly base salary plus flat commission on bookings.
-
-    .. math:: \\text{pay}_{r,m} = \\frac{\\text{base}_r}{12}\\,a_{r,m} + c_r\\,b_{r,m}
-
-    Examples
-    --------
-    >>> commission_pay(np.array([[1000.0, 0.0]]), np.zeros((1, 2)), np.array([[1.0, 0.5]]),
-    ...                np.array([[12000.0, 12000.0]]), np.array([0.1]))
-    array([[1100.,  500.]])
-    """
-    del quotas  # a flat commission ignores quotas; quota-based pay plans use them
-    pay: np.ndarray = base_salary / 12.0 * active_share + commission_rate[:, None] * bookings
-    return pay
+__all__ = [
+    "PayPlanPay",
+]
 
 
 @dataclass(frozen=True)
 class PayPlanPay:
-    """Pay under each seat's pay plan, through the pay engine (``sim.pay.pay_statement``): commission tiers,
+    """Pay under each seat's pay plan, through the pay engine (``pay_statement``): commission tiers,
     quota bonuses, caps, draws as the pay plan says, and, when the seats' pay plan ids and regions are given (as
     `from_scenario` does), team / region bonuses and contest prizes over the whole sales force
-    (``sim.pay.whole_force_amounts``, the array twin of the ``team_bonuses`` and ``contest_awards`` that
+    (``whole_force_amounts``, the array twin of the ``team_bonuses`` and ``contest_awards`` that
     ``pay_statements`` uses; a team's attainment counts vacant seats' quotas, and a seat empty in the payout
     month is paid nothing). The base salary in force each month, under the pay plan's base rules, is prorated by
     the share of the month the seat was filled.
@@ -140,7 +95,7 @@ class PayPlanPay:
 
     def ratchet(self, seat: int, quota: float, attainment: float) -> float | None:
         """Next plan year's quota for ``seat`` after a year at ``attainment`` of ``quota`` under its pay plan's
-        ratchet (``sim.pay.next_quota``); None when the pay plan has none. The simulator calls it at each plan-year
+        ratchet (``next_quota``); None when the pay plan has none. The simulator calls it at each plan-year
         end of a horizon longer than a year."""
         pay_plan = self.pay_plans[seat]
         return None if pay_plan.ratchet is None else next_quota(quota, attainment, pay_plan.ratchet)

@@ -29,17 +29,17 @@ unit of bookings at target. Everything here is deterministic and pure; no random
 compared with common random numbers see the same customers.
 
 How the simulator uses it: once per replication, ``incs = prepare_all(reps, pay_plans, quotas, behaviour)`` with the
-quota matrix from `sim.pay.monthly_quotas`; at each rep's weekly decision, build a `Position` (month, share of
+quota matrix from `sim.incentives.monthly_quotas`; at each rep's weekly decision, build a `Position` (month, share of
 month gone, bookings per month so far, weekly mean and sd of bookings from the pipeline via `weekly_moments`,
 optionally a `TeamOutlook`) and call ``appraise(inc, pos).hours_share`` (× the rep's norm hours, or
 `weekly_hours`) and `deal_scores` (or `prioritise` for a DataFrame) to order open deals; with ``timing_games``
-on, `timing_decision` per deal near a month end. At the end, `sim.pay.pay_statements` turns the monthly
+on, `timing_decision` per deal near a month end. At the end, `sim.incentives.pay_statements` turns the monthly
 bookings into pay.
 
 Examples
 --------
 >>> import numpy as np, scenarios
->>> from sim.behaviour import Position, prepare, weekly_hours
+>>> from sim.incentives import Position, prepare, weekly_hours
 >>> s = scenarios.load("tiny")
 >>> inc = prepare(s.settings.pay_plans["flat_commission"], np.full(12, 50_000.0), 60_000.0, s.settings.behaviour)
 >>> pos = Position(month=11, month_elapsed=0.5, bookings=np.full(12, 30_000.0), weekly_mean=12_000.0,
@@ -51,43 +51,26 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
-from scenarios.incentives import BehaviourSettings, CommissionSettings, PayPlanSettings
-from sim.pay import (
-    PERIOD_MONTHS,
-    PayError,
-    annual_base,
-    bonus_amounts,
-    target_variable_pay,
-    uncapped_variable,
-)
+from sim.incentives.components import PERIOD_MONTHS, bonus_amounts, uncapped_variable
+from sim.incentives.position import Incentive, Position
 
 __all__ = [
     "Appraisal",
-    "Incentive",
-    "Position",
-    "TeamOutlook",
     "appraise",
-    "deal_gain",
-    "deal_scores",
     "marginal_pay",
-    "prepare",
-    "prepare_all",
-    "prioritise",
-    "timing_decision",
     "weekly_hours",
-    "weekly_moments",
 ]
 
+
 Array = npt.NDArray[np.float64]
+
 _SQRT2 = math.sqrt(2.0)
+
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
@@ -97,217 +80,6 @@ def _cdf(z: float) -> float:
 
 def _pdf(z: float) -> float:
     return _INV_SQRT2PI * math.exp(-0.5 * z * z)
-
-
-@dataclass(frozen=True)
-class TeamOutlook:
-    """The rep's team (region or company, as the pay plan's ``team_bonus.scope`` says) for the team-bonus term.
-
-    Parameters
-    ----------
-    bookings
-        Team bookings per month so far (all members, the rep included).
-    quotas
-        Team quota per month over the horizon.
-    weekly_mean, weekly_sd
-        Mean and standard deviation of the team's weekly bookings from here on.
-    """
-
-    bookings: Array
-    quotas: Array
-    weekly_mean: float
-    weekly_sd: float
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "bookings", np.asarray(self.bookings, dtype=float))
-        object.__setattr__(self, "quotas", np.asarray(self.quotas, dtype=float))
-        if not (self.weekly_mean >= 0.0 and self.weekly_sd >= 0.0):
-            raise PayError(f"TeamOutlook: weekly_mean and weekly_sd must be >= 0; got {self.weekly_mean}, "
-                           f"{self.weekly_sd}")
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a rep stands at a decision (the simulator builds one per rep and week).
-
-    Parameters
-    ----------
-    month
-        Index of the current month in the horizon (0 = first month).
-    month_elapsed
-        Share of the current month already gone, 0-1.
-    bookings
-        Bookings per month of the horizon so far (the current month partial; later months 0 or absent, or
-        bookings already certain for them).
-    weekly_mean
-        Expected bookings per week at norm hours from here on (pipeline due to close plus new business).
-    weekly_sd
-        Standard deviation of one week's bookings at norm hours (see `weekly_moments`).
-    weeks_per_month
-        Working weeks per month (``calendar.weeks_per_year / 12``).
-    team
-        The team's outlook, for pay plans with a team bonus (None = the team bonus is left out).
-    """
-
-    month: int
-    month_elapsed: float
-    bookings: Array
-    weekly_mean: float
-    weekly_sd: float
-    weeks_per_month: float = 46.0 / 12.0
-    team: TeamOutlook | None = None
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.bookings, np.ndarray) or self.bookings.dtype != np.float64:
-            object.__setattr__(self, "bookings", np.asarray(self.bookings, dtype=float))
-        if self.month < 0 or not 0.0 <= self.month_elapsed <= 1.0:
-            raise PayError(f"Position: month must be >= 0 and month_elapsed in [0, 1]; got month {self.month}, "
-                           f"month_elapsed {self.month_elapsed}")
-        if len(self.bookings) <= self.month:
-            raise PayError(f"Position: bookings has {len(self.bookings)} months but the current month is "
-                           f"{self.month}; give bookings for months 0..{self.month} at least")
-        if not (self.weekly_mean >= 0.0 and self.weekly_sd >= 0.0 and self.weeks_per_month > 0.0):
-            raise PayError(f"Position: weekly_mean and weekly_sd must be >= 0 and weeks_per_month > 0; got "
-                           f"{self.weekly_mean}, {self.weekly_sd}, {self.weeks_per_month}")
-
-
-def weekly_moments(expected_per_week: float, mean_deal: float, deal_cv: float = 0.5) -> tuple[float, float]:
-    """Mean and standard deviation of a week's bookings as a compound Poisson sum of deals.
-
-    Deals close at rate :math:`\\lambda = m / \\bar v` a week with sizes of mean :math:`\\bar v` and coefficient
-    of variation :math:`c`, so the variance is :math:`\\lambda E[v^2] = \\lambda \\bar v^2 (1 + c^2)`.
-
-    Examples
-    --------
-    >>> weekly_moments(20_000.0, 10_000.0, 0.0)
-    (20000.0, 14142.13562373095)
-    """
-    if expected_per_week <= 0 or mean_deal <= 0:
-        return max(expected_per_week, 0.0), 0.0
-    rate = expected_per_week / mean_deal
-    return float(expected_per_week), float(math.sqrt(rate * mean_deal**2 * (1.0 + deal_cv**2)))
-
-
-@dataclass(frozen=True)
-class Incentive:
-    """A rep's pay plan prepared for fast behaviour decisions (build once per rep with `prepare`).
-
-    Attributes
-    ----------
-    pay_plan, behaviour
-        The pay plan and the behaviour settings.
-    quotas
-        Quota per month of the horizon.
-    base
-        Annual base salary under the pay plan.
-    reference_rate
-        :math:`m_{ref}`: target variable pay of the first plan year / its quota (0 without quota or variable pay).
-    cap
-        Cap per plan year (None without a cap).
-    cap_bookings
-        Bookings of each plan year at which uncapped variable pay reaches the cap, with bookings shaped like the
-        quotas (None without a cap; ``inf`` when the cap cannot be reached).
-    commission
-        The pay plan's commission in tier form (the flat shorthand expanded once).
-    """
-
-    pay_plan: PayPlanSettings
-    behaviour: BehaviourSettings
-    quotas: Array
-    base: float
-    reference_rate: float
-    cap: Array | None = field(default=None, repr=False)
-    cap_bookings: Array | None = field(default=None, repr=False)
-    commission: CommissionSettings = field(default_factory=CommissionSettings, repr=False)
-
-
-def _year_variable(quota_year: Array, total: float, base: float, pay_plan: PayPlanSettings) -> float:
-    path = quota_year * (total / quota_year.sum()) if quota_year.sum() > 0 else np.full(len(quota_year),
-                                                                                          total / len(quota_year))
-    commission, bonus = uncapped_variable(path, quota_year, base, pay_plan)
-    return float(commission.sum() + bonus.sum())
-
-
-def prepare(pay_plan: PayPlanSettings, quotas: npt.ArrayLike, base_salary: float,
-            behaviour: BehaviourSettings) -> Incentive:
-    """Prepare a rep's pay plan for behaviour decisions: reference rate and, with a cap, the bookings that reach it.
-
-    Parameters
-    ----------
-    pay_plan
-        The rep's pay plan.
-    quotas
-        Quota per month of the horizon.
-    base_salary
-        Annual base salary from reps.csv.
-    behaviour
-        The scenario's behaviour settings.
-
-    Returns
-    -------
-    Incentive
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> p = scenarios.PayPlanSettings(commission_rate=0.05, cap={"amount": 6000.0})
-    >>> inc = prepare(p, np.full(12, 10_000.0), 50_000.0, scenarios.BehaviourSettings())
-    >>> round(inc.reference_rate, 4), round(float(inc.cap_bookings[0]))
-    (0.05, 120000)
-    """
-    q = np.asarray(quotas, dtype=float)
-    base = annual_base(base_salary, pay_plan)
-    target = target_variable_pay(q, base_salary, pay_plan)
-    first_year_quota = float(q[:12].sum())
-    reference = float(target[0] / first_year_quota) if first_year_quota > 0 else 0.0
-    cap = cap_bookings = None
-    if pay_plan.cap is not None:
-        years = len(target)
-        cap = (np.full(years, pay_plan.cap.amount) if pay_plan.cap.amount is not None
-               else pay_plan.cap.target_multiple * target)  # type: ignore[operator]
-        cap_bookings = np.empty(years)
-        for y in range(years):
-            qy = q[12 * y:12 * y + 12]
-            hi = max(float(qy.sum()), 1.0)
-            for _ in range(60):
-                if _year_variable(qy, hi, base, pay_plan) >= cap[y]:
-                    break
-                hi *= 2.0
-            else:
-                cap_bookings[y] = np.inf
-                continue
-            lo = 0.0
-            for _ in range(50):
-                mid = 0.5 * (lo + hi)
-                lo, hi = (mid, hi) if _year_variable(qy, mid, base, pay_plan) < cap[y] else (lo, mid)
-            cap_bookings[y] = hi
-    return Incentive(pay_plan, behaviour, q, base, reference, cap, cap_bookings, pay_plan.commission_settings())
-
-
-def prepare_all(reps: pd.DataFrame, pay_plans: Mapping[str, PayPlanSettings], quotas: pd.DataFrame,
-                behaviour: BehaviourSettings) -> dict[str, Incentive]:
-    """`prepare` for every rep: ``reps`` (indexed by rep_id, with ``pay_plan_id`` and ``base_salary``) and a quota
-    matrix (rep_id × month, as from `sim.pay.monthly_quotas`).
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> s = scenarios.load("tiny")
-    >>> q = pd.DataFrame(25_000.0, index=s.reps.index, columns=range(12))
-    >>> incs = prepare_all(s.reps, s.settings.pay_plans, q, s.settings.behaviour)
-    >>> sorted(incs)[:2], round(incs["R0001"].reference_rate, 3)
-    (['R0001', 'R0002'], 0.05)
-    """
-    missing = sorted(set(reps.index) - set(quotas.index))
-    if missing:
-        raise PayError(f"no quotas for rep(s) {missing[:5]}; give every rep a row in the quota matrix")
-    unknown = sorted(set(reps["pay_plan_id"]) - set(pay_plans))
-    if unknown:
-        raise PayError(f"reps use unknown pay plan(s) {unknown}; known pay plans: {sorted(pay_plans)}")
-    pay_plan_of = {str(k): str(v) for k, v in reps["pay_plan_id"].items()}
-    base_of = {str(k): float(v) for k, v in reps["base_salary"].astype(float).items()}
-    return {r: prepare(pay_plans[pay_plan_of[r]], quotas.loc[r].to_numpy(float), base_of[r], behaviour)
-            for r in pay_plan_of}
 
 
 def _window(month: int, length: int) -> tuple[int, int]:
@@ -486,6 +258,7 @@ def marginal_pay(inc: Incentive, pos: Position, month: int | None = None,
     Examples
     --------
     >>> import scenarios
+    >>> from sim.incentives import Position, prepare
     >>> p = scenarios.PayPlanSettings(commission_rate=0.05)
     >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
     >>> marginal_pay(inc, Position(5, 0.0, np.zeros(12), 2_000.0, 2_000.0))
@@ -594,6 +367,7 @@ def appraise(inc: Incentive, pos: Position, earned: dict[int, float] | None = No
     Examples
     --------
     >>> import scenarios
+    >>> from sim.incentives import Position, prepare
     >>> p = scenarios.PayPlanSettings(commission_rate=0.05, cap={"amount": 1000.0})
     >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
     >>> appraise(inc, Position(6, 0.0, np.full(12, 10_000.0), 2_000.0, 2_000.0)).hours_share  # cap reached
@@ -627,174 +401,10 @@ def weekly_hours(inc: Incentive, pos: Position, norm_hours: float) -> float:
     Examples
     --------
     >>> import scenarios
+    >>> from sim.incentives import Position, prepare
     >>> inc = prepare(scenarios.PayPlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
     ...               scenarios.BehaviourSettings())
     >>> weekly_hours(inc, Position(0, 0.0, np.zeros(12), 1.0, 1.0), 38.0)
     38.0
     """
     return float(norm_hours * appraise(inc, pos).hours_share)
-
-
-def deal_gain(inc: Incentive, pos: Position, value: float, month: int) -> float:
-    """Expected extra pay from a deal of ``value`` closing in ``month`` (finite, not marginal: a big deal can
-    jump several tiers or a bonus step at once).
-
-    Evaluates the marginal pay at the deal's midpoint, :math:`v \\, m(b + v/2)`, exact for linear pay; lump sums
-    count by the change in the chance of reaching their threshold over :math:`[b, b + v]` (exact under the
-    normal outlook), so a big deal near the end of a period is worth the jump it makes.
-    Past the horizon a deal is valued in a fresh plan year, as in `marginal_pay`.
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> inc = prepare(scenarios.PayPlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
-    ...               scenarios.BehaviourSettings())
-    >>> deal_gain(inc, Position(0, 0.0, np.zeros(12), 1.0, 1.0), 1000.0, 3)
-    50.0
-    """
-    return _gain(inc, pos, value, month, {})
-
-
-def _gain(inc: Incentive, pos: Position, value: float, month: int, earned: dict[int, float],
-          ref: int | None = None) -> float:
-    if month >= len(inc.quotas):
-        fresh, shifted_month = _next_year(inc, pos, month)
-        return _gain(inc, fresh, value, shifted_month, {}, None if ref is None else ref - (month - shifted_month))
-    shifted = np.zeros(max(len(pos.bookings), month + 1, pos.month + 1))
-    shifted[:len(pos.bookings)] = pos.bookings
-    shifted[month] += value / 2.0
-    team = pos.team
-    if team is not None:
-        team_shifted = np.zeros(max(len(team.bookings), month + 1))
-        team_shifted[:len(team.bookings)] = team.bookings
-        team_shifted[month] += value / 2.0
-        team = TeamOutlook(team_shifted, team.quotas, team.weekly_mean, team.weekly_sd)
-    mid = Position(pos.month, pos.month_elapsed, shifted, pos.weekly_mean, pos.weekly_sd, pos.weeks_per_month, team)
-    return float(value * _marginal(inc, mid, month, earned, value, ref))
-
-
-def deal_scores(inc: Incentive, pos: Position, value: npt.ArrayLike, win_probability: npt.ArrayLike,
-                close_month: npt.ArrayLike, hours: npt.ArrayLike) -> tuple[Array, Array]:
-    """Expected pay and score (expected pay per hour) of open deals: the array form of `prioritise`.
-
-    Deals due before the current month count as closing now. Whether the cap already binds is judged on the
-    bookings before the deals. With behaviour disabled the score is expected value per hour.
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> inc = prepare(scenarios.PayPlanSettings(commission_rate=0.05), np.full(12, 1.0), 0.0,
-    ...               scenarios.BehaviourSettings())
-    >>> pay, score = deal_scores(inc, Position(0, 0.0, np.zeros(12), 1.0, 1.0), [1000.0], [0.5], [2], [4.0])
-    >>> pay.tolist(), score.tolist()
-    ([25.0], [6.25])
-    """
-    v = np.asarray(value, dtype=float)
-    p = np.asarray(win_probability, dtype=float)
-    months = np.maximum(np.asarray(close_month, dtype=int), pos.month)
-    h = np.maximum(np.asarray(hours, dtype=float), 1e-9)
-    earned: dict[int, float] = {}
-    gains = np.array([_gain(inc, pos, float(x), int(m), earned) for x, m in zip(v, months, strict=True)])
-    pay = p * gains if len(gains) else np.zeros(0)
-    score = (pay if inc.behaviour.enabled else p * v) / h
-    return pay, score
-
-
-def prioritise(inc: Incentive, pos: Position, deals: pd.DataFrame) -> pd.DataFrame:
-    """Rank open deals by expected pay per hour of work under the pay plan.
-
-    Parameters
-    ----------
-    inc, pos
-        The rep's prepared pay plan and position.
-    deals
-        One row per deal with ``value`` (if won), ``win_probability``, ``close_month`` (month index it is
-        expected to close in) and ``hours`` (work still needed); any extra columns are kept.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``deals`` with ``expected_value`` (value × probability), ``marginal_rate``, ``expected_pay`` (probability
-        × `deal_gain`) and ``score`` (expected pay per hour; expected value per hour when behaviour is disabled),
-        sorted best first (ties keep the input order).
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> p = scenarios.PayPlanSettings(commission_rate=0.05)
-    >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings())
-    >>> d = pd.DataFrame({"value": [5_000.0, 20_000.0], "win_probability": [0.9, 0.5],
-    ...                   "close_month": [0, 2], "hours": [2.0, 4.0]})
-    >>> prioritise(inc, Position(0, 0.0, np.zeros(12), 2_000.0, 2_000.0), d).index.tolist()
-    [1, 0]
-    """
-    value = deals["value"].to_numpy(float)
-    prob = deals["win_probability"].to_numpy(float)
-    pay, score = deal_scores(inc, pos, value, prob, deals["close_month"].to_numpy(int), deals["hours"].to_numpy(float))
-    gains = np.divide(pay, prob, out=np.zeros_like(pay), where=prob > 0)
-    order = np.argsort(-score, kind="stable")
-    out = deals.iloc[order].copy()
-    out["expected_value"] = (value * prob)[order]
-    out["marginal_rate"] = np.divide(gains, value, out=np.zeros_like(gains), where=value > 0)[order]
-    out["expected_pay"] = pay[order]
-    out["score"] = score[order]
-    return out
-
-
-def _same_pay_periods(inc: Incentive, a: int, b: int) -> bool:
-    """True when months ``a`` and ``b`` fall in the same window of every period the pay plan pays on (the plan year,
-    the commission period, each bonus and team-bonus period; every month under a non-recoverable draw): then
-    moving a deal between them changes nothing but its price."""
-    p = inc.pay_plan
-    lengths = {12, PERIOD_MONTHS[inc.commission.period]}
-    lengths.update(3 if bonus.period == "cumulative_quarter" else PERIOD_MONTHS[bonus.period] for bonus in p.bonuses)
-    if p.team_bonus is not None:
-        lengths.add(PERIOD_MONTHS[p.team_bonus.period])
-    if p.draw is not None and not p.draw.recoverable and p.draw.monthly > 0:
-        lengths.add(1)
-    return all(a // n == b // n for n in lengths)
-
-
-def timing_decision(inc: Incentive, pos: Position, value: float, close_month: int,
-                    weeks_after_period_end: float) -> Literal["keep", "pull", "push"]:
-    """Whether a rep games a deal's timing: pull it into this month at a discount, push it to the next, or keep.
-
-    Only when ``timing_games`` is on. Pull: the deal would close ``weeks_after_period_end`` (at most
-    ``max_pull_in_weeks``) after the current month ends and the rep gains more from booking
-    :math:`v (1 - \\delta)` now than :math:`v` then. Push: a deal due this month earns more in the next month
-    (for example when this year's cap already binds or next quarter's threshold is closer), even after the
-    ``push_risk`` that the deal is lost meanwhile. Both options are valued as in `deal_gain`, except that lump
-    sums are discounted from today rather than from the booking month: a year-end bonus is paid on the same day
-    whichever month of the year the deal lands in (discounting from the booking month would make every push
-    within a plan year look worth it). Commissions are the reference and are not discounted, as everywhere in
-    this model, so a game can pay only where a deal changes pay periods (quarter and year ends, or every month
-    under a non-recoverable draw); between months of the same periods the answer is always "keep".
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> p = scenarios.PayPlanSettings(commission_rate=0.05)
-    >>> inc = prepare(p, np.full(12, 10_000.0), 0.0, scenarios.BehaviourSettings(timing_games=True))
-    >>> timing_decision(inc, Position(0, 0.9, np.zeros(12), 2_000.0, 2_000.0), 5_000.0, 1, 1.0)
-    'keep'
-    """
-    b = inc.behaviour
-    if not b.enabled or not b.timing_games:
-        return "keep"
-
-    def now_value(v: float, month: int) -> float:
-        return _gain(inc, pos, v, month, {}, ref=pos.month)
-
-    other = close_month if close_month != pos.month else pos.month + 1  # the month a pull or push would touch
-    if _same_pay_periods(inc, pos.month, other):
-        return "keep"
-    keep = now_value(value, close_month)
-    if close_month > pos.month and weeks_after_period_end <= b.max_pull_in_weeks:
-        pulled = now_value(value * (1.0 - b.pull_in_discount), pos.month)
-        if pulled > keep * 1.0001 and pulled - keep > 1e-9:
-            return "pull"
-    if close_month == pos.month:
-        pushed = now_value(value, pos.month + 1) * (1.0 - b.push_risk)
-        if pushed > keep * 1.0001 and pushed - keep > 1e-9:
-            return "push"
-    return "keep"
