@@ -25,8 +25,7 @@ import numpy as np
 import pandas as pd
 
 import scenarios
-from optimizer import AllocationResult, allocate
-from optimizer.instances import scenario_from_pairs
+from optimizer import AllocationResult, allocate, scenario_from_pairs
 
 __all__ = ["GapInstance", "read_gap", "solve_gap", "to_scenario"]
 

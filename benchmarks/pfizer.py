@@ -21,8 +21,7 @@ import numpy as np
 import pandas as pd
 
 import scenarios
-from optimizer import allocate, evaluate
-from optimizer.instances import scenario_from_pairs
+from optimizer import allocate, evaluate, scenario_from_pairs
 
 __all__ = ["pfizer_scenario", "solve_pfizer"]
 

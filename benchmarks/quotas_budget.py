@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 
 import scenarios
-from optimizer.budget import allocate_budget
-from optimizer.quotas import expected_sales, set_quotas
+from optimizer import allocate_budget, expected_sales, set_quotas
 
 
 def _quota_scenario() -> scenarios.Scenario:

@@ -15,7 +15,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
@@ -25,32 +24,19 @@ from numpy.typing import NDArray
 from optimizer.diagnosis import explain_infeasible, precheck
 from optimizer.errors import InfeasibleError, SolverError
 from optimizer.model import AllocationInputs, build, prepare
+from optimizer.objectives import lexicographic
 from optimizer.pricing import reduced_costs, restricted_lp
-from optimizer.solve import SolveOutcome, solve
+from optimizer.solve import SolveOutcome, chosen_pairs, solve
+from optimizer.status import Status, relative_gap
 from optimizer.validation import Validation, validate
 from scenarios import OptimizerSettings, Plan, Scenario, write_atomic, write_csv
 from scenarios.plan import PlanOrigin
 
-__all__ = ["AllocationResult", "AllocationStatus", "allocate", "check", "evaluate", "extract"]
+__all__ = ["AllocationResult", "allocate", "check", "evaluate", "extract"]
 
 _AUTO_PAIRS = 60_000  # above this many candidate pairs ``auto`` uses relax-and-fix
 _FULL_MIP_PAIRS = 100_000  # the full MIP is tried as a fallback only up to this size
 _INTEGRAL = 1e-6
-
-
-class AllocationStatus(StrEnum):
-    """How an allocation ended.
-
-    ``optimal``: validated and within ``mip_gap`` of a proven bound; ``feasible``: validated, gap larger or
-    unknown; ``infeasible``: no assignment satisfies the constraints (proven); ``no_solution``: none found
-    within the time limit; ``error``: the solver failed or its solution did not pass validation.
-    """
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    NO_SOLUTION = "no_solution"
-    ERROR = "error"
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,7 +51,9 @@ class AllocationResult:
         One row per rep: rep_id, accounts, hours, capacity_hours, value, travel_km, shadow_price_hour, and one
         ``shadow_price_<attribute>`` column per balance band.
     status
-        Our typed status (see ``AllocationStatus``).
+        Our typed status: ``optimal`` (validated and within ``mip_gap`` of a proven bound), ``feasible``
+        (validated, gap larger or unknown), ``infeasible`` (proven), ``no_solution`` (none found within the time
+        limit) or ``error`` (the solver failed or its solution did not pass validation).
     objective
         Recomputed objective in the natural sense (maximised value, or minimised cost).
     bound
@@ -89,7 +77,7 @@ class AllocationResult:
 
     assignments: pd.DataFrame
     reps: pd.DataFrame
-    status: AllocationStatus
+    status: Status
     objective: float
     bound: float
     gap: float
@@ -104,7 +92,7 @@ class AllocationResult:
     @property
     def ok(self) -> bool:
         """True for a validated plan (optimal or feasible)."""
-        return self.status in (AllocationStatus.OPTIMAL, AllocationStatus.FEASIBLE)
+        return self.status in (Status.OPTIMAL, Status.FEASIBLE)
 
     def plan(self) -> Plan:
         """The assignment as a ``Plan`` for the simulator.
@@ -114,7 +102,7 @@ class AllocationResult:
         InfeasibleError, SolverError
             When the allocation found no usable assignment (there is nothing to hand on).
         """
-        if self.status == AllocationStatus.INFEASIBLE:
+        if self.status == Status.INFEASIBLE:
             raise InfeasibleError(list(self.explanation))
         if not self.ok:
             reasons = "; ".join(self.explanation) or "no explanation available"
@@ -207,14 +195,6 @@ def evaluate(scenario: Scenario, plan: Plan, settings: OptimizerSettings | None 
     return Validation(extra + result.violations, result.objective, chosen)
 
 
-def _chosen(inputs: AllocationInputs, pair_index: NDArray[np.int64], x: NDArray[np.float64]) -> NDArray[np.int64]:
-    chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
-    take = x > 0.5
-    acc = inputs.candidates.pairs["account"].to_numpy()[pair_index[take]]
-    chosen[acc] = pair_index[take]
-    return chosen
-
-
 def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[np.int64], bound: float,
             deadline: float, solver: str) -> tuple[SolveOutcome, NDArray[np.int64]] | None:
     """Relax-and-fix: keep the LP's choice for accounts with one clearly best pair, solve a small MIP over the rest.
@@ -281,9 +261,9 @@ def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[np.int
             break
         out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=fixed_unc & ~free), solver,
                     max(remaining / 3, 0.5), target / 2)
-        if out.claim in ("optimal", "feasible") and (best is None or out.objective > best[0].objective):
+        if out.claim in (Status.OPTIMAL, Status.FEASIBLE) and (best is None or out.objective > best[0].objective):
             best = (out, index)
-        if best is not None and _gap(bound, best[0].objective) <= target:
+        if best is not None and relative_gap(bound, best[0].objective) <= target:
             break
     return best
 
@@ -344,17 +324,9 @@ def extract(scenario: Scenario, inputs: AllocationInputs, validation: Validation
     return assignments, reps
 
 
-def _gap(bound: float, objective: float) -> float:
-    if not (np.isfinite(bound) and np.isfinite(objective)):
-        return float("nan")
-    return max(bound - objective, 0.0) / max(abs(bound), 1.0)
-
-
 def _allocate_lexicographic(scenario: Scenario, inputs: AllocationInputs, start: float,
-                            failed: Callable[[AllocationStatus, list[str], str], AllocationResult]) -> AllocationResult:
+                            failed: Callable[[Status, list[str], str], AllocationResult]) -> AllocationResult:
     """``allocate`` when ``[optimizer] lexicographic`` names a priority order of terms (see ``lexicographic``)."""
-    from optimizer.frontier import lexicographic  # frontier imports this module; import here to avoid a cycle
-
     st = inputs.settings
     per_stage = st.time_limit_s / len(st.lexicographic)
     chosen, stages = lexicographic(inputs, st.lexicographic, slack=st.lexicographic_slack, time_limit=per_stage,
@@ -362,21 +334,21 @@ def _allocate_lexicographic(scenario: Scenario, inputs: AllocationInputs, start:
     lines = [f"stage {i + 1}: {s.term} = {s.level:,.4f} ({s.status}, gap {s.gap:.4%})" for i, s in enumerate(stages)]
     if chosen is None:
         last = stages[-1]
-        if last.status == "infeasible":
-            return failed(AllocationStatus.INFEASIBLE, explain_infeasible(scenario, inputs) + lines, "lexicographic")
-        return failed(AllocationStatus.NO_SOLUTION if last.status == "no_solution" else AllocationStatus.ERROR,
+        if last.status is Status.INFEASIBLE:
+            return failed(Status.INFEASIBLE, explain_infeasible(scenario, inputs) + lines, "lexicographic")
+        return failed(Status.NO_SOLUTION if last.status is Status.NO_SOLUTION else Status.ERROR,
                       lines, "lexicographic")
     validation = validate(inputs, chosen)
     if validation.violations:
-        return failed(AllocationStatus.ERROR, ["the solver's plan failed the independent check:",
+        return failed(Status.ERROR, ["the solver's plan failed the independent check:",
                                                *validation.violations], "lexicographic")
     assignments, reps = extract(scenario, inputs, validation, {})
     shadow = [c for c in reps.columns if c.startswith("shadow_price_")]
     reps[shadow] = np.nan  # no single LP prices a lexicographic plan
     # Proven per stage: each stage is within mip_gap of its own bound; the weighted objective has no bound here.
-    all_optimal = all(s.status == "optimal" for s in stages)
+    all_optimal = all(s.status is Status.OPTIMAL for s in stages)
     worst_gap = max((s.gap for s in stages if np.isfinite(s.gap)), default=float("nan"))
-    return AllocationResult(assignments, reps, AllocationStatus.OPTIMAL if all_optimal else AllocationStatus.FEASIBLE,
+    return AllocationResult(assignments, reps, Status.OPTIMAL if all_optimal else Status.FEASIBLE,
                             validation.objective, float("nan"), worst_gap, time.perf_counter() - start, st.solver,
                             "lexicographic", tuple(lines), "not available (lexicographic)", sense=inputs.sense)
 
@@ -420,13 +392,13 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
     empty_r = pd.DataFrame(columns=["rep_id", "accounts", "hours", "capacity_hours", "value", "travel_km",
                                     "shadow_price_hour"])
 
-    def failed(status: AllocationStatus, reasons: list[str], method: str) -> AllocationResult:
+    def failed(status: Status, reasons: list[str], method: str) -> AllocationResult:
         return AllocationResult(empty_a, empty_r, status, float("nan"), float("nan"), float("nan"),
                                 time.perf_counter() - start, st.solver, method, tuple(reasons), sense=inputs.sense)
 
     reasons = precheck(scenario, inputs)
     if reasons:
-        return failed(AllocationStatus.INFEASIBLE, reasons, "precheck")
+        return failed(Status.INFEASIBLE, reasons, "precheck")
     if st.lexicographic:
         return dataclasses.replace(_allocate_lexicographic(scenario, inputs, start, failed),
                                    made_for=PlanOrigin.of(scenario))
@@ -442,18 +414,18 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
         # Keep 40 % of the time for rounding: a bound without a plan helps nobody.
         now = time.perf_counter()
         lp, lp_index, cg_bound = restricted_lp(inputs, now + 0.6 * (deadline - now))
-        if lp.claim == "infeasible" and inputs.n_pairs <= _FULL_MIP_PAIRS:
+        if lp.claim is Status.INFEASIBLE and inputs.n_pairs <= _FULL_MIP_PAIRS:
             # Confirm with the full LP where that is affordable (the slack penalties are large, not infinite).
             lp_index = full
             lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
             cg_bound = lp.bound
     else:
         lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
-    if lp.claim == "infeasible":
-        return failed(AllocationStatus.INFEASIBLE, explain_infeasible(scenario, inputs), method)
-    if lp.claim != "optimal":
-        stopped = lp.claim in ("no_solution", "feasible")
-        return failed(AllocationStatus.NO_SOLUTION if stopped else AllocationStatus.ERROR,
+    if lp.claim is Status.INFEASIBLE:
+        return failed(Status.INFEASIBLE, explain_infeasible(scenario, inputs), method)
+    if lp.claim is not Status.OPTIMAL:
+        stopped = lp.claim in (Status.NO_SOLUTION, Status.FEASIBLE)
+        return failed(Status.NO_SOLUTION if stopped else Status.ERROR,
                       [f"the LP relaxation was not solved within {st.time_limit_s:g} s; raise time_limit_s"
                        if stopped else f"the LP relaxation ended '{lp.claim}'"], method)
     bound = lp.bound
@@ -462,34 +434,34 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
         bound = cg_bound
         outcome = _lp_fix(inputs, lp, lp_index, bound, deadline, st.solver)
     remaining = deadline - time.perf_counter()
-    short = outcome is not None and _gap(bound, outcome[0].objective) > st.mip_gap
+    short = outcome is not None and relative_gap(bound, outcome[0].objective) > st.mip_gap
     # The full MIP is a fallback only where it can finish: beyond _FULL_MIP_PAIRS it finds nothing in minutes.
     small = inputs.n_pairs <= _FULL_MIP_PAIRS or st.method == "mip"
     if (outcome is None or (short and st.method == "auto")) and remaining > 0.5 and small:
         # Relax-and-fix found nothing or stopped short of the gap: the full MIP gets the time that is left.
         mip = solve(build(inputs), st.solver, remaining, st.mip_gap)
-        if mip.claim == "infeasible":
-            return failed(AllocationStatus.INFEASIBLE, explain_infeasible(scenario, inputs), method)
-        if mip.claim in ("optimal", "feasible") and (outcome is None or mip.objective > outcome[0].objective):
+        if mip.claim is Status.INFEASIBLE:
+            return failed(Status.INFEASIBLE, explain_infeasible(scenario, inputs), method)
+        if mip.claim in (Status.OPTIMAL, Status.FEASIBLE) and (outcome is None or mip.objective > outcome[0].objective):
             outcome = (mip, full)
             method = "mip"
         if np.isfinite(mip.bound):
             bound = min(bound, mip.bound)
     if outcome is None:
-        return failed(AllocationStatus.NO_SOLUTION, [f"no assignment found within {st.time_limit_s:g} s; "
+        return failed(Status.NO_SOLUTION, [f"no assignment found within {st.time_limit_s:g} s; "
                                                      "raise time_limit_s"], method)
     solved, index = outcome
-    validation = validate(inputs, _chosen(inputs, index, solved.x))
+    validation = validate(inputs, chosen_pairs(inputs, index, solved.x))
     problems = list(validation.violations)
     natural_solver = inputs.natural(solved.objective)
     if abs(natural_solver - validation.objective) > 1e-6 * max(1.0, abs(validation.objective)):
         problems.append(f"solver objective {natural_solver:,.4f} differs from the recomputed "
                         f"{validation.objective:,.4f}")
     if problems:
-        return failed(AllocationStatus.ERROR, ["the solver's plan failed the independent check:", *problems], method)
+        return failed(Status.ERROR, ["the solver's plan failed the independent check:", *problems], method)
     internal_obj = validation.objective if inputs.sense == "max" else -validation.objective
-    gap = _gap(bound, internal_obj)
-    status = AllocationStatus.OPTIMAL if gap <= st.mip_gap + 1e-9 else AllocationStatus.FEASIBLE
+    gap = relative_gap(bound, internal_obj)
+    status = Status.OPTIMAL if gap <= st.mip_gap + 1e-9 else Status.FEASIBLE
     assignments, reps = extract(scenario, inputs, validation, lp.row_duals)
     return AllocationResult(assignments, reps, status, validation.objective, inputs.natural(bound), gap,
                             time.perf_counter() - start, st.solver, method, (), "LP relaxation (HiGHS)",

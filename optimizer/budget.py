@@ -1,9 +1,9 @@
 """Marketing budget allocation: money to the channels, regions and months that bring the most pipeline value.
 
-An LP over channel x region x month cells. Each cell's lead response is the channel's concave piecewise-linear
-curve scaled by the region's weight and the channel's and demand's seasonality, exactly as the shared
-``scenarios.expected_leads`` defines it (so the simulator, which reads ``expected_leads`` from the budget frame,
-sees the same numbers). Concavity makes the segments fill in order, so the curve needs no binaries.
+An LP over channel x region x month cells (``optimizer.budget_model``). Each cell's lead response is the
+channel's concave piecewise-linear curve scaled by the region's weight and the channel's and demand's
+seasonality, exactly as the shared ``scenarios.expected_leads`` defines it (so the simulator, which reads
+``expected_leads`` from the budget frame, sees the same numbers).
 
 Pipeline, each step public: ``lead_value`` (expected pipeline value of one lead per channel) ->
 ``allocate_budget`` (check -> build -> solve -> validate -> extract). The result's ``budget`` frame is exactly
@@ -12,44 +12,25 @@ what goes into ``scenarios.Plan.budget``.
 
 from __future__ import annotations
 
-import enum
 import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pulp
 
-from optimizer.solvers import make_solver
-from scenarios import Problem, Scenario, ScenarioError, expected_leads, region_weights, write_atomic, write_csv
+from optimizer.budget_model import BudgetCells, BudgetModel, budget_cells, build_budget_model, channel_marginal
+from optimizer.errors import BudgetError, BudgetSolverError
+from optimizer.solvers import SOLVERS, run
+from optimizer.status import Status
+from scenarios import Problem, Scenario, ScenarioError, expected_leads, write_atomic, write_csv
 from scenarios.plan import BUDGET_COLUMNS
 
-__all__ = ["BudgetError", "BudgetResult", "BudgetSolverError", "BudgetStatus", "allocate_budget", "lead_value"]
-
-# Spend past a curve's last breakpoint buys nothing; a tiny cost per unit (relative to the best value per unit)
-# keeps the LP from parking money there when nothing forces it, without moving any reported figure.
-_WASTE_PENALTY = 1e-7
-
-
-class BudgetError(ValueError):
-    """The budget problem has no solution (e.g. channel minimums above the budget); the message says the fix."""
-
-
-class BudgetSolverError(RuntimeError):
-    """The solver failed, or its answer did not pass the independent check; nothing was written."""
-
-
-class BudgetStatus(enum.StrEnum):
-    """How a budget result was obtained: ``optimal`` = the LP was proven optimal (an LP has no gap) and the
-    recomputed value of the returned spend matches the LP objective."""
-
-    OPTIMAL = "optimal"
-
+__all__ = ["BudgetResult", "allocate_budget", "lead_value"]
 
 def lead_value(scenario: Scenario) -> pd.DataFrame:
     """Expected pipeline value of one lead from each channel: win rate x deal value.
@@ -89,53 +70,6 @@ def lead_value(scenario: Scenario) -> pd.DataFrame:
     frame["deal_value"] = deal
     frame["value_per_lead"] = frame["win_rate"] * frame["deal_value"]
     return frame
-
-
-@dataclass(frozen=True)
-class _Cells:
-    """The channel x region x month grid and its curve segments, flattened (integer-indexed)."""
-
-    channel: np.ndarray  # per cell, index into channels
-    region: np.ndarray
-    month: np.ndarray  # index into periods
-    weight: np.ndarray  # region weight
-    season: np.ndarray  # channel seasonality x demand seasonality
-    base_leads: np.ndarray  # leads at zero spend
-    saturation: np.ndarray  # spend at the last breakpoint
-    seg_cell: np.ndarray  # per segment: its cell
-    seg_width: np.ndarray  # currency
-    seg_leads: np.ndarray  # leads per unit of currency on the segment
-
-
-def _grid(scenario: Scenario, channels: list[str], regions: list[str], periods: list[str]) -> _Cells:
-    s = scenario.settings
-    potential = scenario.accounts.groupby("region")["annual_potential"].sum()
-    weights = region_weights({r: float(potential.get(r, 0.0)) for r in regions})
-    cal = s.calendar.seasonality
-    demand = np.array([cal[int(p[5:7]) - 1] for p in periods]) / (sum(cal) / 12.0)
-    c, g, m = (a.ravel() for a in np.meshgrid(np.arange(len(channels)), np.arange(len(regions)),
-                                              np.arange(len(periods)), indexing="ij"))
-    w = np.array([weights[r] for r in regions])[g]
-    ch_season = np.array([[ch.seasonality[int(p[5:7]) - 1] if ch.seasonality else 1.0 for p in periods]
-                          for ch in (s.channels[k] for k in channels)])
-    season = ch_season[c, m] * demand[m]
-    seg_cell, seg_width, seg_leads = [], [], []
-    base, sat = np.zeros(c.size), np.zeros(c.size)
-    for ci, key in enumerate(channels):
-        ch = s.channels[key]
-        spend, leads = np.asarray(ch.curve_spend), np.asarray(ch.curve_leads)
-        slope = np.diff(leads) / np.diff(spend)
-        cells = np.flatnonzero(c == ci)
-        base[cells] = leads[0] * w[cells] * season[cells]
-        sat[cells] = spend[-1] * w[cells]
-        for k in range(slope.size):
-            keep = cells[(w[cells] > 0) & (season[cells] > 0)] if slope[k] > 0 else cells[:0]
-            seg_cell.append(keep)
-            seg_width.append(np.diff(spend)[k] * w[keep])
-            seg_leads.append(slope[k] * season[keep])
-    return _Cells(channel=c, region=g, month=m, weight=w, season=season, base_leads=base, saturation=sat,
-                  seg_cell=np.concatenate(seg_cell), seg_width=np.concatenate(seg_width),
-                  seg_leads=np.concatenate(seg_leads))
 
 
 def _check_feasible(scenario: Scenario, channels: list[str], months: int, total: float) -> None:
@@ -182,110 +116,6 @@ def _check_feasible(scenario: Scenario, channels: list[str], months: int, total:
                           "raise a channel's max_spend / max_monthly_spend")
 
 
-@dataclass
-class _Model:
-    prob: pulp.LpProblem
-    seg: list[Any]
-    waste: list[Any]
-    channel_spend: list[Any]
-    budget_row: Any
-    channel_rows: list[Any]
-    month_rows: list[Any] = field(default_factory=list)
-
-
-def _build(scenario: Scenario, cells: _Cells, channels: list[str], periods: list[str], value: np.ndarray,
-           total: float) -> _Model:
-    """The LP: maximise ``sum_k v_c a_cgm s_k y_k - eps * sum waste`` over segment spends ``y_k`` (bounded by
-    the segment widths) and ``waste`` (spend past the last breakpoint), with the constraint families below."""
-    s = scenario.settings
-    prob = pulp.LpProblem("budget", pulp.LpMaximize)
-    seg = [prob.add_variable(f"y_{k}", lowBound=0.0, upBound=float(wd)) for k, wd in enumerate(cells.seg_width)]
-    waste = [prob.add_variable(f"w_{i}", lowBound=0.0) for i in range(cells.channel.size)]
-    channel_spend = []
-    for ci, key in enumerate(channels):
-        ch = s.channels[key]
-        channel_spend.append(prob.add_variable(f"s_{ci}", lowBound=ch.min_spend, upBound=ch.max_spend))
-    seg_value = value[cells.channel[cells.seg_cell]] * cells.seg_leads
-    penalty = _WASTE_PENALTY * max(1.0, float(seg_value.max(initial=0.0)))
-    prob += pulp.LpAffineExpression(list(zip(seg, seg_value.tolist(), strict=True))
-                                    + [(v, -penalty) for v in waste])
-    model = _Model(prob=prob, seg=seg, waste=waste, channel_spend=channel_spend, budget_row=None,
-                   channel_rows=[])
-    _channel_rows(model, cells, len(channels))
-    _budget_row(model, total)
-    _month_rows(model, cells, len(periods), s.budget.min_monthly_spend, s.budget.max_monthly_spend)
-    _channel_month_rows(model, cells, [s.channels[c] for c in channels], len(periods))
-    return model
-
-
-def _channel_rows(model: _Model, cells: _Cells, n_channels: int) -> None:
-    """``s_c - sum_{g,m} (sum_k y_cgmk + waste_cgm) = 0``: a channel's spend is what its cells spend.
-
-    ``min_spend_c <= s_c <= max_spend_c`` are bounds of ``s_c``. The dual of this row is the pipeline value of
-    one more unit spent on channel c (in its best cell), reported as the channel's marginal return.
-    """
-    members: list[list[tuple[Any, float]]] = [[(model.channel_spend[c], 1.0)] for c in range(n_channels)]
-    for k, cell in enumerate(cells.seg_cell):
-        members[cells.channel[cell]].append((model.seg[k], -1.0))
-    for i, c in enumerate(cells.channel):
-        members[c].append((model.waste[i], -1.0))
-    for c in range(n_channels):
-        row = pulp.LpAffineExpression(members[c]) == 0.0
-        model.prob += (row, f"channel_{c}")
-        model.channel_rows.append(row)
-
-
-def _budget_row(model: _Model, total: float) -> None:
-    """``sum_c s_c <= B``: spend at most the budget (less only when nothing useful is left to buy).
-
-    Its dual is the marginal pipeline value of one more unit of budget overall.
-    """
-    row = pulp.LpAffineExpression([(v, 1.0) for v in model.channel_spend]) <= total
-    model.prob += (row, "budget")
-    model.budget_row = row
-
-
-def _month_rows(model: _Model, cells: _Cells, n_months: int, low: float, high: float | None) -> None:
-    """``min_month <= sum_{c,g} spend_cgm <= max_month`` for every month (only the bounds that are set)."""
-    if low <= 0 and high is None:
-        return
-    members: list[list[tuple[Any, float]]] = [[] for _ in range(n_months)]
-    for k, cell in enumerate(cells.seg_cell):
-        members[cells.month[cell]].append((model.seg[k], 1.0))
-    for i, m in enumerate(cells.month):
-        members[m].append((model.waste[i], 1.0))
-    for m in range(n_months):
-        expr = pulp.LpAffineExpression(members[m])
-        if low > 0:
-            row = expr >= low
-            model.prob += (row, f"month_min_{m}")
-            model.month_rows.append(row)
-        if high is not None:
-            row = pulp.LpAffineExpression(members[m]) <= high
-            model.prob += (row, f"month_max_{m}")
-            model.month_rows.append(row)
-
-
-def _channel_month_rows(model: _Model, cells: _Cells, settings: list[Any], n_months: int) -> None:
-    """``min_monthly_c <= sum_g spend_cgm <= max_monthly_c`` for every channel c and month m (bounds that are set)."""
-    members: dict[tuple[int, int], list[tuple[Any, float]]] = {}
-    bounded = {c for c, ch in enumerate(settings) if ch.min_monthly_spend > 0 or ch.max_monthly_spend is not None}
-    if not bounded:
-        return
-    for k, cell in enumerate(cells.seg_cell):
-        if cells.channel[cell] in bounded:
-            members.setdefault((int(cells.channel[cell]), int(cells.month[cell])), []).append((model.seg[k], 1.0))
-    for i, (c, m) in enumerate(zip(cells.channel, cells.month, strict=True)):
-        if c in bounded:
-            members.setdefault((int(c), int(m)), []).append((model.waste[i], 1.0))
-    for (c, m), terms in members.items():
-        ch = settings[c]
-        if ch.min_monthly_spend > 0:
-            model.prob += (pulp.LpAffineExpression(terms) >= ch.min_monthly_spend, f"channel_month_min_{c}_{m}")
-        if ch.max_monthly_spend is not None:
-            model.prob += (pulp.LpAffineExpression(terms) <= ch.max_monthly_spend, f"channel_month_max_{c}_{m}")
-
-
 @dataclass(frozen=True, eq=False)
 class BudgetResult:
     """Marketing spend by channel, region and month, with its expected leads and pipeline value.
@@ -300,7 +130,8 @@ class BudgetResult:
         Index ``channel``: ``spend, min_spend, max_spend, expected_leads, expected_value, win_rate,
         value_per_lead, marginal_value`` (pipeline value of one more unit spent on the channel, from the duals).
     status
-        ``BudgetStatus``.
+        ``optimal``: the LP was proven optimal (an LP has no gap) and the recomputed value of the returned spend
+        matches the LP objective.
     total, spent
         The budget and what the plan spends (less than the budget only when ``unspent_reason`` says why).
     objective
@@ -324,7 +155,7 @@ class BudgetResult:
 
     budget: pd.DataFrame
     channels: pd.DataFrame
-    status: BudgetStatus
+    status: Status
     total: float
     spent: float
     objective: float
@@ -418,13 +249,13 @@ def allocate_budget(scenario: Scenario, *, total: float | None = None, solver: s
     >>> s = scenarios.load("tiny")
     >>> r = allocate_budget(s)
     >>> r.status, round(r.spent) == round(s.settings.budget.total)
-    (<BudgetStatus.OPTIMAL: 'optimal'>, True)
+    (<Status.OPTIMAL: 'optimal'>, True)
     >>> list(r.budget.columns)
     ['channel', 'region', 'period', 'spend', 'expected_leads', 'expected_value']
     >>> allocate_budget(s, total=5_000)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    optimizer.budget.BudgetError: the channels' minimum spends add up to 7,200 (partners 7,200), above ...
+    optimizer.errors.BudgetError: the channels' minimum spends add up to 7,200 (partners 7,200), above ...
     """
     started = time.perf_counter()
     s = scenario.settings
@@ -432,7 +263,7 @@ def allocate_budget(scenario: Scenario, *, total: float | None = None, solver: s
     if not math.isfinite(total) or total < 0:
         raise ScenarioError(Problem("command line", "the budget must be a finite amount >= 0",
                                     "pass --total with a plain number", column="total", value=str(total)))
-    if solver is not None and solver not in ("highs", "cbc"):
+    if solver is not None and solver not in SOLVERS:
         raise ScenarioError(Problem("command line", f"unknown solver '{solver}'", "use highs or cbc",
                                     column="solver", value=solver))
     channels = list(s.channels)
@@ -443,22 +274,21 @@ def allocate_budget(scenario: Scenario, *, total: float | None = None, solver: s
     _check_feasible(scenario, channels, len(periods), total)
     values = lead_value(scenario)
     value = values["value_per_lead"].to_numpy()
-    cells = _grid(scenario, channels, regions, periods)
-    model = _build(scenario, cells, channels, periods, value, total)
+    cells = budget_cells(scenario, channels, regions, periods)
+    model = build_budget_model(scenario, cells, channels, periods, value, total)
     used_solver = solver or s.optimizer.solver
-    status = model.prob.solve(make_solver(used_solver, time_limit or s.optimizer.time_limit_s))
-    if status == pulp.LpStatusInfeasible:
+    status = run(model.prob, used_solver, time_limit or s.optimizer.time_limit_s).status
+    if status is Status.INFEASIBLE:
         raise BudgetError("the spending floors and ceilings conflict: check channels.<channel>.min_spend/"
                           "max_spend against budget.min_monthly_spend/max_monthly_spend and the budget "
                           f"({total:,.0f})")
-    if status != pulp.LpStatusOptimal or model.prob.sol_status != pulp.LpSolutionOptimal:
-        raise BudgetSolverError(f"the solver did not prove the budget LP optimal (status "
-                                f"{pulp.LpStatus.get(status, status)}); try --solver cbc or a longer "
-                                "optimizer.time_limit_s")
+    if status is not Status.OPTIMAL:
+        raise BudgetSolverError(f"the solver did not prove the budget LP optimal (status {status}); try --solver "
+                                "cbc or a longer optimizer.time_limit_s")
     return _extract(scenario, model, cells, channels, regions, periods, values, total, used_solver, started)
 
 
-def _extract(scenario: Scenario, model: _Model, cells: _Cells, channels: list[str], regions: list[str],
+def _extract(scenario: Scenario, model: BudgetModel, cells: BudgetCells, channels: list[str], regions: list[str],
              periods: list[str], values: pd.DataFrame, total: float, used_solver: str,
              started: float) -> BudgetResult:
     s = scenario.settings
@@ -491,27 +321,15 @@ def _extract(scenario: Scenario, model: _Model, cells: _Cells, channels: list[st
                                        else math.inf for c in channels])
     by_channel["win_rate"] = values["win_rate"]
     by_channel["value_per_lead"] = values["value_per_lead"]
-    by_channel["marginal_value"] = [_channel_marginal(model, c) for c in range(len(channels))]
+    by_channel["marginal_value"] = [channel_marginal(model, c) for c in range(len(channels))]
     by_channel.index.name = "channel"
     reason = _unspent_reason(scenario, spend, cells, channels, periods, total)
-    return BudgetResult(budget=budget, channels=by_channel, status=BudgetStatus.OPTIMAL, total=total,
+    return BudgetResult(budget=budget, channels=by_channel, status=Status.OPTIMAL, total=total,
                         spent=spent, objective=float(cell_value.sum()), marginal_value=budget_dual,
                         unspent_reason=reason, seconds=time.perf_counter() - started, solver=used_solver)
 
 
-def _channel_marginal(model: _Model, c: int) -> float:
-    """Dual of ``s_c - spend of c's cells = 0``: one more unit on the cells of c, in pipeline value.
-
-    Moving the row's right-hand side from 0 to -1 lets c's cells spend one unit more than is charged to the
-    budget and the channel's bounds, so the value is the dual's magnitude. Solvers differ in the sign they
-    report for a maximisation; the value itself is never negative (more spend never loses leads), so the
-    magnitude is taken. At a kink of a curve the dual is one valid slope between the left and right ones.
-    """
-    pi = model.channel_rows[c].pi
-    return abs(float(pi)) if pi is not None else 0.0
-
-
-def _validate(scenario: Scenario, spend: np.ndarray, cells: _Cells, channels: list[str], total: float,
+def _validate(scenario: Scenario, spend: np.ndarray, cells: BudgetCells, channels: list[str], total: float,
               lp_value: float, true_value: float) -> None:
     """Independent re-check: spend within every bound, and the shared lead function agrees with the LP."""
     s = scenario.settings
@@ -546,7 +364,7 @@ def _validate(scenario: Scenario, spend: np.ndarray, cells: _Cells, channels: li
         raise BudgetSolverError("budget check failed (" + "; ".join(problems) + "); please report this scenario")
 
 
-def _unspent_reason(scenario: Scenario, spend: np.ndarray, cells: _Cells, channels: list[str],
+def _unspent_reason(scenario: Scenario, spend: np.ndarray, cells: BudgetCells, channels: list[str],
                     periods: list[str], total: float) -> str:
     """Planner words for money left over: which curves are flat and which caps bind."""
     left = total - float(spend.sum())

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from optimizer.model import AllocationInputs, build
 from optimizer.solve import solve
+from optimizer.status import Status
 from scenarios import Scenario
 
 __all__ = ["explain_infeasible", "precheck"]
@@ -181,7 +182,7 @@ def explain_infeasible(scenario: Scenario, inputs: AllocationInputs, time_limit:
     culprits = []
     for text, variant in variants:
         out = solve(build(variant, relax=True), "highs", time_limit)
-        if out.claim == "optimal":
+        if out.claim is Status.OPTIMAL:
             culprits.append(text)
     if culprits:
         return [f"dropping {c} alone would make a plan possible (even the fractional relaxation is blocked by it)"

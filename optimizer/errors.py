@@ -1,11 +1,20 @@
-"""Error types of the allocator: bad settings for this scenario, a model with no solution, a solver failure.
+"""Every error type of the optimizer: for the allocation, the quotas and the budget, bad settings or a problem
+with no solution (``ValueError``s: the input must change) and a solver failure (``RuntimeError``s).
 
 Messages are in planner words and say how to mend the scenario; the CLI maps each type to its exit code.
 """
 
 from __future__ import annotations
 
-__all__ = ["AllocationError", "InfeasibleError", "SolverError"]
+__all__ = [
+    "AllocationError",
+    "BudgetError",
+    "BudgetSolverError",
+    "InfeasibleError",
+    "QuotaError",
+    "QuotaSolverError",
+    "SolverError",
+]
 
 
 class AllocationError(ValueError):
@@ -30,3 +39,22 @@ class InfeasibleError(ValueError):
 
 class SolverError(RuntimeError):
     """The solver failed or found no solution within the time limit."""
+
+
+class QuotaError(ValueError):
+    """The quota problem has no solution: the target cannot be met within the tier bounds (or similar).
+
+    The message says which region, how much is needed, how much the bounds allow and what to change.
+    """
+
+
+class QuotaSolverError(RuntimeError):
+    """The quota LP solver failed, or the quotas did not pass the independent check; nothing was written."""
+
+
+class BudgetError(ValueError):
+    """The budget problem has no solution (e.g. channel minimums above the budget); the message says the fix."""
+
+
+class BudgetSolverError(RuntimeError):
+    """The budget LP solver failed, or its answer did not pass the independent check; nothing was written."""

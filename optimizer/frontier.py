@@ -15,27 +15,22 @@ Every point's plan passes the independent validator and carries its own status.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pulp
-from numpy.typing import NDArray
 
-from optimizer.allocation import _chosen
 from optimizer.errors import AllocationError
-from optimizer.model import AllocationInputs, AllocationModel, build, prepare
-from optimizer.solve import solve
-from optimizer.validation import validate
+from optimizer.model import AllocationInputs, prepare
+from optimizer.objectives import SENSE, TERMS, level, optimise
+from optimizer.status import Status
 from scenarios import BalanceBand, OptimizerSettings, Scenario, write_csv
 
-__all__ = ["TERMS", "FrontierResult", "LexicographicStage", "frontier", "lexicographic"]
+__all__ = ["TERMS", "FrontierResult", "frontier"]
 
-TERMS = {"value": "max", "travel": "min", "disruption": "min"}
-_SENSE = {**TERMS, "balance": "min"}
-_OK = ("optimal", "feasible")
+_OK = (Status.OPTIMAL, Status.FEASIBLE)
+_WORST_LAST = [Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION, Status.INFEASIBLE, Status.ERROR]
 # Relative slack on a held level, so that the plan that set the level stays feasible despite solver tolerances.
 _HAIR = 1e-7
 # Two term values closer than this (relative) are one level: ten times the hair a held level may be exceeded by.
@@ -76,104 +71,14 @@ class FrontierResult:
         write_csv(self.points, Path(folder) / "frontier.csv", excel=excel)
 
 
-def _term(inputs: AllocationInputs, name: str) -> NDArray[np.float64]:
-    pairs = inputs.candidates.pairs
-    if name == "value":
-        return pairs["value"].to_numpy(dtype=float)
-    if name == "travel":
-        return pairs["travel_km"].to_numpy(dtype=float)
-    if name == "disruption":
-        pot = inputs.candidates.potential[pairs["account"].to_numpy()]
-        return np.asarray(pot * pairs["moved"].to_numpy(dtype=float), dtype=float)
-    raise AllocationError(f"unknown frontier term '{name}'", f"use one of {', '.join(TERMS)}")
-
-
-def _hours_band(inputs: AllocationInputs) -> tuple[NDArray[np.float64], float]:
-    """Pair hours and the mean workload per rep that an hours band (scope ``all``) is measured against: each
-    account's hours averaged over its candidate reps, summed, divided by the number of reps."""
-    pairs = inputs.candidates.pairs
-    hours = pairs["hours"].to_numpy(dtype=float)
-    per_account = pd.Series(hours).groupby(pairs["account"].to_numpy()).mean()
-    return hours, float(per_account.sum()) / max(len(inputs.candidates.rep_ids), 1)
-
-
-def _add_imbalance(inputs: AllocationInputs, model: AllocationModel) -> pulp.LpVariable:
-    """A variable ``t`` with ``|h_r - m| <= t m`` for every rep, ``h_r`` its hours and ``m`` the mean workload per
-    rep: minimising ``t`` minimises the largest relative deviation from the mean (``_imbalance``)."""
-    hours, mean = _hours_band(inputs)
-    t = model.problem.add_variable("imbalance", lowBound=0.0)
-    rep = inputs.candidates.pairs["rep"].to_numpy()[model.pair_index]
-    w = hours[model.pair_index]
-    for r in range(len(inputs.candidates.rep_ids)):
-        terms = [(model.x[i], float(w[i])) for i in np.flatnonzero(rep == r).tolist() if w[i] != 0.0]
-        over = pulp.LpAffineExpression([*terms, (t, -mean)])
-        under = pulp.LpAffineExpression([*[(v, -c) for v, c in terms], (t, -mean)])
-        model.problem.addConstraint(pulp.LpConstraint(over, pulp.LpConstraintLE, f"imbalance_over_{r}", mean))
-        model.problem.addConstraint(pulp.LpConstraint(under, pulp.LpConstraintLE, f"imbalance_under_{r}", -mean))
-    return t
-
-
-def _optimise(inputs: AllocationInputs, target: str, limit: tuple[str, float] | None, time_limit: float,
-              mip_gap: float, more: Sequence[tuple[str, float]] = ()) -> tuple[str, NDArray[np.int64] | None, float]:
-    """Optimise one term with others held to levels (>= for maximised terms, <= for minimised ones).
-
-    ``target`` may be ``balance`` (the largest relative deviation of a rep's hours from the mean, minimised);
-    held terms are among ``TERMS``.
-    """
-    model = build(inputs)
-    if target == "balance":
-        t = _add_imbalance(inputs, model)
-        model.problem.setObjective(pulp.LpAffineExpression([(t, -1.0)]))
-    else:
-        coef = _term(inputs, target) * (1.0 if TERMS[target] == "max" else -1.0)
-        model.problem.setObjective(pulp.LpAffineExpression(
-            [(v, c) for v, c in zip(model.x, coef[model.pair_index].tolist(), strict=True) if c != 0.0]))
-    for k, (name, eps) in enumerate([*([limit] if limit is not None else []), *more]):
-        w = _term(inputs, name)[model.pair_index]
-        expr = pulp.LpAffineExpression([(v, c) for v, c in zip(model.x, w.tolist(), strict=True) if c != 0.0])
-        sense = pulp.LpConstraintGE if TERMS[name] == "max" else pulp.LpConstraintLE
-        model.problem.addConstraint(pulp.LpConstraint(expr, sense, f"epsilon_{k}", eps))
-    out = solve(model, inputs.settings.solver, time_limit, mip_gap)
-    if out.claim not in _OK:
-        return out.claim, None, float("nan")
-    # solve() reports the weighted objective; the gap must compare the term optimised here with its bound.
-    # HiGHS gives that bound (the dual bound of this model); CBC gives none through PuLP, so no gap is claimed.
-    term_objective = float(pulp.value(model.problem.objective))
-    proven = inputs.settings.solver == "highs" and np.isfinite(out.bound)
-    gap = max(out.bound - term_objective, 0.0) / max(abs(out.bound), 1.0) if proven else float("nan")
-    chosen = _chosen(inputs, model.pair_index, out.x)
-    check = validate(inputs, chosen)
-    if not check.ok:
-        return "error", None, gap
-    status = "optimal" if out.claim == "optimal" else "feasible"
-    return status, chosen, gap
-
-
-def _level(inputs: AllocationInputs, chosen: NDArray[np.int64], name: str) -> float:
-    if name == "balance":
-        return _imbalance(inputs, chosen)
-    return float(_term(inputs, name)[chosen[chosen >= 0]].sum())
-
-
-def _imbalance(inputs: AllocationInputs, chosen: NDArray[np.int64]) -> float:
-    """Largest relative deviation of a rep's hours from the mean workload per rep that an hours band is measured
-    against (``_hours_band``; 0 = perfectly even)."""
-    hours, mean = _hours_band(inputs)
-    take = chosen[chosen >= 0]
-    rep = inputs.candidates.pairs["rep"].to_numpy()[take]
-    per_rep = np.bincount(rep, weights=hours[take], minlength=len(inputs.candidates.rep_ids))
-    return float(np.abs(per_rep / mean - 1.0).max()) if mean > 0 else 0.0
-
-
 def _held(name: str, level: float) -> tuple[str, float]:
     """``name`` held to ``level`` with a hair of slack for solver tolerances."""
     tol = _HAIR * max(1.0, abs(level))
-    return name, level - tol if _SENSE[name] == "max" else level + tol
+    return name, level - tol if SENSE[name] == "max" else level + tol
 
 
-def _worse(a: str, b: str) -> str:
-    order = ["optimal", "feasible", "no_solution", "infeasible", "error"]
-    return max(a, b, key=order.index)
+def _worse(a: Status, b: Status) -> Status:
+    return max(a, b, key=_WORST_LAST.index)
 
 
 def _largest(a: float, b: float) -> float:
@@ -186,7 +91,7 @@ class _Point:
 
     x: float
     y: float
-    status: str
+    status: Status
     gap: float
 
     @property
@@ -198,16 +103,16 @@ def _two_stage(inputs: AllocationInputs, x: str, y: str, limit: tuple[str, float
                mip_gap: float) -> _Point:
     """One efficient point: y optimised with ``limit`` on x, then x optimised with y held at that optimum."""
     held = [] if limit is None else [limit]
-    status, best_y, gap = _optimise(inputs, y, None, time_limit / 2, mip_gap, more=held)
+    status, best_y, gap = optimise(inputs, y, None, time_limit / 2, mip_gap, more=held)
     if best_y is None:
         return _Point(float("nan"), float("nan"), status, gap)
-    status2, best_x, gap2 = _optimise(inputs, x, None, time_limit / 2, mip_gap,
-                                      more=[*held, _held(y, _level(inputs, best_y, y))])
+    status2, best_x, gap2 = optimise(inputs, x, None, time_limit / 2, mip_gap,
+                                      more=[*held, _held(y, level(inputs, best_y, y))])
     # Stage 2 cannot be infeasible (the plan of stage 1 satisfies it); should it end without a plan anyway, the
     # plan of stage 1 is still a valid, if possibly weakly efficient, answer and is reported as merely feasible.
     plan = best_x if best_x is not None else best_y
-    return _Point(_level(inputs, plan, x), _level(inputs, plan, y),
-                  _worse(status, status2 if best_x is not None else "feasible"), _largest(gap, gap2))
+    return _Point(level(inputs, plan, x), level(inputs, plan, y),
+                  _worse(status, status2 if best_x is not None else Status.FEASIBLE), _largest(gap, gap2))
 
 
 def _better(a: float, b: float, sense: str) -> bool:
@@ -223,7 +128,7 @@ def _merge(levels: list[tuple[float, _Point]], x: str, y: str) -> pd.DataFrame:
     e.g. at the time limit or within a MIP gap) is not efficient; its level is counted with the better point,
     which is feasible at that level too.
     """
-    sx, sy = _SENSE[x], _SENSE[y]
+    sx, sy = SENSE[x], SENSE[y]
 
     def no_worse(a: _Point, b: _Point) -> bool:
         return not _better(b.x, a.x, sx) and not _better(b.y, a.y, sy)
@@ -259,9 +164,9 @@ def _merge(levels: list[tuple[float, _Point]], x: str, y: str) -> pd.DataFrame:
             status, gap = _worse(status, m.status), _largest(gap, m.gap)
         rows.append((min(order[e] for e in eps_list), {
             "epsilon": tight, "epsilon_loosest": loose, "levels": len(eps_sorted), "x": point.x, "y": point.y,
-            "status": status, "gap": gap}))
+            "status": str(status), "gap": gap}))
     rows += [(order[eps], {"epsilon": eps, "epsilon_loosest": eps, "levels": 1, "x": p.x, "y": p.y,
-                           "status": p.status, "gap": p.gap}) for eps, p in levels if not p.ok]
+                           "status": str(p.status), "gap": p.gap}) for eps, p in levels if not p.ok]
     # In the order the levels were imposed (each point at its first level).
     return pd.DataFrame([r for _, r in sorted(rows, key=lambda kr: kr[0])], columns=COLUMNS)
 
@@ -333,63 +238,15 @@ def frontier(scenario: Scenario, x: str, y: str, points: int = 7, settings: Opti
     st = inputs.settings
     limit = time_limit or st.time_limit_s
     # The two ends: x at its best, and x where y is at its best (y optimised first, then x with y held).
-    s1, best_x, _ = _optimise(inputs, x, None, limit, st.mip_gap)
+    s1, best_x, _ = optimise(inputs, x, None, limit, st.mip_gap)
     far = _two_stage(inputs, x, y, None, limit, st.mip_gap)
     if best_x is None or not far.ok:
         raise AllocationError(f"the scenario has no feasible plan ({s1}, {far.status})",
                               "run 'quotaflow allocate' on it to see which constraints conflict")
-    lo, hi = _level(inputs, best_x, x), far.x
+    lo, hi = level(inputs, best_x, x), far.x
     rows: list[tuple[float, _Point]] = []
     for k, eps in enumerate(np.linspace(lo, hi, points)):
         # The loosest level does not bind: its point is the far end already solved.
         point = far if k == points - 1 else _two_stage(inputs, x, y, _held(x, float(eps)), limit, st.mip_gap)
         rows.append((float(eps), point))
     return FrontierResult(_merge(rows, x, y), x, y)
-
-
-@dataclass(frozen=True)
-class LexicographicStage:
-    """One stage of a lexicographic optimisation: the term, its optimised level and how sure we are of it."""
-
-    term: str
-    level: float
-    status: str
-    gap: float
-
-
-def lexicographic(inputs: AllocationInputs, order: Sequence[str], *, slack: float, time_limit: float,
-                  mip_gap: float) -> tuple[NDArray[np.int64] | None, list[LexicographicStage]]:
-    """Optimise the terms of ``order`` one after the other, holding each earlier term at its optimum.
-
-    Stage k maximises (or minimises) term k subject to every scenario constraint and, for each earlier term j,
-    ``term_j >= level_j (1 - slack)`` when j is maximised or ``term_j <= level_j (1 + slack)`` when minimised,
-    where ``level_j`` is the level stage j reached. Every stage is a MIP solved to ``mip_gap``; the plan of the
-    last stage is returned (None when a stage found no plan) with every stage's level, status and gap.
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> from optimizer.model import prepare
-    >>> inputs = prepare(scenarios.load("tiny"))
-    >>> plan, stages = lexicographic(inputs, ["disruption", "travel"], slack=0.0, time_limit=30, mip_gap=1e-4)
-    >>> [s.term for s in stages], [s.status for s in stages]
-    (['disruption', 'travel'], ['optimal', 'optimal'])
-    >>> stages[0].level > 0  # today's assignment breaks tiny's hours band, so some potential must move
-    True
-    """
-    held: list[tuple[str, float]] = []
-    stages: list[LexicographicStage] = []
-    chosen: NDArray[np.int64] | None = None
-    for term in order:
-        if term not in TERMS:
-            raise AllocationError(f"lexicographic term '{term}'", f"use terms among {', '.join(TERMS)}")
-        status, chosen, gap = _optimise(inputs, term, None, time_limit, mip_gap, more=held)
-        if chosen is None:
-            stages.append(LexicographicStage(term, float("nan"), status, gap))
-            return None, stages
-        level = _level(inputs, chosen, term)
-        stages.append(LexicographicStage(term, level, status, gap))
-        # A hair of absolute slack keeps the next stage feasible despite solver tolerances.
-        tol = slack * abs(level) + 1e-7 * max(1.0, abs(level))
-        held.append((term, level - tol if TERMS[term] == "max" else level + tol))
-    return chosen, stages

@@ -20,14 +20,14 @@ from __future__ import annotations
 import dataclasses
 import time
 
-import highspy
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
 from optimizer.model import AllocationInputs, build
 from optimizer.solve import SolveOutcome, solve
-from optimizer.solvers import solver_output_to_log
+from optimizer.solvers import HiGHS
+from optimizer.status import Status
 
 __all__ = ["initial_columns", "lagrangian", "reduced_costs", "restricted_lp"]
 
@@ -152,14 +152,14 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
     >>> from optimizer.model import prepare
     >>> inputs = prepare(scenarios.load("tiny"))
     >>> out, cols, bound = restricted_lp(inputs, time.perf_counter() + 30)
-    >>> out.claim, abs(bound - out.objective) <= 1e-6 * abs(bound)
+    >>> str(out.claim), abs(bound - out.objective) <= 1e-6 * abs(bound)
     ('optimal', True)
     """
     start = time.perf_counter()
     cols = initial_columns(inputs)
     model = build(inputs, relax=True, pair_index=cols, elastic=True)
     out = solve(model, "highs", max(deadline - time.perf_counter(), 0.5))
-    if out.claim != "optimal":
+    if out.claim is not Status.OPTIMAL:
         return out, cols, float("nan")
     highs = model.problem.solverModel
     row_of = {c.name: int(c.index) for c in model.problem.constraints()}
@@ -219,10 +219,7 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
         col_index.extend(range(first, first + k))
         order.extend(added)
         in_model[added] = True
-        highs.setOptionValue("time_limit", float(max(deadline - time.perf_counter(), 0.5)))
-        with solver_output_to_log():
-            highs.run()
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if HiGHS.rerun(highs, deadline - time.perf_counter()) is not Status.OPTIMAL:
             break
         sol = highs.getSolution()
         row_dual = np.asarray(sol.row_dual)[index]
@@ -231,7 +228,7 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
         unc = {a: float(values[i]) for a, i in unc_index.items()}
         objective = float(inputs.coef[order] @ values[col_index]) + sum(
             float(inputs.uncovered_coef[a]) * v for a, v in unc.items())
-        good = SolveOutcome(claim="optimal", x=values[col_index], uncovered=unc, objective=objective,
+        good = SolveOutcome(claim=Status.OPTIMAL, x=values[col_index], uncovered=unc, objective=objective,
                             bound=float("nan"), seconds=time.perf_counter() - start, row_duals=duals,
                             reduced_costs=-np.asarray(sol.col_dual)[col_index])
         good_order = list(order)
@@ -239,6 +236,6 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
     if slack_used > 1e-7:
         # Slack still in use: when every pair is priced out the full LP is infeasible too (the penalties exceed
         # any pair's worth); otherwise time ran out before a plan without slack was found.
-        good = dataclasses.replace(good, claim="infeasible" if priced_out else "no_solution")
+        good = dataclasses.replace(good, claim=Status.INFEASIBLE if priced_out else Status.NO_SOLUTION)
     good = dataclasses.replace(good, bound=best_bound)
     return good, np.asarray(good_order, dtype=np.int64), best_bound

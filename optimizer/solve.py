@@ -1,27 +1,24 @@
-"""Running a built model through a solver (HiGHS through highspy, or CBC) and reading back what it claims.
+"""Running a built assignment model through the solver adapter and reading back what it claims.
 
-What is read back is a claim only: the solver's word for the solution state (PuLP's ``sol_status``, which
-distinguishes an incumbent stopped by a limit from a proven optimum, unlike its ``status`` "Optimal"), the
-values, the dual bound when HiGHS reports one, and the row duals of an LP. The allocation status is decided
-later from this claim, the bound and the independent validator.
+What is read back is a claim only: the adapter's ``Status`` for the solution state, the values, the proven
+bound, and the row duals and reduced costs of an LP. The allocation status is decided later from this claim,
+the bound and the independent validator. ``chosen_pairs`` turns the values into one pair per account.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
-import pulp
 from numpy.typing import NDArray
 
-from optimizer.model import AllocationModel
-from optimizer.solvers import make_solver
+from optimizer.model import AllocationInputs, AllocationModel
+from optimizer.solvers import run
+from optimizer.status import Status
 
-__all__ = ["SolveOutcome", "solve"]
+__all__ = ["SolveOutcome", "chosen_pairs", "solve"]
 
-Claim = Literal["optimal", "feasible", "infeasible", "no_solution", "error"]
+_SOLVED = (Status.OPTIMAL, Status.FEASIBLE)
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,7 +29,7 @@ class SolveOutcome:
     ----------
     claim
         ``optimal`` (proven within the gap), ``feasible`` (an incumbent, stopped by a limit), ``infeasible``,
-        ``no_solution`` or ``error``.
+        ``no_solution`` or ``error`` (a ``Status``).
     x
         Value of each modelled pair (NaN when there is no solution).
     uncovered
@@ -51,7 +48,7 @@ class SolveOutcome:
         means taking it costs that much per unit).
     """
 
-    claim: Claim
+    claim: Status
     x: NDArray[np.float64]
     uncovered: dict[int, float]
     objective: float
@@ -82,54 +79,43 @@ def solve(model: AllocationModel, solver: str = "highs", time_limit: float = 60.
     >>> from optimizer.model import build, prepare
     >>> out = solve(build(prepare(scenarios.load("tiny"))))
     >>> out.claim
-    'optimal'
+    <Status.OPTIMAL: 'optimal'>
     """
     prob = model.problem
-    start = time.perf_counter()
-    try:
-        prob.solve(make_solver(solver, time_limit, mip_gap=mip_gap, mip=not model.relaxed))
-    except pulp.PulpSolverError:
-        return SolveOutcome("error", np.full(len(model.x), np.nan), {}, float("nan"), float("nan"),
-                            time.perf_counter() - start, {})
-    seconds = time.perf_counter() - start
-    sol = prob.sol_status
-    claim: Claim
-    if sol == pulp.LpSolutionOptimal:
-        claim = "optimal"
-    elif sol == pulp.LpSolutionIntegerFeasible:
-        claim = "feasible"
-    elif sol == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
-        # CBC proves infeasibility through the problem status and leaves the solution status unset.
-        claim = "infeasible"
-    elif sol == pulp.LpSolutionUnbounded:
-        claim = "error"
-    else:
-        claim = "no_solution"
+    outcome = run(prob, solver, time_limit, mip_gap=mip_gap, mip=not model.relaxed)
+    claim = outcome.status
     x = np.array([np.nan if v.varValue is None else v.varValue for v in model.x], dtype=float)
     unc = {a: float(v.varValue) for a, v in model.uncovered.items() if v.varValue is not None}
-    if claim in ("optimal", "feasible") and np.isnan(x).any():
-        claim = "no_solution"
+    if claim in _SOLVED and np.isnan(x).any():
+        claim = Status.NO_SOLUTION
     objective = float("nan")
-    if claim in ("optimal", "feasible"):
+    if claim in _SOLVED:
         inputs = model.inputs
         objective = float(inputs.coef[model.pair_index] @ x) + sum(
             float(inputs.uncovered_coef[a]) * v for a, v in unc.items())
     bound = float("nan")
     duals: dict[str, float] = {}
     reduced: NDArray[np.float64] | None = None
-    highs = getattr(prob, "solverModel", None)
-    if solver == "highs" and highs is not None and claim in ("optimal", "feasible"):
-        if model.relaxed:
-            bound = objective if claim == "optimal" else float("nan")
-            # PuLP hands HiGHS the negated objective (HiGHS minimises); flip the duals back to the maximising form.
-            duals = {c.name: -float(c.pi) for c in prob.constraints() if c.pi is not None}
-            reduced = np.array([-(v.dj or 0.0) for v in model.x], dtype=float)
-        else:
-            info = highs.getInfo()
-            bound = -float(info.mip_dual_bound)
-    elif claim == "optimal" and not model.relaxed:
+    if solver == "highs" and claim in _SOLVED and model.relaxed:
+        bound = objective if claim is Status.OPTIMAL else float("nan")
+        # PuLP hands HiGHS the negated objective (HiGHS minimises); flip the duals back to the maximising form.
+        duals = {c.name: -float(c.pi) for c in prob.constraints() if c.pi is not None}
+        reduced = np.array([-(v.dj or 0.0) for v in model.x], dtype=float)
+    elif solver == "highs" and claim in _SOLVED:
+        bound = outcome.bound
+    elif claim is Status.OPTIMAL and not model.relaxed:
         # CBC gives no bound through PuLP; its proven optimum is within mip_gap of the objective.
         bound = objective + mip_gap * abs(objective)
-    elif claim == "optimal":
+    elif claim is Status.OPTIMAL:
         bound = objective
-    return SolveOutcome(claim, x, unc, objective, bound, seconds, duals, reduced)
+    return SolveOutcome(claim, x, unc, objective, bound, outcome.seconds, duals, reduced)
+
+
+def chosen_pairs(inputs: AllocationInputs, pair_index: NDArray[np.int64],
+                 x: NDArray[np.float64]) -> NDArray[np.int64]:
+    """The pair each account takes in the values ``x`` of the modelled pairs ``pair_index`` (-1: uncovered)."""
+    chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
+    take = x > 0.5
+    acc = inputs.candidates.pairs["account"].to_numpy()[pair_index[take]]
+    chosen[acc] = pair_index[take]
+    return chosen

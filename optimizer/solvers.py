@@ -1,11 +1,20 @@
-"""Where every solver object is made, and where solver output is kept off standard output.
+"""The solver adapter: every optimisation model in the optimizer is solved through this module.
 
-``make_solver`` is the one place that turns a solver name (``highs``: HiGHS in-process through highspy;
-``cbc``: the COIN-OR command-line solver) and limits into a PuLP solver object. The objects it makes run their
-solve inside ``solver_output_to_log``: HiGHS 1.16 prints a copyright banner on the C-level standard output the
-first time a ``highspy.Highs`` is constructed in a process, before PuLP can switch its output off, and that banner
-would otherwise land in CSV printed on stdout, in ``allocate > file`` and in notebooks. Whatever a solver writes
-to file descriptor 1 while it runs goes to the ``optimizer.solvers`` logger at DEBUG level instead.
+One class per backend (``HiGHS``: in-process through highspy; ``CBC``: the COIN-OR command-line solver), each a
+``Solver`` that makes its PuLP solver object with the time limit and gap, solves with the solver's output kept
+off standard output, and reads back a ``SolverRun``: our ``Status`` for PuLP's solution status, the wall time,
+and the proven bound when the backend gives one. ``run`` picks the backend by name; ``make_solver`` hands out
+the bare PuLP object for code that drives PuLP itself.
+
+Solver output: HiGHS 1.16 prints a copyright banner on the C-level standard output the first time a
+``highspy.Highs`` is constructed in a process, before PuLP can switch its output off, and that banner would
+otherwise land in CSV printed on stdout, in ``allocate > file`` and in notebooks. Whatever a solver writes to
+file descriptor 1 while it runs goes to the ``optimizer.solvers`` logger at DEBUG level instead
+(``solver_output_to_log``).
+
+Deadlines: every backend gets at least 0.5 s. HiGHS's own time_limit is not always honoured on huge models (a
+300 s limit ran past 800 s), so its simplex, IPM and MIP interrupt callbacks also stop it one second past the
+limit.
 """
 
 from __future__ import annotations
@@ -20,16 +29,19 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, ClassVar
 
+import highspy
 import pulp
 
 from optimizer.errors import SolverError
+from optimizer.status import Status
 
-__all__ = ["SOLVERS", "make_solver", "solver_output_to_log"]
+__all__ = ["CBC", "SOLVERS", "HiGHS", "Solver", "SolverRun", "make_solver", "run", "solver_output_to_log",
+           "status_of"]
 
-SOLVERS = ("highs", "cbc")
 
 _log = logging.getLogger(__name__)
 
@@ -133,9 +145,7 @@ def solver_output_to_log() -> Iterator[None]:
 
 
 class _QuietHiGHS(pulp.HiGHS):  # type: ignore[misc]
-    """PuLP's HiGHS interface, solved with its output diverted to the log and with our own deadline: HiGHS's
-    time_limit is not always honoured on huge models (a 300 s limit ran past 800 s), so simplex, IPM and MIP
-    interrupt callbacks stop the solve at the deadline."""
+    """PuLP's HiGHS interface, solved with its output diverted to the log and stopped at our own deadline."""
 
     def __init__(self, deadline: float, **kwargs: object) -> None:
         super().__init__(**kwargs)
@@ -187,15 +197,164 @@ def _cbc_path() -> str:
                       "or use --solver highs")
 
 
-def make_solver(name: str, time_limit: float, *, mip_gap: float = 0.0, mip: bool = True) -> pulp.LpSolver:
-    """The PuLP solver object for ``name``, quiet on stdout (see ``solver_output_to_log``).
+def status_of(problem: pulp.LpProblem) -> Status:
+    """Our status for what PuLP says of a solved problem, read from its solution status.
+
+    PuLP's ``status`` says "Optimal" when a limit stops a MIP with an incumbent; its ``sol_status`` tells a proven
+    optimum (``optimal``) from an incumbent (``feasible``). CBC proves infeasibility through the problem status
+    and leaves the solution status unset. An unbounded model is an ``error`` (no model here may be unbounded).
+    """
+    sol = problem.sol_status
+    if sol == pulp.LpSolutionOptimal:
+        return Status.OPTIMAL
+    if sol == pulp.LpSolutionIntegerFeasible:
+        return Status.FEASIBLE
+    if sol == pulp.LpSolutionInfeasible or problem.status == pulp.LpStatusInfeasible:
+        return Status.INFEASIBLE
+    if sol == pulp.LpSolutionUnbounded:
+        return Status.ERROR
+    return Status.NO_SOLUTION
+
+
+@dataclass(frozen=True)
+class SolverRun:
+    """What one solver run claims: a claim only, until the caller has checked the solution independently.
 
     Parameters
     ----------
-    name
+    status
+        ``optimal`` (proven within the gap), ``feasible`` (an incumbent, stopped by a limit), ``infeasible``,
+        ``no_solution`` or ``error`` (the solver failed, or the model is unbounded).
+    seconds
+        Wall time of the solver call including handing the model over.
+    bound
+        For a MIP with a solution: the backend's proven bound on the objective, in the problem's own sense (an
+        upper bound when maximising). NaN when the backend gives none or there is no solution.
+    """
+
+    status: Status
+    seconds: float
+    bound: float = float("nan")
+
+
+class Solver:
+    """One backend: its PuLP solver object with the limits, and what its run is read back as.
+
+    Parameters
+    ----------
+    time_limit
+        Seconds the solver may use (at least 0.5 s is given).
+    mip_gap
+        Relative gap at which a MIP may stop.
+    mip
+        False to solve the LP relaxation of a model with integer variables.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, time_limit: float, *, mip_gap: float = 0.0, mip: bool = True) -> None:
+        self.time_limit = max(float(time_limit), 0.5)
+        self.mip_gap = mip_gap
+        self.mip = mip
+
+    def pulp_solver(self) -> pulp.LpSolver:
+        """The PuLP solver object, quiet on stdout, made when the solve starts (the deadline counts from here)."""
+        raise NotImplementedError
+
+    def bound(self, problem: pulp.LpProblem) -> float:
+        """The proven bound of a solved MIP in the problem's own sense; NaN when the backend gives none."""
+        return float("nan")
+
+    def solve(self, problem: pulp.LpProblem) -> SolverRun:
+        """Solve ``problem`` in place (PuLP keeps the values on its variables and rows) and read back the claim.
+
+        A failure inside the solver (``pulp.PulpSolverError``) is an ``error`` run, not an exception.
+        """
+        start = time.perf_counter()
+        try:
+            problem.solve(self.pulp_solver())
+        except pulp.PulpSolverError:
+            return SolverRun(Status.ERROR, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        status = status_of(problem)
+        bound = float("nan")
+        if status in (Status.OPTIMAL, Status.FEASIBLE) and self.mip and problem.isMIP():
+            bound = self.bound(problem)
+        return SolverRun(status, seconds, bound)
+
+
+class HiGHS(Solver):
+    """HiGHS in-process through highspy: our deadline on top of its time limit, and the MIP dual bound."""
+
+    name = "highs"
+
+    def pulp_solver(self) -> pulp.LpSolver:
+        return _QuietHiGHS(time.perf_counter() + self.time_limit + 1.0, msg=False, timeLimit=self.time_limit,
+                           gapRel=self.mip_gap, mip=self.mip, threads=2)
+
+    def bound(self, problem: pulp.LpProblem) -> float:
+        highs = getattr(problem, "solverModel", None)
+        if highs is None:
+            return float("nan")
+        dual_bound = float(highs.getInfo().mip_dual_bound)
+        # PuLP hands HiGHS the negated objective of a maximisation (HiGHS minimises).
+        return -dual_bound if problem.sense == pulp.LpMaximize else dual_bound
+
+    @staticmethod
+    def rerun(highs: highspy.Highs, time_limit: float) -> Status:
+        """Re-optimise a model already loaded in HiGHS (e.g. after adding columns, from the previous basis).
+
+        Only an LP is re-run this way, so the answer is ``optimal`` or why not: ``infeasible``, ``no_solution``
+        (stopped by the limit or the deadline) or ``error``.
+        """
+        highs.setOptionValue("time_limit", float(max(time_limit, 0.5)))
+        with solver_output_to_log():
+            highs.run()
+        model_status = highs.getModelStatus()
+        if model_status == highspy.HighsModelStatus.kOptimal:
+            return Status.OPTIMAL
+        if model_status == highspy.HighsModelStatus.kInfeasible:
+            return Status.INFEASIBLE
+        if model_status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt):
+            return Status.NO_SOLUTION
+        return Status.ERROR
+
+
+class CBC(Solver):
+    """The COIN-OR CBC command-line solver (the one on PATH, else PuLP's bundled binary); it reports no bound
+    through PuLP."""
+
+    name = "cbc"
+
+    def pulp_solver(self) -> pulp.LpSolver:
+        # COIN_CMD rather than PULP_CBC_CMD, which PuLP deprecates for 4.x.
+        return _QuietCBC(msg=False, path=_cbc_path(), timeLimit=self.time_limit, gapRel=self.mip_gap,
+                         mip=self.mip, threads=2)
+
+
+_BACKENDS: dict[str, type[Solver]] = {"highs": HiGHS, "cbc": CBC}
+SOLVERS = tuple(_BACKENDS)
+
+
+def _backend(name: str, time_limit: float, mip_gap: float, mip: bool) -> Solver:
+    backend = _BACKENDS.get(name)
+    if backend is None:
+        raise SolverError(f"unknown solver '{name}'; use one of {', '.join(SOLVERS)}")
+    return backend(time_limit, mip_gap=mip_gap, mip=mip)
+
+
+def run(problem: pulp.LpProblem, solver: str, time_limit: float, *, mip_gap: float = 0.0,
+        mip: bool = True) -> SolverRun:
+    """Solve ``problem`` with the backend named ``solver`` and read back its claim (see ``Solver.solve``).
+
+    Parameters
+    ----------
+    problem
+        The PuLP problem; solved in place.
+    solver
         ``highs`` or ``cbc``.
     time_limit
-        Seconds the solver may use (at least 0.5 s is given). HiGHS is also interrupted one second past it.
+        Seconds the solver may use (at least 0.5 s is given).
     mip_gap
         Relative gap at which a MIP may stop.
     mip
@@ -212,14 +371,29 @@ def make_solver(name: str, time_limit: float, *, mip_gap: float = 0.0, mip: bool
     >>> prob = pulp.LpProblem("one", pulp.LpMaximize)
     >>> v = prob.add_variable("v", upBound=2.0)
     >>> prob.setObjective(pulp.LpAffineExpression([(v, 1.0)]))
+    >>> out = run(prob, "highs", 10.0)
+    >>> out.status, v.value()
+    (<Status.OPTIMAL: 'optimal'>, 2.0)
+    """
+    return _backend(solver, time_limit, mip_gap, mip).solve(problem)
+
+
+def make_solver(name: str, time_limit: float, *, mip_gap: float = 0.0, mip: bool = True) -> pulp.LpSolver:
+    """The bare PuLP solver object for ``name``, quiet on stdout, for code that calls ``problem.solve`` itself
+    (prefer ``run``, which also reads the outcome back as a ``Status``).
+
+    Raises
+    ------
+    SolverError
+        For an unknown name, or ``cbc`` when no CBC binary is installed.
+
+    Examples
+    --------
+    >>> import pulp
+    >>> prob = pulp.LpProblem("one", pulp.LpMaximize)
+    >>> v = prob.add_variable("v", upBound=2.0)
+    >>> prob.setObjective(pulp.LpAffineExpression([(v, 1.0)]))
     >>> prob.solve(make_solver("highs", 10.0)) == pulp.LpStatusOptimal, v.value()
     (True, 2.0)
     """
-    limit = max(float(time_limit), 0.5)
-    if name == "cbc":
-        # COIN_CMD rather than PULP_CBC_CMD, which PuLP deprecates for 4.x.
-        return _QuietCBC(msg=False, path=_cbc_path(), timeLimit=limit, gapRel=mip_gap, mip=mip, threads=2)
-    if name == "highs":
-        return _QuietHiGHS(time.perf_counter() + limit + 1.0, msg=False, timeLimit=limit, gapRel=mip_gap, mip=mip,
-                           threads=2)
-    raise SolverError(f"unknown solver '{name}'; use one of {', '.join(SOLVERS)}")
+    return _backend(name, time_limit, mip_gap, mip).pulp_solver()

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import scenarios
-from optimizer.budget import BudgetResult, allocate_budget
+from optimizer import BudgetResult, allocate_budget
 from quotaflow.manifest import write_manifest
 from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, SolverOpt, scenario_source
 from quotaflow.output import claim_output, staged_output, write_csv, write_json

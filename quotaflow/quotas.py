@@ -16,7 +16,7 @@ import typer
 
 import scenarios
 import sim
-from optimizer.quotas import QuotaResult, set_quotas
+from optimizer import QuotaResult, set_quotas
 from quotaflow.manifest import write_manifest
 from quotaflow.options import (
     AllowForeignPlanOpt,

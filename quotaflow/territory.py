@@ -15,9 +15,9 @@ import typer
 import scenarios
 from optimizer import (
     AllocationResult,
-    AllocationStatus,
     InfeasibleError,
     SolverError,
+    Status,
     allocate,
     allocate_budget,
     frontier,
@@ -63,7 +63,7 @@ def allocate_command(
     if changes:
         s = scenarios.modify(s, changes)
     result = allocate(s)
-    if result.status is AllocationStatus.INFEASIBLE:
+    if result.status is Status.INFEASIBLE:
         raise InfeasibleError(list(result.explanation))
     if not result.ok:
         raise SolverError(f"allocation ended '{result.status}': " + "; ".join(result.explanation) +

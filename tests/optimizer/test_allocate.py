@@ -11,7 +11,7 @@ import pytest
 import scenarios
 from optimizer import (
     AllocationError,
-    AllocationStatus,
+    Status,
     allocate,
     build,
     candidate_pairs,
@@ -28,7 +28,7 @@ from scenarios.skill import productivity
 
 def test_tiny_is_optimal_and_validated(tiny: scenarios.Scenario) -> None:
     r = allocate(tiny)
-    assert r.status is AllocationStatus.OPTIMAL
+    assert r.status is Status.OPTIMAL
     assert r.gap <= tiny.settings.optimizer.mip_gap + 1e-9
     assert r.assignments["account_id"].tolist() == list(tiny.accounts.index)
     assert r.assignments["rep_id"].notna().all()
@@ -145,7 +145,7 @@ def test_time_limited_incumbent_is_not_called_optimal() -> None:
                             optimizer={"objective": "cost", "time_limit_s": 2.0, "mip_gap": 0.0, "method": "mip",
                                        "travel_weight": 0.0, "disruption_weight": 0.0})
     r = allocate(s)
-    assert r.status is AllocationStatus.FEASIBLE, r
+    assert r.status is Status.FEASIBLE, r
     assert r.seconds < 2.0 + 5.0
     # The gap is reported and real: a proven bound below the plan's cost (minimising), and the plan's cost is
     # what its assignments add up to.
@@ -171,7 +171,7 @@ def test_shadow_prices_are_nonnegative_and_match_binding_capacity() -> None:
 def test_infeasible_region_is_explained_in_planner_words(tiny: scenarios.Scenario) -> None:
     small = tiny.replace(reps=tiny.reps.assign(hours_per_week=5.0))
     r = allocate(small)
-    assert r.status is AllocationStatus.INFEASIBLE
+    assert r.status is Status.INFEASIBLE
     assert any("needs at least" in e and "hours" in e for e in r.explanation)
     assert len(r.assignments) == 0
 
@@ -192,7 +192,7 @@ def test_a_band_floor_on_a_rep_without_hours_names_the_band_and_the_rep(tiny: sc
     if band is not None:
         s = scenarios.modify(s, {"optimizer.balance": [band]})
     r = allocate(s)
-    assert r.status is AllocationStatus.INFEASIBLE
+    assert r.status is Status.INFEASIBLE
     lines = [e for e in r.explanation if e.startswith("rep R0003 (Chloé Moreau) can reach at most 0.0")]
     assert len(lines) == 1, r.explanation
     assert named in lines[0] and "hours_per_week is 0" in lines[0]
@@ -205,7 +205,7 @@ def test_conflicting_families_are_named(tiny: scenarios.Scenario) -> None:
     s = scenarios.modify(tiny, {"optimizer.max_moves": 0, "optimizer.balance": [
         {"attribute": "hours", "min": 0.99, "max": 1.01, "scope": "region"}]})
     r = allocate(s)
-    assert r.status is AllocationStatus.INFEASIBLE
+    assert r.status is Status.INFEASIBLE
     text = " ".join(r.explanation)
     assert "disruption" in text or "balance" in text
     assert explain_infeasible(s, prepare(s))
@@ -277,7 +277,7 @@ def test_plan_param_changes_the_disruption_reference(tiny: scenarios.Scenario) -
     assert again.assignments["rep_id"].tolist() == r.assignments["rep_id"].tolist()
     assert again.assignments["previous_rep_id"].tolist() == r.assignments["rep_id"].tolist()
     assert int(again.assignments["moved"].sum()) == 0
-    assert allocate(tiny, frozen).status is AllocationStatus.INFEASIBLE
+    assert allocate(tiny, frozen).status is Status.INFEASIBLE
 
 
 def test_frontier_is_monotone(tiny: scenarios.Scenario) -> None:

@@ -14,7 +14,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from optimizer import AllocationStatus
+from optimizer import Status
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -48,7 +48,7 @@ def _check_file(shared: Path, file: str, sense: str, only: set[int] | None = Non
         r = gap.solve_gap(inst, sense, time_limit=120.0)
         want, proven = optima[(file, inst.index, sense)]
         assert proven
-        assert r.status is AllocationStatus.OPTIMAL, (inst.name, r)
+        assert r.status is Status.OPTIMAL, (inst.name, r)
         assert r.objective == pytest.approx(want, abs=1e-6), inst.name
 
 

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scenarios
-from optimizer import AllocationStatus, allocate, scenario_from_pairs
+from optimizer import Status, allocate, scenario_from_pairs
 
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -84,7 +84,7 @@ def _recompute(s: scenarios.Scenario, r: object) -> None:
 @given(pair_instances())
 def test_solutions_hold_every_constraint_recomputed(s: scenarios.Scenario) -> None:
     r = allocate(s)
-    assert r.status in (AllocationStatus.OPTIMAL, AllocationStatus.INFEASIBLE)
+    assert r.status in (Status.OPTIMAL, Status.INFEASIBLE)
     if r.ok:
         _recompute(s, r)
         assert r.gap <= 1e-9
@@ -95,7 +95,7 @@ def test_solutions_hold_every_constraint_recomputed(s: scenarios.Scenario) -> No
 def test_highs_and_cbc_agree(s: scenarios.Scenario) -> None:
     h = allocate(s)
     c = allocate(s, s.settings.optimizer.model_copy(update={"solver": "cbc"}))
-    assert (h.status is AllocationStatus.INFEASIBLE) == (c.status is AllocationStatus.INFEASIBLE)
+    assert (h.status is Status.INFEASIBLE) == (c.status is Status.INFEASIBLE)
     if h.ok and c.ok:
         assert h.objective == pytest.approx(c.objective, rel=1e-7, abs=1e-6)
         _recompute(s, c)
@@ -113,4 +113,4 @@ def test_generated_scenarios_assign_every_account_once(seed: int) -> None:
         assert r.assignments["rep_id"].notna().all()
         assert (r.reps["hours"] <= r.reps["capacity_hours"] + 1e-6).all()
     else:
-        assert r.status is AllocationStatus.INFEASIBLE and r.explanation
+        assert r.status is Status.INFEASIBLE and r.explanation

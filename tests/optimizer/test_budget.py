@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scenarios
-from optimizer.budget import BudgetError, BudgetStatus, allocate_budget, lead_value
+from optimizer import BudgetError, Status, allocate_budget, lead_value
 
 
 def greedy_value(s: scenarios.Scenario, total: float) -> tuple[float, float]:
@@ -57,7 +57,7 @@ def _free(s: scenarios.Scenario) -> scenarios.Scenario:
 
 def test_tiny_spends_the_budget_within_bounds(tiny: scenarios.Scenario) -> None:
     r = allocate_budget(tiny)
-    assert r.status == BudgetStatus.OPTIMAL
+    assert r.status == Status.OPTIMAL
     assert r.spent == pytest.approx(tiny.settings.budget.total, rel=1e-9)
     assert r.unspent_reason == ""
     assert (r.budget["spend"] >= 0).all()

@@ -6,8 +6,8 @@ import pytest
 
 import optimizer
 import scenarios
-from optimizer.frontier import _level, _optimise
 from optimizer.model import prepare
+from optimizer.objectives import level, optimise
 
 
 def _terms(result: optimizer.AllocationResult, s: scenarios.Scenario) -> dict[str, float]:
@@ -27,15 +27,15 @@ def test_second_term_optimised_among_optima_of_the_first(tiny: scenarios.Scenari
     got = _terms(result, s)
     # Independent reference: minimise disruption alone, then travel alone, through the frontier's one-term solves.
     inputs = prepare(s)
-    _, alone, _ = _optimise(inputs, "disruption", None, 30, 0.0)
+    _, alone, _ = optimise(inputs, "disruption", None, 30, 0.0)
     assert alone is not None
-    best_disruption = _level(inputs, alone, "disruption")
+    best_disruption = level(inputs, alone, "disruption")
     assert got["disruption"] == pytest.approx(best_disruption, rel=1e-6, abs=1e-3)
     # Among the plans with minimal disruption, travel is minimal: never more than the disruption-only plan's.
-    assert got["travel"] <= _level(inputs, alone, "travel") + 1e-6
-    _, travel_first, _ = _optimise(inputs, "travel", None, 30, 0.0)
+    assert got["travel"] <= level(inputs, alone, "travel") + 1e-6
+    _, travel_first, _ = optimise(inputs, "travel", None, 30, 0.0)
     assert travel_first is not None
-    assert got["travel"] >= _level(inputs, travel_first, "travel") - 1e-6  # cannot beat travel alone
+    assert got["travel"] >= level(inputs, travel_first, "travel") - 1e-6  # cannot beat travel alone
     assert result.reps["shadow_price_hour"].isna().all()  # no single LP prices a lexicographic plan
 
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import scenarios
-from optimizer.quotas import (
+from optimizer import (
     QuotaError,
-    QuotaStatus,
+    Status,
     expected_sales,
     ramp_factors,
     set_quotas,
@@ -54,7 +54,7 @@ def test_every_method_meets_the_target_exactly(feasible: scenarios.Scenario, met
     r = set_quotas(feasible, scenarios.Plan.current(feasible).assignment, method=method)
     _check_invariants(feasible, r)
     assert r.method == method
-    assert r.status == (QuotaStatus.OPTIMAL if method == "fair" else QuotaStatus.SOLVED)
+    assert r.status == (Status.OPTIMAL if method == "fair" else Status.SOLVED)
     assert len(r.quotas) == len(feasible.reps) * 12 * len(feasible.settings.products)
 
 

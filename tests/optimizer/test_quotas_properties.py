@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scenarios
-from optimizer.quotas import QuotaError, set_quotas
+from optimizer import QuotaError, set_quotas
 
 BASE = scenarios.generate(reps=8, accounts=80, seed=11, regions=2, products=4)
 ASSIGNMENT = scenarios.Plan.current(BASE).assignment
