@@ -43,8 +43,8 @@ import simpy
 
 from sim.demand import Leads
 from sim.model import DAYS_PER_WEEK, DAYS_PER_YEAR, Model
-from sim.pay_function import PayFunction
-from sim.policy import Behaviour, RepState
+from sim.pay_function import PayFunction, quota_ratchet
+from sim.policy import Behaviour, RepState, timing_hook
 
 __all__ = ["LOST_CHURNED", "LOST_PUSHED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "LOST_VACANT", "PUSH_DELAY",
            "Deal", "Funnel", "RunRecord"]
@@ -151,8 +151,7 @@ class Funnel:
         self.m, self.leads, self.behaviour, self.pay_fn = m, leads, behaviour, pay
         # quotas of this replication: a pay plan's ratchet rewrites next year's at each plan-year end
         self.quotas = m.quotas.copy()
-        ratchet = getattr(pay, "ratchet", None)
-        self.ratchet = ratchet if callable(ratchet) else None
+        self.ratchet = quota_ratchet(pay)
         # the clock starts at the warm-up (negative days); day 0 is the first day of the horizon
         self.env = simpy.Environment(initial_time=float(m.demand_start[0]))
         n_seats, n_months, n_stages = m.n_seats, m.n_months, len(m.stage_ids)
@@ -237,8 +236,7 @@ class Funnel:
         self.hires = [0] * n_seats
         self.promotions = [0] * n_seats
         self.churn_count = 0
-        timing = getattr(behaviour, "timing", None)
-        self.timing = timing if getattr(behaviour, "timing_games", False) and callable(timing) else None
+        self.timing = timing_hook(behaviour)
         self.pull_discount_rate = m.scenario.settings.behaviour.pull_in_discount
         self.push_risk = m.scenario.settings.behaviour.push_risk
         self.push_u = lifecycle.random(len(leads)).tolist() if self.timing is not None else []
