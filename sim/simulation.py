@@ -24,7 +24,8 @@ from sim.memory import check_memory
 from sim.model import Model, SimulationError, build, check
 from sim.pay_function import PayFunction, commission_pay, pay_name
 from sim.policy import Behaviour, NormBehaviour
-from sim.processes import Funnel, RunRecord
+from sim.processes import Funnel
+from sim.record import RunRecord
 from sim.statistics import ReplicationStats, collect, mean_ci
 
 __all__ = ["SimulationResult", "run_replication", "simulate", "summarise"]
