@@ -343,31 +343,33 @@ class Funnel:
         self.seats.close_days(horizon)
         # SimPy numbers every scheduled event with this counter and keeps no public count of them
         events = next(env._eid) if hasattr(env, "_eid") else -1
-        return self._record(events)
+        return _record(self, events)
 
-    def _record(self, events: int) -> RunRecord:
-        log, seats, books, timing, m = self.log, self.seats, self.books, self.timing, self.m
-        per_month = (m.n_seats, m.n_months)
-        return RunRecord(
-            status=np.asarray(log.status, dtype=np.int8), lost_reason=np.asarray(log.reason, dtype=np.int8),
-            closed=np.asarray(log.closed), closer=np.asarray(log.closer, dtype=np.int64),
-            stage_reached=np.asarray(log.reached, dtype=np.int64), stage_since=np.asarray(log.since),
-            stage_entered=np.asarray(log.stage_entered, dtype=float),
-            stage_converted=np.asarray(log.stage_converted, dtype=float),
-            stage_days=np.asarray(log.stage_days), stage_done=np.asarray(log.stage_done, dtype=float),
-            stage_wait=np.asarray(log.stage_wait), stage_started=np.asarray(log.stage_started, dtype=float),
-            wip_samples=np.asarray(self.wip_samples, dtype=float).reshape(-1, 2),
-            seat_entered=np.asarray(log.seat_entered, dtype=float),
-            seat_converted=np.asarray(log.seat_converted, dtype=float),
-            bookings=np.asarray(books.bookings), margin=np.asarray(books.margin), quotas=books.quotas.copy(),
-            pay=books.pay.copy(), available_hours=seats.available.copy(),
-            selling_hours=np.asarray(seats.selling), service_hours=seats.serving.copy(),
-            training_hours=seats.training.copy(), leavers=np.asarray(seats.leavers, dtype=float),
-            hires=np.asarray(seats.hires, dtype=float), promotions=np.asarray(seats.promotions, dtype=float),
-            final_tier=np.asarray(seats.tier, dtype=np.int64), churned_accounts=self.accounts.churn_count,
-            customers_start=int(m.customer.sum()), events=events,
-            pulled=np.asarray(timing.pulled, dtype=float) if timing is not None else np.zeros(per_month),
-            pushed=np.asarray(timing.pushed, dtype=float) if timing is not None else np.zeros(per_month),
-            pull_discount=(np.asarray(timing.pull_discount) if timing is not None else np.zeros(m.n_seats)),
-            potential_cut=np.asarray(books.potential_cut), account_bookings=np.asarray(books.account_bookings),
-        )
+
+def _record(f: Funnel, events: int) -> RunRecord:
+    """The owners' state at the horizon as the replication's raw record."""
+    log, seats, books, timing, m = f.log, f.seats, f.books, f.timing, f.m
+    per_month = (m.n_seats, m.n_months)
+    return RunRecord(
+        status=np.asarray(log.status, dtype=np.int8), lost_reason=np.asarray(log.reason, dtype=np.int8),
+        closed=np.asarray(log.closed), closer=np.asarray(log.closer, dtype=np.int64),
+        stage_reached=np.asarray(log.reached, dtype=np.int64), stage_since=np.asarray(log.since),
+        stage_entered=np.asarray(log.stage_entered, dtype=float),
+        stage_converted=np.asarray(log.stage_converted, dtype=float),
+        stage_days=np.asarray(log.stage_days), stage_done=np.asarray(log.stage_done, dtype=float),
+        stage_wait=np.asarray(log.stage_wait), stage_started=np.asarray(log.stage_started, dtype=float),
+        wip_samples=np.asarray(f.wip_samples, dtype=float).reshape(-1, 2),
+        seat_entered=np.asarray(log.seat_entered, dtype=float),
+        seat_converted=np.asarray(log.seat_converted, dtype=float),
+        bookings=np.asarray(books.bookings), margin=np.asarray(books.margin), quotas=books.quotas.copy(),
+        pay=books.pay.copy(), available_hours=seats.available.copy(),
+        selling_hours=np.asarray(seats.selling), service_hours=seats.serving.copy(),
+        training_hours=seats.training.copy(), leavers=np.asarray(seats.leavers, dtype=float),
+        hires=np.asarray(seats.hires, dtype=float), promotions=np.asarray(seats.promotions, dtype=float),
+        final_tier=np.asarray(seats.tier, dtype=np.int64), churned_accounts=f.accounts.churn_count,
+        customers_start=int(m.customer.sum()), events=events,
+        pulled=np.asarray(timing.pulled, dtype=float) if timing is not None else np.zeros(per_month),
+        pushed=np.asarray(timing.pushed, dtype=float) if timing is not None else np.zeros(per_month),
+        pull_discount=(np.asarray(timing.pull_discount) if timing is not None else np.zeros(m.n_seats)),
+        potential_cut=np.asarray(books.potential_cut), account_bookings=np.asarray(books.account_bookings),
+    )
