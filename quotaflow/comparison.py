@@ -292,7 +292,7 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
         if progress is not None:
             def report(done: int, _pid: str = pid) -> None:
                 progress(_pid, done)  # type: ignore[misc]
-        res = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=workers,
+        res = sim.simulate(model, replications=replications, seed=seed, workers=workers,
                            behaviour=behaviour, pay=pay, progress=report)
         per_pay_plan[pid] = _per_replication(res, _budget(model, known[pid]))
         rm = res.replication_monthly

@@ -43,7 +43,8 @@ from sim.memory import available_memory, check_memory, replication_bytes
 from sim.model import Model, SimulationError, build, check
 from sim.pay_function import PayFunction, commission_pay
 from sim.policy import Behaviour, DealView, NormBehaviour, RepState
-from sim.processes import Funnel, RunRecord
+from sim.processes import Funnel
+from sim.record import RunRecord
 from sim.simulation import SimulationResult, run_replication, simulate, summarise
 from sim.statistics import ReplicationStats, collect, mean_ci
 

@@ -6,8 +6,10 @@ Nothing here is random; demand is drawn per replication in ``sim.demand``.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,11 +20,25 @@ from scenarios import Plan, Problem, Scenario, ScenarioError
 from scenarios.demand import account_demand, new_business_pools
 from scenarios.skill import expected_sales, ramp_factors
 
-__all__ = ["Model", "SimulationError", "build", "check"]
+__all__ = ["DAYS_PER_MONTH", "DAYS_PER_WEEK", "DAYS_PER_YEAR", "Model", "SimulationError", "build", "check",
+           "month_index"]
 
 ACCOUNT_TIERS = ("A", "B", "C")
 DAYS_PER_WEEK = 7.0
 DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
+
+
+def month_index(month_start: Sequence[float], day: float) -> int:
+    """Month of the horizon that ``day`` falls in, from the month boundaries ``month_start`` (``Model.month_start``
+    as a list: it is called per event); days before the horizon give a negative month, days past it the last.
+
+    Examples
+    --------
+    >>> month_index([0.0, 31.0, 59.0], 40.0)
+    1
+    """
+    return min(bisect.bisect_right(month_start, day) - 1, len(month_start) - 2)
 
 
 class SimulationError(ScenarioError):

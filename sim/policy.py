@@ -9,7 +9,8 @@ plugs in without touching the engine:
   ``dynamic_priority`` is true, again for every queued deal at the start of each week): higher is worked
   first; ties go to the older deal.
 
-A behaviour may also play timing games: when its ``timing_games`` attribute is true the engine calls
+A behaviour may also play timing games by satisfying the optional ``TimingGames`` protocol as well (the engine
+checks it with ``timing_hook``): when its ``timing_games`` attribute is true the engine calls
 ``timing(rep, deal, close_month, weeks_after_month_end)`` (answer ``"keep"``, ``"pull"`` or ``"push"``) when a
 deal the customer has agreed to is due to close: once on the last day of every month of the horizon for each of
 the rep's deals whose signature falls after the month end (pull it into the month at
@@ -23,12 +24,14 @@ random numbers of its own, so that two behaviours are compared on the same custo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Behaviour", "DealView", "NormBehaviour", "RepState", "Timing"]
+__all__ = ["Behaviour", "DealView", "NormBehaviour", "RepState", "Timing", "TimingDecision", "TimingGames",
+           "timing_hook"]
 
 
 Timing = Literal["keep", "pull", "push"]
@@ -167,6 +170,50 @@ class Behaviour(Protocol):
     def priority(self, rep: RepState, deal: DealView) -> float:
         """Priority of ``deal`` in the rep's queue: higher is worked first, ties oldest first."""
         ...
+
+
+TimingDecision = Callable[[RepState, DealView, int, float], Timing]
+"""``timing(rep, deal, close_month, weeks_after_month_end)`` of a behaviour that plays timing games."""
+
+
+@runtime_checkable
+class TimingGames(Protocol):
+    """Optional capability of a ``Behaviour``: timing games on deals the customer has agreed to.
+
+    A behaviour without it plays none (``NormBehaviour``); one with it plays them while ``timing_games`` is true,
+    so a pay plan under which games cannot pay can switch them off without a second class.
+    """
+
+    @property
+    def timing_games(self) -> bool:
+        """Ask ``timing`` about closing deals in this run."""
+        ...
+
+    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float) -> Timing:
+        """``"keep"``, ``"pull"`` (into the current month) or ``"push"`` (to the first day of the next)."""
+        ...
+
+
+def timing_hook(behaviour: Behaviour) -> TimingDecision | None:
+    """The timing decision the engine calls for ``behaviour``, or None when it plays no timing games.
+
+    Raises
+    ------
+    TypeError
+        When the behaviour says it plays timing games but has no ``timing`` method (a half-implemented
+        ``TimingGames``, which would otherwise be ignored in silence).
+
+    Examples
+    --------
+    >>> timing_hook(NormBehaviour()) is None
+    True
+    """
+    if isinstance(behaviour, TimingGames):
+        return behaviour.timing if behaviour.timing_games else None
+    if hasattr(behaviour, "timing_games"):
+        raise TypeError(f"{type(behaviour).__name__} has timing_games but no timing(rep, deal, close_month, "
+                        "weeks_after_month_end) method: implement sim.policy.TimingGames in full")
+    return None
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,21 @@ from scenarios import Plan, Scenario, write_csv
 from sim.demand import Leads, draw_leads, streams
 from sim.memory import check_memory
 from sim.model import Model, SimulationError, build, check
-from sim.pay_function import PayFunction, commission_pay
+from sim.pay_function import PayFunction, commission_pay, pay_name
 from sim.policy import Behaviour, NormBehaviour
-from sim.processes import Funnel, RunRecord
+from sim.processes import Funnel
+from sim.record import RunRecord
 from sim.statistics import ReplicationStats, collect, mean_ci
 
 __all__ = ["SimulationResult", "run_replication", "simulate", "summarise"]
 
 
-def run_replication(model: Model, seed: np.random.SeedSequence, behaviour: Behaviour | None = None,
+def run_replication(model: Model | Scenario, seed: np.random.SeedSequence, behaviour: Behaviour | None = None,
                     pay: PayFunction | None = None) -> tuple[Leads, RunRecord]:
     """Run one replication: draw its leads and run the funnel (``run replications`` for one seed).
+
+    ``model`` is a built ``Model`` (build it once to run many replications) or a scenario, built here with
+    today's assignment.
 
     Examples
     --------
@@ -42,6 +46,8 @@ def run_replication(model: Model, seed: np.random.SeedSequence, behaviour: Behav
     >>> int((rec.status >= 0).sum()) == len(leads)
     True
     """
+    if isinstance(model, Scenario):
+        model = build(model)
     rng = streams(seed)
     leads = draw_leads(model, rng)
     beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
@@ -197,7 +203,7 @@ def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, An
                             info=info)
 
 
-def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int | None = None,
+def simulate(scenario: Scenario | Model, plan: Plan | None = None, *, replications: int | None = None,
              seed: int | None = None, workers: int = 1, behaviour: Behaviour | None = None,
              pay: PayFunction | None = None, progress: Callable[[int], None] | None = None) -> SimulationResult:
     """Simulate the sales funnel of ``scenario`` under ``plan`` over many replications.
@@ -205,11 +211,13 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
     Parameters
     ----------
     scenario
-        The scenario.
+        The scenario, or a ``Model`` already built from a scenario and plan by ``build`` (several runs on one
+        plan, such as one per pay plan, then share it instead of building it each time).
     plan
         Accounts to reps, quotas and budget (from the optimizer, ``Plan.load`` or ``Plan.current``); None runs
         today's assignment with default quotas (company target x over-assignment, split by each rep's share of
-        assigned potential and by calendar seasonality) and the channels' default spend.
+        assigned potential and by calendar seasonality) and the channels' default spend. Give it to ``build``,
+        not here, when ``scenario`` is a built model.
     replications, seed
         Monte Carlo replications and root seed; None takes ``[simulation]`` from the scenario.
     workers
@@ -230,6 +238,8 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
     SimulationError
         When the scenario or plan cannot be simulated, an option is out of range, or the replications' results
         cannot fit in the memory available (``sim.memory.check_memory``).
+    ValueError
+        When both a built model and a plan are given (the model already holds its plan).
 
     Examples
     --------
@@ -239,8 +249,18 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
     ['metric', 'mean', 'ci_low', 'ci_high']
     >>> res.kpi("leads") >= res.kpi("won")
     True
+    >>> model = build(scenarios.load("tiny"))
+    >>> simulate(model, replications=3, seed=1).kpis.equals(res.kpis)
+    True
     """
-    st = scenario.settings.simulation
+    built: Model | None = None
+    if isinstance(scenario, Model):
+        if plan is not None:
+            raise ValueError("simulate got a built model and a plan: pass the plan to sim.build instead")
+        built, scen = scenario, scenario.scenario
+    else:
+        scen = scenario
+    st = scen.settings.simulation
     n = st.replications if replications is None else replications
     root = st.seed if seed is None else seed
     if n < 1:
@@ -249,9 +269,13 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
         raise SimulationError(_problem("--seed", str(root), "give a seed >= 0"))
     if workers < 1:
         raise SimulationError(_problem("--workers", str(workers), "give at least 1 worker"))
-    check_memory(scenario, n)  # before the seeds are spawned: a count that cannot fit fails here, at once
-    plan = check(scenario, plan)
-    model = build(scenario, plan)
+    check_memory(scen, n)  # before the seeds are spawned: a count that cannot fit fails here, at once
+    if built is None:
+        plan = check(scen, plan)
+        model = build(scen, plan)
+    else:
+        model = built
+        plan = model.plan
     beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
     pay_fn = pay or commission_pay
     seeds = np.random.SeedSequence(root).spawn(n)
@@ -270,9 +294,9 @@ def simulate(scenario: Scenario, plan: Plan | None = None, *, replications: int 
                 runs.append(res)
                 if progress is not None:
                     progress(len(runs))
-    info = {"scenario": scenario.name, "source": scenario.source, "plan": plan.source, "replications": n,
+    info = {"scenario": scen.name, "source": scen.source, "plan": plan.source, "replications": n,
             "seed": root, "quota_source": model.quota_source, "behaviour": repr(beh),
-            "pay": getattr(pay_fn, "__name__", repr(pay_fn)), "routing": st.routing,
+            "pay": pay_name(pay_fn), "routing": st.routing,
             "periods": [model.periods[0], model.periods[-1]], "ci": "t-based 95% over replications"}
     return summarise(model, runs, info)
 

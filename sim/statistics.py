@@ -9,18 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from sim.deals import LOST, LOST_CHURNED, LOST_PUSHED, LOST_STALLED, LOST_UNCOVERED, LOST_VACANT, OPEN, WON
 from sim.model import Model
-from sim.processes import (
-    LOST,
-    LOST_CHURNED,
-    LOST_PUSHED,
-    LOST_STALLED,
-    LOST_UNCOVERED,
-    LOST_VACANT,
-    OPEN,
-    WON,
-    RunRecord,
-)
+from sim.record import RunRecord
 
 __all__ = ["ReplicationStats", "collect", "mean_ci"]
 

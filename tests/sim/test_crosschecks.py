@@ -11,7 +11,7 @@ from simcases import FifoBehaviour, erlang_c_wait, neutral, one_stage_queue
 
 import scenarios
 from sim import build, collect, mean_ci, run_replication, simulate
-from sim.processes import LOST, OPEN, WON
+from sim.deals import LOST, OPEN, WON
 
 
 @settings(max_examples=15, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],

@@ -11,9 +11,10 @@ import pytest
 
 import scenarios
 import sim
+from sim.deals import LOST, LOST_PUSHED, WON
 from sim.incentives import IncentiveBehaviour
 from sim.policy import DealView, NormBehaviour, RepState, Timing
-from sim.processes import LOST, LOST_PUSHED, PUSH_DELAY, WON
+from sim.timing import PUSH_DELAY
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,107 @@
+"""Deal timing of one replication: the timing games a behaviour may play on deals the customer has agreed to.
+
+A deal whose last stage the customer will pass is "committed" from the moment the rep hands it over. On the
+last day of each month of the horizon the rep may pull a committed deal that would sign after the month end into
+the month, booking its value less ``[behaviour] pull_in_discount`` (off revenue and gross margin alike); when a
+deal signs, the rep may push its booking to the first day of the next month (past the horizon it stays open: it
+is booked next year), and loses it meanwhile with probability ``push_risk`` (a uniform pre-drawn per lead from
+the ``lifecycle`` stream after its other draws, so runs without timing games are unchanged). Both are the
+behaviour's ``timing`` decision (``sim.policy.TimingGames``); the counts and the discounts given are recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+
+from sim.deals import LOST_PUSHED, Deal
+from sim.model import DAYS_PER_MONTH, DAYS_PER_WEEK, Model, month_index
+from sim.policy import RepState, TimingDecision
+
+__all__ = ["PUSH_DELAY", "DealTiming"]
+
+PUSH_DELAY = 1e-6  # a pushed deal books just after the next month starts (after the month-end clock has run)
+
+
+class DealTiming:
+    """Committed deals per seat, the pull and push decisions on them, and their counts.
+
+    Parameters
+    ----------
+    model
+        Arrays of the scenario and plan.
+    env
+        The replication's SimPy environment.
+    decide
+        The behaviour's timing decision (``sim.policy.timing_hook``).
+    push_u
+        Per lead, the uniform that decides whether a pushed deal is lost meanwhile.
+    state, active
+        The reps' live states and the seats' live "filled" flags (read only).
+    finish, won, lose
+        The engine's ``finish(deal, passed, discount)`` of a stage, ``won(deal, seat)`` and
+        ``lose(deal, day, reason)``.
+    """
+
+    def __init__(self, model: Model, env: simpy.Environment, decide: TimingDecision, push_u: list[float],
+                 state: list[RepState], active: list[bool], finish: Callable[[Deal, bool, float], None],
+                 won: Callable[[Deal, int], None], lose: Callable[[Deal, float, int], None]) -> None:
+        self.m, self.env, self.decide, self.push_u = model, env, decide, push_u
+        self.state, self.active = state, active
+        self.finish, self.won, self.lose = finish, won, lose
+        behaviour = model.scenario.settings.behaviour
+        self.discount_rate = behaviour.pull_in_discount
+        self.push_risk = behaviour.push_risk
+        self.month_start: list[float] = model.month_start.tolist()
+        n_seats, n_months = model.n_seats, model.n_months
+        # per seat: lead -> (day it will sign, deal) for deals the customer will sign at the last stage
+        self.committed: list[dict[int, tuple[float, Deal]]] = [{} for _ in range(n_seats)]
+        self.pulled = [[0] * n_months for _ in range(n_seats)]
+        self.pushed = [[0] * n_months for _ in range(n_seats)]
+        self.pull_discount = [0.0] * n_seats
+
+    def signs(self, deal: Deal, r: int) -> bool:
+        """``deal``, worked by seat ``r``, signs now: no longer committed. True when the rep pushes its booking
+        to the next month (then booked or lost there); False books it now."""
+        self.committed[r].pop(deal.lead, None)
+        now = self.env.now
+        if now < 0.0:
+            return False
+        mo = month_index(self.month_start, now)
+        st = self.state[r]
+        if mo != st.month or not self.active[r] or self.decide(st, deal, mo, 0.0) != "push":
+            return False
+        self.pushed[r][mo] += 1
+        if mo + 1 < self.m.n_months:  # past the horizon the deal stays open: it books next year
+            ev = self.env.timeout(self.month_start[mo + 1] + PUSH_DELAY - now)
+            if self.push_u[deal.lead] < self.push_risk:
+                ev.callbacks.append(lambda _ev: self.lose(deal, self.env.now, LOST_PUSHED))
+            else:
+                ev.callbacks.append(lambda _ev: self.won(deal, r))
+        return True
+
+    def pulls(self) -> Any:
+        """Process: on the last day of each month, each rep may pull committed deals into the month."""
+        env = self.env
+        m = self.m
+        for mo in range(m.n_months):
+            end = self.month_start[mo + 1]
+            day = max(end - 1.0, self.month_start[mo])
+            if day > env.now:
+                yield env.timeout(day - env.now)
+            for r in range(m.n_seats):
+                st = self.state[r]
+                if not self.active[r] or not self.committed[r] or st.month != mo:
+                    continue
+                for due, deal in sorted(self.committed[r].values(), key=lambda x: (x[0], x[1].lead)):
+                    if due <= end:
+                        continue  # signs this month anyway
+                    close = month_index(self.month_start, due) if due < m.horizon else (
+                        m.n_months + int((due - m.horizon) // DAYS_PER_MONTH))
+                    if self.decide(st, deal, close, (due - end) / DAYS_PER_WEEK) == "pull":
+                        del self.committed[r][deal.lead]
+                        self.pulled[r][mo] += 1
+                        self.pull_discount[r] += deal.value * self.discount_rate
+                        self.finish(deal, True, self.discount_rate)
