@@ -35,7 +35,8 @@ from calibration.mapping import Mapping
 from calibration.model import CrmModel, day_end, first_last, run_ends
 from calibration.timing import won_closes
 
-__all__ = ["METRICS", "PIPELINE_COLUMNS", "BacktestData", "backtest_data", "horizon_months", "open_pipeline",
+__all__ = ["METRICS", "PIPELINE_COLUMNS", "BacktestData", "actuals_table", "backtest_data", "horizon_months",
+           "open_pipeline",
            "won_by_month"]
 
 METRICS = ("won_deals", "won_value")
@@ -224,3 +225,11 @@ def backtest_data(export: str | os.PathLike[str], mapping: Mapping, cutoff: dt.d
     model, report, _ = build_model(export, mapping, as_of_date=cutoff, encoding=encoding)
     return BacktestData(cutoff=pd.Timestamp(cutoff).normalize(), model=model, pipeline=open_pipeline(model),
                         actuals=won_by_month(full, months), cleaning=report.frame())
+
+
+def actuals_table(cutoffs: list[BacktestData]) -> pd.DataFrame:
+    """The actuals of every cutoff in long form, as ``calibration.scores.score_forecasts`` takes them:
+    ``cutoff, month, metric, actual``."""
+    rows = [{"cutoff": str(d.cutoff.date()), "month": str(m), "metric": metric, "actual": float(v)}
+            for d in cutoffs for metric in METRICS for m, v in zip(d.actuals["month"], d.actuals[metric], strict=True)]
+    return pd.DataFrame(rows, columns=["cutoff", "month", "metric", "actual"])
