@@ -18,8 +18,10 @@ point forecast is the expectation of that sum. Its predictive distribution draws
 stage conversion from its Jeffreys posterior at the funnel's effective number of exits, each deal's win
 (Bernoulli) and its month (from the same timing sample), unknown amounts by bootstrap from the product's won
 values, the arrival rate from its Jeffreys Gamma posterior, Poisson arrivals in each month, their wins, dates
-and values. What it leaves out, as a weighted pipeline does: that old deals win less often, trend and
-seasonality of arrivals, and skipped stages (a pass is taken to lead to the next stage).
+and values. What it leaves out, as a weighted pipeline does: that old deals win less often, that some open deals
+never resolve, trend and seasonality of arrivals, and skipped stages (a pass is taken to lead to the next stage);
+and its timing sample holds only deals won by the cutoff, so long times to close are under-represented (right
+truncation) and wins land somewhat early.
 
 **Seasonal naive** (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., §5.2): month ``h``
 of the horizon repeats the month ``s * (floor((h - 1) / s) + 1)`` months earlier, with the season ``s`` = 12

@@ -130,3 +130,25 @@ def test_cutoffs_that_cannot_be_scored_are_refused(tmp_path: Path) -> None:
         backtest_data(folder, se.mapping(), dt.date(2022, 8, 31), 3)
     with pytest.raises(calibration.CalibrationError, match="before the export's first deal"):
         backtest_data(folder, se.mapping(), dt.date(2021, 12, 31), 3)
+
+
+def test_maven_cutoffs(shared_benchmarks: Path) -> None:
+    folder = shared_benchmarks / "crm" / "maven"
+    mapping = calibration.load_mapping(preset="maven")
+    raw = pd.read_csv(folder / "sales_pipeline.csv", parse_dates=["engage_date", "close_date"])
+    full = calibration.build_model(folder, mapping)[0]
+    for cutoff in (dt.date(2017, 6, 30), dt.date(2017, 9, 30)):
+        data = backtest_data(folder, mapping, cutoff, 3, full=full)
+        day = pd.Timestamp(cutoff)
+        # Open that day: engaged by then and not closed by then (whatever the row says today).
+        open_then = raw[(raw["engage_date"] <= day) & ~(raw["close_date"] <= day)]
+        stale = int(data.cleaning.loc[data.cleaning["reason"] == "stale_open", "rows"].sum())
+        assert set(data.pipeline["opportunity_id"]) <= set(open_then["opportunity_id"])
+        assert len(data.pipeline) == len(open_then) - stale and stale > 0
+        assert (data.pipeline["stage"] == "Engaging").all() and data.pipeline["amount"].isna().all()
+        won = raw[raw["deal_stage"] == "Won"]
+        months = [day.to_period("M") + k for k in (1, 2, 3)]
+        expected = [int((won["close_date"].dt.to_period("M") == m).sum()) for m in months]
+        assert data.actuals["won_deals"].tolist() == expected
+        assert data.actuals["won_value"].tolist() == [float(won.loc[won["close_date"].dt.to_period("M") == m,
+                                                                     "close_value"].sum()) for m in months]
