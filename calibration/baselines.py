@@ -178,8 +178,8 @@ def weighted_pipeline(data: BacktestData, *, draws: int = DRAWS,
     pipe = data.pipeline
     wins = _window_wins(model)
     if len(wins) == 0:
-        raise CalibrationError(Problem(str(data.cutoff.date()), "no deal was won inside the observation window by "
-                                       "this cutoff, so no win rate or time to close can be estimated",
+        raise CalibrationError(Problem(f"cutoff {data.cutoff.date()}", "no deal was won inside the observation "
+                                       "window by this cutoff, so no win rate or time to close can be estimated",
                                        "choose a later cutoff"))
     rates, rate_draws, unestimated = _win_rates(model, draws, rng)
     amounts = wins["amount"].to_numpy(dtype=float)
@@ -304,9 +304,10 @@ def seasonal_naive(data: BacktestData, *, draws: int = DRAWS,
             season = s
             break
     if not season:
-        raise CalibrationError(Problem(str(data.cutoff.date()), "the observation window by this cutoff covers "
-                                       "neither the same months of the previous year nor of the previous quarter",
-                                       "choose a later cutoff or a horizon of at most 3 months"))
+        raise CalibrationError(Problem(f"cutoff {data.cutoff.date()}", "the observation window by this cutoff "
+                                       "covers neither the same months of the previous year nor of the previous "
+                                       "quarter", "choose a later cutoff: the window must cover the three whole "
+                                       "months before the horizon"))
     wins = _window_wins(model)
     month_of = pd.DatetimeIndex(wins["closed"]).to_period("M")
     amounts = wins["amount"].to_numpy(dtype=float)
