@@ -178,7 +178,9 @@ def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
     row_closed = opps["closed"].to_numpy(dtype="datetime64[ns]")
     opps["stage"] = last["stage"].to_numpy()
     opps["kind"] = last["kind"].to_numpy()
-    opps["closed"] = np.where(for_good & ~np.isnat(row_closed), row_closed,
+    # A booking date after the day (a row whose close date differs from its history's) is not known that day.
+    known_close = ~np.isnat(row_closed) & (row_closed < end.to_datetime64())
+    opps["closed"] = np.where(for_good & known_close, row_closed,
                               np.where(closed_now, changed, np.datetime64("NaT"))).astype("datetime64[ns]")
     opps["created"] = opps["created"].where(opps["created"] < end, first.reindex(opps.index))
     hist_amount = last["amount"].to_numpy(dtype=float)

@@ -38,6 +38,9 @@ class Truth:
     product_mix: tuple[float, ...] = (0.7, 0.3)
     observed_from: dt.date | None = None  # deals that closed before it are missing from the export
     rep_skills: np.ndarray = field(default_factory=lambda: np.ones((0, 0)))
+    # (rep, stage) -> factor on that rep's pass probability / dwell at that stage, on top of rep_skill_sd
+    rep_conversion: dict[tuple[int, int], float] = field(default_factory=dict)
+    rep_dwell: dict[tuple[int, int], float] = field(default_factory=dict)
 
     @property
     def end(self) -> pd.Timestamp:
@@ -56,7 +59,12 @@ def simulate_deals(truth: Truth, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]
     n_stages = len(truth.conversion)
     skills = np.exp(truth.rep_skill_sd * rng.standard_normal((truth.reps, n_stages)))
     skills /= skills.mean(axis=0, keepdims=True)
+    for (r, s), factor in truth.rep_conversion.items():
+        skills[r, s] *= factor
     truth.rep_skills = skills
+    dwell_factor = np.ones((truth.reps, n_stages))
+    for (r, s), factor in truth.rep_dwell.items():
+        dwell_factor[r, s] = factor
     starts = pd.date_range(truth.start, periods=truth.months, freq="MS")
     rows = []
     for month_start in starts:
@@ -87,7 +95,7 @@ def simulate_deals(truth: Truth, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]
         hist_stage.append(np.full(len(idx), STAGES[s], dtype=object))
         p = np.minimum(truth.conversion[s] * skills[rep[idx], s], 1.0)
         passed = rng.random(len(idx)) < p
-        dwell = _lognormal(rng, truth.mean_days[s], truth.cv[s], len(idx))
+        dwell = _lognormal(rng, truth.mean_days[s], truth.cv[s], len(idx)) * dwell_factor[rep[idx], s]
         dwell = np.where(passed, dwell, dwell * truth.lost_days_factor)
         t[idx] = t[idx] + (dwell * 86_400e9).astype("timedelta64[ns]")
         lost = idx[~passed]
