@@ -46,7 +46,7 @@ test-oldest:
 	$(OLDEST)/bin/python -m pip install --quiet uv
 	$(OLDEST)/bin/uv pip install --python $(OLDEST)/bin/python --quiet --resolution lowest-direct \
 		-c .ci/oldest-constraints.txt -e '.[dev,notebooks,cluster]'
-	$(OLDEST)/bin/python -m pip freeze --exclude-editable
+	$(OLDEST)/bin/python -m pip freeze --all --exclude-editable
 	$(OLDEST)/bin/python -m pytest -q
 
 # Extra JupyterLab options, e.g. `make lab LAB_FLAGS=--allow-root` inside a container that runs as root.
