@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow lab lint typecheck imports pytest bench clean
+.PHONY: demo test test-slow test-oldest lab lint typecheck imports pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,20 @@ pytest: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -q -m slow
 
+# The default tests with every direct dependency (extras included) at the lowest version pyproject.toml allows,
+# so its lower bounds stay true. Built from nothing each time; uv resolves the oldest direct versions, and
+# .ci/oldest-constraints.txt keeps transitive dependencies from a later era than those (see the file).
+OLDEST ?= .venv-oldest
+
+test-oldest:
+	rm -rf $(OLDEST)
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet uv
+	$(OLDEST)/bin/uv pip install --python $(OLDEST)/bin/python --quiet --resolution lowest-direct \
+		-c .ci/oldest-constraints.txt -e '.[dev,notebooks,cluster]'
+	$(OLDEST)/bin/python -m pip freeze --all --exclude-editable
+	$(OLDEST)/bin/python -m pytest -q --hypothesis-profile=no-database
+
 # Extra JupyterLab options, e.g. `make lab LAB_FLAGS=--allow-root` inside a container that runs as root.
 LAB_FLAGS ?=
 
@@ -45,4 +59,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/scenario_io.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OLDEST) out .pytest_cache .mypy_cache .ruff_cache

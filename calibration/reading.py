@@ -325,7 +325,9 @@ def parse_numbers(s: pd.Series, decimal: str = "auto", separator: str = ",") -> 
         t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     else:
         t = t.str.replace(",", "", regex=False)
-    values = pd.to_numeric(t.where(~pd.Series(blank, index=t.index), None), errors="coerce").to_numpy(dtype=float)
+    # A string column converts to a nullable numeric column; pandas 2.2.0 turns its NA into NaN only when told to.
+    values = pd.to_numeric(t.where(~pd.Series(blank, index=t.index), None), errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
     bad = ~blank & np.isnan(values)
     values = np.where(negative, -values, values) * scale
     return values, bad, mark

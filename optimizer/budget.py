@@ -293,7 +293,8 @@ def _extract(scenario: Scenario, model: BudgetModel, cells: BudgetCells, channel
              started: float) -> BudgetResult:
     s = scenario.settings
     y = np.array([v.value() or 0.0 for v in model.seg])
-    spend = np.array([v.value() or 0.0 for v in model.waste])
+    spend = _release_unforced_waste(scenario, cells, channels, len(periods), y,
+                                    np.array([v.value() or 0.0 for v in model.waste]))
     np.add.at(spend, cells.seg_cell, y)
     spend = np.where(np.abs(spend) < 1e-9, 0.0, spend)
     value = values["value_per_lead"].to_numpy()
@@ -327,6 +328,40 @@ def _extract(scenario: Scenario, model: BudgetModel, cells: BudgetCells, channel
     return BudgetResult(budget=budget, channels=by_channel, status=Status.OPTIMAL, total=total,
                         spent=spent, objective=float(cell_value.sum()), marginal_value=budget_dual,
                         unspent_reason=reason, seconds=time.perf_counter() - started, solver=used_solver)
+
+
+def _release_unforced_waste(scenario: Scenario, cells: BudgetCells, channels: list[str], n_months: int,
+                            y: np.ndarray, waste: np.ndarray) -> np.ndarray:
+    """Drop the money-that-buys-nothing that no floor requires; returns the remaining waste per cell.
+
+    The waste penalty is of the order of the solvers' dual feasibility tolerance (1e-7), so a solver may stop
+    "optimal" with some budget still parked past a curve's end. Removing unvalued spend changes no lead or
+    value figure and only lowers spend, so every ceiling still holds; each cell gives up what the floors on its
+    channel, its channel-month and its month leave free.
+    """
+    s = scenario.settings
+    waste = np.where(waste > 1e-9, waste, 0.0)
+    if not waste.any():
+        return waste
+    spend = waste.copy()
+    np.add.at(spend, cells.seg_cell, y)
+    n_channels = len(channels)
+    per_channel = np.bincount(cells.channel, weights=spend, minlength=n_channels)
+    per_channel_month = np.zeros((n_channels, n_months))
+    np.add.at(per_channel_month, (cells.channel, cells.month), spend)
+    per_month = np.bincount(cells.month, weights=spend, minlength=n_months)
+    floor = [s.channels[c].min_spend for c in channels]
+    monthly_floor = [s.channels[c].min_monthly_spend for c in channels]
+    for i in np.flatnonzero(waste):
+        c, m = int(cells.channel[i]), int(cells.month[i])
+        free = min(waste[i], per_channel[c] - floor[c], per_channel_month[c, m] - monthly_floor[c],
+                   per_month[m] - s.budget.min_monthly_spend)
+        if free > 0:
+            waste[i] -= free
+            per_channel[c] -= free
+            per_channel_month[c, m] -= free
+            per_month[m] -= free
+    return waste
 
 
 def _validate(scenario: Scenario, spend: np.ndarray, cells: BudgetCells, channels: list[str], total: float,

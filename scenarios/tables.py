@@ -73,8 +73,8 @@ def parse_table(data: bytes, table: str, file: str, stage_ids: Sequence[str],
     Examples
     --------
     >>> t = parse_table(b"rep_id,account_id,value\\nr1,a1,3.5\\n", "rep_accounts", "rep_accounts.csv", [])
-    >>> t.frame.loc[("r1", "a1"), "value"]
-    np.float64(3.5)
+    >>> float(t.frame.loc[("r1", "a1"), "value"])
+    3.5
     """
     fmt = text_format or TextFormat()
     parsed = read_rows(decode(data, file, fmt), file)

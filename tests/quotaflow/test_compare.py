@@ -142,7 +142,9 @@ def test_cli_reads_the_old_option_name_with_a_warning(tmp_path: Path) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.floats(0.0, 1e7), min_size=1, max_size=40), scale=st.floats(0.01, 100.0))
+# Subnormal amounts are left out: halving 5e-324 gives 0, which changes the input itself, not the index.
+@given(values=st.lists(st.floats(0.0, 1e7, allow_subnormal=False), min_size=1, max_size=40),
+       scale=st.floats(0.01, 100.0))
 def test_gini_properties(values: list[float], scale: float) -> None:
     x = np.asarray(values)
     g = gini(x)
