@@ -11,7 +11,8 @@ import scenarios
 from optimizer.budget import BudgetResult, allocate_budget
 from quotaflow.manifest import write_manifest
 from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, SolverOpt, scenario_source
-from quotaflow.output import claim_output, staged_output, write_csv, write_json
+from quotaflow.output import claim_output, staged_output
+from quotaflow.writer import write_csv, write_json
 
 __all__ = ["budget_command", "write_budget"]
 

@@ -18,7 +18,8 @@ import calibration
 import scenarios
 from quotaflow.manifest import write_manifest
 from quotaflow.options import ExcelOpt, ForceOpt, OutOpt
-from quotaflow.output import OutputError, staged_output, write_csv, write_json
+from quotaflow.output import OutputError, staged_output
+from quotaflow.writer import write_csv, write_json
 
 __all__ = ["calibrate_command"]
 

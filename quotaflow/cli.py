@@ -26,9 +26,10 @@ from quotaflow.budget import budget_command  # quotas and budget (issue 4)
 from quotaflow.exit_codes import ExitCode, Terminated
 from quotaflow.manifest import write_manifest
 from quotaflow.options import DecimalOpt, EncodingOpt, ForceOpt, OutOpt, ScenarioArg, capped_workers, scenario_source
-from quotaflow.output import OutputError, claim_output, release_claims, staged_output, write_json
+from quotaflow.output import OutputError, claim_output, release_claims, staged_output
 from quotaflow.overview import overview, overview_text
 from quotaflow.quotas import quotas_command  # quotas and budget (issue 4)
+from quotaflow.writer import write_json
 
 __all__ = ["app", "guarded", "main"]
 

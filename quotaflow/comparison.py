@@ -41,7 +41,8 @@ from quotaflow.options import (
     read_plan,
     scenario_source,
 )
-from quotaflow.output import claim_output, staged_output, write_csv, write_json
+from quotaflow.output import claim_output, staged_output
+from quotaflow.writer import write_csv, write_json
 from sim.incentives import IncentiveBehaviour, annual_base, target_variable_pay
 
 __all__ = ["METRICS", "ComparisonError", "ComparisonResult", "attainment_spread", "compare", "compare_command",

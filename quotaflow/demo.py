@@ -15,10 +15,10 @@ from optimizer import AllocationResult, BudgetResult, QuotaResult, allocate, all
 from quotaflow.budget import write_budget
 from quotaflow.comparison import ComparisonResult, compare
 from quotaflow.manifest import write_manifest
-from quotaflow.output import write_json
 from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
 from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales, write_quotas
 from quotaflow.territory import write_allocation
+from quotaflow.writer import write_json
 from scenarios.plan import PlanOrigin
 
 __all__ = ["DemoResult", "run_demo"]

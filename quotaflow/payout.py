@@ -22,7 +22,8 @@ import typer
 import scenarios
 from quotaflow.manifest import write_manifest
 from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, OldPlansOpt, pay_plan_option, scenario_source
-from quotaflow.output import claim_output, staged_output, write_csv
+from quotaflow.output import claim_output, staged_output
+from quotaflow.writer import write_csv
 from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
 from sim.incentives import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
 

@@ -28,7 +28,8 @@ from quotaflow.options import (
     read_plan,
     scenario_source,
 )
-from quotaflow.output import claim_output, staged_output, write_csv, write_json
+from quotaflow.output import claim_output, staged_output
+from quotaflow.writer import write_csv, write_json
 from scenarios import Problem, ScenarioError, require_regular_file
 from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
 

@@ -28,7 +28,8 @@ from quotaflow.options import (
     read_plan,
     scenario_source,
 )
-from quotaflow.output import claim_output, staged_output, write_json
+from quotaflow.output import claim_output, staged_output
+from quotaflow.writer import write_json
 
 __all__ = ["INCENTIVE_MODES", "incentive_hooks", "simulate_command", "summary"]
 

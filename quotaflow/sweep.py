@@ -28,7 +28,8 @@ import pandas as pd
 
 import scenarios
 from quotaflow.manifest import read_manifest, seal, write_manifest
-from quotaflow.output import OutputError, write_csv
+from quotaflow.output import OutputError
+from quotaflow.writer import write_csv
 from scenarios.text import TextFormat, decode
 from sim import mean_ci
 

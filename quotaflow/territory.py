@@ -26,8 +26,9 @@ from optimizer import (
 from quotaflow.budget import write_budget
 from quotaflow.manifest import write_manifest
 from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, SolverOpt, scenario_source
-from quotaflow.output import claim_output, staged_output, write_json
+from quotaflow.output import claim_output, staged_output
 from quotaflow.quotas import write_quotas
+from quotaflow.writer import write_json
 from scenarios.plan import PlanOrigin
 
 __all__ = ["allocate_command", "frontier_command", "write_allocation"]
