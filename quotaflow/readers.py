@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import scenarios
-from quotaflow.sweep import GridError
+from quotaflow.errors import GridError
 from sim import constant_rate
 
 __all__ = ["FAMILIES", "Evaluation", "Family", "Step", "check_whatifs", "family_of", "markdown", "sweep_steps"]
@@ -593,7 +593,7 @@ def check_whatifs(base: scenarios.Scenario, points: Sequence[tuple[str, Mapping[
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    quotaflow.sweep.GridError: --set budget.total cannot change what quotaflow simulate computes: ...
+    quotaflow.errors.GridError: --set budget.total cannot change what quotaflow simulate computes: ...
     >>> check_whatifs(scenarios.load("tiny"), [("", {"funnel.stall_days": 45.0})], Evaluation("simulate"))
     ['--set funnel.stall_days=45.0 leaves the scenario unchanged (it already has that value)']
     """
