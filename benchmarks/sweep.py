@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 import scenarios
-from quotaflow.sweep import expand, sweep
+from quotaflow.grid import expand
+from quotaflow.sweep import sweep
 from quotaflow.whatif import simulate_point
 
 

@@ -110,6 +110,10 @@ class AllocationResult:
         frame = self.assignments.set_index("account_id")["rep_id"]
         return Plan(assignment=frame.rename("rep_id"), source="optimizer", made_for=self.made_for)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The exported tables by file stem: ``assignments`` (account to rep) and ``reps`` (load per rep)."""
+        return {"assignments": self.assignments, "reps": self.reps}
+
     def summary(self) -> dict[str, object]:
         """The headline figures (as written to summary.json)."""
         def num(v: float) -> float | None:
@@ -136,8 +140,8 @@ class AllocationResult:
         plan.json (readable by ``scenarios.Plan.load``)."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
-        for name, frame in (("assignments.csv", self.assignments), ("reps.csv", self.reps)):
-            write_csv(frame, out / name, excel=excel)
+        for name, frame in self.tables().items():
+            write_csv(frame, out / f"{name}.csv", excel=excel)
         write_atomic(out / "summary.json", (json.dumps(self.summary(), indent=2, ensure_ascii=False) + "\n")
                      .encode("utf-8"))
         if self.made_for is not None:

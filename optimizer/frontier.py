@@ -66,9 +66,23 @@ class FrontierResult:
                 f"{f' ({failed} without a plan)' if failed else ''}; {self.x} {ok['x'].min():,.2f}.."
                 f"{ok['x'].max():,.2f}, {self.y} {ok['y'].min():,.2f}..{ok['y'].max():,.2f})")
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The exported table by file stem: ``frontier`` (the points)."""
+        return {"frontier": self.points}
+
+    def summary(self) -> dict[str, object]:
+        """The headline figures: terms, efficient points, levels imposed and the range of each term."""
+        ok = self.points[self.points["status"].isin(_OK)]
+        def span(col: str) -> list[float] | None:
+            return [float(ok[col].min()), float(ok[col].max())] if len(ok) else None
+        return {"x": self.x, "y": self.y, "points": len(ok), "levels": int(self.points["levels"].sum()),
+                "levels_without_plan": int(self.points.loc[~self.points["status"].isin(_OK), "levels"].sum()),
+                "x_range": span("x"), "y_range": span("y")}
+
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
         """Write frontier.csv (``scenarios.write_csv``; a BOM when ``excel``)."""
-        write_csv(self.points, Path(folder) / "frontier.csv", excel=excel)
+        for name, frame in self.tables().items():
+            write_csv(frame, Path(folder) / f"{name}.csv", excel=excel)
 
 
 def _held(name: str, level: float) -> tuple[str, float]:

@@ -12,14 +12,12 @@ from typing import Any
 
 import scenarios
 from optimizer import AllocationResult, BudgetResult, QuotaResult, allocate, allocate_budget, set_quotas
-from quotaflow.budget import write_budget
 from quotaflow.comparison import ComparisonResult, compare
 from quotaflow.manifest import write_manifest
-from quotaflow.output import write_json
-from quotaflow.plots import plot_attainment, plot_monthly, plot_pay_curve
-from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales, write_quotas
-from quotaflow.territory import write_allocation
-from scenarios.plan import PlanOrigin
+from quotaflow.plots import plot_comparison
+from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales
+from quotaflow.writer import write_json, write_result
+from scenarios import PlanOrigin
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -94,15 +92,13 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
     plan_dir, cmp_dir = folder / "plan", folder / "comparison"
     plan_dir.mkdir(parents=True, exist_ok=True)
     cmp_dir.mkdir(parents=True, exist_ok=True)
-    write_allocation(allocation, plan_dir)
-    write_quotas(quotas, plan_dir, summary=False)
-    write_budget(budget, plan_dir, summary=False)
+    write_result(allocation, plan_dir)
+    write_result(quotas, plan_dir, summary=None)
+    write_result(budget, plan_dir, summary=None)
     PlanOrigin.of(scenario).write(plan_dir)
     files = {"plan": sorted(p.name for p in plan_dir.iterdir())}
-    comparison.to_csv(cmp_dir, excel=True)
-    for name, fn in (("monthly_bookings.png", plot_monthly), ("attainment.png", plot_attainment),
-                     ("pay_vs_attainment.png", plot_pay_curve)):
-        fn(comparison, cmp_dir / name)
+    write_result(comparison, cmp_dir, excel=True, summary=None)
+    plot_comparison(comparison, cmp_dir)
     files["comparison"] = sorted(p.name for p in cmp_dir.iterdir())
     summary: dict[str, Any] = {"allocation": allocation.summary(), "quotas": quotas.summary(),
                                "budget": budget.summary(), "comparison": comparison.info,

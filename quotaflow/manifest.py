@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import scenarios
+from quotaflow.writer import write_json
 
 __all__ = ["MANIFEST_FORMAT", "MANIFEST_NAME", "TOOL", "foreign_files", "list_files", "manifest", "read_manifest",
            "seal", "write_manifest"]
@@ -93,15 +94,10 @@ def manifest(*, command: list[str] | None = None, scenario: scenarios.Scenario |
     return record
 
 
-def _write(record: dict[str, Any], path: Path) -> None:
-    text = json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n"
-    scenarios.write_atomic(path, text.encode("utf-8"))
-
-
 def write_manifest(folder: Path, **kwargs: Any) -> Path:
     """Write ``manifest.json`` into ``folder`` (see ``manifest`` for the arguments)."""
     path = folder / MANIFEST_NAME
-    _write(manifest(**kwargs), path)
+    write_json(manifest(**kwargs), path)
     return path
 
 
@@ -180,7 +176,7 @@ def seal(folder: Path, **updates: Any) -> None:
         return
     record.update(updates)
     record["files"] = {rel: _digest(folder / rel) for rel in list_files(folder)}
-    _write(record, folder / MANIFEST_NAME)
+    write_json(record, folder / MANIFEST_NAME)
 
 
 def foreign_files(folder: Path, record: dict[str, Any]) -> list[str]:

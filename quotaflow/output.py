@@ -27,50 +27,21 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import secrets
 import shutil
-import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
+from quotaflow.errors import OutputError
 from quotaflow.manifest import MANIFEST_NAME, foreign_files, read_manifest, seal
-from scenarios import neutralise, write_atomic, write_csv
+from quotaflow.output_lock import OutputLock, clean_leftovers, host
 
-__all__ = ["OutputClaim", "OutputError", "claim_output", "neutralise", "release_claims", "staged_output",
-           "write_csv", "write_json"]
+__all__ = ["OutputClaim", "OutputError", "claim_output", "release_claims", "staged_output"]
 
-
-
-def _host() -> str:
-    """This machine's name as it appears in staging names (a shared disk may hold other machines' runs)."""
-    return "".join(ch if ch.isalnum() or ch in "._" else "_" for ch in socket.gethostname()) or "host"
-
-
-def _owner(token: str) -> tuple[str, int] | None:
-    """``(host, pid)`` of a ``HOST-PID-HEX`` token in a staging or aside folder's name; None if not ours."""
-    parts = token.rsplit("-", 2)
-    if len(parts) != 3 or not parts[1].isdigit() or len(parts[2]) != 8:
-        return None
-    try:
-        int(parts[2], 16)
-    except ValueError:
-        return None
-    return parts[0], int(parts[1])
 _HELD: list[OutputClaim] = []
-
-
-class OutputError(OSError):
-    """The output folder cannot be used (exists, is protected, is being written, cannot be written)."""
-
-
-def write_json(data: dict[str, Any], path: Path) -> None:
-    """Write ``data`` as pretty UTF-8 JSON, atomically."""
-    write_atomic(path, (json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
 
 
 def _note(message: str) -> None:
@@ -121,79 +92,6 @@ def _protected(requested: Path, final: Path, reads: Sequence[str | os.PathLike[s
                           "out/result")
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # a process of another user holds this pid
-    except OSError:
-        return True
-    return True
-
-
-class _Lock:
-    """An exclusive ``flock`` on a lock file beside the output (POSIX; an ``O_EXCL`` lock file elsewhere).
-
-    The file is unlinked by its holder on release. A process that opened the old file just before that unlink
-    would lock an orphaned inode, so after locking the inode is compared with the path's and the lock retried.
-    """
-
-    def __init__(self, path: Path, fd: int) -> None:
-        self.path, self.fd = path, fd
-
-    @classmethod
-    def acquire(cls, path: Path, shown: str) -> _Lock:
-        while True:
-            try:
-                fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-            except OSError as exc:
-                raise OutputError(f"cannot write in {path.parent} ({exc.strerror}); choose an --out folder you "
-                                  "can write to") from None
-            if not cls._lock(fd):
-                holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
-                os.close(fd)
-                raise OutputError(f"another quotaflow run (pid {holder}) is writing to {shown}; wait for it to "
-                                  "finish, or choose another --out")
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(path))
-            except FileNotFoundError:
-                same = False
-            if not same:
-                os.close(fd)
-                continue
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-            return cls(path, fd)
-
-    @staticmethod
-    def _lock(fd: int) -> bool:
-        if sys.platform == "win32":  # pragma: no cover - no flock; the file's pid marks the holder
-            if os.fstat(fd).st_size:
-                pid = int(os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "0")
-                return not _pid_alive(pid)
-            return True
-        import fcntl
-
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        except OSError:
-            # A filesystem without locks (some network mounts): go on unlocked; publishing by rename(2) still
-            # never replaces a folder that holds files.
-            return True
-        return True
-
-    def release(self) -> None:
-        with suppress(OSError):
-            self.path.unlink()
-        os.close(self.fd)
-
-
 class OutputClaim:
     """An output folder claimed for one run: checked, locked, and cleaned of leftovers (see `claim_output`).
 
@@ -211,13 +109,13 @@ class OutputClaim:
         True when ``final`` is a non-empty folder now (for ``--resume`` or a replacement).
     """
 
-    def __init__(self, requested: Path, final: Path, *, force: bool, replaces: bool, exists: bool, lock: _Lock,
+    def __init__(self, requested: Path, final: Path, *, force: bool, replaces: bool, exists: bool, lock: OutputLock,
                  made: list[Path]) -> None:
         self.requested, self.final, self.force = requested, final, force
         self.replaces, self.exists = replaces, exists
-        self._lock: _Lock | None = lock
+        self._lock: OutputLock | None = lock
         self._made = made
-        self._token = f"{_host()}-{os.getpid()}-{secrets.token_hex(4)}"
+        self._token = f"{host()}-{os.getpid()}-{secrets.token_hex(4)}"
 
     def __repr__(self) -> str:
         return f"OutputClaim({self.requested}, replaces={self.replaces}, held={self._lock is not None})"
@@ -333,43 +231,6 @@ def _make_parents(parent: Path, shown: Path) -> list[Path]:
     return made
 
 
-def _clean_leftovers(final: Path, note: Callable[[str], None]) -> None:
-    """Remove staging and aside folders of dead runs on this output; report what cannot be attributed."""
-    prefix = f".{final.name}."
-    try:
-        entries = [p for p in final.parent.iterdir() if p.name.startswith(prefix)]
-    except OSError:
-        return
-    host = _host()
-    for path in entries:
-        kind = next((k for k in (".partial", ".replaced") if path.name.endswith(k)), None)
-        if kind is None or not path.is_dir() or path.is_symlink():
-            continue
-        owner = _owner(path.name[len(prefix):-len(kind)])
-        mine = owner is not None and owner[0] == host and not _pid_alive(owner[1])
-        pid = owner[1] if owner is not None else None
-        if kind == ".partial":
-            if mine:
-                shutil.rmtree(path, ignore_errors=True)
-                note(f"removed {path}, the unfinished output of quotaflow run {pid}, which was stopped before it "
-                     "finished")
-            else:
-                note(f"left {path} alone: it looks like an unfinished quotaflow output but its run cannot be "
-                     "confirmed as stopped; remove it yourself if no quotaflow run is writing there")
-            continue
-        record = read_manifest(path)
-        if record is None or not mine:
-            note(f"left {path} alone: it looks like an output set aside during a --force replacement, but it "
-                 "cannot be confirmed as quotaflow's; remove it yourself if you do not need it")
-        elif final.exists():
-            shutil.rmtree(path, ignore_errors=True)
-            note(f"removed {path}, the previous {final.name} that quotaflow run {pid} replaced with --force before "
-                 "it was stopped")
-        else:
-            os.rename(path, final)
-            note(f"restored {final} from {path}: quotaflow run {pid} was stopped while replacing it with --force")
-
-
 def _existing(requested: Path, final: Path, *, force: bool, resume: bool, resumable: bool) -> tuple[bool, bool]:
     """``(exists, replaces)`` for the output location, or raise when it cannot be used."""
     if not final.exists() and not final.is_symlink():
@@ -452,7 +313,7 @@ def claim_output(out: str | os.PathLike[str], *, force: bool = False,
     _protected(requested, final, reads)
     made = _make_parents(final.parent, requested)
     try:
-        lock = _Lock.acquire(final.parent / f".{final.name}.lock", str(requested))
+        lock = OutputLock.acquire(final.parent / f".{final.name}.lock", str(requested))
     except BaseException:
         for folder in reversed(made):
             with suppress(OSError):
@@ -461,7 +322,7 @@ def claim_output(out: str | os.PathLike[str], *, force: bool = False,
     claim = OutputClaim(requested, final, force=force, replaces=False, exists=False, lock=lock, made=made)
     _HELD.append(claim)
     try:
-        _clean_leftovers(final, note)
+        clean_leftovers(final, note)
         claim.exists, claim.replaces = _existing(requested, final, force=force, resume=resume, resumable=resumable)
     except BaseException:
         claim.release()

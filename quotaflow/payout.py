@@ -12,21 +12,19 @@ This is the static check commercial tools offer; it holds bookings fixed, so it 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import typer
 
 import scenarios
-from quotaflow.manifest import write_manifest
-from quotaflow.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, OldPlansOpt, pay_plan_option, scenario_source
-from quotaflow.output import claim_output, staged_output, write_csv
+from quotaflow.metrics import gini
 from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
 from sim.incentives import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
 
-__all__ = ["gini", "pay_command", "pay_plan_totals", "read_bookings"]
+__all__ = ["OWN_PAY_PLAN", "PayResult", "pay_for_bookings", "pay_plan_totals", "read_bookings"]
 
 OWN_PAY_PLAN = "as_assigned"
 """The ``plan`` value of a run that pays each rep under their own ``pay_plan_id``."""
@@ -99,21 +97,6 @@ def read_bookings(path: Path, scenario: scenarios.Scenario, *, encoding: str | N
     return raw[cols].sort_values(["rep_id", "month"]).reset_index(drop=True)
 
 
-def gini(values: pd.Series) -> float:
-    """Gini coefficient of non-negative values (0 = all equal; NaN for an empty or all-zero series).
-
-    Examples
-    --------
-    >>> gini(pd.Series([1.0, 1.0, 1.0])), gini(pd.Series([0.0, 0.0, 3.0]))
-    (0.0, 0.6666666666666666)
-    """
-    x = np.sort(values.to_numpy(float))
-    n, total = len(x), float(x.sum())
-    if n == 0 or total <= 0:
-        return float("nan")
-    return float((2.0 * np.arange(1, n + 1) - n - 1) @ x / (n * total))
-
-
 def pay_plan_totals(summary: pd.DataFrame) -> pd.DataFrame:
     """One row per pay plan from `sim.incentives.pay_summary` rows tagged with a ``plan`` column.
 
@@ -133,47 +116,74 @@ def pay_plan_totals(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pay_command(
-    scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
-    bookings: Annotated[Path, typer.Option("--bookings", help="CSV: rep_id, period, bookings, quota[, travel_km].")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
-    pay_plans: Annotated[str | None, typer.Option(
-        "--pay-plans", help="Comma-separated pay plan ids to put every rep on; default: each rep's own "
-                            "pay_plan_id.")] = None,
-    force: ForceOpt = False,
-    excel: ExcelOpt = False,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = ".",
-    old_plans: OldPlansOpt = None,
-) -> None:
-    """Pay statements for given bookings under each pay plan (bookings held fixed: no behavioural response)."""
-    given = pay_plan_option(pay_plans, old_plans) or ""
-    claim = claim_output(out, force=force, reads=[scenario_source(scenario), bookings])
-    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
-    timeline = read_bookings(bookings, s, encoding=encoding, decimal=decimal)
-    chosen = [p.strip() for p in given.split(",") if p.strip()] or [OWN_PAY_PLAN]
-    unknown = [p for p in chosen if p != OWN_PAY_PLAN and p not in s.settings.pay_plans]
+@dataclass(frozen=True, eq=False)
+class PayResult:
+    """What given bookings pay under each pay plan. In every table ``plan`` names the pay plan a run put everyone
+    on (`OWN_PAY_PLAN`: each rep on their own) and ``plan_id`` the pay plan the rep was paid under.
+
+    Parameters
+    ----------
+    statements
+        One row per pay plan, rep and month (``sim.incentives.STATEMENT_COLUMNS``).
+    by_year
+        One row per pay plan, rep and plan year (``sim.incentives.pay_summary``).
+    plans
+        One row per pay plan (`pay_plan_totals`).
+    info
+        The pay plans run.
+    """
+
+    statements: pd.DataFrame
+    by_year: pd.DataFrame
+    plans: pd.DataFrame
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by file stem: ``statements``, ``summary`` (per rep and plan year) and ``plans``."""
+        return {"statements": self.statements, "summary": self.by_year, "plans": self.plans}
+
+    def summary(self) -> dict[str, Any]:
+        """The pay plans run and each one's totals (NaN as None)."""
+        rows = self.plans.set_index("plan").astype(float)
+        totals = {str(plan): {k: (None if v != v else float(v)) for k, v in row.items()}
+                  for plan, row in rows.iterrows()}
+        return {"run": self.info, "plans": totals}
+
+
+def pay_for_bookings(scenario: scenarios.Scenario, timeline: pd.DataFrame,
+                     pay_plans: list[str]) -> PayResult:
+    """Pay the bookings of ``timeline`` (from `read_bookings`) with every rep on each of ``pay_plans`` in turn
+    (`OWN_PAY_PLAN`: each on their own ``pay_plan_id``).
+
+    Raises
+    ------
+    PayError
+        A pay plan id the scenario does not have.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> s = scenarios.load("tiny")
+    >>> f = Path(tempfile.mkdtemp()) / "b.csv"
+    >>> rows = "".join(f"{r},{p},100.0,90.0\\n" for r in s.reps.index for p in s.settings.calendar.periods())
+    >>> _ = f.write_text("rep_id,period,bookings,quota\\n" + rows, encoding="utf-8")
+    >>> pay_for_bookings(s, read_bookings(f, s), ["flat_commission"]).plans["reps"].tolist()
+    [6]
+    """
+    unknown = [p for p in pay_plans if p != OWN_PAY_PLAN and p not in scenario.settings.pay_plans]
     if unknown:
         raise PayError(f"--pay-plans names unknown pay plan(s) {unknown}; the scenario has "
-                       f"{sorted(s.settings.pay_plans)}")
-    reps = s.reps[s.reps.index.isin(timeline["rep_id"])]
-    periods = s.settings.calendar.periods()
+                       f"{sorted(scenario.settings.pay_plans)}")
+    reps = scenario.reps[scenario.reps.index.isin(timeline["rep_id"])]
+    periods = scenario.settings.calendar.periods()
     statements, summaries = [], []
-    for pay_plan in chosen:
+    for pay_plan in pay_plans:
         on = reps if pay_plan == OWN_PAY_PLAN else reps.assign(pay_plan_id=pay_plan)
-        st = pay_statements(timeline, on, s.settings.pay_plans)
+        st = pay_statements(timeline, on, scenario.settings.pay_plans)
         statements.append(st.assign(plan=pay_plan, period=[periods[m] for m in st["month"]]))
         summaries.append(pay_summary(st).reset_index().assign(plan=pay_plan))
     statement = pd.concat(statements, ignore_index=True)[["plan", "rep_id", "plan_id", "period", *STATEMENT_COLUMNS]]
-    summary = pd.concat(summaries, ignore_index=True)
-    summary = summary[["plan", *[c for c in summary.columns if c != "plan"]]]
-    totals = pay_plan_totals(summary)
-    with staged_output(claim) as stage:
-        write_csv(statement, stage / "statements.csv", excel=excel)
-        write_csv(summary, stage / "summary.csv", excel=excel)
-        write_csv(totals, stage / "plans.csv", excel=excel)
-        write_manifest(stage, scenario=s, extra={"bookings": str(bookings), "plans": chosen})
-    show = totals.set_index("plan")[["bookings", "total_pay", "total_cost", "cost_of_sales", "share_at_quota",
-                                     "share_capped", "pay_gini"]]
-    typer.echo(show.to_string(float_format=lambda v: f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"))
-    typer.echo(f"\nwrote {out / 'statements.csv'}, {out / 'summary.csv'}, {out / 'plans.csv'}")
+    by_year = pd.concat(summaries, ignore_index=True)
+    by_year = by_year[["plan", *[c for c in by_year.columns if c != "plan"]]]
+    return PayResult(statements=statement, by_year=by_year, plans=pay_plan_totals(by_year),
+                     info={"scenario": scenario.name, "plans": list(pay_plans)})

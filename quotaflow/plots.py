@@ -1,5 +1,6 @@
-"""PNG plots of a plan comparison: monthly bookings per plan with 95 % bands, attainment histograms, and
-pay-versus-attainment curves. Figures are drawn without pyplot, so a caller's backend (a notebook's) is untouched.
+"""PNG plots: of a pay plan comparison (monthly bookings per pay plan with 95 % bands, attainment histograms,
+pay-versus-attainment curves) and of an allocation frontier. Figures are drawn without pyplot, so a caller's
+backend (a notebook's) is untouched.
 
 Examples
 --------
@@ -25,15 +26,45 @@ from matplotlib.figure import Figure
 from scenarios import write_atomic
 
 if TYPE_CHECKING:
+    from optimizer import FrontierResult
     from quotaflow.comparison import ComparisonResult
 
-__all__ = ["plot_attainment", "plot_monthly", "plot_pay_curve"]
+__all__ = ["plot_attainment", "plot_comparison", "plot_frontier", "plot_monthly", "plot_pay_curve"]
 
 
-def _save(fig: Figure, path: Path) -> None:
+def _save(fig: Figure, path: Path, dpi: int = 110) -> None:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     write_atomic(path, buf.getvalue())
+
+
+def plot_comparison(result: ComparisonResult, folder: Path) -> list[str]:
+    """Write the three plots of a comparison into ``folder``; return their file names."""
+    names = []
+    for name, fn in (("monthly_bookings.png", plot_monthly), ("attainment.png", plot_attainment),
+                     ("pay_vs_attainment.png", plot_pay_curve)):
+        fn(result, folder / name)
+        names.append(name)
+    return names
+
+
+_TERM_AXES = {"value": "expected value per year", "travel": "travel, km per year",
+              "disruption": "potential moved to another rep", "balance": "largest workload deviation from the mean"}
+
+
+def plot_frontier(result: FrontierResult, scenario_name: str, path: Path) -> None:
+    """The efficient points of a frontier (optimal or feasible), one objective term against the other."""
+    x, y = result.x, result.y
+    ok = result.points[result.points["status"].isin(["optimal", "feasible"])]
+    fig = Figure(figsize=(6.4, 4.4))
+    ax = fig.subplots()
+    ax.plot(ok["x"], ok["y"], marker="o")
+    ax.set_xlabel(_TERM_AXES.get(x, x))
+    ax.set_ylabel(_TERM_AXES.get(y, y))
+    levels = int(result.points["levels"].sum())
+    ax.set_title(f"{scenario_name}: {y} vs {x} ({len(ok)} efficient points from {levels} levels)")
+    ax.grid(alpha=0.3)
+    _save(fig, path, dpi=120)
 
 
 def plot_monthly(result: ComparisonResult, path: Path) -> None:

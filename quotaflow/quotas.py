@@ -1,38 +1,20 @@
-"""The ``quotaflow quotas`` command: set rep quotas from a plan's assignment and write them with the gap analysis.
-
-Reads the assignment from a plan folder (``--plan``, e.g. an ``allocate`` output) or uses today's; for the
-``equal_probability`` method it reads simulated sales per rep from ``--samples``, or, without that file,
-simulates them itself (`simulated_sales`: ``--replications`` horizons of the scenario under the assignment).
+"""The simulated sales that ``equal_probability`` quotas are set from: drawn by the simulator
+(`simulated_sales`) or read from a ``rep_id, sales`` file (`read_samples`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import numpy as np
 import pandas as pd
-import typer
 
 import scenarios
 import sim
-from optimizer import QuotaResult, set_quotas
-from quotaflow.manifest import write_manifest
-from quotaflow.options import (
-    AllowForeignPlanOpt,
-    DecimalOpt,
-    EncodingOpt,
-    ExcelOpt,
-    ForceOpt,
-    SolverOpt,
-    read_plan,
-    scenario_source,
-)
-from quotaflow.output import claim_output, staged_output, write_csv, write_json
 from scenarios import Problem, ScenarioError, require_regular_file
 from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
 
-__all__ = ["QUOTA_SAMPLES", "quotas_command", "read_samples", "sample_method", "simulated_sales", "write_quotas"]
+__all__ = ["QUOTA_SAMPLES", "read_samples", "sample_method", "simulated_sales"]
 
 
 QUOTA_SAMPLES = 40
@@ -123,67 +105,3 @@ def read_samples(path: Path, scenario: scenarios.Scenario, *, encoding: str | No
     frame = frame.assign(sales=sales.astype(float))
     frame["sample"] = frame.groupby("rep_id").cumcount()
     return frame.pivot(index="rep_id", columns="sample", values="sales").reindex(scenario.reps.index)
-
-
-def write_quotas(result: QuotaResult, folder: Path, *, summary: bool = True, excel: bool = False) -> None:
-    """Write ``quotas.csv`` (rep_id, period, product, quota), ``quota_reps.csv`` and ``summary.json`` (UTF-8
-    with a BOM so Excel opens them right).
-
-    Examples
-    --------
-    >>> import scenarios, tempfile
-    >>> s = scenarios.load("tiny")
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> write_quotas(set_quotas(s, scenarios.Plan.current(s).assignment), folder)
-    >>> sorted(p.name for p in folder.iterdir())
-    ['quota_reps.csv', 'quotas.csv', 'summary.json']
-    """
-    for name, frame in result.tables().items():  # the tables and writer of QuotaResult.to_csv: same bytes
-        write_csv(frame, folder / f"{name}.csv", excel=excel)
-    if summary:
-        write_json(result.summary(), folder / "summary.json")
-
-
-def quotas_command(
-    scenario: Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")],
-    method: Annotated[str | None, typer.Option(
-        help="even | potential | expected_sales | fair | equal_probability (default: [quotas] method).")] = None,
-    plan: Annotated[Path | None, typer.Option(
-        "--plan", help="Plan folder with assignments.csv (e.g. an allocate output); default today's.")] = None,
-    samples: Annotated[Path | None, typer.Option(
-        "--samples", help="CSV rep_id,sales of simulated horizon sales (for equal_probability; default: simulate "
-                          "them).")] = None,
-    replications: Annotated[int, typer.Option(
-        min=2, help="equal_probability without --samples: simulated horizons per rep.")] = QUOTA_SAMPLES,
-    seed: Annotated[int, typer.Option(help="equal_probability without --samples: simulation seed.")] = 1,
-    solver: SolverOpt = None,
-    force: ForceOpt = False,
-    excel: ExcelOpt = False,
-    allow_foreign_plan: AllowForeignPlanOpt = False,
-    encoding: EncodingOpt = None,
-    decimal: DecimalOpt = ".",
-) -> None:
-    """Set rep quotas by period and product (sums exact to target x over-assignment) and write quotas.csv."""
-    claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan, samples])
-    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
-    assignment = (read_plan(plan, s, allow_foreign=allow_foreign_plan, encoding=encoding, decimal=decimal)
-                  if plan is not None else scenarios.Plan.current(s)).assignment
-    distribution = read_samples(samples, s, encoding=encoding, decimal=decimal) if samples is not None else None
-    simulated = distribution is None and sample_method(s, method)
-    if simulated:
-        typer.echo(f"equal_probability: simulating {replications} horizons (seed {seed}) for each rep's sales")
-        distribution = simulated_sales(s, assignment, replications=replications, seed=seed)
-    result = set_quotas(s, assignment, method=method, sales_distribution=distribution, solver=solver)
-    with staged_output(claim) as stage:
-        write_quotas(result, stage, excel=excel)
-        write_manifest(stage, scenario=s, status=str(result.status),
-                       solver={"name": result.solver} if result.solver else None,
-                       extra={"method": result.method, "plan": str(plan) if plan else "current",
-                              "samples": str(samples) if samples else None,
-                              "simulated_samples": {"replications": replications, "seed": seed} if simulated
-                              else None})
-    typer.echo(repr(result))
-    for warning in result.warnings:
-        typer.echo(f"warning: {warning}")
-    typer.echo(f"wrote {out / 'quotas.csv'}, {out / 'quota_reps.csv'}, {out / 'summary.json'} and the manifest")

@@ -12,14 +12,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from quotaflow.errors import ReportError
 from quotaflow.manifest import read_manifest
 from scenarios import write_atomic
 
 __all__ = ["ReportError", "SweepReport", "report"]
-
-
-class ReportError(ValueError):
-    """A folder that is not a finished sweep, or a metric it does not hold."""
 
 
 @dataclass(frozen=True)

@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
-import hashlib
-import itertools
-import json
 import os
 import sys
-import tomllib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,40 +23,14 @@ import numpy as np
 import pandas as pd
 
 import scenarios
-from quotaflow.manifest import read_manifest, seal, write_manifest
-from quotaflow.output import OutputError, write_csv
-from scenarios.text import TextFormat, decode
+from quotaflow.errors import GridError, MissingExtraError, OutputError
+from quotaflow.grid import SweepPoint
+from quotaflow.manifest import seal, write_manifest
+from quotaflow.sweep_folder import SWEEP_OWNED, TASK_COLUMNS, TASKS_DIR, prepare_folder, readable, sweep_key
+from quotaflow.writer import write_parquet, write_tables
 from sim import mean_ci
 
-__all__ = [
-    "SWEEP_OWNED",
-    "Evaluator",
-    "GridError",
-    "MissingExtraError",
-    "SweepPoint",
-    "SweepResult",
-    "apply_sets",
-    "expand",
-    "load_grid",
-    "parse_set",
-    "require_dask",
-    "summarise",
-    "sweep",
-]
-
-TASKS_DIR = "tasks"
-_TASK_COLUMNS = ["point_id", "replication", "metric", "value"]
-SWEEP_OWNED = ("tasks/*.parquet", "*.tmp", "plots/*.png")
-"""Files quotaflow adds to a sweep folder besides those its manifest lists: task files (also of an interrupted
-run), temporary files of an atomic write cut short, and the plots of ``quotaflow report``."""
-
-
-class GridError(ValueError):
-    """A grid file or ``--set`` option that cannot be used; the message says where and how to fix it."""
-
-
-class MissingExtraError(RuntimeError):
-    """An option needs an optional extra that is not installed; the message names the ``pip install``."""
+__all__ = ["Evaluator", "SweepResult", "require_dask", "summarise", "sweep"]
 
 
 def require_dask(option: str = "--dask-local") -> None:
@@ -83,153 +53,6 @@ class Evaluator(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class SweepPoint:
-    """One point of a sweep: a label and the settings it changes (dotted path → value)."""
-
-    label: str
-    changes: dict[str, Any] = field(default_factory=dict)
-
-    def task_id(self, base_fingerprint: str, *, replications: int, seed: int, allocate: bool,
-                evaluator: str) -> str:
-        """Hash of everything the task's result depends on: resumed runs skip tasks whose id has a file."""
-        key = json.dumps({"base": base_fingerprint, "changes": self.changes, "replications": replications,
-                          "seed": seed, "allocate": allocate, "evaluator": evaluator},
-                         sort_keys=True, default=str)
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
-
-
-def _parse_value(text: str, where: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        # A bare word is taken as a string (e.g. --set optimizer.solver=highs,cbc).
-        if text and all(ch.isalnum() or ch in "_-." for ch in text):
-            return text
-        raise GridError(f"{where}: cannot read the value {text!r}; write numbers as 38 or 0.5, booleans as "
-                        "true/false, strings as plain words or in double quotes") from None
-
-
-def apply_sets(scenario: scenarios.Scenario, options: Sequence[str]) -> tuple[scenarios.Scenario, dict[str, Any]]:
-    """The scenario with ``--set path=value`` options applied (one value each; several values are a sweep).
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> s, changes = apply_sets(scenarios.load("tiny"), ["behaviour.timing_games=true"])
-    >>> s.settings.behaviour.timing_games, changes
-    (True, {'behaviour.timing_games': True})
-    """
-    changes: dict[str, Any] = {}
-    for option in options:
-        path, values = parse_set(option)
-        if len(values) != 1:
-            raise GridError(f"--set {path}: give one value here; to run several, use quotaflow sweep")
-        changes[path] = values[0]
-    return (scenarios.modify(scenario, changes) if changes else scenario), changes
-
-
-def parse_set(option: str) -> tuple[str, list[Any]]:
-    """Parse ``--set path=v1,v2,...`` into the path and its values (TOML scalars).
-
-    Examples
-    --------
-    >>> parse_set("tiers.junior.hours_per_week=36,38,40")
-    ('tiers.junior.hours_per_week', [36, 38, 40])
-    >>> parse_set("optimizer.solver=highs,cbc")
-    ('optimizer.solver', ['highs', 'cbc'])
-    >>> parse_set("reps[tier=junior].hours_per_week=36,40")
-    ('reps[tier=junior].hours_per_week', [36, 40])
-    """
-    depth, cut = 0, -1
-    for i, ch in enumerate(option):  # the first '=' outside [filter] brackets separates path and values
-        depth += (ch == "[") - (ch == "]")
-        if ch == "=" and depth == 0:
-            cut = i
-            break
-    path, values = (option[:cut].strip(), option[cut + 1:]) if cut >= 0 else ("", "")
-    if not path or not values.strip():
-        raise GridError(f"--set {option!r}: write it as path=value1,value2 (e.g. budget.total=1e6,2e6)")
-    path = scenarios.upgrade_path(path, "--set")
-    return path, [_parse_value(v.strip(), f"--set {path}") for v in values.split(",")]
-
-
-def load_grid(path: str | os.PathLike[str], *,
-              encoding: str | None = None) -> tuple[dict[str, list[Any]], list[SweepPoint]]:
-    """Read a grid file: ``[grid]`` maps dotted paths to lists of values (Cartesian product) and
-    ``[[variants]]`` tables have a ``name`` and a ``set`` table of changes.
-
-    Examples of a grid file::
-
-        [grid]
-        "tiers.junior.hours_per_week" = [36, 40]
-        "budget.total" = [1.0e6, 2.0e6]
-
-        [[variants]]
-        name = "more juniors paid more"
-        set = { "pay_plans.flat_commission.commission_rate" = 0.07 }
-    """
-    file = Path(path)
-    scenarios.require_regular_file(file)
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise GridError(f"grid file {file} not found") from None
-    except OSError as exc:
-        raise GridError(f"grid file {file} cannot be read ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(decode(data, file.name, TextFormat(encoding=encoding)))
-    except tomllib.TOMLDecodeError as exc:
-        raise GridError(f"{file.name}: not valid TOML ({exc}); fix the syntax") from None
-    unknown = set(raw) - {"grid", "variants"}
-    if unknown:
-        raise GridError(f"{file.name}: unknown section(s) {sorted(unknown)}; use [grid] and [[variants]]")
-    grid = raw.get("grid", {})
-    if not isinstance(grid, dict):
-        raise GridError(f"{file.name}: [grid] must be a table of path = [values]")
-    for key, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise GridError(f"{file.name}: grid.{key} must be a non-empty list of values, e.g. [36, 40]")
-    variants = []
-    for i, var in enumerate(raw.get("variants", [])):
-        if not isinstance(var, dict) or "name" not in var or not isinstance(var.get("set", {}), dict):
-            raise GridError(f"{file.name}: variants[{i}] needs name = \"...\" and set = {{ path = value }}")
-        extra = set(var) - {"name", "set"}
-        if extra:
-            raise GridError(f"{file.name}: variants[{i}] has unknown key(s) {sorted(extra)}")
-        changes = {scenarios.upgrade_path(k, file.name): v for k, v in var.get("set", {}).items()}
-        variants.append(SweepPoint(label=str(var["name"]), changes=changes))
-    return {scenarios.upgrade_path(k, file.name): v for k, v in grid.items()}, variants
-
-
-def expand(grid: dict[str, list[Any]], variants: Sequence[SweepPoint] = ()) -> list[SweepPoint]:
-    """All points: the Cartesian product of the grid, crossed with each variant (or alone).
-
-    Examples
-    --------
-    >>> [p.label for p in expand({"a.b": [1, 2]}, [SweepPoint("v", {"c": 3})])]
-    ['v | a.b=1', 'v | a.b=2']
-    """
-    keys = list(grid)
-    combos = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
-    bases = list(variants) or [SweepPoint(label="")]
-    points = []
-    for base in bases:
-        for combo in combos:
-            label = " | ".join(x for x in [base.label, ", ".join(f"{k}={v}" for k, v in combo.items())] if x)
-            points.append(SweepPoint(label=label or "base", changes={**base.changes, **combo}))
-    return points
-
-
-def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _run_task(evaluate: Evaluator, scenario: scenarios.Scenario, changes: dict[str, Any], point_id: str,
               replications: int, seed: int, allocate: bool, out_file: str) -> str:
     """Worker side: build the point's scenario, evaluate it, write its Parquet file; returns the file."""
@@ -238,18 +61,9 @@ def _run_task(evaluate: Evaluator, scenario: scenarios.Scenario, changes: dict[s
     missing = {"replication", "metric", "value"} - set(frame.columns)
     if missing:
         raise TypeError(f"evaluator returned no {sorted(missing)} column(s)")
-    frame = frame.assign(point_id=point_id)[_TASK_COLUMNS]
-    _atomic_parquet(frame, Path(out_file))
+    frame = frame.assign(point_id=point_id)[TASK_COLUMNS]
+    write_parquet(frame, Path(out_file))
     return out_file
-
-
-def _readable(path: Path) -> bool:
-    """True when ``path`` is a complete task file (a corrupt or partial one is recomputed)."""
-    try:
-        frame = pd.read_parquet(path)
-    except Exception:  # any failure to read means "recompute"
-        return False
-    return list(frame.columns) == _TASK_COLUMNS
 
 
 def summarise(frame: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -304,15 +118,24 @@ class SweepResult:
                 f"{self.reused} reused); means shown for {', '.join(shown)}\n"
                 f"{table.to_string(index=False, max_colwidth=60)}{more}")
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The exported tables by file stem: ``points`` and ``summary`` (each point's label beside its rows)."""
+        joined = self.points[["point_id", "label"]].merge(self.summary, on="point_id")
+        return {"points": self.points, "summary": joined}
+
+    def summary_dict(self) -> dict[str, Any]:
+        """Points, metrics and tasks run or reused (`summary` is the table of means and intervals)."""
+        return {"points": len(self.points), "metrics": sorted(set(self.summary["metric"])), "tasks_run": self.ran,
+                "tasks_reused": self.reused}
+
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
         """Write ``points.csv``, ``summary.csv`` (+ Parquet twins) into ``folder``."""
         out = Path(folder)
-        write_csv(self.points, out / "points.csv", excel=excel)
-        joined = self.points[["point_id", "label"]].merge(self.summary, on="point_id")
-        write_csv(joined, out / "summary.csv", excel=excel)
-        _atomic_parquet(self.points.astype({c: str for c in self.points.columns if c not in ("point_id", "label")}),
-                        out / "points.parquet")
-        _atomic_parquet(joined, out / "summary.parquet")
+        tables = self.tables()
+        write_tables(tables, out, excel=excel)
+        params = {c: str for c in self.points.columns if c not in ("point_id", "label")}
+        write_parquet(self.points.astype(params), out / "points.parquet")  # parameters may mix types
+        write_parquet(tables["summary"], out / "summary.parquet")
 
 
 def _local_futures(pool: cf.ProcessPoolExecutor, jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
@@ -336,55 +159,6 @@ def _dask_futures(client: Any, jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
     except BaseException:
         client.cancel(futures)
         raise
-
-
-def _sweep_key(base: str, evaluator: str, replications: int, seed: int, allocate: bool,
-               points: Sequence[SweepPoint], ids: Sequence[str]) -> dict[str, Any]:
-    """What a sweep folder's results depend on, as its manifest records it (JSON-normalised for comparison)."""
-    key = {"scenario_fingerprint": base, "evaluator": evaluator, "replications": replications, "seed": seed,
-           "allocate": allocate,
-           "points": [{"label": p.label, "changes": p.changes, "task_id": t} for p, t in zip(points, ids, strict=True)]}
-    normalised: dict[str, Any] = json.loads(json.dumps(key, default=str, sort_keys=True))
-    return normalised
-
-
-def _key_difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
-    """How the sweep recorded in a folder differs from the one asked for now, in a user's words (None: same)."""
-    words = {"scenario_fingerprint": "the scenario's content differs (fingerprint {old:.12} there, {new:.12} now)",
-             "evaluator": "it was evaluated another way ({old} there, {new} now; e.g. another --incentives mode)",
-             "replications": "it ran {old} replications per point, this run asks for {new}",
-             "seed": "it ran with --seed {old}, this run has --seed {new}",
-             "allocate": "it ran with allocate={old}, this run has allocate={new}"}
-    for field_name, text in words.items():
-        if old.get(field_name) != new.get(field_name):
-            return text.format(old=old.get(field_name), new=new.get(field_name))
-    if old.get("points") != new.get("points"):
-        before = [p.get("label") for p in old.get("points") or [] if isinstance(p, dict)]
-        now = [p["label"] for p in new["points"]]
-        gone, added = [x for x in before if x not in now], [x for x in now if x not in before]
-        detail = "; ".join(x for x in [f"not in this run: {gone[:3]}" if gone else "",
-                                        f"new in this run: {added[:3]}" if added else ""] if x)
-        return f"its grid of points differs ({detail or 'same labels, other changes'})"
-    return None
-
-
-def _prepare_folder(folder: Path, key: dict[str, Any], resume: bool) -> None:
-    """Refuse to write a sweep into a folder that holds anything but the same sweep (when resuming)."""
-    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
-        return
-    if not folder.is_dir():
-        raise OutputError(f"sweep output {folder} is a file, not a folder; give a folder path")
-    if not resume:
-        raise OutputError(f"sweep output folder {folder} is not empty; resume the sweep in it (--resume), or choose "
-                          "another folder")
-    record = read_manifest(folder)
-    if record is None or not isinstance(record.get("sweep"), dict):
-        raise OutputError(f"{folder} is not a quotaflow sweep folder (no manifest.json with a sweep record); "
-                          "--resume continues only a sweep quotaflow wrote there: choose another --out")
-    why = _key_difference(record["sweep"], key)
-    if why is not None:
-        raise OutputError(f"--resume will not continue the sweep in {folder}: {why}; rerun it as it was, choose "
-                          "another --out, or pass --force (without --resume) to replace it")
 
 
 def _local_cluster(workers: int, dashboard: bool) -> Any:
@@ -468,8 +242,8 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
     if dask_local is not None or scheduler is not None:
         require_dask("--dask-local" if dask_local is not None else "--scheduler")
     folder = Path(out)
-    key = _sweep_key(base, name, replications, seed, allocate, points, ids)
-    _prepare_folder(folder, key, resume)
+    key = sweep_key(base, name, replications, seed, allocate, points, ids)
+    prepare_folder(folder, key, resume)
     tasks = folder / TASKS_DIR
     try:
         tasks.mkdir(parents=True, exist_ok=True)
@@ -480,7 +254,7 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
         raise OutputError(f"cannot write the sweep to {folder} ({exc.strerror}); choose a folder you can write "
                           "to") from None
     files = [tasks / f"{tid}.parquet" for tid in ids]
-    todo = [i for i, f in enumerate(files) if not (resume and f.exists() and _readable(f))]
+    todo = [i for i, f in enumerate(files) if not (resume and f.exists() and readable(f))]
     jobs = [(evaluate, scenario, points[i].changes, ids[i], replications, seed, allocate, str(files[i]))
             for i in todo]
     bar = None

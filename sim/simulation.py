@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -106,6 +106,27 @@ class SimulationResult:
     replication_reps: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
 
+    float_format: ClassVar[str] = CSV_FLOAT_FORMAT
+    """Number format of the exported tables (`to_csv`, and any writer that honours it)."""
+
+    def summary(self) -> dict[str, Any]:
+        """The run facts and every KPI with its interval, JSON-ready (NaN, as with one replication, as None).
+
+        Examples
+        --------
+        >>> import scenarios
+        >>> s = simulate(scenarios.load("tiny"), replications=2, seed=1).summary()
+        >>> s["run"]["replications"], "revenue" in s["kpis"]
+        (2, True)
+        """
+        def num(x: Any) -> float | None:
+            value = float(x)
+            return None if value != value else value
+
+        kpis = {row.metric: {"mean": num(row.mean), "ci_low": num(row.ci_low), "ci_high": num(row.ci_high)}
+                for row in self.kpis.itertuples(index=False)}
+        return {"run": self.info, "kpis": kpis}
+
     def kpi(self, metric: str) -> float:
         """Mean of one KPI."""
         value: Any = self.kpis.set_index("metric").loc[metric, "mean"]
@@ -137,7 +158,7 @@ class SimulationResult:
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         for name, frame in self.tables().items():
-            write_csv(frame, out / f"{name}.csv", excel=excel, float_format=CSV_FLOAT_FORMAT)
+            write_csv(frame, out / f"{name}.csv", excel=excel, float_format=self.float_format)
 
 
 def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, Any]) -> SimulationResult:

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 import scenarios
 import sim
 from quotaflow.cli import app
-from quotaflow.comparison import METRICS, ComparisonError, compare, gini
+from quotaflow.comparison import ComparisonError, compare
+from quotaflow.metrics import METRICS, gini
 from sim.incentives import IncentiveBehaviour
 
 runner = CliRunner()

@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from quotaflow.manifest import write_manifest
-from quotaflow.output import OutputError, claim_output, neutralise, staged_output, write_csv
+from quotaflow.output import OutputError, claim_output, staged_output
+from quotaflow.writer import neutralise, write_csv
 
 
 def _read(path: Path) -> list[list[str]]:
@@ -184,7 +185,7 @@ def test_leftovers_of_a_killed_run_are_cleaned_or_reported(tmp_path: Path) -> No
     import subprocess
     import sys
 
-    from quotaflow.output import _host
+    from quotaflow.output_lock import host as _host
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
                           check=True)

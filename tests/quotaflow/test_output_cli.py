@@ -295,7 +295,7 @@ def test_workers_above_the_task_count_are_capped_with_a_note(tmp_path: Path) -> 
 
 def test_workers_above_the_cpu_count_are_capped_with_a_note(monkeypatch: pytest.MonkeyPatch,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    import quotaflow.options as options
+    import quotaflow.commands.options as options
 
     monkeypatch.setattr(options, "_cpus", lambda: 3)
     assert options.capped_workers(1000, 50) == 3

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 import scenarios
 from quotaflow.cli import app
 from quotaflow.exit_codes import ExitCode
-from quotaflow.payout import gini
+from quotaflow.metrics import gini
 
 runner = CliRunner()
 

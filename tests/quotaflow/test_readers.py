@@ -31,8 +31,8 @@ from pydantic import BaseModel
 
 import scenarios
 import sim
+from quotaflow.errors import GridError
 from quotaflow.readers import FAMILIES, Evaluation, check_whatifs, family_of, markdown
-from quotaflow.sweep import GridError
 from quotaflow.whatif import PointSimulation
 from scenarios.schema import columns
 

@@ -19,7 +19,10 @@ import pandas as pd
 import pytest
 
 import scenarios
-from quotaflow.sweep import GridError, SweepPoint, expand, load_grid, parse_set, sweep
+from quotaflow.commands.options import parse_set
+from quotaflow.errors import GridError
+from quotaflow.grid import SweepPoint, expand, load_grid
+from quotaflow.sweep import sweep
 
 
 def capacity_revenue(scenario: scenarios.Scenario, *, replications: int, seed: int,
@@ -136,7 +139,8 @@ _KILL_SCRIPT = """
 import sys
 sys.path.insert(0, {tests!r})
 import scenarios
-from quotaflow.sweep import sweep, expand
+from quotaflow.grid import expand
+from quotaflow.sweep import sweep
 from test_sweep import slow_revenue
 points = expand({{"reps[tier=junior].hours_per_week": [30, 32, 34, 36, 38, 40]}})
 sweep(scenarios.load("tiny"), points, evaluate=slow_revenue, out={out!r}, replications=2, seed=9,

@@ -1,4 +1,4 @@
-"""The ``quotaflow calibrate`` command: a CRM export to a calibrated scenario folder with its estimates.
+"""``quotaflow calibrate``: a CRM export to a calibrated scenario folder with its estimates.
 
 Writes, into a staged output folder (nothing is left behind on failure): the scenario (``scenario.toml``,
 ``reps.csv``, ``accounts.csv``, validated by ``scenarios.load`` before it is published), ``calibration.json``,
@@ -16,9 +16,11 @@ import typer
 
 import calibration
 import scenarios
+from quotaflow.commands.options import ExcelOpt, ForceOpt, OutOpt
+from quotaflow.errors import OutputError
 from quotaflow.manifest import write_manifest
-from quotaflow.options import ExcelOpt, ForceOpt, OutOpt
-from quotaflow.output import OutputError, staged_output, write_csv, write_json
+from quotaflow.output import staged_output
+from quotaflow.writer import write_result, write_text
 
 __all__ = ["calibrate_command"]
 
@@ -75,10 +77,8 @@ def calibrate_command(
     with staged_output(out, force=force) as stage:
         scenarios.save(result.scenario, stage)
         scenarios.load(stage)  # what every other command will read: refuse to publish what it would not accept
-        for name, frame in result.tables().items():
-            write_csv(frame, stage / f"{name}.csv", excel=excel)
-        write_json(result.summary(), stage / "calibration.json")
-        (stage / "report.md").write_text(result.report(), encoding="utf-8")
+        write_result(result, stage, excel=excel, summary="calibration.json")
+        write_text(result.report(), stage / "report.md")
         write_manifest(stage, scenario=result.scenario, seeds={"bootstrap": seed},
                        extra={"export": str(export_dir), "mapping": chosen.name,
                               "as_of": str(result.model.as_of.date()), "strict": strict})

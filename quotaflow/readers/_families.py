@@ -1,53 +1,19 @@
-"""Which evaluation step reads each scenario setting, and the check that every what-if reaches what a command runs.
-
-A what-if (``--set path=value`` of ``simulate`` and ``compare``, a swept path of ``sweep``) means something only
-if a step the command runs reads that path: the simulator never sees ``budget.total``, an ``[optimizer]`` weight
-matters only when accounts are re-allocated, and ``[behaviour]`` reaches no rep on a flat commission. `FAMILIES`
-maps every settings path family and every table column to the steps that read it (found by reading the code; each
-entry's note says where), `check_whatifs` refuses a what-if that no step of the run reads, naming the command or
-flag that does read it, and `sweep_steps` decides which optional steps (quotas, budget) a sweep runs at every
-point. ``tests/quotaflow/test_readers.py`` proves the table: a what-if on every family moves a result at a fixed
-seed where the table says it is read, and leaves every figure unchanged where it says it is not.
+"""Which steps read each scenario setting: `FAMILIES`, one entry per settings path family and table column
+(first match wins), the value conditions under which a step reads a path, and `family_of`.
 """
 
 from __future__ import annotations
 
-import enum
 import fnmatch
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import scenarios
-from quotaflow.sweep import GridError
-from sim import constant_rate
+from quotaflow.readers._steps import Evaluation, Step
 
-__all__ = ["FAMILIES", "Evaluation", "Family", "Step", "check_whatifs", "family_of", "markdown", "sweep_steps"]
-
-
-class Step(enum.StrEnum):
-    """A step of an evaluation that reads settings.
-
-    ``SIMULATOR`` runs in every ``simulate``, ``compare`` and ``sweep``; the others run only in some of them
-    (`Evaluation` says which), and ``QUOTA_TABLES`` and ``PAY_STATEMENTS`` in none of the three.
-    """
-
-    SIMULATOR = "simulator"  # sim.build, the funnel processes, demand, lifecycle
-    TODAY_ASSIGNMENT = "today's assignment"  # Plan.current: accounts.current_rep_id, when no plan is given
-    TODAY_SPEND = "today's spend"  # channels' default_monthly_spend: demand without a budget plan, and the warm-up
-    DEFAULT_QUOTAS = "default quotas"  # sim.model._quotas: target x over-assignment by expected sales
-    OWN_PAY_PLANS = "own pay plans"  # reps.pay_plan_id: --incentives own (and none, for the flat rate)
-    PAY = "pay"  # sim.PayPlanPay: what the reps on a pay plan are paid
-    FLAT_PAY = "flat pay"  # sim.commission_pay: the pay plan's commission_rate under --incentives none
-    RESPONSE = "response"  # sim.IncentiveBehaviour: hours, deal order and timing games under a pay plan
-    ALLOCATION = "allocation"  # optimizer.allocate
-    QUOTA_STEP = "quota step"  # optimizer.set_quotas
-    BUDGET_STEP = "budget step"  # optimizer.allocate_budget
-    RUN_DEFAULTS = "run defaults"  # simulation.replications / seed as defaults of --replications / --seed
-    QUOTA_TABLES = "quota tables"  # quotaflow quotas' gap analysis and product split only
-    PAY_STATEMENTS = "pay statements"  # quotaflow pay's cost lines only
-
+__all__ = ["FAMILIES", "Condition", "Family", "family_of", "table_key"]
 
 Condition = Callable[[scenarios.Scenario, str, "Evaluation"], "str | None"]
 """A value condition for a step to read a path: None when it reads it in this run of the scenario, else why not."""
@@ -162,7 +128,7 @@ def _pay_plans_with(test: Callable[[scenarios.PayPlanSettings], bool], what: str
 def _banded(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
     """An extra accounts column counts only through a balance band that names it."""
     del ev
-    column = _key(path).split(".")[1]
+    column = table_key(path).split(".")[1]
     bands = {b.attribute for b in scenario.settings.optimizer.balance}
     return None if column in bands else f"no [optimizer] balance band names {column}"
 
@@ -348,7 +314,7 @@ def _depth(pattern: str) -> int:
     return len(pattern.split(".")) - pattern.endswith(".**")
 
 
-def _key(path: str) -> str:
+def table_key(path: str) -> str:
     """A what-if path without a table filter or the ``*`` of a scaled column (``reps.hours_per_week``)."""
     table = _TABLE.match(path)
     return f"{table.group(1)}.{table.group(2)}" if table else path
@@ -371,7 +337,7 @@ def family_of(path: str) -> Family:
     >>> sorted(map(str, family_of("channels.events").steps))
     ['budget step', 'simulator', "today's spend"]
     """
-    key = _key(path)
+    key = table_key(path)
     parts = key.split(".")
     direct = next((fam for fam in FAMILIES if fam.matches(key)), None)
     under = [fam for fam in FAMILIES if _depth(fam.pattern) > len(parts)
@@ -383,288 +349,3 @@ def family_of(path: str) -> Family:
     auto = next((f.auto for f in members if f.auto is not None), None)
     return Family(key, steps, "a section whose keys are read by: " + (", ".join(sorted(steps)) or "nothing"),
                   auto=auto)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """What one run evaluates: which steps run and which pay plans reps are on.
-
-    Parameters
-    ----------
-    command
-        ``simulate``, ``compare`` or ``sweep``.
-    incentives
-        ``--incentives`` of simulate and sweep (``own``, ``none`` or a pay plan id); ignored for compare.
-    compared
-        ``--pay-plans`` of compare.
-    plan_assignment, plan_quotas, plan_budget
-        The run's plan brings an assignment (``--plan``), quotas (``quotas.csv``) or a budget (``budget.csv``).
-    allocate, quota_step, budget_step
-        The sweep re-allocates accounts, sets quotas or optimises the budget at every point.
-    replications_given, seed_given
-        ``--replications`` / ``--seed`` were given (so ``simulation.replications`` / ``seed`` are not read).
-    """
-
-    command: Literal["simulate", "compare", "sweep"]
-    incentives: str = "own"
-    compared: tuple[str, ...] = ()
-    plan_assignment: bool = False
-    plan_quotas: bool = False
-    plan_budget: bool = False
-    allocate: bool = False
-    quota_step: bool = False
-    budget_step: bool = False
-    replications_given: bool = True
-    seed_given: bool = True
-
-    def pay_plans_in_use(self, scenario: scenarios.Scenario) -> list[str]:
-        """The pay plans reps are on in this run of ``scenario``."""
-        if self.command == "compare":
-            return list(self.compared)
-        if self.incentives in ("own", "none"):
-            return sorted(set(map(str, scenario.reps["pay_plan_id"])))
-        return [self.incentives]
-
-
-def _pay_plans_text(ev: Evaluation, in_use: list[str]) -> str:
-    if ev.command == "compare":
-        return f"compare runs only --pay-plans {','.join(in_use)}"
-    if ev.incentives == "own":
-        return f"reps are on their own pay_plan_id ({', '.join(in_use)})"
-    return f"--incentives {ev.incentives} puts every rep on it"
-
-
-def _why_not(step: Step, fam: Family, path: str, s: scenarios.Scenario, ev: Evaluation) -> str | None:
-    """None when ``step`` reads ``path`` in this run of ``s``; else why not and what would read it."""
-    sweep = ev.command == "sweep"
-    pay_plan_id = path.split(".")[1] if path.startswith("pay_plans.") else None
-    reason: str | None = None
-    if step == S.TODAY_ASSIGNMENT:
-        if ev.plan_assignment or ev.allocate:
-            reason = ("today's assignment is replaced by " + ("the re-allocation" if ev.allocate else
-                      "the plan's assignments.csv") + "; drop --plan" + (" / --allocate" if sweep else ""))
-    elif step == S.TODAY_SPEND:
-        if (ev.plan_budget or ev.budget_step) and s.settings.simulation.warmup_months == 0:
-            reason = ("the budget plan sets the spend and simulation.warmup_months = 0 leaves no warm-up at today's "
-                      "spend")
-    elif step == S.DEFAULT_QUOTAS:
-        if ev.plan_quotas:
-            reason = "the plan's quotas.csv replaces the simulator's default quotas; drop it from the plan folder"
-        elif ev.quota_step:
-            reason = "the quota step replaces the simulator's default quotas"
-    elif step == S.OWN_PAY_PLANS:
-        if ev.command == "compare":
-            reason = "compare puts every rep on each of --pay-plans in turn"
-        elif ev.incentives not in ("own", "none"):
-            reason = f"--incentives {ev.incentives} puts every rep on that pay plan; use --incentives own"
-    elif step in (S.PAY, S.RESPONSE, S.FLAT_PAY):
-        reason = _incentive_reason(step, path, pay_plan_id, s, ev)
-    elif step == S.ALLOCATION:
-        if not ev.allocate:
-            reason = ("read by the allocation: pass --allocate (re-optimise the assignment at every point) for it "
-                      "to matter" if sweep else "read by the allocation, which quotaflow " + ev.command + " does not "
-                      "run: quotaflow allocate reads it (then --plan its folder), and quotaflow sweep --allocate "
-                      "re-allocates at every point")
-    elif step == S.QUOTA_STEP:
-        if not ev.quota_step:
-            reason = ("read by the quota step: pass --quotas set (set quotas with optimizer.set_quotas at every "
-                      "point)" if sweep else "read by the quota step, which quotaflow " + ev.command + " does not "
-                      "run: quotaflow quotas reads it, and quotaflow sweep sets quotas at every point when a "
-                      "point changes it")
-    elif step == S.BUDGET_STEP:
-        if not ev.budget_step:
-            reason = ("read by the budget step: pass --budget optimise (re-optimise the budget at every point)"
-                      if sweep else "read by the budget step, which quotaflow " + ev.command + " does not run "
-                      "(the simulator spends today's default_monthly_spend): quotaflow budget reads it, and "
-                      "quotaflow sweep re-optimises the budget at every point when a point changes it, e.g. "
-                      f"quotaflow sweep {s.source or 'SCENARIO'} --set {path}=...")
-    elif step == S.RUN_DEFAULTS:
-        option = "--replications" if path.endswith("replications") else "--seed"
-        given = ev.replications_given if option == "--replications" else ev.seed_given
-        if sweep:
-            reason = f"quotaflow sweep takes {option} (the same for every point); pass that instead"
-        elif given:
-            reason = f"{option} is given and takes its place"
-    elif step == S.QUOTA_TABLES:
-        reason = "only quotaflow quotas reads it (its quotas.csv product split, gap analysis and warnings)"
-    elif step == S.PAY_STATEMENTS:
-        reason = "only quotaflow pay reads it (cost lines of its pay statements)"
-    if reason is None and step in fam.needs:
-        reason = fam.needs[step](s, path, ev)
-    return reason
-
-
-def _incentive_reason(step: Step, path: str, pay_plan_id: str | None, s: scenarios.Scenario,
-                      ev: Evaluation) -> str | None:
-    """`_why_not` for the steps that depend on which pay plans reps are on and whether they respond."""
-    none = ev.command != "compare" and ev.incentives == "none"
-    if step == S.FLAT_PAY:
-        if not none:
-            return ("compare pays each pay plan's full rules" if ev.command == "compare" else
-                    "the flat rate alone is paid only under --incentives none")
-        own = set(map(str, s.reps["pay_plan_id"]))
-        return None if pay_plan_id in own else f"no rep is on pay plan {pay_plan_id} (reps.pay_plan_id)"
-    if none:
-        return ("--incentives none pays only the flat commission_rate and reps do not respond to pay plans; use "
-                "--incentives own or a pay plan id")
-    in_use = ev.pay_plans_in_use(s)
-    if pay_plan_id is not None and pay_plan_id not in in_use:
-        fix = ("add it to --pay-plans" if ev.command == "compare" else
-               f"put reps on it with --incentives {pay_plan_id} or --set reps.pay_plan_id={pay_plan_id}")
-        return f"no rep is on pay plan {pay_plan_id} here ({_pay_plans_text(ev, in_use)}): {fix}"
-    if step == S.PAY:
-        return None
-    if not s.settings.behaviour.enabled and path != "behaviour.enabled":
-        return "behaviour.enabled = false: reps work the norm hours whatever their pay plan"
-    pay_plans = s.settings.pay_plans
-    responsive = [p for p in ([pay_plan_id] if pay_plan_id is not None else in_use) if p not in pay_plans
-                  or not constant_rate(pay_plans[p])]  # an unknown pay plan id is refused by the command itself
-    if not responsive:
-        shown = pay_plan_id or ", ".join(in_use)
-        fix = ("compare a pay plan with commission tiers, bonuses or a cap" if ev.command == "compare" else
-               "put reps on a pay plan with commission tiers, bonuses or a cap (--incentives PAY_PLAN_ID, or "
-               "compare pay plans with quotaflow compare)")
-        return (f"the pay plans in use ({shown}) pay a flat commission, under which reps work the norm hours and "
-                f"rank deals by expected value whatever their pay plan's response settings say: {fix}")
-    return None
-
-
-def _reads(fam: Family, path: str, scenario: scenarios.Scenario, ev: Evaluation) -> list[str]:
-    """Empty when some step of the run reads ``path`` in ``scenario``; else one reason per step."""
-    reasons = []
-    for step in sorted(fam.steps):
-        why = _why_not(step, fam, path, scenario, ev)
-        if why is None:
-            return []
-        reasons.append(why)
-    return reasons or [fam.note]
-
-
-def sweep_steps(paths: Sequence[str], *, quotas: str = "auto", budget: str = "auto") -> tuple[bool, bool]:
-    """Whether a sweep sets quotas and optimises the budget at every point (``--quotas``, ``--budget``).
-
-    ``auto`` runs the step when a swept path is read by it and not by the simulator's defaults it replaces:
-    quota settings (``quotas.method``, ``targets.by_region``, tier quota bounds) switch the quota step on,
-    ``budget.*`` and ``channels.*`` (other than today's ``default_monthly_spend``) the budget step.
-
-    Examples
-    --------
-    >>> sweep_steps(["budget.total"]), sweep_steps(["quotas.method"]), sweep_steps(["tiers.junior.skill.demo"])
-    ((False, True), (True, False), (False, False))
-    >>> sweep_steps(["budget.total"], budget="today")
-    (False, False)
-    """
-    autos = {family_of(p).auto for p in paths}
-    return ((quotas == "set" or (quotas == "auto" and S.QUOTA_STEP in autos)),
-            (budget == "optimise" or (budget == "auto" and S.BUDGET_STEP in autos)))
-
-
-def check_whatifs(base: scenarios.Scenario, points: Sequence[tuple[str, Mapping[str, Any]]],
-                  evaluation: Evaluation, *, option: str = "--set") -> list[str]:
-    """Refuse what-ifs that cannot change what ``evaluation`` computes; return notes worth a warning.
-
-    Each path must be read by a step the run has at one point at least (conditions are checked on each point's
-    scenario, so a point that switches timing games on makes its ``behaviour.push_risk`` count). Two points that
-    evaluate the same scenario are refused (``30`` and ``30.0``, or a variant that repeats another); a point
-    equal to the base is allowed (a sweep's reference point), but a run whose only point changes nothing gets a
-    note, as does a path read at some points only.
-
-    Parameters
-    ----------
-    base
-        The scenario before any change.
-    points
-        ``(label, changes)`` per point (one point for simulate and compare).
-    evaluation
-        What the run computes.
-    option
-        How the user wrote the what-if (``--set`` or ``grid``), for messages.
-
-    Raises
-    ------
-    GridError
-        A path no step of the run reads (the message says which command or flag reads it), or two points that
-        evaluate the same scenario (exit code 2, before any work starts).
-
-    Examples
-    --------
-    >>> import scenarios
-    >>> check_whatifs(scenarios.load("tiny"), [("", {"budget.total": 2e5})], Evaluation("simulate"))
-    ... # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    quotaflow.sweep.GridError: --set budget.total cannot change what quotaflow simulate computes: ...
-    >>> check_whatifs(scenarios.load("tiny"), [("", {"funnel.stall_days": 45.0})], Evaluation("simulate"))
-    ['--set funnel.stall_days=45.0 leaves the scenario unchanged (it already has that value)']
-    """
-    changed = [(label, dict(changes), scenarios.modify(base, changes) if changes else base)
-               for label, changes in points]
-    notes: list[str] = []
-    for path in dict.fromkeys(p for _, changes, _ in changed for p in changes):
-        fam = family_of(path)
-        unread = {label: _reads(fam, path, s, evaluation) for label, changes, s in changed if path in changes}
-        missing = [label for label, why in unread.items() if why]
-        if len(missing) == len(unread):
-            first = list(dict.fromkeys(unread[missing[0]]))
-            detail = fam.note if not fam.steps else f"{fam.note}; " + "; ".join(first)
-            raise GridError(f"{option} {path} cannot change what quotaflow {evaluation.command} computes: {detail}")
-        if missing:
-            notes.append(f"{path} is not read at {len(missing)} of {len(unread)} points (e.g. {missing[0]!r}: "
-                         f"{unread[missing[0]][0]}); those points differ from others only in it")
-    if len(changed) == 1 and changed[0][1]:
-        for path, value in changed[0][1].items():
-            if scenarios.modify(base, {path: value}).equals(base):
-                notes.append(f"{option} {path}={value} leaves the scenario unchanged (it already has that value)")
-    seen: dict[str, str] = {}
-    for label, _, s in changed:
-        key = scenarios.fingerprint(s)
-        if key in seen:
-            raise GridError(f"points {seen[key]!r} and {label!r} evaluate the same scenario; remove one of them")
-        seen[key] = label
-    return notes
-
-
-_RUNS = {
-    S.SIMULATOR: "simulate, compare, sweep",
-    S.TODAY_ASSIGNMENT: "simulate and compare without `--plan`; sweep without `--allocate`",
-    S.TODAY_SPEND: "simulate, compare, sweep: without a budget plan (`budget.csv`, `sweep --budget optimise`), "
-                   "and in the warm-up",
-    S.DEFAULT_QUOTAS: "simulate, compare, sweep: without a plan's `quotas.csv` or `sweep --quotas set`",
-    S.OWN_PAY_PLANS: "simulate, sweep with `--incentives own` (and `none`, for the flat rate)",
-    S.PAY: "simulate, compare, sweep, for the pay plans reps are on (`--incentives own` or a pay plan id; "
-           "`compare --pay-plans`)",
-    S.FLAT_PAY: "simulate, sweep with `--incentives none`: each rep's own pay plan's `commission_rate`",
-    S.RESPONSE: "simulate, compare, sweep, when reps respond to their pay plan: not `--incentives none`, "
-                "`behaviour.enabled`, a pay plan beyond a flat commission",
-    S.ALLOCATION: "allocate, frontier, demo; `sweep --allocate`",
-    S.QUOTA_STEP: "quotas, demo; `sweep --quotas set` (auto when swept)",
-    S.BUDGET_STEP: "budget, demo; `sweep --budget optimise` (auto when swept)",
-    S.RUN_DEFAULTS: "simulate and compare, when `--replications` / `--seed` is not given",
-    S.QUOTA_TABLES: "quotas (its tables and warnings only)",
-    S.PAY_STATEMENTS: "pay (its statements only)",
-}
-"""Where each step runs, for the documentation table."""
-
-
-def markdown() -> str:
-    """The registry as Markdown: the steps and where they run, then every family (``docs/what-if-paths.md``).
-
-    Examples
-    --------
-    >>> markdown().splitlines()[0]
-    '| step | runs in |'
-    """
-    lines = ["| step | runs in |", "|---|---|"]
-    lines += [f"| {step} | {_RUNS[step]} |" for step in Step]
-    lines += ["", "| path | read by | note |", "|---|---|---|"]
-    for fam in FAMILIES:
-        readers = ", ".join(str(step) for step in Step if step in fam.steps) or "nothing (refused)"
-        extra = f" A sweep over it runs the {fam.auto} by default." if fam.auto is not None else ""
-        conditions = (" Read only under a condition by: " + ", ".join(str(s) for s in Step if s in fam.needs) + "."
-                      if fam.needs else "")
-        lines.append(f"| `{fam.pattern}` | {readers} | {fam.note[0].upper()}{fam.note[1:]}.{extra}{conditions} |")
-    return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    print(markdown(), end="")

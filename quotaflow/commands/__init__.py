@@ -1,0 +1,54 @@
+"""The ``quotaflow`` commands: one module per command, and the one table (`COMMANDS`) that registers them.
+
+Each command module holds only its command-line face (options, messages, which files it writes); the work is
+done by quotaflow's other modules and the engines' public faces. Options shared by several commands are
+defined once in ``quotaflow.commands.options``; every command runs under ``quotaflow.commands.errors.guarded``,
+which maps errors to exit codes by one table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from quotaflow.commands.allocate import allocate_command
+from quotaflow.commands.budget import budget_command
+from quotaflow.commands.calibrate import calibrate_command
+from quotaflow.commands.compare import compare_command
+from quotaflow.commands.demo import demo
+from quotaflow.commands.errors import guarded
+from quotaflow.commands.frontier import frontier_command
+from quotaflow.commands.generate import generate
+from quotaflow.commands.pay import pay_command
+from quotaflow.commands.quotas import quotas_command
+from quotaflow.commands.report import report_command
+from quotaflow.commands.simulate import simulate_command
+from quotaflow.commands.sweep import sweep_command
+from quotaflow.commands.validate import validate
+
+__all__ = ["COMMANDS", "register"]
+
+COMMANDS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    ("validate", validate),
+    ("generate", generate),
+    ("demo", demo),
+    ("pay", pay_command),
+    ("quotas", quotas_command),
+    ("budget", budget_command),
+    ("simulate", simulate_command),
+    ("allocate", allocate_command),
+    ("frontier", frontier_command),
+    ("sweep", sweep_command),
+    ("report", report_command),
+    ("compare", compare_command),
+    ("calibrate", calibrate_command),
+)
+"""Every command by name, in the order ``quotaflow --help`` lists them."""
+
+
+def register(app: typer.Typer) -> None:
+    """Add every command of `COMMANDS` to ``app``, each run under `guarded`."""
+    for name, command in COMMANDS:
+        app.command(name=name)(guarded(command))

@@ -1,0 +1,49 @@
+"""``quotaflow demo``: the default job (``quotaflow.demo.run_demo``) with the scenario's overview before it and
+its headline after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import scenarios
+from quotaflow.commands.options import DecimalOpt, EncodingOpt, ForceOpt, OutOpt, capped_workers, scenario_source
+from quotaflow.output import claim_output, staged_output
+from quotaflow.overview import overview, overview_text
+from quotaflow.writer import write_json
+
+__all__ = ["demo"]
+
+
+def demo(
+    out: OutOpt = Path("out/demo"),
+    scenario: Annotated[str, typer.Option(help="Scenario to run (folder or bundled name).")] = "baseline",
+    replications: Annotated[int, typer.Option(min=2, help="Replications per pay plan.")] = 8,
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: simulation.seed).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes for the simulations.")] = 2,
+    force: ForceOpt = False,
+    encoding: EncodingOpt = None,
+    decimal: DecimalOpt = ".",
+) -> None:
+    """The default job: allocate accounts, set quotas, split the budget, then simulate and compare every
+    pay plan of the scenario on the same customers; tables and plots go to --out."""
+    from quotaflow.demo import run_demo
+
+    claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
+    s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
+    workers = capped_workers(workers, replications)
+    typer.echo(overview_text(s))
+    typer.echo("\nrunning: allocate -> quotas -> budget -> simulate and compare "
+               f"{len(s.settings.pay_plans)} pay plans x {replications} replications ...")
+    root = s.settings.simulation.seed if seed is None else seed
+    with staged_output(claim) as stage:
+        write_json(overview(s), stage / "overview.json")
+        result = run_demo(s, stage, replications=replications, seed=root, workers=workers)
+    typer.echo("")
+    typer.echo(result.headline())
+    typer.echo(f"\nwrote {out}/")
+    for folder, files in result.files.items():
+        typer.echo(f"  {folder}/: {', '.join(files)}")
+    typer.echo("  overview.json, summary.json, manifest.json")
