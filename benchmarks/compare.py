@@ -1,4 +1,4 @@
-"""Speed of the plan comparison (issue 6): per-replication cost of the incentive adapter and PayPlanPay on baseline,
+"""Speed of the pay-plan comparison: per-replication cost of the incentive adapter and PayPlanPay on baseline,
 and a full 5-plan comparison end to end.
 
 Run: ``.venv/bin/python benchmarks/compare.py`` (``--replications N``, default 20; ``--quick`` skips the full

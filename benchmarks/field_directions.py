@@ -1,4 +1,4 @@
-"""Measure the field-study directions of issue 6 that are effect sizes rather than pass/fail: year-end bunching of
+"""Measure the field-study directions that are effect sizes rather than pass/fail: year-end bunching of
 bookings under an annual lump sum (and under the accelerator plan, Larkin's 2014 setting) versus flat commission,
 and the lift of low performers under quarterly versus annual lump sums. Every plan runs on the same customers
 (common random numbers); intervals are paired 95 % t.

@@ -1,4 +1,4 @@
-"""Benchmark quota setting and budget allocation at the sizes of issue 4.
+"""Benchmark quota setting and budget allocation at the sizes planners use (see RESULTS.md for the targets).
 
 - Quotas: 2,000 reps x 12 months x 10 products (a generated scenario with 50,000 accounts in 8 regions), every
   method; equal_probability gets 200 simulated samples per rep (gamma around each rep's expected sales).

@@ -1,4 +1,4 @@
-"""Benchmark: generate, save and load a large scenario (issue: 100,000 accounts in a few seconds, < 1 GB).
+"""Benchmark: generate, save and load a large scenario (target: 100,000 accounts in a few seconds, < 1 GB).
 
 Usage: python benchmarks/scenario_io.py [--accounts 100000] [--reps 1000] [--regions 8] [--repeat 3]
 

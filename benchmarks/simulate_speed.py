@@ -1,4 +1,4 @@
-"""Speed of the funnel simulator (issue 5): baseline replication time, a 200 reps x 20,000 accounts scenario
+"""Speed of the funnel simulator: baseline replication time, a 200 reps x 20,000 accounts scenario
 (time and peak memory), time per simulated event against a bare SimPy timeout loop measured in the same run,
 and the speed-up of replications on 2 worker processes.
 

@@ -1,4 +1,4 @@
-"""Benchmark: a what-if sweep of the bundled baseline (issue: 500 points x 5 replications).
+"""Benchmark: a what-if sweep of the bundled baseline (target: 500 points x 5 replications).
 
 Usage: python benchmarks/sweep.py [--points 500] [--replications 5] [--workers 2] [--executors local,dask]
 

@@ -17,9 +17,8 @@ import typer
 import calibration
 import scenarios
 from quotaflow.commands.options import ExcelOpt, ForceOpt, OutOpt
-from quotaflow.errors import OutputError
 from quotaflow.manifest import write_manifest
-from quotaflow.output import staged_output
+from quotaflow.output import claim_output, staged_output
 from quotaflow.writer import write_result, write_text
 
 __all__ = ["calibrate_command"]
@@ -32,15 +31,6 @@ def _date(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2017-12-31") from None
-
-
-def _refuse_overlap(out: Path, inputs: list[Path]) -> None:
-    """An output folder that is, holds or lies inside an input would put the user's files at risk."""
-    target = out.resolve()
-    for path in inputs:
-        src = path.resolve()
-        if target == src or target.is_relative_to(src) or src.is_relative_to(target):
-            raise OutputError(f"--out {out} overlaps the input {path}; write the calibration somewhere else")
 
 
 def calibrate_command(
@@ -68,13 +58,11 @@ def calibrate_command(
     skills, arrivals, deal sizes and the timing of wins, each with its interval and sample size."""
     day = _date(as_of)
     chosen = calibration.load_mapping(preset=preset, path=mapping)
-    inputs = [export_dir] + ([mapping] if mapping is not None else [])
-    if base is not None and Path(base).is_dir():
-        inputs.append(Path(base))
-    _refuse_overlap(out, inputs)
+    reads: list[Path | None] = [export_dir, mapping, Path(base) if base is not None and Path(base).is_dir() else None]
+    claim = claim_output(out, force=force, reads=reads)
     result = calibration.calibrate(export_dir, chosen, as_of=day, base=base, strict=strict, encoding=encoding,
                                    seed=seed)
-    with staged_output(out, force=force) as stage:
+    with staged_output(claim) as stage:
         scenarios.save(result.scenario, stage)
         scenarios.load(stage)  # what every other command will read: refuse to publish what it would not accept
         write_result(result, stage, excel=excel, summary="calibration.json")

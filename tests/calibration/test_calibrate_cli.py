@@ -123,8 +123,19 @@ def test_output_never_overlaps_an_input(tmp_path: Path) -> None:
     for out in (export, export / "inside", tmp_path):
         result = runner.invoke(app, ["calibrate", str(export), "--preset", "salesforce", "--out", str(out),
                                      "--force"])
-        assert result.exit_code == ExitCode.OUTPUT and "overlaps the input" in result.output
+        assert result.exit_code == ExitCode.OUTPUT and "which this command reads" in result.output
     assert sorted(p.name for p in export.iterdir()) == before
+
+
+def test_output_is_claimed_like_every_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    export = _export(tmp_path / "crm")
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "mine.txt").write_text("a user's file", encoding="utf-8")
+    monkeypatch.chdir(work)
+    result = runner.invoke(app, ["calibrate", str(export), "--preset", "salesforce", "--out", ".", "--force"])
+    assert result.exit_code == ExitCode.OUTPUT and "current folder" in result.output
+    assert (work / "mine.txt").read_text(encoding="utf-8") == "a user's file"
 
 
 def test_strict_refuses_a_repaired_export(tmp_path: Path) -> None:

@@ -296,7 +296,7 @@ def test_manifest_records_scenario_and_versions(tmp_path: Path) -> None:
 
 
 def test_every_exporting_command_offers_excel() -> None:
-    """Issue 7: exports everywhere are plain UTF-8 by default and gain a BOM with --excel."""
+    """Exports everywhere are plain UTF-8 by default and gain a BOM with --excel."""
     from typer.testing import CliRunner
 
     from quotaflow.cli import app

@@ -90,7 +90,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def _section() -> str:
     text = README.read_text(encoding="utf-8")
-    return text[text.index("## Incentive plans"):text.index("## Development")]
+    return text[text.index("## Pay plans"):text.index("## Development")]
 
 
 @pytest.mark.parametrize("model", [
@@ -102,7 +102,7 @@ def _section() -> str:
 def test_readme_documents_every_key(model: type[pydantic.BaseModel]) -> None:
     section = _section()
     missing = [name for name in model.model_fields if name not in section]
-    assert not missing, f"README 'Incentive plans' lacks {model.__name__} keys {missing}"
+    assert not missing, f"README 'Pay plans' lacks {model.__name__} keys {missing}"
 
 
 def test_readme_example_runs() -> None:

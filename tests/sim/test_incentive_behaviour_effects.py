@@ -1,4 +1,4 @@
-"""Field-study directions that must emerge from the simulator + incentive behaviour (issue 6, "Must show").
+"""Field-study directions that must emerge from the simulator and the reps' response to their pay plans.
 
 Every test compares plans on the same customers (common random numbers: a fresh ``SeedSequence(root)`` per
 plan, so replication ``i`` of each plan draws the same leads) with the bundled, calibrated ``baseline`` and
