@@ -290,7 +290,7 @@ class HiGHS(Solver):
 
     def pulp_solver(self) -> pulp.LpSolver:
         return _QuietHiGHS(time.perf_counter() + self.time_limit + 1.0, msg=False, timeLimit=self.time_limit,
-                           gapRel=self.mip_gap, mip=self.mip, threads=2)
+                           gapRel=self.mip_gap, mip=self.mip, threads=2, options=["preprocess off"])
 
     def bound(self, problem: pulp.LpProblem) -> float:
         highs = getattr(problem, "solverModel", None)
@@ -327,9 +327,11 @@ class CBC(Solver):
     name = "cbc"
 
     def pulp_solver(self) -> pulp.LpSolver:
-        # COIN_CMD rather than PULP_CBC_CMD, which PuLP deprecates for 4.x.
+        # COIN_CMD rather than PULP_CBC_CMD, which PuLP deprecates for 4.x. CBC's integer preprocessing is off:
+        # CBC 2.10.3 (PuLP's bundled binary) declares a worse assignment optimal on small band-constrained models
+        # when it is on (tests/optimizer/test_allocate_properties.py::test_cbc_preprocessing_case pins one).
         return _QuietCBC(msg=False, path=_cbc_path(), timeLimit=self.time_limit, gapRel=self.mip_gap,
-                         mip=self.mip, threads=2)
+                         mip=self.mip, threads=2, options=["preprocess off"])
 
 
 _BACKENDS: dict[str, type[Solver]] = {"highs": HiGHS, "cbc": CBC}

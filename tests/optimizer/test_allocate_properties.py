@@ -101,6 +101,25 @@ def test_highs_and_cbc_agree(s: scenarios.Scenario) -> None:
         _recompute(s, c)
 
 
+def test_cbc_preprocessing_case() -> None:
+    """CBC 2.10.3 with its integer preprocessing on calls cost 32 optimal here; the optimum is 26 (a 0 and a 2 to
+    r-2, a 1 to r-0, a 3 to r-1: r-2 works 12 of its 13 hours). Found by the property above."""
+    pairs = pd.DataFrame({"rep_id": ["r-0"] * 4 + ["r-1"] + ["r-2"] * 3,
+                          "account_id": ["a 0", "a 1", "a 2", "a 3", "a 3", "a 0", "a 1", "a 2"],
+                          "value": [4.0, 7.0, 17.0, 5.0, 10.0, 4.0, 1.0, 5.0],
+                          "hours": [6.0, 8.0, 2.0, 7.0, 6.0, 4.0, 9.0, 8.0], "travel_km": [10.0] * 8})
+    accounts = [f"a {j}" for j in range(4)]
+    opt = {"objective": "cost", "balance": [{"attribute": "hours", "min": 0.4, "max": 1.8}], "mip_gap": 0.0,
+           "method": "mip"}
+    s = scenario_from_pairs(pairs, {r: 13.0 for r in ("r-0", "r-1", "r-2")},
+                            current={"a 0": "r-0", "a 1": "r-0", "a 2": "r-0", "a 3": "r-2"}, optimizer=opt,
+                            name="cbc-case", account_order=accounts)
+    for solver in ("highs", "cbc"):
+        r = allocate(s, s.settings.optimizer.model_copy(update={"solver": solver}))
+        assert r.status is Status.OPTIMAL and r.objective == pytest.approx(26.0), solver
+        _recompute(s, r)
+
+
 @settings(max_examples=5, deadline=None)
 @given(st.integers(0, 1000))
 def test_generated_scenarios_assign_every_account_once(seed: int) -> None:
