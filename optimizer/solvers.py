@@ -290,7 +290,7 @@ class HiGHS(Solver):
 
     def pulp_solver(self) -> pulp.LpSolver:
         return _QuietHiGHS(time.perf_counter() + self.time_limit + 1.0, msg=False, timeLimit=self.time_limit,
-                           gapRel=self.mip_gap, mip=self.mip, threads=2, options=["preprocess off"])
+                           gapRel=self.mip_gap, mip=self.mip, threads=2)
 
     def bound(self, problem: pulp.LpProblem) -> float:
         highs = getattr(problem, "solverModel", None)
@@ -322,16 +322,39 @@ class HiGHS(Solver):
 
 class CBC(Solver):
     """The COIN-OR CBC command-line solver (the one on PATH, else PuLP's bundled binary); it reports no bound
-    through PuLP."""
+    through PuLP.
+
+    CBC's integer preprocessing is off: CBC 2.10.3 (PuLP's bundled binary) declares a worse assignment optimal on
+    small band-constrained models when it is on (``tests/optimizer/test_allocate_properties.py::
+    test_cbc_preprocessing_case`` pins one). Without it the same binary crashes on some infeasible models before
+    writing any answer; such a run is asked again with preprocessing, whose infeasibility claim is believed but
+    whose optimality claim is not (the plan is reported ``feasible``, with no bound).
+    """
 
     name = "cbc"
 
+    def __init__(self, time_limit: float, *, mip_gap: float = 0.0, mip: bool = True) -> None:
+        super().__init__(time_limit, mip_gap=mip_gap, mip=mip)
+        self.preprocess = False
+
     def pulp_solver(self) -> pulp.LpSolver:
-        # COIN_CMD rather than PULP_CBC_CMD, which PuLP deprecates for 4.x. CBC's integer preprocessing is off:
-        # CBC 2.10.3 (PuLP's bundled binary) declares a worse assignment optimal on small band-constrained models
-        # when it is on (tests/optimizer/test_allocate_properties.py::test_cbc_preprocessing_case pins one).
+        # COIN_CMD rather than PULP_CBC_CMD, which PuLP deprecates for 4.x.
         return _QuietCBC(msg=False, path=_cbc_path(), timeLimit=self.time_limit, gapRel=self.mip_gap,
-                         mip=self.mip, threads=2, options=["preprocess off"])
+                         mip=self.mip, threads=2, options=[] if self.preprocess else ["preprocess off"])
+
+    def solve(self, problem: pulp.LpProblem) -> SolverRun:
+        run = super().solve(problem)
+        if run.status is not Status.ERROR or not (self.mip and problem.isMIP()):
+            return run
+        self.preprocess = True
+        try:
+            again = super().solve(problem)
+        finally:
+            self.preprocess = False
+        seconds = run.seconds + again.seconds
+        if again.status is Status.OPTIMAL:
+            return SolverRun(Status.FEASIBLE, seconds)
+        return SolverRun(again.status, seconds, again.bound)
 
 
 _BACKENDS: dict[str, type[Solver]] = {"highs": HiGHS, "cbc": CBC}

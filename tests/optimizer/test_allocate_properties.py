@@ -120,6 +120,22 @@ def test_cbc_preprocessing_case() -> None:
         _recompute(s, r)
 
 
+def test_cbc_infeasible_case_without_preprocessing() -> None:
+    """Four reps, each held to at least one account by the band, and three accounts: infeasible. CBC 2.10.3 without
+    preprocessing crashes on it before writing an answer; the adapter asks again with preprocessing."""
+    pairs = pd.DataFrame({"rep_id": ["r0", "r1", "r2", "r1", "r1", "r3"], "account_id": ["a0", "a0", "a0", "a1", "a2",
+                                                                                       "a2"],
+                          "value": [19.0, 6.0, 7.0, 20.0, 26.0, 14.0], "hours": [7.0, 5.0, 9.0, 9.0, 9.0, 4.0],
+                          "travel_km": [10.0] * 6})
+    opt = {"objective": "value", "balance": [{"attribute": "accounts", "min": 0.5, "max": 1.6}], "mip_gap": 0.0,
+           "method": "mip"}
+    s = scenario_from_pairs(pairs, {r: 10.0 for r in ("r0", "r1", "r2", "r3")}, optimizer=opt, name="cbc-inf",
+                            account_order=["a0", "a1", "a2"])
+    for solver in ("highs", "cbc"):
+        r = allocate(s, s.settings.optimizer.model_copy(update={"solver": solver}))
+        assert r.status is Status.INFEASIBLE, (solver, r.status, r.explanation)
+
+
 @settings(max_examples=5, deadline=None)
 @given(st.integers(0, 1000))
 def test_generated_scenarios_assign_every_account_once(seed: int) -> None:
