@@ -169,3 +169,22 @@ def test_bad_pipeline_rows_are_named(tiny: scenarios.Scenario) -> None:
         assert piece in text, piece
     with pytest.raises(SimulationError, match="lacks required column"):
         open_deals(model, frame.drop(columns=["age_days"]))
+
+
+def test_forecast_rows_count_the_pipeline_wins_by_month(tiny: scenarios.Scenario) -> None:
+    from sim.forecast import FORECAST_COLUMNS, forecast_quantiles, won_by_month
+
+    s = _no_arrivals(tiny, months=36)
+    model = build(s)
+    frame = _pipeline(model, 60, seed=3)
+    draws = won_by_month(model, frame, replications=60, seed=2)
+    # with no new business every win is a pipeline deal's: over the months the total is the drain's expectation
+    totals = draws.groupby("replication")["won_deals"].sum().to_numpy()
+    _, lo, hi = mean_ci(totals, level=0.99)
+    assert float(lo) <= float(_win_probability(model, frame).sum()) <= float(hi)
+    rows = forecast_quantiles(draws, cutoff="2026-12-31")
+    assert rows.columns.tolist() == FORECAST_COLUMNS
+    assert len(rows) == 2 * model.n_months
+    assert (rows["p10"] <= rows["p50"]).all() and (rows["p50"] <= rows["p90"]).all()
+    first = rows[(rows["metric"] == "won_deals") & (rows["month"] == model.periods[0])].iloc[0]
+    assert first["point"] == pytest.approx(draws.loc[draws["period"] == model.periods[0], "won_deals"].mean())
