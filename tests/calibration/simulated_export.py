@@ -123,7 +123,10 @@ def recover(sc: scenarios.Scenario, seed: int, folder: Path) -> Recovery:
     rows = skills[skills["stage_id"].isin(stage_of)].copy()
     rows["rate_true"] = [p[seat_of[str(r)], stage_of[str(s)]] for r, s in zip(rows["rep"], rows["stage_id"],
                                                                                strict=True)]
-    reps = rows[["rep", "stage_id", "trials", "rate_true", "raw_rate", "shrunk_rate", "rate_low", "rate_high"]]
+    flags = result.rep_pooling.set_index("stage_id")["indistinguishable"]
+    rows["indistinguishable"] = rows["stage_id"].map(flags).fillna(False).astype(bool).to_numpy()
+    reps = rows[["rep", "stage_id", "trials", "rate_true", "raw_rate", "shrunk_rate", "rate_low", "rate_high",
+                 "indistinguishable"]]
     return Recovery(funnel=funnel, arrivals=arrivals, reps=reps.reset_index(drop=True), notes=result.notes)
 
 
@@ -135,8 +138,12 @@ def coverage(runs: list[Recovery]) -> dict[str, float]:
     days = (f["mean_days_low"] <= f["mean_days_true"]) & (f["mean_days_true"] <= f["mean_days_high"])
     arr = [r.arrivals["low"] <= r.arrivals["true"] <= r.arrivals["high"] for r in runs]
     rep_hit = (reps["rate_low"] <= reps["rate_true"]) & (reps["rate_true"] <= reps["rate_high"])
+    pooled = reps["indistinguishable"].to_numpy(dtype=bool)
     return {"conversion": float(conv.mean()), "mean_days": float(days.mean()), "arrivals": float(np.mean(arr)),
-            "rep_rates": float(rep_hit.mean()), "checks_conversion": float(len(f)),
+            "rep_rates": float(rep_hit.mean()),
+            "rep_rates_distinguishable": float(rep_hit[~pooled].mean()) if (~pooled).any() else float("nan"),
+            "rep_rates_indistinguishable": float(rep_hit[pooled].mean()) if pooled.any() else float("nan"),
+            "checks_indistinguishable": float(pooled.sum()), "checks_conversion": float(len(f)),
             "checks_reps": float(len(reps)),
             "rmse_raw": float(np.sqrt(np.mean((reps["raw_rate"] - reps["rate_true"]) ** 2))),
             "rmse_shrunk": float(np.sqrt(np.mean((reps["shrunk_rate"] - reps["rate_true"]) ** 2)))}
