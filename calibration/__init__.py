@@ -3,7 +3,8 @@ and empirical-Bayes estimates with intervals, and their translation into a scena
 
 Back-testing (``backtest``: the pipeline of a cutoff from that day's rows only; ``baselines``: the weighted pipeline
 and the seasonal naive with predictive quantiles; ``scores``: coverage, pinball loss and error of any model's
-quantiles) and the per-rep per-stage ``diagnosis`` are library steps the command line calls.
+quantiles) and the per-rep per-stage ``diagnosis`` are library steps the command line calls; ``export`` writes deals
+and stage history back out in a preset's format (a simulated run as a CRM export).
 
 The layer sits beside ``optimizer`` and ``sim`` and imports only ``scenarios`` (import-linter enforces it).
 """
@@ -17,6 +18,7 @@ from calibration.cleaning import REASONS, CleaningReport, build_model
 from calibration.deal_sizes import estimate_deal_sizes
 from calibration.diagnosis import diagnose
 from calibration.errors import CalibrationError
+from calibration.export import EXPORT_DEAL_COLUMNS, EXPORT_HISTORY_COLUMNS, export_mapping, write_crm_export
 from calibration.funnel import estimate_funnel, stage_spells
 from calibration.mapping import Mapping, StageSpec, load_mapping, preset_names
 from calibration.model import CrmModel, as_of
@@ -29,6 +31,8 @@ from calibration.timing import CloseTiming, estimate_timing
 
 __all__ = [
     "DEFAULT_BASE",
+    "EXPORT_DEAL_COLUMNS",
+    "EXPORT_HISTORY_COLUMNS",
     "MIN_CLOSED",
     "REASONS",
     "ArrivalModel",
@@ -54,6 +58,7 @@ __all__ = [
     "estimate_funnel",
     "estimate_rep_skills",
     "estimate_timing",
+    "export_mapping",
     "fit_beta_binomial",
     "load_mapping",
     "monthly_counts",
@@ -66,4 +71,5 @@ __all__ = [
     "stage_spells",
     "sufficiency_table",
     "weighted_pipeline",
+    "write_crm_export",
 ]

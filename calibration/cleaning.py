@@ -114,7 +114,12 @@ def build_model(folder: str | os.PathLike[str], mapping: Mapping, *, as_of_date:
                                                                   "region": "region"}, mapping)
     products = reference_table(tables["products"], mapping.products, {"price": "price"}, mapping)
     opps, stage_dates, currency = opportunity_rows(opp_table, mapping, report, products, mapping.currency.base)
-    backwards = (opps["closed"] < opps["created"]).to_numpy()
+    # A close date without a time (Salesforce's CloseDate) is compared by day: a deal created at 10:00 and closed
+    # that day did not close before it was created.
+    closed_col = opps["closed"]
+    date_only = bool((closed_col.dropna().dt.normalize() == closed_col.dropna()).all())
+    created_col = opps["created"].dt.normalize() if date_only else opps["created"]
+    backwards = (closed_col < created_col).to_numpy()
     if backwards.any():
         i = first_true(backwards)
         report.add("close_before_create", opp_table.file, "excluded", int(backwards.sum()),

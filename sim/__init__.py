@@ -3,13 +3,17 @@ plans reps respond to (``sim.incentives``). Imports only ``scenarios`` from quot
 
 Simulator: ``simulate`` (the pipeline) and its steps ``check``, ``build``, ``run_replication``, ``collect``,
 ``summarise``; the behaviour hook ``Behaviour`` / ``RepState`` / ``DealView`` with the default ``NormBehaviour``;
-the swappable pay function ``PayFunction`` / ``commission_pay``. Pay plans: the pay engine and the behavioural
+the swappable pay function ``PayFunction`` / ``commission_pay``; a run from an open pipeline (``open_deals``), its
+deal log as CRM frames (``crm_frames``) and the simulator as a back-test forecaster (``won_by_month``,
+``forecast_quantiles``). Pay plans: the pay engine and the behavioural
 response in ``sim.incentives``, whose public names are re-exported here.
 """
 
 from __future__ import annotations
 
+from sim.crm import calendar_origin, crm_frames
 from sim.demand import Leads, draw_leads, streams
+from sim.forecast import forecast_quantiles, won_by_month
 from sim.incentives import (
     STATEMENT_COLUMNS,
     Appraisal,
@@ -42,6 +46,7 @@ from sim.incentives import (
 from sim.memory import available_memory, check_memory, replication_bytes
 from sim.model import Model, SimulationError, build, check
 from sim.pay_function import PayFunction, commission_pay
+from sim.pipeline import OpenDeals, open_deals
 from sim.policy import Behaviour, DealView, NormBehaviour, RepState
 from sim.processes import Funnel
 from sim.record import RunRecord
@@ -59,6 +64,7 @@ __all__: list[str] = [
     "Leads",
     "Model",
     "NormBehaviour",
+    "OpenDeals",
     "PayError",
     "PayFunction",
     "PayPlanPay",
@@ -72,19 +78,23 @@ __all__: list[str] = [
     "appraise",
     "available_memory",
     "build",
+    "calendar_origin",
     "check",
     "check_memory",
     "collect",
     "commission_pay",
     "constant_rate",
     "contest_awards",
+    "crm_frames",
     "deal_gain",
     "deal_scores",
     "draw_leads",
+    "forecast_quantiles",
     "marginal_pay",
     "mean_ci",
     "monthly_quotas",
     "next_quota",
+    "open_deals",
     "pay_statement",
     "pay_statements",
     "pay_summary",
@@ -101,4 +111,5 @@ __all__: list[str] = [
     "timing_decision",
     "weekly_hours",
     "weekly_moments",
+    "won_by_month",
 ]

@@ -12,7 +12,7 @@ import math
 from sim.demand import Leads
 
 __all__ = ["LOST", "LOST_CHURNED", "LOST_PUSHED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "LOST_VACANT", "OPEN",
-           "WON", "Deal", "DealLog"]
+           "WON", "Deal", "DealLog", "TracedDealLog"]
 
 OPEN, WON, LOST = 0, 1, 2
 # why a deal was lost: failed a stage, stalled in a queue, its account had no rep on arrival, its account had
@@ -24,10 +24,10 @@ LOST_STAGE, LOST_STALLED, LOST_UNCOVERED, LOST_CHURNED, LOST_VACANT, LOST_PUSHED
 class Deal:
     """A lead moving through the funnel (satisfies ``sim.policy.DealView``)."""
 
-    __slots__ = ("account", "created", "lead", "queued_at", "stage", "value", "win_probability", "worker")
+    __slots__ = ("account", "created", "lead", "owner", "queued_at", "stage", "value", "win_probability", "worker")
 
     def __init__(self, lead: int, account: int, stage: int, value: float, win_probability: float,
-                 created: float) -> None:
+                 created: float, owner: int = -1) -> None:
         self.lead = lead
         self.account = account
         self.stage = stage
@@ -36,6 +36,9 @@ class Deal:
         self.created = created
         self.queued_at = created
         self.worker = -1
+        # the seat whose queue the deal goes to while that seat is filled (a deal of the open pipeline keeps the
+        # rep the CRM names); -1: the account's owner, as for every new lead
+        self.owner = owner
 
 
 class DealLog:
@@ -94,3 +97,16 @@ class DealLog:
         self.status[i] = WON
         self.closed[i] = now
         self.closer[i] = seat
+
+
+class TracedDealLog(DealLog):
+    """A ``DealLog`` that also keeps every stage entry (lead, stage, day, seat) in ``trail``: what a CRM's stage
+    history would hold. Chosen only when a run asks for its deal log, so the default path pays nothing for it."""
+
+    def __init__(self, leads: Leads, n_stages: int, n_seats: int) -> None:
+        super().__init__(leads, n_stages, n_seats)
+        self.trail: list[tuple[int, int, float, int]] = []
+
+    def entered(self, deal: Deal, seat: int, now: float) -> None:
+        self.trail.append((deal.lead, deal.stage, now, seat))
+        DealLog.entered(self, deal, seat, now)

@@ -59,6 +59,12 @@ class Leads:
     outcome_u: np.ndarray  # (n, S) uniforms: the stage is passed when u < conversion probability
     duration_x: np.ndarray  # (n, S) duration multipliers with mean 1
     effort_x: np.ndarray  # (n, S) effort multipliers with mean 1
+    # deals of an open pipeline (``sim.pipeline``), the last ``n_open`` rows: the seat each stays with (-1 for
+    # every other lead), the days already spent in its stage on day 0 and the uniform of the time left in it
+    owner: np.ndarray | None = None
+    in_stage: np.ndarray | None = None
+    stage_u: np.ndarray | None = None
+    n_open: int = 0
 
     def __len__(self) -> int:
         return len(self.time)

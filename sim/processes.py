@@ -28,10 +28,21 @@ import simpy
 
 from sim.accounts import Accounts
 from sim.books import Books
-from sim.deals import LOST_CHURNED, LOST_STAGE, LOST_STALLED, LOST_UNCOVERED, LOST_VACANT, OPEN, Deal, DealLog
+from sim.deals import (
+    LOST_CHURNED,
+    LOST_STAGE,
+    LOST_STALLED,
+    LOST_UNCOVERED,
+    LOST_VACANT,
+    OPEN,
+    Deal,
+    DealLog,
+    TracedDealLog,
+)
 from sim.demand import Leads
 from sim.model import DAYS_PER_WEEK, DAYS_PER_YEAR, Model, month_index
 from sim.pay_function import PayFunction
+from sim.pipeline import remaining_days
 from sim.policy import Behaviour, RepState, timing_hook
 from sim.queues import WorkQueues
 from sim.record import RunRecord
@@ -58,6 +69,8 @@ class Funnel:
         The behaviour hook.
     pay
         The pay function.
+    trace
+        Keep every stage entry (``RunRecord.trail``), for the run's deal log (``sim.crm``).
 
     Examples
     --------
@@ -71,7 +84,7 @@ class Funnel:
     """
 
     def __init__(self, model: Model, leads: Leads, lifecycle: np.random.Generator, behaviour: Behaviour,
-                 pay: PayFunction) -> None:
+                 pay: PayFunction, trace: bool = False) -> None:
         m = model
         self.m, self.leads, self.behaviour = m, leads, behaviour
         # the clock starts at the warm-up (negative days); day 0 is the first day of the horizon
@@ -101,7 +114,7 @@ class Funnel:
         self.week_event = self.env.event()
         self.wip_samples: list[tuple[float, int]] = []
 
-        self.log = DealLog(leads, n_stages, n_seats)
+        self.log = TracedDealLog(leads, n_stages, n_seats) if trace else DealLog(leads, n_stages, n_seats)
         self.accounts = Accounts(m, churn_u)
         self.books = Books(m, pay)
         self.state: list[RepState] = self.books.rep_states()
@@ -123,7 +136,9 @@ class Funnel:
     # ----------------------------------------------------------------- deals
     # The methods below run once per event: they read lists bound to locals, not numpy arrays or attributes.
     def _enqueue(self, deal: Deal, count: bool = True) -> None:
-        seat = self.accounts.owner_list[deal.account]
+        seat = deal.owner
+        if seat < 0 or not self.seats.active[seat]:
+            seat = self.accounts.owner_list[deal.account]
         now = self.env.now
         if seat < 0 or not self.seats.active[seat]:
             self.log.lose(deal, now, LOST_UNCOVERED if count else LOST_VACANT)
@@ -157,7 +172,7 @@ class Funnel:
         """Release the pre-drawn leads at their arrival days."""
         env = self.env
         timeout = env.timeout
-        times = self.leads.time.tolist()
+        times = self.leads.time[:len(self.leads) - self.leads.n_open].tolist()  # the open pipeline is not arriving
         accounts = self.leads.account.tolist()
         entry, value, win_from = self.lead_entry, self.lead_value, self.win_from
         churned = self.accounts.churned_list
@@ -174,6 +189,53 @@ class Funnel:
                 log.lose(deal, t, LOST_CHURNED)
                 continue
             enqueue(deal)
+
+    def open_pipeline(self) -> Any:
+        """On day 0, hand every deal of the open pipeline to the customer side of its stage, with the time left
+        in the stage drawn given the days already spent (``sim.pipeline``), worked by its owner (else its
+        account's owner; lost as uncovered when neither seat is filled)."""
+        env, m, leads, log = self.env, self.m, self.leads, self.log
+        if env.now < 0.0:
+            yield env.timeout(-env.now)
+        assert leads.owner is not None and leads.in_stage is not None and leads.stage_u is not None
+        first = len(leads) - leads.n_open
+        active, skill = self.seats.active, self.seats.skill
+        owner_list = self.accounts.owner_list
+        committed = self.timing.committed if self.timing is not None else None
+        deals, seats = [], []
+        for i in range(first, len(leads)):
+            deal = Deal(i, int(leads.account[i]), int(leads.entry_stage[i]), self.lead_value[i],
+                        self.win_from[int(leads.entry_stage[i])], float(leads.time[i]), int(leads.owner[i]))
+            deal.queued_at = -1.0  # its stage began before the run: kept out of the stage statistics
+            log.open_now += 1
+            seat = deal.owner if active[deal.owner] else owner_list[deal.account]
+            if seat < 0 or not active[seat]:
+                log.lose(deal, 0.0, LOST_UNCOVERED)
+                continue
+            deals.append(deal)
+            seats.append(seat)
+        if not deals:
+            return
+        idx = np.array([d.lead for d in deals])
+        stage = leads.entry_stage[idx]
+        sk = np.maximum(np.array([skill[r][s] for r, s in zip(seats, stage.tolist(), strict=True)]), MIN_SKILL)
+        left = remaining_days(m.mean_days[stage] / sk, m.spread[stage], m.gamma_stage[stage], leads.in_stage[idx],
+                              leads.stage_u[idx]).tolist()
+        for k, deal in enumerate(deals):
+            r, s, i = seats[k], deal.stage, deal.lead
+            since = -float(leads.in_stage[i])
+            log.since[i] = since
+            if isinstance(log, TracedDealLog):
+                log.trail.append((i, s, since, r))
+            deal.worker = r
+            log.flight_value[r] += deal.value * self.win_from[s]
+            log.flight_deals[r] += 1
+            p = self.conv[s] * skill[r][s] * self.acc_mult[deal.account]
+            passed = self.lead_u[i][s] < p
+            if passed and s == self.last_stage and committed is not None:
+                committed[r][i] = (left[k], deal)
+            ev = env.timeout(left[k], (deal, passed))
+            ev.callbacks.append(self._stage_done)
 
     def rep(self, r: int) -> Any:
         """Rep ``r``: take the best deal from the queue, work its stage, hand it to the customer side."""
@@ -325,6 +387,8 @@ class Funnel:
         env = self.env
         m = self.m
         env.process(self.arrivals())
+        if self.leads.n_open:
+            env.process(self.open_pipeline())
         env.process(self.weeks())
         env.process(self.months())
         if self.timing is not None:
@@ -372,4 +436,5 @@ def _record(f: Funnel, events: int) -> RunRecord:
         pushed=np.asarray(timing.pushed, dtype=float) if timing is not None else np.zeros(per_month),
         pull_discount=(np.asarray(timing.pull_discount) if timing is not None else np.zeros(m.n_seats)),
         potential_cut=np.asarray(books.potential_cut), account_bookings=np.asarray(books.account_bookings),
+        trail=(np.asarray(log.trail, dtype=float).reshape(-1, 4) if isinstance(log, TracedDealLog) else None),
     )

@@ -49,3 +49,4 @@ class RunRecord:
     pull_discount: np.ndarray  # (R,) revenue given up in pull-in discounts
     potential_cut: np.ndarray  # (R,) value of won deals not booked because the account had bought its potential
     account_bookings: np.ndarray  # (A,) revenue booked on each account within the horizon
+    trail: np.ndarray | None = None  # (E, 4) lead, stage, day, seat of every stage entry, when the run keeps them

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 
 from scenarios import Plan, Scenario, write_csv
+from sim.crm import crm_frames, stack_logs
 from sim.demand import Leads, draw_leads, streams
 from sim.memory import check_memory
 from sim.model import Model, SimulationError, build, check
 from sim.pay_function import PayFunction, commission_pay, pay_name
+from sim.pipeline import OpenDeals, open_deals, pipeline_stream, with_pipeline
 from sim.policy import Behaviour, NormBehaviour
 from sim.processes import Funnel
 from sim.record import RunRecord
@@ -32,11 +34,13 @@ __all__ = ["SimulationResult", "run_replication", "simulate", "summarise"]
 
 
 def run_replication(model: Model | Scenario, seed: np.random.SeedSequence, behaviour: Behaviour | None = None,
-                    pay: PayFunction | None = None) -> tuple[Leads, RunRecord]:
+                    pay: PayFunction | None = None, *, pipeline: OpenDeals | None = None,
+                    trace: bool = False) -> tuple[Leads, RunRecord]:
     """Run one replication: draw its leads and run the funnel (``run replications`` for one seed).
 
     ``model`` is a built ``Model`` (build it once to run many replications) or a scenario, built here with
-    today's assignment.
+    today's assignment. ``pipeline`` (``sim.pipeline.open_deals``) starts the run from deals already in the
+    funnel instead of the warm-up; ``trace`` keeps every stage entry in ``RunRecord.trail`` (the run's deal log).
 
     Examples
     --------
@@ -50,8 +54,10 @@ def run_replication(model: Model | Scenario, seed: np.random.SeedSequence, behav
         model = build(model)
     rng = streams(seed)
     leads = draw_leads(model, rng)
+    if pipeline is not None:
+        leads = with_pipeline(model, leads, pipeline, pipeline_stream(seed))
     beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
-    funnel = Funnel(model, leads, rng["lifecycle"], beh, pay or commission_pay)
+    funnel = Funnel(model, leads, rng["lifecycle"], beh, pay or commission_pay, trace)
     return leads, funnel.run()
 
 
@@ -61,14 +67,17 @@ CSV_FLOAT_FORMAT = "%.10g"
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(model: Model, behaviour: Behaviour, pay: PayFunction) -> None:
-    _WORKER.update(model=model, behaviour=behaviour, pay=pay)
+def _init_worker(model: Model, behaviour: Behaviour, pay: PayFunction, pipeline: OpenDeals | None = None,
+                 deal_log: bool = False) -> None:
+    _WORKER.update(model=model, behaviour=behaviour, pay=pay, pipeline=pipeline, deal_log=deal_log)
 
 
-def _one(seed: np.random.SeedSequence) -> ReplicationStats:
+def _one(seed: np.random.SeedSequence) -> tuple[ReplicationStats, tuple[pd.DataFrame, pd.DataFrame] | None]:
     model, behaviour, pay = _WORKER["model"], _WORKER["behaviour"], _WORKER["pay"]
-    leads, rec = run_replication(model, seed, behaviour, pay)
-    return collect(model, leads.time, rec)
+    pipeline, deal_log = _WORKER.get("pipeline"), bool(_WORKER.get("deal_log", False))
+    leads, rec = run_replication(model, seed, behaviour, pay, pipeline=pipeline, trace=deal_log)
+    frames = crm_frames(model, leads, rec, pipeline) if deal_log else None
+    return collect(model, leads.time, rec), frames
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +102,10 @@ class SimulationResult:
     replication_reps
         One row per replication and rep: bookings, quota, attainment, pay, wins, left, promoted (for
         distributions such as attainment percentiles or pay dispersion, paired across variants).
+    deal_log
+        When the run kept it (``simulate(..., deal_log=True)``): every deal of every replication in
+        ``sim.crm.DEAL_COLUMNS`` and ``history``, its stage changes in ``sim.crm.HISTORY_COLUMNS``, each with a
+        ``replication`` column first (``calibration.write_crm_export`` writes one replication as a CRM export).
     info
         Run facts: scenario, plan source, replications, seed, quota source, behaviour.
     """
@@ -105,6 +118,7 @@ class SimulationResult:
     replication_monthly: pd.DataFrame
     replication_reps: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    deal_log: tuple[pd.DataFrame, pd.DataFrame] | None = None
 
     float_format: ClassVar[str] = CSV_FLOAT_FORMAT
     """Number format of the exported tables (`to_csv`, and any writer that honours it)."""
@@ -226,7 +240,8 @@ def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, An
 
 def simulate(scenario: Scenario | Model, plan: Plan | None = None, *, replications: int | None = None,
              seed: int | None = None, workers: int = 1, behaviour: Behaviour | None = None,
-             pay: PayFunction | None = None, progress: Callable[[int], None] | None = None) -> SimulationResult:
+             pay: PayFunction | None = None, progress: Callable[[int], None] | None = None,
+             pipeline: pd.DataFrame | None = None, deal_log: bool = False) -> SimulationResult:
     """Simulate the sales funnel of ``scenario`` under ``plan`` over many replications.
 
     Parameters
@@ -249,6 +264,13 @@ def simulate(scenario: Scenario | Model, plan: Plan | None = None, *, replicatio
         The pay function (``sim.pay_function.PayFunction``); default ``commission_pay``.
     progress
         Called with the number of replications finished after each one (for a progress bar).
+    pipeline
+        Deals already in the funnel on day 0 (``sim.pipeline.open_deals`` says the columns: owner, stage, days
+        in stage, age, optional account, product and value); the run starts from them instead of the warm-up,
+        every replication from the same deals, their draws from their own stream.
+    deal_log
+        Keep every replication's deals and stage changes (``SimulationResult.deal_log``); off by default, so
+        runs that do not ask for it pay nothing.
 
     Returns
     -------
@@ -299,27 +321,38 @@ def simulate(scenario: Scenario | Model, plan: Plan | None = None, *, replicatio
         plan = model.plan
     beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
     pay_fn = pay or commission_pay
+    opened = open_deals(model, pipeline) if pipeline is not None else None
     seeds = np.random.SeedSequence(root).spawn(n)
     runs: list[ReplicationStats] = []
+    logs: list[tuple[pd.DataFrame, pd.DataFrame]] = []
+
+    def keep(res: tuple[ReplicationStats, tuple[pd.DataFrame, pd.DataFrame] | None]) -> None:
+        runs.append(res[0])
+        if res[1] is not None:
+            logs.append(res[1])
+        if progress is not None:
+            progress(len(runs))
+
     if workers == 1 or n == 1:
-        _init_worker(model, beh, pay_fn)
+        _init_worker(model, beh, pay_fn, opened, deal_log)
         for s in seeds:
-            runs.append(_one(s))
-            if progress is not None:
-                progress(len(runs))
+            keep(_one(s))
     else:
         init: Callable[..., None] = _init_worker
         with ProcessPoolExecutor(max_workers=min(workers, n), initializer=init,
-                                 initargs=(model, beh, pay_fn)) as pool:  # type: ignore[arg-type]
+                                 initargs=(model, beh, pay_fn, opened, deal_log)) as pool:  # type: ignore[arg-type]
             for res in pool.map(_one, seeds):
-                runs.append(res)
-                if progress is not None:
-                    progress(len(runs))
+                keep(res)
     info = {"scenario": scen.name, "source": scen.source, "plan": plan.source, "replications": n,
             "seed": root, "quota_source": model.quota_source, "behaviour": repr(beh),
             "pay": pay_name(pay_fn), "routing": st.routing,
             "periods": [model.periods[0], model.periods[-1]], "ci": "t-based 95% over replications"}
-    return summarise(model, runs, info)
+    if opened is not None:
+        info["open_pipeline"] = len(opened)
+    result = summarise(model, runs, info)
+    if not deal_log:
+        return result
+    return replace(result, deal_log=stack_logs(logs))
 
 
 def _problem(option: str, value: str, fix: str) -> Any:
