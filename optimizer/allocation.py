@@ -40,8 +40,8 @@ __all__ = ["AllocationResult", "allocate", "check", "evaluate", "extract"]
 _AUTO_PAIRS = 60_000  # above this many candidate pairs ``auto`` uses relax-and-fix
 _FULL_MIP_PAIRS = 100_000  # the full MIP is tried as a fallback only up to this size
 # Above this many pairs ``auto`` solves a model with independent pieces piece by piece (``decomposition``): the
-# whole-model LP of 513,142 pairs took 32-68 s, its regions side by side far less (benchmarks/RESULTS.md).
-_PIECE_PAIRS = 200_000
+# whole-model column generation is faster up to about 0.5 M pairs, the pieces beyond (benchmarks/RESULTS.md).
+_PIECE_PAIRS = 1_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -325,7 +325,7 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
         Absolute deadline of the whole allocation (default: ``time_limit_s`` from now). A command that also
         loads and writes makes it when it starts and keeps its writing time out of it.
     executor
-        Where the independent pieces of a large model run (``method = "auto"`` above 200,000 candidate pairs
+        Where the independent pieces of a large model run (``method = "auto"`` above 1,000,000 candidate pairs
         with more than one piece): ``None`` for a local process pool, or a ``concurrent.futures`` executor or
         ``distributed.Client``. The result is the same whichever runs them.
     progress

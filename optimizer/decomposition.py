@@ -23,6 +23,8 @@ values, and the pieces are solved once more.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
 from dataclasses import dataclass, replace
 
@@ -32,7 +34,7 @@ from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from optimizer.execution import Deadline, Executor, Progress, ProgressCallback, run_pieces
+from optimizer.execution import Deadline, Executor, LocalPool, Progress, ProgressCallback, run_pieces
 from optimizer.model import AllocationInputs, Band
 from optimizer.pairs import Candidates
 from optimizer.pricing import account_best, rep_terms, restricted_lp
@@ -59,6 +61,8 @@ class PieceTask:
     deadline: Deadline
     solver: str
     scan: bool
+    columns: NDArray[np.int64] | None = None
+    plan: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +92,7 @@ class PieceResult:
     duals: dict[str, float]
     curve: tuple[tuple[float, float], ...]
     seconds: float
+    columns: NDArray[np.int64] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,8 +164,11 @@ def _restrict(inputs: AllocationInputs, reps: NDArray[np.int64], accounts: NDArr
     sub = Candidates(rep_ids=cand.rep_ids[reps], account_ids=cand.account_ids[accounts], pairs=frame,
                      capacity=cand.capacity[reps], potential=cand.potential[accounts], current=local_current)
     bands = tuple(Band(b.attribute, b.weight[where], b.low[reps], b.high[reps], b.mean) for b in inputs.bands)
-    return replace(inputs, candidates=sub, coef=inputs.coef[where], uncovered_coef=inputs.uncovered_coef[accounts],
-                   bands=bands, max_moves=max_moves, max_moved_value=max_moved_value), where.astype(np.int64)
+    # Each piece aims at half the gap: the split of the budget and the bound's assembly take their share.
+    settings = inputs.settings.model_copy(update={"mip_gap": inputs.settings.mip_gap / 2})
+    return replace(inputs, candidates=sub, settings=settings, coef=inputs.coef[where],
+                   uncovered_coef=inputs.uncovered_coef[accounts], bands=bands, max_moves=max_moves,
+                   max_moved_value=max_moved_value), where.astype(np.int64)
 
 
 def solve_piece(task: PieceTask) -> PieceResult:
@@ -183,18 +191,22 @@ def solve_piece(task: PieceTask) -> PieceResult:
 
     now = time.perf_counter()
     # Keep 40 % of the time for rounding: a bound without a plan helps nobody.
-    lp, index, bound = restricted_lp(inputs, now + 0.6 * (deadline - now), on_final=scan)
+    lp, index, bound = restricted_lp(inputs, now + 0.6 * (deadline - now), on_final=scan, warm=task.columns)
     duals = {k: v for k, v in lp.row_duals.items() if not k.startswith("cover_")}
+    if lp.claim is Status.OPTIMAL and not task.plan:
+        return PieceResult(Status.OPTIMAL, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start,
+                           index)
     if lp.claim is not Status.OPTIMAL:
         status = lp.claim if lp.claim in (Status.INFEASIBLE, Status.ERROR) else Status.NO_SOLUTION
-        return PieceResult(status, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start)
+        return PieceResult(status, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start,
+                           index)
     fixed = relax_and_fix(inputs, lp, index, bound, deadline, task.solver)
     if fixed is None:
         return PieceResult(Status.NO_SOLUTION, None, float("nan"), bound, duals, tuple(curve),
-                           time.perf_counter() - start)
+                           time.perf_counter() - start, index)
     out, idx = fixed
     return PieceResult(Status.FEASIBLE, chosen_pairs(inputs, idx, out.x), out.objective, bound, duals, tuple(curve),
-                       time.perf_counter() - start)
+                       time.perf_counter() - start, index)
 
 
 def _global_duals(inputs: AllocationInputs, parts: list[tuple[NDArray[np.int64], NDArray[np.int64]]],
@@ -274,7 +286,7 @@ def _resplit(curves: list[tuple[tuple[float, float], ...]], current: list[float]
     segments = []
     for i, c in enumerate(curves):
         prev_slope = np.inf
-        for (b0, z0), (b1, z1) in zip(c, c[1:], strict=False):
+        for (b0, z0), (b1, z1) in itertools.pairwise(c):
             if b1 <= b0:
                 continue
             slope = min((z1 - z0) / (b1 - b0), prev_slope)  # concave hull against solver noise
@@ -287,6 +299,31 @@ def _resplit(curves: list[tuple[tuple[float, float], ...]], current: list[float]
         out[i] += take
         left -= take
     return out
+
+
+def _shown(x: float) -> float:
+    return x if np.isfinite(x) else float("nan")
+
+
+@dataclass
+class _Reporter:
+    """Reports each finished piece of a round (the bound and incumbent known when the round started)."""
+
+    progress: ProgressCallback | None
+    phase: str
+    total: int
+    sense: float
+    bound: float
+    incumbent: float
+    started: float
+    done: int = 0
+
+    def __call__(self, position: int, result: PieceResult) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(Progress(f"{self.phase} {self.done}/{self.total}", _shown(self.sense * self.bound),
+                                   _shown(self.sense * self.incumbent), relative_gap(self.bound, self.incumbent),
+                                   time.perf_counter() - self.started, self.done, self.total))
 
 
 def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Executor | None = None,
@@ -323,57 +360,59 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
     duals: dict[str, float] = {}
     rounds = 0
     where_all: list[NDArray[np.int64]] = []
-    for round_no in range(2):
-        round_start = time.perf_counter()
-        tasks, where_all = [], []
-        for (reps, accounts), v, m in zip(parts, values, moves, strict=True):
-            sub, where = _restrict(inputs, reps, accounts, m, v)
-            tasks.append(PieceTask(sub, deadline, inputs.settings.solver, scan=coupled and round_no == 0))
-            where_all.append(where)
-        done = [0]
-
-        def report(i: int, res: PieceResult, phase: str = f"round {round_no + 1}: pieces") -> None:
-            done[0] += 1
-            if progress is not None:
-                progress(Progress(f"{phase} {done[0]}/{len(tasks)}", sense * bound, sense * best_obj,
-                                  relative_gap(bound, best_obj), time.perf_counter() - t0, done[0], len(tasks)))
-
-        got = run_pieces(solve_piece, tasks, deadline, executor, workers=workers, on_done=report)
-        rounds += 1
-        if any(r is not None and r.status is Status.INFEASIBLE for r in got) and round_no == 0:
-            if not coupled:
-                return PiecedOutcome(None, np.inf, {}, len(parts), rounds, Status.INFEASIBLE)
-            return None
-        results = [r for r in got if r is not None]
-        if len(results) == len(parts):
+    warm: list[NDArray[np.int64] | None] = [None] * len(parts)
+    # Coupled pieces: first their LPs only, read at budgets around their shares, so the budget can be split to
+    # equalise its marginal value before any plan is made; then the plans, warm-started from those LPs.
+    # Uncoupled pieces: one round.
+    plans_in = (1,) if coupled else (0,)
+    pool = LocalPool(min(workers or os.cpu_count() or 1, len(parts))) if executor is None and (
+        workers or os.cpu_count() or 1) > 1 else None
+    try:
+        for round_no in range(2 if coupled else 1):
+            make_plan = round_no in plans_in
+            tasks, where_all = [], []
+            for (reps, accounts), v, m, cols in zip(parts, values, moves, warm, strict=True):
+                sub, where = _restrict(inputs, reps, accounts, m, v)
+                tasks.append(PieceTask(sub, deadline, inputs.settings.solver, not make_plan, cols, make_plan))
+                where_all.append(where)
+            phase = f"{'plans' if make_plan else 'LP bounds'} of the regions"
+            report = _Reporter(progress, phase, len(tasks), sense, bound, best_obj, t0)
+            got = run_pieces(solve_piece, tasks, deadline, executor or pool, workers=1 if pool is None else None,
+                             on_done=report)
+            rounds += 1
+            if any(r is not None and r.status is Status.INFEASIBLE for r in got):
+                if not coupled:
+                    return PiecedOutcome(None, np.inf, {}, len(parts), rounds, Status.INFEASIBLE)
+                return None
+            results = [r for r in got if r is not None]
+            if len(results) < len(parts):
+                break  # the deadline passed
             round_duals = _global_duals(inputs, parts, results)
             b = whole_bound(inputs, round_duals)
             if not coupled:
                 b = min(b, float(sum(r.bound for r in results)))
             if b < bound:
                 bound, duals = b, round_duals
-            if all(r.chosen is not None for r in results):
+            if make_plan and all(r.chosen is not None for r in results):
                 chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
                 for (_, accounts), where, r in zip(parts, where_all, results, strict=True):
                     local = r.chosen
                     assert local is not None
                     chosen[accounts] = np.where(local >= 0, where[np.maximum(local, 0)], -1)
-                obj = float(sum(r.objective for r in results))
-                if obj > best_obj:
-                    best_chosen, best_obj = chosen, obj
-        gap = relative_gap(bound, best_obj)
-        if progress is not None:
-            progress(Progress(f"round {round_no + 1} done", sense * bound, sense * best_obj, gap,
-                              time.perf_counter() - t0, len(parts), len(parts)))
-        took = time.perf_counter() - round_start
-        if (not coupled or len(results) < len(parts) or (np.isfinite(gap) and gap <= inputs.settings.mip_gap)
-                or deadline.remaining() < 1.2 * took):
-            break
-        curves = [r.curve for r in results]
-        if inputs.max_moved_value is not None:
-            values = list(_resplit(curves, [float(v or 0.0) for v in values], inputs.max_moved_value))
-        else:
-            split = _resplit(curves, [float(m or 0.0) for m in moves], float(inputs.max_moves or 0.0))
-            moves = [float(np.floor(m)) for m in split]
+                best_chosen, best_obj = chosen, float(sum(r.objective for r in results))
+            if progress is not None:
+                progress(Progress(f"{phase}: done", _shown(sense * bound), _shown(sense * best_obj),
+                                  relative_gap(bound, best_obj), time.perf_counter() - t0, len(parts), len(parts)))
+            if not make_plan:
+                warm = [r.columns for r in results]
+                curves = [r.curve for r in results]
+                if inputs.max_moved_value is not None:
+                    values = list(_resplit(curves, [float(v or 0.0) for v in values], inputs.max_moved_value))
+                else:
+                    split = _resplit(curves, [float(m or 0.0) for m in moves], float(inputs.max_moves or 0.0))
+                    moves = [float(np.floor(m)) for m in split]
+    finally:
+        if pool is not None:
+            pool.close() if deadline.expired else pool.shutdown(wait=True)
     status = Status.FEASIBLE if best_chosen is not None else Status.NO_SOLUTION
     return PiecedOutcome(best_chosen, bound, duals, len(parts), rounds, status)

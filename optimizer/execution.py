@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Deadline", "Executor", "Progress", "ProgressCallback", "run_pieces"]
+__all__ = ["Deadline", "Executor", "LocalPool", "Progress", "ProgressCallback", "run_pieces"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -107,10 +107,21 @@ class Executor(Protocol):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
 
 
-def _own_pool(workers: int) -> cf.ProcessPoolExecutor:
-    # spawn, not fork: the parent has HiGHS loaded (and possibly its threads running), which fork would copy
-    # half-way through.
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+class LocalPool(cf.ProcessPoolExecutor):
+    """The default executor: a local process pool that ``run_pieces`` may stop by killing its workers when the
+    deadline passes (it never does that to an executor it was handed).
+
+    Workers are spawned, not forked: the parent has HiGHS loaded (and possibly its threads running), which
+    fork would copy half-way through. As with any spawned pool, a script that allocates a large model must
+    keep its top-level code under ``if __name__ == "__main__":``.
+    """
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def close(self) -> None:
+        """Shut down, waiting for nothing that is still running: its workers are killed."""
+        _kill(self)
 
 
 def _kill(pool: cf.ProcessPoolExecutor) -> None:
@@ -164,14 +175,15 @@ def run_pieces(fn: Callable[[T], R], tasks: Sequence[T], deadline: Deadline, exe
             if on_done is not None:
                 on_done(i, results[i])  # type: ignore[arg-type]
         return results
-    pool = _own_pool(count) if executor is None else None
-    submit = (pool or executor).submit  # type: ignore[union-attr]
+    made = executor is None
+    pool = LocalPool(count) if executor is None else executor if isinstance(executor, LocalPool) else None
+    target: Any = pool or executor
+    # ``pure=False`` keeps Dask from merging equal tasks; concurrent.futures takes no such keyword.
+    extra: dict[str, Any] = {} if isinstance(target, cf.Executor) else {"pure": False}
     futures: list[_Future] = []
     try:
         for task in tasks:
-            # ``pure=False`` keeps Dask from merging equal tasks; concurrent.futures takes no such keyword.
-            futures.append(submit(fn, task) if pool is not None or isinstance(executor, cf.Executor)
-                           else submit(fn, task, pure=False))
+            futures.append(target.submit(fn, task, **extra))
         pending = dict(enumerate(futures))
         while pending:
             timeout = deadline.remaining() + _GRACE
@@ -193,9 +205,8 @@ def run_pieces(fn: Callable[[T], R], tasks: Sequence[T], deadline: Deadline, exe
         for fut in pending.values():
             fut.cancel()
     finally:
-        if pool is not None:
-            if any(r is None for r in results):
-                _kill(pool)
-            else:
-                pool.shutdown(wait=True)
+        if pool is not None and any(r is None for r in results):
+            _kill(pool)
+        elif pool is not None and made:
+            pool.shutdown(wait=True)
     return results

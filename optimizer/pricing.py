@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 
 import highspy
-
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -178,9 +177,11 @@ def _columns(inputs: AllocationInputs, new: NDArray[np.int64], row_of: dict[str,
         for side, limit in (("min", band.low), ("max", band.high)):
             cols_rows.append(positions(f"band_{k}_{side}_", n_rep, np.isfinite(limit))[rep])
             cols_vals.append(band.weight[new])
-    for name, limit, weight in (("disruption_moves", inputs.max_moves, np.ones(new.size)),
-                                ("disruption_value", inputs.max_moved_value, cand.potential[acc])):
-        row = row_of.get(name, absent) if limit is not None else unused
+    budgets: tuple[tuple[str, float | None, NDArray[np.float64]], ...] = (
+        ("disruption_moves", inputs.max_moves, np.ones(new.size)),
+        ("disruption_value", inputs.max_moved_value, cand.potential[acc]))
+    for name, budget, weight in budgets:
+        row = row_of.get(name, absent) if budget is not None else unused
         cols_rows.append(np.where(moved, row, unused))
         cols_vals.append(weight)
     rows = np.column_stack(cols_rows)
@@ -194,12 +195,14 @@ def _columns(inputs: AllocationInputs, new: NDArray[np.int64], row_of: dict[str,
 
 def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, tolerance: float = 1e-6,
                   on_final: Callable[[highspy.Highs, dict[str, int]], None] | None = None,
-                  ) -> tuple[SolveOutcome, NDArray[np.int64], float]:
+                  warm: NDArray[np.int64] | None = None) -> tuple[SolveOutcome, NDArray[np.int64], float]:
     """LP relaxation by column generation, warm-started: new columns are added to the loaded HiGHS model and
     the LP is re-optimised from the previous basis.
 
     ``on_final``, when given, is called with the loaded HiGHS model (at the returned solution, which it may
     change afterwards) and its row positions by name, when the last restricted LP solved without slack.
+    ``warm`` adds pairs to the first restricted LP (e.g. the columns an earlier solve of a similar model ended
+    with, so that fewer pricing rounds are needed).
 
     Returns
     -------
@@ -218,6 +221,8 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, t
     """
     start = time.perf_counter()
     cols = initial_columns(inputs)
+    if warm is not None:
+        cols = np.union1d(cols, warm)
     model = build(inputs, relax=True, pair_index=cols, elastic=True)
     out = solve(model, "highs", max(deadline - time.perf_counter(), 0.5))
     if out.claim is not Status.OPTIMAL:
