@@ -4,7 +4,8 @@ validate -> extract``). Imports only ``scenarios`` from quotaflow's packages.
 This package's public face: code outside ``optimizer`` imports the names listed here, never its modules. Where
 each concept lives: ``status`` (the one outcome vocabulary), ``errors`` (every exception), ``solvers`` (the one
 solver adapter: backends, deadlines, solver logs, outcome mapping); the allocation in ``pairs`` -> ``model`` and
-``constraints`` -> ``solve`` (with ``pricing`` for large models) -> ``validation`` -> ``allocation``, with
+``constraints`` -> ``solve`` (with ``pricing`` and ``relax_fix`` for large models, ``decomposition`` and
+``execution`` for regions side by side under one deadline) -> ``validation`` -> ``allocation``, with
 ``diagnosis`` for infeasible scenarios, ``objectives`` and ``frontier`` for trade-offs and priority orders, and
 ``instances`` for bare benchmark tables; quotas in ``quota_targets`` -> ``quota_methods`` -> ``quota_spreading``
 -> ``quotas``; the budget in ``budget_model`` -> ``budget``.
@@ -24,6 +25,7 @@ from optimizer.errors import (
     QuotaSolverError,
     SolverError,
 )
+from optimizer.execution import Deadline, Progress
 from optimizer.frontier import FrontierResult, frontier
 from optimizer.instances import scenario_from_pairs
 from optimizer.model import AllocationInputs, AllocationModel, build, prepare
@@ -46,9 +48,11 @@ __all__: list[str] = [
     "BudgetResult",
     "BudgetSolverError",
     "Candidates",
+    "Deadline",
     "FrontierResult",
     "InfeasibleError",
     "LexicographicStage",
+    "Progress",
     "QuotaError",
     "QuotaResult",
     "QuotaSolverError",

@@ -21,11 +21,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from optimizer.decomposition import PiecedOutcome, allocate_pieces
 from optimizer.diagnosis import explain_infeasible, precheck
 from optimizer.errors import InfeasibleError, SolverError
+from optimizer.execution import Deadline, Executor, ProgressCallback
 from optimizer.model import AllocationInputs, build, prepare
 from optimizer.objectives import lexicographic
-from optimizer.pricing import reduced_costs, restricted_lp
+from optimizer.pricing import restricted_lp
+from optimizer.relax_fix import relax_and_fix
 from optimizer.solve import SolveOutcome, chosen_pairs, solve
 from optimizer.status import Status, relative_gap
 from optimizer.validation import Validation, validate
@@ -36,7 +39,9 @@ __all__ = ["AllocationResult", "allocate", "check", "evaluate", "extract"]
 
 _AUTO_PAIRS = 60_000  # above this many candidate pairs ``auto`` uses relax-and-fix
 _FULL_MIP_PAIRS = 100_000  # the full MIP is tried as a fallback only up to this size
-_INTEGRAL = 1e-6
+# Above this many pairs ``auto`` solves a model with independent pieces piece by piece (``decomposition``): the
+# whole-model column generation is faster up to about 0.5 M pairs, the pieces beyond (benchmarks/RESULTS.md).
+_PIECE_PAIRS = 1_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,79 +204,6 @@ def evaluate(scenario: Scenario, plan: Plan, settings: OptimizerSettings | None 
     return Validation(extra + result.violations, result.objective, chosen)
 
 
-def _lp_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[np.int64], bound: float,
-            deadline: float, solver: str) -> tuple[SolveOutcome, NDArray[np.int64]] | None:
-    """Relax-and-fix: keep the LP's choice for accounts with one clearly best pair, solve a small MIP over the rest.
-
-    An account is reopened when it is fractional in the LP or has another pair whose reduced cost is within
-    ``tau`` of zero (nearly indifferent: moving it costs almost nothing, which is how rounding makes room on a
-    rep whose band or capacity is tight). A reopened account keeps only its pairs within ``tau``. ``tau`` grows
-    until the plan is within ``mip_gap`` of ``bound`` or the time is spent; the best plan is kept.
-    """
-    cand = inputs.candidates
-    pairs = cand.pairs
-    acc = pairs["account"].to_numpy()
-    n_acc = len(cand.account_ids)
-    rc = reduced_costs(inputs, lp.row_duals)
-    x_full = np.zeros(inputs.n_pairs)
-    x_full[lp_index] = lp.x
-    one = x_full >= 1 - _INTEGRAL
-    support = x_full > _INTEGRAL
-    fixed_pair = np.full(n_acc, -1, dtype=np.int64)
-    fixed_pair[acc[one]] = np.flatnonzero(one)
-    fixed_unc = np.zeros(n_acc, dtype=bool)
-    for a, v in lp.uncovered.items():
-        if v >= 1 - _INTEGRAL:
-            fixed_unc[a] = True
-    fractional = (fixed_pair < 0) & ~fixed_unc
-    # The k-th smallest |reduced cost| of the non-support pairs sets tau, so each attempt reopens a known share.
-    gaps = -rc[~support]
-    gaps = np.sort(gaps[np.isfinite(gaps)])
-    locked_acc = np.zeros(n_acc, dtype=bool)
-    locked_acc[acc[pairs["locked"].to_numpy(dtype=bool)]] = True
-    rep_of = pairs["rep"].to_numpy()
-    hours = pairs["hours"].to_numpy(dtype=float)
-    # Reps whose balance or capacity rows bind in the LP, or that hold a fractional account: rounding there
-    # needs small accounts that can move (small accounts are the change that balances a rep).
-    tight = np.zeros(len(cand.rep_ids), dtype=bool)
-    tight[rep_of[support & ~one]] = True
-    for name, y in lp.row_duals.items():
-        if abs(y) > 1e-9 and (name.startswith("capacity_") or name.startswith("band_")):
-            tight[int(name.rsplit("_", 1)[1])] = True
-    holder = np.where(fixed_pair >= 0, rep_of[np.maximum(fixed_pair, 0)], -1)
-    held = pd.DataFrame({"account": np.arange(n_acc), "rep": holder,
-                         "hours": np.where(fixed_pair >= 0, hours[np.maximum(fixed_pair, 0)], np.inf)})
-    held = held[(held["rep"] >= 0) & tight[np.maximum(held["rep"].to_numpy(), 0)]]
-    held["rank"] = held.sort_values("hours", kind="stable").groupby("rep").cumcount()
-    # Each account's three best alternatives by reduced cost, so a reopened account has somewhere to go.
-    alt = pd.DataFrame({"p": np.arange(inputs.n_pairs), "a": acc, "rc": -rc}).sort_values("rc", kind="stable")
-    top3 = np.zeros(inputs.n_pairs, dtype=bool)
-    top3[alt[alt.groupby("a").cumcount() < 3]["p"].to_numpy()] = True
-    best: tuple[SolveOutcome, NDArray[np.int64]] | None = None
-    target = inputs.settings.mip_gap
-    for share, per_rep in ((0.02, 3), (0.05, 8), (0.1, 20), (0.2, 40)):
-        k = min(int(share * n_acc), gaps.size - 1)
-        tau = float(gaps[k]) if gaps.size else 0.0
-        near = (rc >= -tau) | support
-        free = fractional.copy()
-        free[acc[near & ~support]] = True
-        free[held.loc[held["rank"] < per_rep, "account"].to_numpy()] = True
-        free &= ~locked_acc
-        keep_fixed = ~free & (fixed_pair >= 0)
-        index = np.sort(np.concatenate([fixed_pair[keep_fixed], np.flatnonzero(free[acc] & (near | top3))]))
-        fixed = np.isin(index, fixed_pair[keep_fixed])
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0.5:
-            break
-        out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=fixed_unc & ~free), solver,
-                    max(remaining / 3, 0.5), target / 2)
-        if out.claim in (Status.OPTIMAL, Status.FEASIBLE) and (best is None or out.objective > best[0].objective):
-            best = (out, index)
-        if best is not None and relative_gap(bound, best[0].objective) <= target:
-            break
-    return best
-
-
 def _shadow(inputs: AllocationInputs, duals: dict[str, float]) -> dict[str, NDArray[np.float64]]:
     n_rep = len(inputs.candidates.rep_ids)
     out = {"shadow_price_hour": np.array([duals.get(f"capacity_{r}", 0.0) for r in range(n_rep)])}
@@ -357,8 +289,32 @@ def _allocate_lexicographic(scenario: Scenario, inputs: AllocationInputs, start:
                             "lexicographic", tuple(lines), "not available (lexicographic)", sense=inputs.sense)
 
 
-def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
-             plan: Plan | None = None) -> AllocationResult:
+def _from_pieces(scenario: Scenario, inputs: AllocationInputs, pieced: PiecedOutcome, start: float,
+                 failed: Callable[[Status, list[str], str], AllocationResult]) -> AllocationResult:
+    """``allocate``'s result from a plan made piece by piece (validated like any other)."""
+    st = inputs.settings
+    method = f"pieces ({pieced.n_pieces} pieces, {pieced.rounds} rounds)"
+    if pieced.status is Status.INFEASIBLE:
+        return failed(Status.INFEASIBLE, explain_infeasible(scenario, inputs), method)
+    if pieced.chosen is None:
+        return failed(Status.NO_SOLUTION, [f"no assignment found for every region within {st.time_limit_s:g} s; "
+                                           "raise time_limit_s"], method)
+    validation = validate(inputs, pieced.chosen)
+    if validation.violations:
+        return failed(Status.ERROR, ["the plan made region by region failed the independent check:",
+                                     *validation.violations], method)
+    internal_obj = validation.objective if inputs.sense == "max" else -validation.objective
+    gap = relative_gap(pieced.bound, internal_obj)
+    status = Status.OPTIMAL if gap <= st.mip_gap + 1e-9 else Status.FEASIBLE
+    assignments, reps = extract(scenario, inputs, validation, pieced.duals)
+    return AllocationResult(assignments, reps, status, validation.objective, inputs.natural(pieced.bound), gap,
+                            time.perf_counter() - start, st.solver, method, (), "LP relaxation of each region (HiGHS)",
+                            sense=inputs.sense, made_for=PlanOrigin.of(scenario))
+
+
+def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan: Plan | None = None, *,
+             deadline: Deadline | None = None, executor: Executor | None = None,
+             progress: ProgressCallback | None = None, workers: int | None = None) -> AllocationResult:
     """Assign accounts to reps: check, build, solve, validate, extract.
 
     Parameters
@@ -369,6 +325,17 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
         Optimizer settings (default: the scenario's ``[optimizer]``).
     plan
         Optional reference assignment for disruption (default: ``current_rep_id``).
+    deadline
+        Absolute deadline of the whole allocation (default: ``time_limit_s`` from now). A command that also
+        loads and writes makes it when it starts and keeps its writing time out of it.
+    executor
+        Where the independent pieces of a large model run (``method = "auto"`` above 1,000,000 candidate pairs
+        with more than one piece): ``None`` for a local process pool, or a ``concurrent.futures`` executor or
+        ``distributed.Client``. The result is the same whichever runs them.
+    progress
+        Called with a ``Progress`` (phase, bound, incumbent, gap, elapsed) as pieces and rounds finish.
+    workers
+        Size of the default process pool (default: the CPU count).
 
     Returns
     -------
@@ -389,7 +356,8 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
     """
     st = settings or scenario.settings.optimizer
     start = time.perf_counter()
-    deadline = start + st.time_limit_s
+    shared = deadline or Deadline.after(st.time_limit_s)
+    deadline_s = shared.perf()
     inputs = check(scenario, st, plan)
     empty_a = pd.DataFrame(columns=["account_id", "rep_id", "previous_rep_id", "moved", "value", "hours",
                                     "travel_km"])
@@ -407,6 +375,10 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
         return dataclasses.replace(_allocate_lexicographic(scenario, inputs, start, failed),
                                    made_for=PlanOrigin.of(scenario))
     method = st.method
+    if method == "auto" and inputs.n_pairs > _PIECE_PAIRS:
+        pieced = allocate_pieces(inputs, shared, executor, progress, workers=workers, started=start)
+        if pieced is not None:
+            return _from_pieces(scenario, inputs, pieced, start, failed)
     if method == "auto":
         method = "lp_fix" if inputs.n_pairs > _AUTO_PAIRS else "mip"
     full = np.arange(inputs.n_pairs, dtype=np.int64)
@@ -417,14 +389,14 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
     if method == "lp_fix":
         # Keep 40 % of the time for rounding: a bound without a plan helps nobody.
         now = time.perf_counter()
-        lp, lp_index, cg_bound = restricted_lp(inputs, now + 0.6 * (deadline - now))
+        lp, lp_index, cg_bound = restricted_lp(inputs, now + 0.6 * (deadline_s - now))
         if lp.claim is Status.INFEASIBLE and inputs.n_pairs <= _FULL_MIP_PAIRS:
             # Confirm with the full LP where that is affordable (the slack penalties are large, not infinite).
             lp_index = full
-            lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
+            lp = solve(build(inputs, relax=True), "highs", max(deadline_s - time.perf_counter(), 0.5))
             cg_bound = lp.bound
     else:
-        lp = solve(build(inputs, relax=True), "highs", max(deadline - time.perf_counter(), 0.5))
+        lp = solve(build(inputs, relax=True), "highs", max(deadline_s - time.perf_counter(), 0.5))
     if lp.claim is Status.INFEASIBLE:
         return failed(Status.INFEASIBLE, explain_infeasible(scenario, inputs), method)
     if lp.claim is not Status.OPTIMAL:
@@ -436,8 +408,8 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None,
     outcome: tuple[SolveOutcome, NDArray[np.int64]] | None = None
     if method == "lp_fix":
         bound = cg_bound
-        outcome = _lp_fix(inputs, lp, lp_index, bound, deadline, st.solver)
-    remaining = deadline - time.perf_counter()
+        outcome = relax_and_fix(inputs, lp, lp_index, bound, deadline_s, st.solver)
+    remaining = deadline_s - time.perf_counter()
     short = outcome is not None and relative_gap(bound, outcome[0].objective) > st.mip_gap
     # The full MIP is a fallback only where it can finish: beyond _FULL_MIP_PAIRS it finds nothing in minutes.
     small = inputs.n_pairs <= _FULL_MIP_PAIRS or st.method == "mip"

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 
+import highspy
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -29,7 +31,7 @@ from optimizer.solve import SolveOutcome, solve
 from optimizer.solvers import HiGHS
 from optimizer.status import Status
 
-__all__ = ["initial_columns", "lagrangian", "reduced_costs", "restricted_lp"]
+__all__ = ["account_best", "initial_columns", "lagrangian", "reduced_costs", "rep_terms", "restricted_lp"]
 
 
 def initial_columns(inputs: AllocationInputs, best: int = 2, nearest: int = 3) -> NDArray[np.int64]:
@@ -55,14 +57,13 @@ def initial_columns(inputs: AllocationInputs, best: int = 2, nearest: int = 3) -
     return np.flatnonzero(keep).astype(np.int64)
 
 
-def lagrangian(inputs: AllocationInputs, duals: dict[str, float]) -> tuple[float, NDArray[np.float64]]:
-    """The Lagrangian bound ``L(y)`` (maximising form) and the priced coefficient ``c_p - sum_i y_i A_ip`` of
-    every candidate pair, from row duals by row name (signs clipped to keep the bound valid)."""
+def rep_terms(inputs: AllocationInputs, duals: dict[str, float]) -> tuple[float, NDArray[np.float64]]:
+    """The rep rows' part of ``L(y)``: ``sum_i y_i b_i`` over the capacity and band rows, and every pair's
+    coefficient priced by them, ``c_p - sum_i y_i A_ip`` (signs clipped to keep the bound valid)."""
     cand = inputs.candidates
     pairs = cand.pairs
-    n_rep, n_acc = len(cand.rep_ids), len(cand.account_ids)
+    n_rep = len(cand.rep_ids)
     rep = pairs["rep"].to_numpy()
-    acc = pairs["account"].to_numpy()
     priced = inputs.coef.copy()
     bound = 0.0
     y_cap = np.array([max(duals.get(f"capacity_{r}", 0.0), 0.0) for r in range(n_rep)])
@@ -78,6 +79,47 @@ def lagrangian(inputs: AllocationInputs, duals: dict[str, float]) -> tuple[float
         priced -= (y_hi + y_lo)[rep] * band.weight
         bound += float(np.where(y_hi != 0, y_hi * band.high, 0.0).sum())
         bound += float(np.where(y_lo != 0, y_lo * band.low, 0.0).sum())
+    return bound, priced
+
+
+def account_best(inputs: AllocationInputs, priced: NDArray[np.float64]) -> tuple[NDArray[np.float64],
+                                                                                  NDArray[np.float64]]:
+    """Per account, the best priced coefficient among its pairs that keep today's rep (or, for an account without
+    one, any pair) and among those that move it, leaving it uncovered counted with the moves.
+
+    The subproblem of ``L(y)`` for account ``a`` is ``max(stay_a, move_a - y_moves - y_value * v_a)``: both
+    disruption rows charge every moving pair of an account alike, so two numbers per account give the bound for
+    any multipliers of those rows in O(accounts). An account with a locked pair can take only that pair.
+    """
+    cand = inputs.candidates
+    pairs = cand.pairs
+    n_acc = len(cand.account_ids)
+    acc = pairs["account"].to_numpy()
+    moved = pairs["moved"].to_numpy(dtype=bool)
+    locked = pairs["locked"].to_numpy(dtype=bool)
+    has_lock = np.zeros(n_acc, dtype=bool)
+    has_lock[acc[locked]] = True
+    eligible = ~has_lock[acc] | locked
+    stay = np.full(n_acc, -np.inf)
+    move = np.full(n_acc, -np.inf)
+    np.maximum.at(stay, acc[eligible & ~moved], priced[eligible & ~moved])
+    np.maximum.at(move, acc[eligible & moved], priced[eligible & moved])
+    if inputs.settings.allow_uncovered:
+        unc = inputs.uncovered_coef
+        today = cand.has_current
+        move = np.where(has_lock | ~today, move, np.maximum(move, unc))
+        stay = np.where(has_lock | today, stay, np.maximum(stay, unc))
+    return stay, move
+
+
+def lagrangian(inputs: AllocationInputs, duals: dict[str, float]) -> tuple[float, NDArray[np.float64]]:
+    """The Lagrangian bound ``L(y)`` (maximising form) and the priced coefficient ``c_p - sum_i y_i A_ip`` of
+    every candidate pair, from row duals by row name (signs clipped to keep the bound valid)."""
+    cand = inputs.candidates
+    pairs = cand.pairs
+    n_acc = len(cand.account_ids)
+    acc = pairs["account"].to_numpy()
+    bound, priced = rep_terms(inputs, duals)
     moved = pairs["moved"].to_numpy(dtype=float)
     y_moves = max(duals.get("disruption_moves", 0.0), 0.0) if inputs.max_moves is not None else 0.0
     y_value = max(duals.get("disruption_value", 0.0), 0.0) if inputs.max_moved_value is not None else 0.0
@@ -107,38 +149,60 @@ def reduced_costs(inputs: AllocationInputs, duals: dict[str, float]) -> NDArray[
     return np.asarray(priced - u[inputs.candidates.pairs["account"].to_numpy()], dtype=float)
 
 
-def _column(inputs: AllocationInputs, p: int, row_of: dict[str, int]) -> tuple[list[int], list[float]] | None:
-    """Rows and coefficients of pair ``p`` in a built model (None when one of its rows is not in the model)."""
-    pairs = inputs.candidates.pairs
-    r = int(pairs["rep"].to_numpy()[p])
-    a = int(pairs["account"].to_numpy()[p])
-    entries: list[tuple[str, float]] = [(f"cover_{a}", 1.0)]
-    if np.isfinite(inputs.candidates.capacity[r]):
-        entries.append((f"capacity_{r}", float(pairs["hours"].to_numpy(dtype=float)[p])))
+def _columns(inputs: AllocationInputs, new: NDArray[np.int64], row_of: dict[str, int]
+             ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
+    """The columns of pairs ``new`` in a built model, in compressed-column form: the pairs kept (those whose rows
+    are all in the model), each one's start, and the row positions and coefficients of their entries.
+
+    Entries per pair, in this order: cover, capacity, each band's min and max, moves, moved potential; done in
+    numpy over all new pairs at once (a Python loop over pairs took a third of the column generation time).
+    """
+    cand = inputs.candidates
+    pairs = cand.pairs
+    n_rep, n_acc = len(cand.rep_ids), len(cand.account_ids)
+    rep = pairs["rep"].to_numpy()[new]
+    acc = pairs["account"].to_numpy()[new]
+    moved = pairs["moved"].to_numpy(dtype=bool)[new]
+    absent, unused = -1, -2
+
+    def positions(prefix: str, size: int, needed: NDArray[np.bool_]) -> NDArray[np.int64]:
+        out = np.array([row_of.get(f"{prefix}{i}", absent) for i in range(size)], dtype=np.int64)
+        return np.where(needed, out, unused)
+
+    cols_rows = [positions("cover_", n_acc, np.ones(n_acc, dtype=bool))[acc]]
+    cols_vals = [np.ones(new.size)]
+    cols_rows.append(positions("capacity_", n_rep, np.isfinite(cand.capacity))[rep])
+    cols_vals.append(pairs["hours"].to_numpy(dtype=float)[new])
     for k, band in enumerate(inputs.bands):
-        if np.isfinite(band.low[r]):
-            entries.append((f"band_{k}_min_{r}", float(band.weight[p])))
-        if np.isfinite(band.high[r]):
-            entries.append((f"band_{k}_max_{r}", float(band.weight[p])))
-    if bool(pairs["moved"].to_numpy()[p]):
-        if inputs.max_moves is not None:
-            entries.append(("disruption_moves", 1.0))
-        if inputs.max_moved_value is not None:
-            entries.append(("disruption_value", float(inputs.candidates.potential[a])))
-    rows, vals = [], []
-    for name, v in entries:
-        if name not in row_of:
-            return None
-        if v != 0.0:
-            rows.append(row_of[name])
-            vals.append(v)
-    return rows, vals
+        for side, limit in (("min", band.low), ("max", band.high)):
+            cols_rows.append(positions(f"band_{k}_{side}_", n_rep, np.isfinite(limit))[rep])
+            cols_vals.append(band.weight[new])
+    budgets: tuple[tuple[str, float | None, NDArray[np.float64]], ...] = (
+        ("disruption_moves", inputs.max_moves, np.ones(new.size)),
+        ("disruption_value", inputs.max_moved_value, cand.potential[acc]))
+    for name, budget, weight in budgets:
+        row = row_of.get(name, absent) if budget is not None else unused
+        cols_rows.append(np.where(moved, row, unused))
+        cols_vals.append(weight)
+    rows = np.column_stack(cols_rows)
+    vals = np.column_stack(cols_vals)
+    keep = ~(rows == absent).any(axis=1)
+    rows, vals = rows[keep], vals[keep]
+    entry = (rows >= 0) & (vals != 0.0)
+    starts = np.concatenate([[0], np.cumsum(entry.sum(axis=1))[:-1]]).astype(np.int32)
+    return new[keep], starts, rows[entry].astype(np.int32), vals[entry].astype(float)
 
 
-def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
-                  tolerance: float = 1e-6) -> tuple[SolveOutcome, NDArray[np.int64], float]:
+def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, tolerance: float = 1e-6,
+                  on_final: Callable[[highspy.Highs, dict[str, int]], None] | None = None,
+                  warm: NDArray[np.int64] | None = None) -> tuple[SolveOutcome, NDArray[np.int64], float]:
     """LP relaxation by column generation, warm-started: new columns are added to the loaded HiGHS model and
     the LP is re-optimised from the previous basis.
+
+    ``on_final``, when given, is called with the loaded HiGHS model (at the returned solution, which it may
+    change afterwards) and its row positions by name, when the last restricted LP solved without slack.
+    ``warm`` adds pairs to the first restricted LP (e.g. the columns an earlier solve of a similar model ended
+    with, so that fewer pricing rounds are needed).
 
     Returns
     -------
@@ -157,6 +221,8 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
     """
     start = time.perf_counter()
     cols = initial_columns(inputs)
+    if warm is not None:
+        cols = np.union1d(cols, warm)
     model = build(inputs, relax=True, pair_index=cols, elastic=True)
     out = solve(model, "highs", max(deadline - time.perf_counter(), 0.5))
     if out.claim is not Status.OPTIMAL:
@@ -179,6 +245,7 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
     objective = out.objective
     good, good_order = out, list(order)
     priced_out = False
+    at_good = True  # the model loaded in HiGHS is at the solution ``good`` holds
     for _ in range(rounds):
         duals = good.row_duals
         objective = good.objective
@@ -198,29 +265,20 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
         pos = np.flatnonzero(rc > threshold)
         frame = pd.DataFrame({"p": pos, "a": acc[pos], "rc": -rc[pos]}).sort_values("rc", kind="stable")
         new = frame[frame.groupby("a").cumcount() < 3]["p"].to_numpy(dtype=np.int64)
-        starts: list[int] = []
-        rows_all: list[int] = []
-        vals_all: list[float] = []
-        added: list[int] = []
-        for p in new.tolist():
-            col = _column(inputs, p, row_of)
-            if col is None:
-                continue
-            starts.append(len(rows_all))
-            rows_all.extend(col[0])
-            vals_all.extend(col[1])
-            added.append(p)
-        if not added:
+        added_arr, starts, rows_all, vals_all = _columns(inputs, new, row_of)
+        if added_arr.size == 0:
             break
+        added = added_arr.tolist()
         first = highs.getNumCol()
         k = len(added)
-        highs.addCols(k, -inputs.coef[added], np.zeros(k), np.ones(k), len(rows_all), np.array(starts, dtype=np.int32),
-                      np.array(rows_all, dtype=np.int32), np.array(vals_all, dtype=float))
+        highs.addCols(k, -inputs.coef[added_arr], np.zeros(k), np.ones(k), rows_all.size, starts, rows_all, vals_all)
         col_index.extend(range(first, first + k))
         order.extend(added)
         in_model[added] = True
+        at_good = False
         if HiGHS.rerun(highs, deadline - time.perf_counter()) is not Status.OPTIMAL:
             break
+        at_good = True
         sol = highs.getSolution()
         row_dual = np.asarray(sol.row_dual)[index]
         duals = {n: -float(v) for n, v in zip(names, row_dual.tolist(), strict=True)}
@@ -233,6 +291,8 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20,
                             reduced_costs=-np.asarray(sol.col_dual)[col_index])
         good_order = list(order)
         slack_used = float(values[slack_index].sum()) if slack_index else 0.0
+    if on_final is not None and slack_used <= 1e-7 and at_good:
+        on_final(highs, row_of)
     if slack_used > 1e-7:
         # Slack still in use: when every pair is priced out the full LP is infeasible too (the penalties exceed
         # any pair's worth); otherwise time ran out before a plan without slack was found.

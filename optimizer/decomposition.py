@@ -1,0 +1,418 @@
+"""Large allocations piece by piece: independent regions solved side by side, the disruption budget split between
+them, and one proven bound for the whole model.
+
+When eligibility is regional the pair graph (reps and accounts joined by candidate pairs) falls apart into
+pieces that share no rep and no account. Capacity, balance bands (their limits are numbers fixed before
+solving, even when relative to a mean) and locks belong to one piece each; only the disruption budget rows
+:math:`\\sum_p d_p x_p \\le S` span all pieces. They are split: piece :math:`r` gets :math:`S_r` with
+:math:`\\sum_r S_r = S`, so the union of the pieces' plans is a plan of the whole model, and each piece is an
+ordinary allocation solved by column generation and relax-and-fix (``pricing``, ``relax_fix``).
+
+The bound is the Lagrangian bound of the whole model at multipliers :math:`y` assembled from the pieces' LP
+duals for the rep rows, with the disruption multipliers :math:`\\lambda` chosen afresh to minimise it:
+
+.. math:: L(y, \\lambda) = \\sum_i y_i b_i + \\lambda S
+          + \\sum_a \\max\\big(\\text{stay}_a,\\ \\text{move}_a - \\lambda v_a\\big)
+
+(``pricing.account_best``), valid for any :math:`y, \\lambda \\ge 0`; it equals the LP bound of the whole
+model when the pieces' budget duals agree. The first split is proportional to the potential each piece has
+today; when the gap is not met, each piece's LP value at five budgets around its share (re-solved in its
+loaded LP from the optimal basis) gives a concave curve, the budget is split again to equalise the marginal
+values, and the pieces are solved once more.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass, replace
+
+import highspy
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from optimizer.execution import Deadline, Executor, LocalPool, Progress, ProgressCallback, run_pieces
+from optimizer.model import AllocationInputs, Band
+from optimizer.pairs import Candidates
+from optimizer.pricing import account_best, rep_terms, restricted_lp
+from optimizer.relax_fix import relax_and_fix
+from optimizer.solve import chosen_pairs
+from optimizer.solvers import HiGHS
+from optimizer.status import Status, relative_gap
+
+__all__ = ["PieceResult", "PieceTask", "PiecedOutcome", "allocate_pieces", "pieces", "solve_piece"]
+
+# Budget factors around a piece's share at which its LP value is read for the second split.
+_SCAN = (0.6, 0.8, 1.0, 1.2, 1.4)
+# A piece smaller than this share of the pairs is merged with its neighbours: a task per tiny component would
+# cost more in hand-over than it saves.
+_MIN_SHARE = 0.01
+
+
+@dataclass(frozen=True, eq=False)
+class PieceTask:
+    """One piece to solve: its own inputs (positions local to the piece), the shared deadline, the solver, and
+    whether to read its LP value at budgets around its share."""
+
+    inputs: AllocationInputs
+    deadline: Deadline
+    solver: str
+    scan: bool
+    columns: NDArray[np.int64] | None = None
+    plan: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class PieceResult:
+    """What a piece hands back.
+
+    Parameters
+    ----------
+    status
+        ``feasible`` with a plan, ``infeasible`` (proven for the piece's budget), ``no_solution`` or ``error``.
+    chosen
+        Local pair position per local account (-1 uncovered); None without a plan.
+    objective, bound
+        The plan's objective and the piece's proven bound for its own budget (maximising form).
+    duals
+        The piece LP's duals of its capacity, band and budget rows by row name (local positions).
+    curve
+        ``(budget, LP value)`` points of the piece's restricted LP at budgets around its share.
+    seconds
+        Wall time in the worker.
+    """
+
+    status: Status
+    chosen: NDArray[np.int64] | None
+    objective: float
+    bound: float
+    duals: dict[str, float]
+    curve: tuple[tuple[float, float], ...]
+    seconds: float
+    columns: NDArray[np.int64] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PiecedOutcome:
+    """The whole model's plan from its pieces: chosen pair per account (None without a plan), the proven bound
+    (maximising form), the duals of the rep rows by global row name, the number of pieces and rounds."""
+
+    chosen: NDArray[np.int64] | None
+    bound: float
+    duals: dict[str, float]
+    n_pieces: int
+    rounds: int
+    status: Status
+
+
+def pieces(inputs: AllocationInputs) -> list[tuple[NDArray[np.int64], NDArray[np.int64]]]:
+    """The independent pieces of the model: (rep positions, account positions) sharing no pair with any other.
+
+    Components of the rep-account pair graph, ordered by their first account; components with less than
+    ``_MIN_SHARE`` of the pairs are merged in that order, so the pieces do not depend on who solves them.
+    """
+    cand = inputs.candidates
+    n_rep, n_acc = len(cand.rep_ids), len(cand.account_ids)
+    rep = cand.pairs["rep"].to_numpy()
+    acc = cand.pairs["account"].to_numpy()
+    graph = coo_matrix((np.ones(rep.size, dtype=np.int8), (rep, n_rep + acc)), shape=(n_rep + n_acc,) * 2)
+    _, label = connected_components(graph, directed=False)
+    acc_label = label[n_rep:]
+    # Number components by their first account so the order is the scenario's, not the graph library's.
+    first = np.full(label.max() + 1, n_acc, dtype=np.int64)
+    np.minimum.at(first, acc_label, np.arange(n_acc))
+    order = np.argsort(first, kind="stable")
+    size = np.bincount(label[n_rep + acc], minlength=label.max() + 1)
+    groups: list[list[int]] = []
+    run = 0
+    for c in order.tolist():
+        if first[c] == n_acc:  # reps without candidate pairs: nothing to decide
+            continue
+        if not groups or run >= _MIN_SHARE * max(rep.size, 1):
+            groups.append([])
+            run = 0
+        groups[-1].append(c)
+        run += int(size[c])
+    out = []
+    for g in groups:
+        member = np.isin(label, g)
+        out.append((np.flatnonzero(member[:n_rep]).astype(np.int64), np.flatnonzero(member[n_rep:]).astype(np.int64)))
+    return out
+
+
+def _restrict(inputs: AllocationInputs, reps: NDArray[np.int64], accounts: NDArray[np.int64],
+              max_moves: float | None, max_moved_value: float | None) -> tuple[AllocationInputs, NDArray[np.int64]]:
+    """The piece's own inputs (local positions) and the global positions of its pairs."""
+    cand = inputs.candidates
+    pairs = cand.pairs
+    acc_map = np.full(len(cand.account_ids), -1, dtype=np.int64)
+    acc_map[accounts] = np.arange(accounts.size)
+    rep_map = np.full(len(cand.rep_ids), -1, dtype=np.int64)
+    rep_map[reps] = np.arange(reps.size)
+    where = np.flatnonzero(acc_map[pairs["account"].to_numpy()] >= 0)
+    frame = pairs.iloc[where].reset_index(drop=True)
+    frame["account"] = acc_map[frame["account"].to_numpy()]
+    frame["rep"] = rep_map[frame["rep"].to_numpy()]
+    current = cand.current[accounts]
+    # An account whose rep of today serves in another piece still has one (it counts as moved wherever it
+    # goes); a position past the piece's reps says so without naming a rep of the piece.
+    local_current = np.where(current >= 0, np.where(rep_map[np.maximum(current, 0)] >= 0,
+                                                    rep_map[np.maximum(current, 0)], reps.size), -1)
+    sub = Candidates(rep_ids=cand.rep_ids[reps], account_ids=cand.account_ids[accounts], pairs=frame,
+                     capacity=cand.capacity[reps], potential=cand.potential[accounts], current=local_current)
+    bands = tuple(Band(b.attribute, b.weight[where], b.low[reps], b.high[reps], b.mean) for b in inputs.bands)
+    # Each piece aims at half the gap: the split of the budget and the bound's assembly take their share.
+    settings = inputs.settings.model_copy(update={"mip_gap": inputs.settings.mip_gap / 2})
+    return replace(inputs, candidates=sub, settings=settings, coef=inputs.coef[where],
+                   uncovered_coef=inputs.uncovered_coef[accounts], bands=bands, max_moves=max_moves,
+                   max_moved_value=max_moved_value), where.astype(np.int64)
+
+
+def solve_piece(task: PieceTask) -> PieceResult:
+    """Solve one piece: its LP by column generation, then relax-and-fix (runs in a worker)."""
+    start = time.perf_counter()
+    inputs = task.inputs
+    deadline = task.deadline.perf()
+    curve: list[tuple[float, float]] = []
+
+    def scan(highs: highspy.Highs, row_of: dict[str, int]) -> None:
+        name, budget = ("disruption_value", inputs.max_moved_value) if inputs.max_moved_value is not None else (
+            "disruption_moves", inputs.max_moves)
+        if not task.scan or budget is None or name not in row_of:
+            return
+        for f in _SCAN:
+            highs.changeRowBounds(row_of[name], -highspy.kHighsInf, budget * f)
+            if HiGHS.rerun(highs, deadline - time.perf_counter()) is Status.OPTIMAL:
+                # The model minimises the negated objective; slack penalties, if any, stay in the value.
+                curve.append((budget * f, -float(highs.getInfo().objective_function_value)))
+
+    now = time.perf_counter()
+    # Keep 40 % of the time for rounding: a bound without a plan helps nobody.
+    lp, index, bound = restricted_lp(inputs, now + 0.6 * (deadline - now), on_final=scan, warm=task.columns)
+    duals = {k: v for k, v in lp.row_duals.items() if not k.startswith("cover_")}
+    if lp.claim is Status.OPTIMAL and not task.plan:
+        return PieceResult(Status.OPTIMAL, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start,
+                           index)
+    if lp.claim is not Status.OPTIMAL:
+        status = lp.claim if lp.claim in (Status.INFEASIBLE, Status.ERROR) else Status.NO_SOLUTION
+        return PieceResult(status, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start,
+                           index)
+    fixed = relax_and_fix(inputs, lp, index, bound, deadline, task.solver)
+    if fixed is None:
+        return PieceResult(Status.NO_SOLUTION, None, float("nan"), bound, duals, tuple(curve),
+                           time.perf_counter() - start, index)
+    out, idx = fixed
+    return PieceResult(Status.FEASIBLE, chosen_pairs(inputs, idx, out.x), out.objective, bound, duals, tuple(curve),
+                       time.perf_counter() - start, index)
+
+
+def _global_duals(inputs: AllocationInputs, parts: list[tuple[NDArray[np.int64], NDArray[np.int64]]],
+                  results: list[PieceResult]) -> dict[str, float]:
+    """The pieces' rep-row duals renamed to the whole model's rep positions."""
+    out: dict[str, float] = {}
+    for (reps, _), res in zip(parts, results, strict=True):
+        for name, value in res.duals.items():
+            if name.startswith("disruption_"):
+                continue
+            head, _, local = name.rpartition("_")
+            out[f"{head}_{int(reps[int(local)])}"] = value
+    return out
+
+
+def _best_multiplier(stay: NDArray[np.float64], move: NDArray[np.float64], weight: NDArray[np.float64],
+                     budget: float) -> float:
+    """The ``lam >= 0`` minimising ``lam * budget + sum_a max(stay_a, move_a - lam * weight_a)`` (exactly: the
+    function is convex and piecewise linear with a break at ``(move_a - stay_a) / weight_a``)."""
+    gain = move - stay
+    live = (gain > 0) & (weight > 0) & np.isfinite(gain)
+    breaks = gain[live] / weight[live]
+    w = weight[live]
+    order = np.argsort(-breaks, kind="stable")
+    # Slope just above lam is budget - (weight of accounts whose break lies above lam): the minimum is at the
+    # first break (from the top) where the weight above it reaches the budget.
+    above = np.cumsum(w[order])
+    k = int(np.searchsorted(above, budget, side="left"))
+    return float(breaks[order][k]) if k < breaks.size else 0.0
+
+
+def whole_bound(inputs: AllocationInputs, duals: dict[str, float]) -> float:
+    """The whole model's Lagrangian bound at the rep-row ``duals``, with the disruption multipliers chosen to
+    minimise it (alternating between the two rows when both exist)."""
+    cand = inputs.candidates
+    const, priced = rep_terms(inputs, duals)
+    stay, move = account_best(inputs, priced)
+    if inputs.settings.allow_uncovered is False and np.isneginf(np.maximum(stay, move)).any():
+        return float("inf")  # an account with no pair: nothing bounds a model that is infeasible anyway
+    pot = np.where(cand.has_current, cand.potential, 0.0)
+    moves_w = cand.has_current.astype(float)
+    lam_m = lam_v = 0.0
+    for _ in range(1 if inputs.max_moves is None or inputs.max_moved_value is None else 4):
+        if inputs.max_moved_value is not None:
+            lam_v = _best_multiplier(stay, move - lam_m * moves_w, pot, inputs.max_moved_value)
+        if inputs.max_moves is not None:
+            lam_m = _best_multiplier(stay, move - lam_v * pot, moves_w, inputs.max_moves)
+    total = const + lam_m * (inputs.max_moves or 0.0) + lam_v * (inputs.max_moved_value or 0.0)
+    return total + float(np.maximum(stay, move - lam_m * moves_w - lam_v * pot).sum())
+
+
+def _shares(inputs: AllocationInputs, parts: list[tuple[NDArray[np.int64], NDArray[np.int64]]]
+            ) -> tuple[list[float | None], list[float | None]]:
+    """The first split of the budgets: potential (and accounts) of today's assignment in each piece."""
+    cand = inputs.candidates
+    today = np.where(cand.has_current, cand.potential, 0.0)
+    total_v = float(today.sum()) or 1.0
+    total_n = float(cand.has_current.sum()) or 1.0
+    values: list[float | None] = []
+    moves: list[float | None] = []
+    for _, accounts in parts:
+        share_v = float(today[accounts].sum()) / total_v
+        share_n = float(cand.has_current[accounts].sum()) / total_n
+        values.append(None if inputs.max_moved_value is None else inputs.max_moved_value * share_v)
+        # Moves are counted in whole accounts; rounding down keeps the sum within the budget.
+        moves.append(None if inputs.max_moves is None else float(np.floor(inputs.max_moves * share_n)))
+    return values, moves
+
+
+def _resplit(curves: list[tuple[tuple[float, float], ...]], current: list[float], total: float) -> list[float]:
+    """Split ``total`` to maximise the sum of the pieces' concave LP-value curves (greedy on segment slopes, which
+    is exact for piecewise-linear concave curves). A piece without a curve keeps its current budget."""
+    out = [c[0][0] if c else b for c, b in zip(curves, current, strict=True)]
+    left = total - sum(out)
+    if left < 0:
+        return current
+    segments = []
+    for i, c in enumerate(curves):
+        prev_slope = np.inf
+        for (b0, z0), (b1, z1) in itertools.pairwise(c):
+            if b1 <= b0:
+                continue
+            slope = min((z1 - z0) / (b1 - b0), prev_slope)  # concave hull against solver noise
+            prev_slope = slope
+            segments.append((-slope, i, b1 - b0))
+    for neg, i, length in sorted(segments):
+        if left <= 0 or -neg <= 0:
+            break
+        take = min(length, left)
+        out[i] += take
+        left -= take
+    return out
+
+
+def _shown(x: float) -> float:
+    return x if np.isfinite(x) else float("nan")
+
+
+@dataclass
+class _Reporter:
+    """Reports each finished piece of a round (the bound and incumbent known when the round started)."""
+
+    progress: ProgressCallback | None
+    phase: str
+    total: int
+    sense: float
+    bound: float
+    incumbent: float
+    started: float
+    done: int = 0
+
+    def __call__(self, position: int, result: PieceResult) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(Progress(f"{self.phase} {self.done}/{self.total}", _shown(self.sense * self.bound),
+                                   _shown(self.sense * self.incumbent), relative_gap(self.bound, self.incumbent),
+                                   time.perf_counter() - self.started, self.done, self.total))
+
+
+def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Executor | None = None,
+                    progress: ProgressCallback | None = None, *, workers: int | None = None,
+                    started: float | None = None) -> PiecedOutcome | None:
+    """Solve a model with independent pieces side by side; None when it has one piece (nothing to split) or a
+    piece is infeasible under its share of a disruption budget (the whole-model method decides then).
+
+    Parameters
+    ----------
+    inputs
+        The whole model.
+    deadline
+        Shared by every piece; a piece not finished by then leaves the round without a plan.
+    executor
+        See ``execution.run_pieces`` (default: a local process pool).
+    progress
+        Called with a ``Progress`` after each piece and each round.
+    workers
+        Size of the default pool.
+    started
+        ``time.perf_counter()`` at the start of the allocation, for elapsed times in the reports.
+    """
+    parts = pieces(inputs)
+    if len(parts) < 2:
+        return None
+    t0 = time.perf_counter() if started is None else started
+    sense = 1.0 if inputs.sense == "max" else -1.0
+    values, moves = _shares(inputs, parts)
+    coupled = inputs.max_moved_value is not None or inputs.max_moves is not None
+    best_chosen: NDArray[np.int64] | None = None
+    best_obj = -np.inf
+    bound = np.inf
+    duals: dict[str, float] = {}
+    rounds = 0
+    where_all: list[NDArray[np.int64]] = []
+    warm: list[NDArray[np.int64] | None] = [None] * len(parts)
+    # Coupled pieces: first their LPs only, read at budgets around their shares, so the budget can be split to
+    # equalise its marginal value before any plan is made; then the plans, warm-started from those LPs.
+    # Uncoupled pieces: one round.
+    plans_in = (1,) if coupled else (0,)
+    pool = LocalPool(min(workers or os.cpu_count() or 1, len(parts))) if executor is None and (
+        workers or os.cpu_count() or 1) > 1 else None
+    try:
+        for round_no in range(2 if coupled else 1):
+            make_plan = round_no in plans_in
+            tasks, where_all = [], []
+            for (reps, accounts), v, m, cols in zip(parts, values, moves, warm, strict=True):
+                sub, where = _restrict(inputs, reps, accounts, m, v)
+                tasks.append(PieceTask(sub, deadline, inputs.settings.solver, not make_plan, cols, make_plan))
+                where_all.append(where)
+            phase = f"{'plans' if make_plan else 'LP bounds'} of the regions"
+            report = _Reporter(progress, phase, len(tasks), sense, bound, best_obj, t0)
+            got = run_pieces(solve_piece, tasks, deadline, executor or pool, workers=1 if pool is None else None,
+                             on_done=report)
+            rounds += 1
+            if any(r is not None and r.status is Status.INFEASIBLE for r in got):
+                if not coupled:
+                    return PiecedOutcome(None, np.inf, {}, len(parts), rounds, Status.INFEASIBLE)
+                return None
+            results = [r for r in got if r is not None]
+            if len(results) < len(parts):
+                break  # the deadline passed
+            round_duals = _global_duals(inputs, parts, results)
+            b = whole_bound(inputs, round_duals)
+            if not coupled:
+                b = min(b, float(sum(r.bound for r in results)))
+            if b < bound:
+                bound, duals = b, round_duals
+            if make_plan and all(r.chosen is not None for r in results):
+                chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
+                for (_, accounts), where, r in zip(parts, where_all, results, strict=True):
+                    local = r.chosen
+                    assert local is not None
+                    chosen[accounts] = np.where(local >= 0, where[np.maximum(local, 0)], -1)
+                best_chosen, best_obj = chosen, float(sum(r.objective for r in results))
+            if progress is not None:
+                progress(Progress(f"{phase}: done", _shown(sense * bound), _shown(sense * best_obj),
+                                  relative_gap(bound, best_obj), time.perf_counter() - t0, len(parts), len(parts)))
+            if not make_plan:
+                warm = [r.columns for r in results]
+                curves = [r.curve for r in results]
+                if inputs.max_moved_value is not None:
+                    values = list(_resplit(curves, [float(v or 0.0) for v in values], inputs.max_moved_value))
+                else:
+                    split = _resplit(curves, [float(m or 0.0) for m in moves], float(inputs.max_moves or 0.0))
+                    moves = [float(np.floor(m)) for m in split]
+    finally:
+        if pool is not None:
+            pool.close() if deadline.expired else pool.shutdown(wait=True)
+    status = Status.FEASIBLE if best_chosen is not None else Status.NO_SOLUTION
+    return PiecedOutcome(best_chosen, bound, duals, len(parts), rounds, status)

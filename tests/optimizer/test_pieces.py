@@ -1,0 +1,126 @@
+"""Large allocations piece by piece: pieces follow eligibility, the whole-model bound is proven (and equals the LP
+bound at the LP's duals), the plan passes the independent check, every executor gives the same plan to the last
+digit, and the deadline holds on a model too large to finish."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import optimizer.allocation as allocation
+import scenarios
+from optimizer import Deadline, Status, allocate, build, prepare, solve, validate
+from optimizer.decomposition import _best_multiplier, pieces, whole_bound
+
+
+@pytest.fixture(scope="module")
+def regional() -> scenarios.Scenario:
+    return scenarios.generate(reps=24, accounts=1200, seed=3, regions=3)
+
+
+@pytest.fixture
+def pieced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Solve piece by piece at any size (the switch is at 200,000 pairs)."""
+    monkeypatch.setattr(allocation, "_PIECE_PAIRS", 0)
+
+
+def test_pieces_are_the_regions(regional: scenarios.Scenario) -> None:
+    inputs = prepare(regional)
+    parts = pieces(inputs)
+    assert len(parts) == 3
+    rep_region = regional.reps["region"].to_numpy()
+    acc_region = regional.accounts["region"].to_numpy()
+    seen = np.concatenate([a for _, a in parts])
+    assert np.array_equal(np.sort(seen), np.arange(len(regional.accounts)))
+    for reps, accounts in parts:
+        assert len(set(rep_region[reps])) == 1
+        assert set(acc_region[accounts]) == set(rep_region[reps])
+
+
+def test_whole_bound_is_the_lp_bound_at_the_lp_duals(regional: scenarios.Scenario) -> None:
+    inputs = prepare(regional)
+    lp = solve(build(inputs, relax=True))
+    assert lp.claim is Status.OPTIMAL
+    # The disruption multiplier is chosen afresh, so it must reach the LP optimum from the rep duals alone ...
+    rep_duals = {k: v for k, v in lp.row_duals.items() if not k.startswith(("disruption_", "cover_"))}
+    assert whole_bound(inputs, rep_duals) == pytest.approx(lp.objective, rel=1e-7)
+    # ... and any other rep duals give a valid, larger bound.
+    assert whole_bound(inputs, {k: 1.5 * v for k, v in rep_duals.items()}) >= lp.objective * (1 - 1e-9)
+    assert whole_bound(inputs, {}) >= lp.objective * (1 - 1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5), st.floats(0, 3)), min_size=1, max_size=12),
+       st.floats(0, 10))
+def test_best_multiplier_minimises_the_piecewise_linear_bound(rows: list[tuple[float, float, float]],
+                                                              budget: float) -> None:
+    stay, move, weight = (np.array(c, dtype=float) for c in zip(*rows, strict=True))
+
+    def f(lam: float) -> float:
+        return lam * budget + float(np.maximum(stay, move - lam * weight).sum())
+
+    lam = _best_multiplier(stay, move, weight, budget)
+    assert lam >= 0
+    grid = np.concatenate([np.linspace(0, 20, 2001), [(m - s) / w for s, m, w in rows if w > 0 and m > s]])
+    assert f(lam) <= min(f(g) for g in grid if g >= 0) + 1e-9
+
+
+@pytest.mark.usefixtures("pieced")
+def test_pieced_plan_is_checked_and_its_bound_proven(regional: scenarios.Scenario) -> None:
+    st_ = regional.settings.optimizer.model_copy(update={"time_limit_s": 120.0})
+    r = allocate(regional, st_, workers=1)
+    assert r.ok, r.explanation
+    assert r.method.startswith("pieces (3 pieces")
+    inputs = prepare(regional, st_)
+    assert validate(inputs, inputs.candidates.pairs.index.to_numpy()[:0]).ok is False  # the check can fail ...
+    chosen = _chosen(inputs, r)
+    assert validate(inputs, chosen).ok  # ... and this plan passes it
+    # Cross-check against the whole model's LP: the bound can never be below it, nor the plan above it.
+    lp = solve(build(inputs, relax=True))
+    assert r.bound >= lp.objective * (1 - 1e-9)
+    assert r.objective <= lp.objective * (1 + 1e-9)
+    assert r.gap == pytest.approx((r.bound - r.objective) / r.bound)
+
+
+def _chosen(inputs: object, r: object) -> np.ndarray:
+    cand = inputs.candidates  # type: ignore[attr-defined]
+    pairs = cand.pairs
+    rep_pos = {rid: i for i, rid in enumerate(cand.rep_ids)}
+    want = np.array([rep_pos[x] for x in r.assignments["rep_id"]])  # type: ignore[attr-defined]
+    key = {(a, p): i for i, (a, p) in enumerate(zip(pairs["account"], pairs["rep"], strict=True))}
+    return np.array([key[(a, want[a])] for a in range(len(cand.account_ids))], dtype=np.int64)
+
+
+@pytest.mark.usefixtures("pieced")
+def test_every_executor_gives_the_same_plan(regional: scenarios.Scenario) -> None:
+    st_ = regional.settings.optimizer.model_copy(update={"time_limit_s": 300.0})
+    here = allocate(regional, st_, workers=1)
+    pool = allocate(regional, st_, workers=2)
+    with cf.ThreadPoolExecutor(max_workers=2) as threads:
+        threaded = allocate(regional, st_, executor=threads)
+    results = [pool, threaded]
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c, \
+            distributed.Client(c) as client:
+        results.append(allocate(regional, st_, executor=client))
+    for other in results:
+        assert other.assignments.equals(here.assignments)
+        assert other.objective == here.objective and other.bound == here.bound
+        assert other.reps.equals(here.reps)
+
+
+@pytest.mark.usefixtures("pieced")
+def test_deadline_holds_on_a_model_too_large_to_finish() -> None:
+    s = scenarios.generate(reps=200, accounts=20000, seed=1, regions=8)
+    limit = 8.0
+    start = time.perf_counter()
+    r = allocate(s, deadline=Deadline.after(limit), workers=2)
+    wall = time.perf_counter() - start
+    assert wall <= limit * 1.1 + 10.0
+    assert r.status in (Status.FEASIBLE, Status.OPTIMAL, Status.NO_SOLUTION)
+    assert r.status is Status.NO_SOLUTION or validate(prepare(s), _chosen(prepare(s), r)).ok
