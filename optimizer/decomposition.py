@@ -227,7 +227,8 @@ def _best_multiplier(stay: NDArray[np.float64], move: NDArray[np.float64], weigh
     """The ``lam >= 0`` minimising ``lam * budget + sum_a max(stay_a, move_a - lam * weight_a)`` (exactly: the
     function is convex and piecewise linear with a break at ``(move_a - stay_a) / weight_a``)."""
     gain = move - stay
-    live = (gain > 0) & (weight > 0) & np.isfinite(gain)
+    # A weight too small to divide by without overflow costs nothing against the budget: never a break.
+    live = (gain > 0) & (weight > gain / np.finfo(float).max) & np.isfinite(gain)
     breaks = gain[live] / weight[live]
     w = weight[live]
     order = np.argsort(-breaks, kind="stable")
