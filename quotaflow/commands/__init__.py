@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from quotaflow.commands.allocate import allocate_command
+from quotaflow.commands.backtest import backtest_command
 from quotaflow.commands.budget import budget_command
 from quotaflow.commands.calibrate import calibrate_command
 from quotaflow.commands.compare import compare_command
@@ -46,6 +47,7 @@ COMMANDS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("compare", compare_command),
     ("calibrate", calibrate_command),
     ("diagnose", diagnose_command),
+    ("backtest", backtest_command),
 )
 """Every command by name, in the order ``quotaflow --help`` lists them."""
 
