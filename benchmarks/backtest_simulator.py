@@ -5,8 +5,8 @@ For each cutoff: the export as it stood that day (``calibration.backtest_data``:
 rows only), a scenario calibrated on the same day's data (``calibration.calibrate(..., as_of=cutoff)``, the library
 call of ``quotaflow calibrate``) whose calendar is set to the horizon months, the simulator run from that pipeline
 (``sim.forecast.won_by_month``) and its quantiles (``sim.forecast.forecast_quantiles``), scored with the weighted
-pipeline and the seasonal naive by ``calibration.score_forecasts``. This script is the glue the ``backtest`` command
-will hold (``simulator_forecast`` below).
+pipeline and the seasonal naive by ``calibration.score_forecasts``. The glue is
+``quotaflow.backtest.simulator_forecast``, which ``quotaflow backtest`` runs; this script adds timings and a table.
 
 Run: ``.venv/bin/python benchmarks/backtest_simulator.py [--export DIR] [--preset maven] [--cutoffs D1,D2]
 [--horizon 3] [--replications 200] [--draws 4000] [--seed 0] [--out DIR]``.
@@ -20,43 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 import calibration
-import scenarios
-import sim
-from calibration.backtest import BacktestData
-from sim.forecast import forecast_quantiles, won_by_month
+from quotaflow.backtest import simulator_forecast
 
 ROOT = Path(__file__).resolve().parents[1]
 MAVEN = ROOT.parent / "shared" / "benchmarks" / "crm" / "maven"
-
-
-def simulator_forecast(export: Path, mapping: calibration.Mapping, data: BacktestData, *, replications: int,
-                       seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
-    """The simulator's forecast rows for one cutoff, and facts worth reporting (the glue ``backtest`` needs)."""
-    cutoff = data.cutoff.date()
-    horizon = len(data.actuals)
-    cal = calibration.calibrate(export, mapping, as_of=cutoff, seed=seed)
-    scen = scenarios.modify(cal.scenario, {"calendar.start": (data.cutoff + pd.Timedelta(days=1)).date(),
-                                           "calendar.months": horizon})
-    product_id = {p.name: pid for pid, p in scen.settings.products.items()}
-    opps = data.model.opportunities
-    pipe = data.pipeline.assign(
-        account=opps["account"].reindex(data.pipeline["opportunity_id"]).to_numpy(dtype=object),
-        product=data.pipeline["product"].map(product_id))
-    pipe["account"] = pipe["account"].where(pipe["account"].isin(scen.accounts.index))
-    model = sim.build(scen)
-    draws = won_by_month(model, pipe, replications=replications, seed=seed)
-    rows = forecast_quantiles(draws, cutoff=str(cutoff), months=[str(m) for m in data.months])
-    funnel = cal.funnel.dropna(subset=["conversion"])
-    facts = {"open_deals": float(len(pipe)), "known_amounts": float(pipe["amount"].notna().sum()),
-             "win_probability": float(np.prod(funnel["conversion"])),
-             "arrivals_per_month": float(cal.arrivals.level),
-             "sim_mean_won_deals": float(draws["won_deals"].mean()),
-             "sim_mean_won_value": float(draws["won_value"].mean())}
-    return rows, facts
 
 
 def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:

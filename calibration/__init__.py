@@ -22,9 +22,9 @@ from calibration.export import EXPORT_DEAL_COLUMNS, EXPORT_HISTORY_COLUMNS, expo
 from calibration.funnel import estimate_funnel, stage_spells
 from calibration.mapping import Mapping, StageSpec, load_mapping, preset_names
 from calibration.model import CrmModel, as_of
-from calibration.pipeline import DEFAULT_BASE, calibrate
+from calibration.pipeline import DEFAULT_BASE, calibrate, diagnose_export, read_export
 from calibration.reps import BetaPrior, estimate_rep_skills, fit_beta_binomial, rep_tiers
-from calibration.result import CalibrationResult
+from calibration.result import CalibrationResult, DiagnosisResult
 from calibration.scores import score_forecasts
 from calibration.sufficiency import MIN_CLOSED, sufficiency_table
 from calibration.timing import CloseTiming, estimate_timing
@@ -44,6 +44,7 @@ __all__ = [
     "CleaningReport",
     "CloseTiming",
     "CrmModel",
+    "DiagnosisResult",
     "Mapping",
     "StageSpec",
     "actuals_table",
@@ -53,6 +54,7 @@ __all__ = [
     "build_model",
     "calibrate",
     "diagnose",
+    "diagnose_export",
     "estimate_arrivals",
     "estimate_deal_sizes",
     "estimate_funnel",
@@ -65,6 +67,7 @@ __all__ = [
     "open_pipeline",
     "pooled_rates",
     "preset_names",
+    "read_export",
     "rep_tiers",
     "score_forecasts",
     "seasonal_naive",

@@ -16,17 +16,20 @@ import pandas as pd
 import scenarios
 from calibration.arrivals import estimate_arrivals, pooled_rates
 from calibration.cleaning import build_model
+from calibration.cleaning_report import CleaningReport, ReadInfo
 from calibration.deal_sizes import estimate_deal_sizes
+from calibration.diagnosis import diagnose
 from calibration.errors import CalibrationError
 from calibration.funnel import estimate_funnel, stage_spells
 from calibration.mapping import Mapping
+from calibration.model import CrmModel
 from calibration.reps import estimate_rep_skills, rep_tiers
-from calibration.result import CalibrationResult
+from calibration.result import CalibrationResult, DiagnosisResult
 from calibration.sufficiency import check_minimum, sufficiency_table
 from calibration.timing import estimate_timing
 from calibration.translation import translate
 
-__all__ = ["DEFAULT_BASE", "calibrate"]
+__all__ = ["DEFAULT_BASE", "calibrate", "diagnose_export", "read_export"]
 
 DEFAULT_BASE = "baseline"
 """The bundled scenario that supplies what an export cannot (pay plans, tier costs and hours, optimizer and
@@ -36,6 +39,40 @@ behaviour settings) when no ``--base`` is given; its values are documented in ``
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """The rows of ``frame`` as dicts (typed access for the checker, unlike ``itertuples``)."""
     return [{str(k): v for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+
+
+def read_export(export: str | os.PathLike[str], mapping: Mapping, *, as_of: dt.date | None = None,
+                strict: bool = False, encoding: str | None = None) -> tuple[CrmModel, CleaningReport, ReadInfo]:
+    """Read and clean an export and refuse one too small to estimate from: the first step of `calibrate`, and
+    of every command that reads an export the same way (``diagnose``).
+
+    Raises
+    ------
+    CalibrationError
+        Bad or too small export, unusable mapping, or (with ``strict``) any cleaning.
+    """
+    model, cleaning, info = build_model(export, mapping, as_of_date=as_of, encoding=encoding)
+    if strict and cleaning.entries:
+        raise CalibrationError(cleaning.problems())
+    opp_file = next(iter(info.files))
+    stage_col = mapping.opportunities.stage
+    check_minimum(model, opp_file, stage_col if isinstance(stage_col, str) else stage_col[0])
+    return model, cleaning, info
+
+
+def diagnose_export(export: str | os.PathLike[str], mapping: Mapping, *, as_of: dt.date | None = None,
+                    strict: bool = False, encoding: str | None = None) -> DiagnosisResult:
+    """The per-rep per-stage diagnosis (`calibration.diagnose`) of an export read and cleaned as `calibrate`
+    reads it.
+
+    Raises
+    ------
+    CalibrationError
+        As `read_export`.
+    """
+    model, cleaning, info = read_export(export, mapping, as_of=as_of, strict=strict, encoding=encoding)
+    return DiagnosisResult(model=model, mapping_name=mapping.name, diagnosis=diagnose(model),
+                           cleaning=cleaning.frame(), files=info.files, notes=list(info.notes))
 
 
 def calibrate(export: str | os.PathLike[str], mapping: Mapping, *, as_of: dt.date | None = None,
@@ -70,12 +107,7 @@ def calibrate(export: str | os.PathLike[str], mapping: Mapping, *, as_of: dt.dat
     scenarios.ScenarioError
         A ``base`` that does not load.
     """
-    model, cleaning, info = build_model(export, mapping, as_of_date=as_of, encoding=encoding)
-    if strict and cleaning.entries:
-        raise CalibrationError(cleaning.problems())
-    opp_file = next(iter(info.files))
-    stage_col = mapping.opportunities.stage
-    check_minimum(model, opp_file, stage_col if isinstance(stage_col, str) else stage_col[0])
+    model, cleaning, info = read_export(export, mapping, as_of=as_of, strict=strict, encoding=encoding)
     spells = stage_spells(model)
     funnel = estimate_funnel(model, spells)
     estimable = funnel[funnel["conversion"].notna()]

@@ -15,7 +15,7 @@ from calibration.arrivals import ArrivalModel
 from calibration.model import CrmModel
 from calibration.timing import CloseTiming
 
-__all__ = ["CalibrationResult"]
+__all__ = ["CalibrationResult", "DiagnosisResult"]
 
 
 def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -180,3 +180,52 @@ class CalibrationResult:
         lines += ["", "## Notes (defaults and what the scenario cannot hold)", ""]
         lines += [f"- {n}" for n in self.notes]
         return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True, eq=False)
+class DiagnosisResult:
+    """The granular funnel view of an export (``calibration.diagnose_export``): ``diagnosis`` has one row per rep,
+    open stage and measure (``calibration.diagnosis.DIAGNOSIS_COLUMNS``); ``cleaning`` says what was excluded or
+    repaired on the way."""
+
+    model: CrmModel
+    mapping_name: str
+    diagnosis: pd.DataFrame
+    cleaning: pd.DataFrame
+    files: dict[str, dict[str, object]]
+    notes: list[str] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``diagnosis`` and ``cleaning_report``, keyed by the CSV name each is written to."""
+        return {"diagnosis": self.diagnosis, "cleaning_report": self.cleaning}
+
+    def flagged(self) -> pd.DataFrame:
+        """The rep-stages credibly worse than their peers (a coaching list), worst first within each measure."""
+        d = self.diagnosis
+        return d[d["credibly_worse"].astype(bool)].sort_values(["measure", "prob_worse"], ascending=[True, False])
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON record: source, as-of day, what was diagnosed, and every credibly worse rep-stage."""
+        d = self.diagnosis
+        return {"mapping": self.mapping_name, "files": self.files, "as_of": str(self.model.as_of.date()),
+                "observed_from": str(self.model.observed_from.date()),
+                "reps": int(d["rep"].nunique()), "stages": sorted(set(d["stage_id"].astype(str))),
+                "rows": len(d), "credibly_worse": _records(self.flagged()),
+                "cleaning": _records(self.cleaning[["reason", "file", "action", "rows"]]), "notes": self.notes}
+
+    def __repr__(self) -> str:
+        flagged = self.flagged()
+        reps, stages = self.diagnosis["rep"].nunique(), self.diagnosis["stage_id"].nunique()
+        lines = [f"Diagnosis of {reps} rep{'s' * (reps != 1)} at {stages} open stage{'s' * (stages != 1)}, "
+                 f"as of {self.model.as_of.date()} (90 % intervals; "
+                 "credibly worse = the interval lies wholly on the worse side of the peer median)."]
+        if flagged.empty:
+            lines.append("Credibly worse than peers: none.")
+        else:
+            lines.append("Credibly worse than peers:")
+            for r in _rows(flagged):
+                unit = "" if r["measure"] == "conversion" else " days"
+                lines.append(f"  {r['rep']} at {r['stage']} ({r['measure']}): {r['shrunk']:.3g}{unit} "
+                             f"[{r['low']:.3g}, {r['high']:.3g}] vs peer median {r['peer_median']:.3g}{unit}, "
+                             f"P(worse) {r['prob_worse']:.3f}, n {r['n']}")
+        return "\n".join(lines)

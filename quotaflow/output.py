@@ -63,9 +63,18 @@ def _relation(out: Path, other: Path) -> str | None:
     return None
 
 
-def _protected(requested: Path, final: Path, reads: Sequence[str | os.PathLike[str] | None]) -> None:
-    """Refuse an output location that would put an input or a user's folders at risk (rule 1)."""
+def _protected(requested: Path, final: Path, reads: Sequence[str | os.PathLike[str] | None],
+               apart: Sequence[str | os.PathLike[str] | None] = ()) -> None:
+    """Refuse an output location that would put an input or a user's folders at risk (rule 1), or that overlaps
+    another output folder of the same command."""
     shown = f"--out {requested}"
+    for item in apart:
+        if item is None:
+            continue
+        relation = _relation(final, _real(Path(item)))
+        if relation is not None:
+            raise OutputError(f"{shown} {relation} {item}, another output folder of this command; give the two "
+                              "outputs separate folders, e.g. out/run and out/crm")
     for item in reads:
         if item is None:
             continue
@@ -265,7 +274,8 @@ def _replaceable(requested: Path, final: Path) -> None:
 
 def claim_output(out: str | os.PathLike[str], *, force: bool = False,
                  reads: Sequence[str | os.PathLike[str] | None] = (), resume: bool = False,
-                 resumable: bool = False, note: Callable[[str], None] = _note) -> OutputClaim:
+                 resumable: bool = False, note: Callable[[str], None] = _note,
+                 apart: Sequence[str | os.PathLike[str] | None] = ()) -> OutputClaim:
     """Check and lock an output folder before any work starts (rules 1, 2, 4 and 5 of this module).
 
     Parameters
@@ -283,6 +293,9 @@ def claim_output(out: str | os.PathLike[str], *, force: bool = False,
         The command has ``--resume``: say so when the folder exists.
     note
         Where messages about cleaned-up leftovers go (default: stderr).
+    apart
+        The command's other output folders (``simulate --crm-export``): refused when they are, contain or lie
+        inside this one, whether or not they exist yet.
 
     Returns
     -------
@@ -310,7 +323,7 @@ def claim_output(out: str | os.PathLike[str], *, force: bool = False,
     """
     requested = Path(out)
     final = _real(requested)
-    _protected(requested, final, reads)
+    _protected(requested, final, reads, apart)
     made = _make_parents(final.parent, requested)
     try:
         lock = OutputLock.acquire(final.parent / f".{final.name}.lock", str(requested))

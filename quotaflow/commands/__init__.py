@@ -14,10 +14,12 @@ from typing import Any
 import typer
 
 from quotaflow.commands.allocate import allocate_command
+from quotaflow.commands.backtest import backtest_command
 from quotaflow.commands.budget import budget_command
 from quotaflow.commands.calibrate import calibrate_command
 from quotaflow.commands.compare import compare_command
 from quotaflow.commands.demo import demo
+from quotaflow.commands.diagnose import diagnose_command
 from quotaflow.commands.errors import guarded
 from quotaflow.commands.frontier import frontier_command
 from quotaflow.commands.generate import generate
@@ -44,6 +46,8 @@ COMMANDS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("report", report_command),
     ("compare", compare_command),
     ("calibrate", calibrate_command),
+    ("diagnose", diagnose_command),
+    ("backtest", backtest_command),
 )
 """Every command by name, in the order ``quotaflow --help`` lists them."""
 

@@ -8,7 +8,6 @@ Writes, into a staged output folder (nothing is left behind on failure): the sce
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +15,18 @@ import typer
 
 import calibration
 import scenarios
-from quotaflow.commands.options import ExcelOpt, ForceOpt, OutOpt
+from quotaflow.commands.options import (
+    AsOfOpt,
+    CrmEncodingOpt,
+    CrmMappingOpt,
+    CrmPresetOpt,
+    ExcelOpt,
+    ExportArg,
+    ForceOpt,
+    OutOpt,
+    StrictOpt,
+    crm_date,
+)
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
 from quotaflow.writer import write_result, write_text
@@ -24,39 +34,24 @@ from quotaflow.writer import write_result, write_text
 __all__ = ["calibrate_command"]
 
 
-def _date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2017-12-31") from None
-
-
 def calibrate_command(
-    export_dir: Annotated[Path, typer.Argument(help="Folder holding the CRM export's CSV files.")],
+    export_dir: ExportArg,
     out: OutOpt,
-    preset: Annotated[str | None, typer.Option(help="Mapping preset: " + ", ".join(calibration.preset_names())
-                                               + ".")] = None,
-    mapping: Annotated[Path | None, typer.Option(help="Mapping TOML for any other CRM (see docs/calibration.md).")]
-    = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Day the data describes (YYYY-MM-DD; default: the "
-                                                             "latest date in the export). Later data is not used.")]
-    = None,
+    preset: CrmPresetOpt = None,
+    mapping: CrmMappingOpt = None,
+    as_of: AsOfOpt = None,
     base: Annotated[str | None, typer.Option(help="Scenario whose pay plans, targets and channels are kept (folder "
                                                   "or bundled name); default: only what an export cannot tell "
                                                   "comes from the bundled baseline.")] = None,
-    encoding: Annotated[str | None, typer.Option(help="Text encoding of every file (default: detected per file; "
-                                                      "e.g. utf-8, utf-16, cp1252, gb18030).")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Refuse the export (exit 2) if any row had to be excluded "
-                                                          "or repaired.")] = False,
+    encoding: CrmEncodingOpt = None,
+    strict: StrictOpt = False,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
     excel: ExcelOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Calibrate a scenario from a CRM export: funnel conversion and dwell (survival analysis), shrunk per-rep
     skills, arrivals, deal sizes and the timing of wins, each with its interval and sample size."""
-    day = _date(as_of)
+    day = crm_date(as_of)
     chosen = calibration.load_mapping(preset=preset, path=mapping)
     reads: list[Path | None] = [export_dir, mapping, Path(base) if base is not None and Path(base).is_dir() else None]
     claim = claim_output(out, force=force, reads=reads)

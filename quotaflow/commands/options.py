@@ -7,6 +7,7 @@ definition per meaning, named for it.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 import warnings
@@ -17,13 +18,41 @@ from typing import Annotated, Any
 
 import typer
 
+import calibration
 import scenarios
 from quotaflow.errors import GridError
 
-__all__ = ["AllowForeignPlanOpt", "CompareExcelOpt", "DecimalOpt", "EncodingOpt", "ExcelOpt", "ForceOpt",
-           "IncentivesOpt", "OldPlansOpt", "OutOpt", "PlanOpt", "QuotaPlanOpt", "ScenarioArg", "SetOpt",
-           "SolverOpt", "SweepOutOpt", "SweepSetOpt", "apply_sets", "capped_workers", "parse_set",
-           "pay_plan_option", "read_plan", "scenario_source"]
+__all__ = [
+    "AllowForeignPlanOpt",
+    "AsOfOpt",
+    "CompareExcelOpt",
+    "CrmEncodingOpt",
+    "CrmMappingOpt",
+    "CrmPresetOpt",
+    "DecimalOpt",
+    "EncodingOpt",
+    "ExcelOpt",
+    "ExportArg",
+    "ForceOpt",
+    "IncentivesOpt",
+    "OldPlansOpt",
+    "OutOpt",
+    "PlanOpt",
+    "QuotaPlanOpt",
+    "ScenarioArg",
+    "SetOpt",
+    "SolverOpt",
+    "StrictOpt",
+    "SweepOutOpt",
+    "SweepSetOpt",
+    "apply_sets",
+    "capped_workers",
+    "crm_date",
+    "parse_set",
+    "pay_plan_option",
+    "read_plan",
+    "scenario_source",
+]
 
 ScenarioArg = Annotated[str, typer.Argument(help="Scenario folder, or a bundled name (baseline, tiny).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder (written only when the run succeeds).")]
@@ -219,3 +248,34 @@ def read_plan(folder: Path, scenario: scenarios.Scenario, *, allow_foreign: bool
         else:
             warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return plan
+
+
+ExportArg = Annotated[Path, typer.Argument(help="Folder holding the CRM export's CSV files.")]
+CrmPresetOpt = Annotated[str | None, typer.Option(
+    "--preset", help="Mapping preset: " + ", ".join(calibration.preset_names()) + ".")]
+CrmMappingOpt = Annotated[Path | None, typer.Option(
+    "--mapping", help="Mapping TOML for any other CRM (see docs/calibration.md).")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Day the data describes (YYYY-MM-DD; default: the latest date in the export). Later data is "
+                    "not used.")]
+CrmEncodingOpt = Annotated[str | None, typer.Option(
+    "--encoding", help="Text encoding of every file (default: detected per file; e.g. utf-8, utf-16, cp1252, "
+                       "gb18030).")]
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Refuse the export (exit 2) if any row had to be excluded or repaired.")]
+
+
+def crm_date(value: str | None) -> dt.date | None:
+    """A ``YYYY-MM-DD`` option value as a date (None stays None).
+
+    Examples
+    --------
+    >>> crm_date("2017-12-31")
+    datetime.date(2017, 12, 31)
+    """
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2017-12-31") from None

@@ -2,16 +2,21 @@
 
 Writes ``kpis.csv`` (metric, mean, ci_low, ci_high), ``monthly.csv``, ``reps.csv``, ``funnel.csv``,
 ``replications.csv``, ``replication_monthly.csv``, ``replication_reps.csv``, ``summary.json`` and
-``manifest.json`` into a staged output folder (nothing is left behind on failure).
+``manifest.json`` into a staged output folder (nothing is left behind on failure). With ``--crm-export DIR``,
+replication 1's deals and stage changes are also written as a Salesforce export (``Opportunity.csv``,
+``OpportunityHistory.csv``, the ``mapping.toml`` that reads them back, ``manifest.json``) into a second staged
+folder, claimed by the same rules as ``--out``: a run with known parameters that ``quotaflow calibrate`` can read.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from tqdm import tqdm
 
+import calibration
 import scenarios
 import sim
 from quotaflow.commands.options import (
@@ -31,7 +36,7 @@ from quotaflow.commands.options import (
     scenario_source,
 )
 from quotaflow.manifest import write_manifest
-from quotaflow.output import claim_output, staged_output
+from quotaflow.output import OutputClaim, claim_output, staged_output
 from quotaflow.readers import Evaluation, check_whatifs
 from quotaflow.simulation import incentive_hooks
 from quotaflow.writer import write_json, write_result
@@ -56,9 +61,16 @@ def simulate_command(
     allow_foreign_plan: AllowForeignPlanOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
+    crm_export: Annotated[Path | None, typer.Option(
+        "--crm-export", help="Also write replication 1's deals and stage history as a Salesforce export into this "
+                             "folder (read back by: quotaflow calibrate DIR --mapping DIR/mapping.toml, or "
+                             "--preset salesforce).")] = None,
 ) -> None:
     """Simulate the sales funnel over many replications and write KPIs with 95 % confidence intervals."""
-    claim = claim_output(out, force=force, reads=[scenario_source(scenario), plan])
+    source = scenario_source(scenario)
+    claim = claim_output(out, force=force, reads=[source, plan], apart=[crm_export])
+    # The export folder is claimed before any work too, by the same rules as --out.
+    crm_claim = claim_output(crm_export, force=force, reads=[source, plan]) if crm_export is not None else None
     base = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     s, changes = apply_sets(base, set_ or [])
     # The plan was made for the scenario as saved; --set what-ifs change it for this run only (the simulator
@@ -78,12 +90,31 @@ def simulate_command(
     with tqdm(total=n, desc="replications", unit="rep", disable=n < 5, leave=False) as bar, \
             staged_output(claim) as stage:
         result = sim.simulate(s, the_plan, replications=n, seed=seed, workers=k, behaviour=behaviour, pay=pay,
-                              progress=lambda done: bar.update(done - bar.n))
+                              progress=lambda done: bar.update(done - bar.n), deal_log=crm_claim is not None)
         files = write_result(result, stage, excel=excel, summary=None)
         files += ["summary.json", "manifest.json"]
         write_json({**result.summary(), "files": files}, stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},
                        extra={"replications": n, "workers": k, "plan": result.info["plan"], "incentives": incentives,
                               "changes": changes})
+        if crm_claim is not None:
+            _write_crm_export(result, s, crm_claim, seed=int(result.info["seed"]))
     typer.echo(repr(result))
     typer.echo(f"\nwrote {out}: " + ", ".join(files))
+    if crm_export is not None:
+        typer.echo(f"wrote {crm_export}: Opportunity.csv, OpportunityHistory.csv, mapping.toml, manifest.json "
+                   "(replication 1)")
+
+
+def _write_crm_export(result: sim.SimulationResult, s: scenarios.Scenario, claim: OutputClaim, *, seed: int) -> None:
+    """Replication 1's deals and stage changes as a Salesforce export, published in ``claim``'s folder."""
+    assert result.deal_log is not None  # simulate was asked for it
+    deals, history = result.deal_log
+    first = deals["replication"].min()
+    stages = s.settings.funnel.stages
+    with staged_output(claim) as stage:
+        calibration.write_crm_export(deals[deals["replication"] == first].drop(columns="replication"),
+                                     history[history["replication"] == first].drop(columns="replication"), stage,
+                                     stages=[st.name for st in stages], stage_ids=[st.id for st in stages])
+        write_manifest(stage, scenario=s, seeds={"simulation": seed},
+                       extra={"replication": 1, "preset": "salesforce"})
