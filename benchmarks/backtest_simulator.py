@@ -21,22 +21,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from backtest_baselines import _markdown  # the same table format as the baselines' report
 
 import calibration
 from quotaflow.backtest import simulator_forecast
 
 ROOT = Path(__file__).resolve().parents[1]
 MAVEN = ROOT.parent / "shared" / "benchmarks" / "crm" / "maven"
-
-
-def _markdown(frame: pd.DataFrame, digits: int = 3) -> str:
-    def cell(v: object) -> str:
-        if isinstance(v, float):
-            return f"{v:,.{digits}f}" if abs(v) < 100 else f"{v:,.0f}"
-        return str(v)
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
