@@ -2,10 +2,10 @@
 intervals, and the stages where a rep is credibly worse than their peers.
 
 **Conversion** is the beta-binomial empirical Bayes of ``calibration.reps`` (Beta(alpha, beta) fitted to all reps
-of the stage by marginal likelihood; each rep's shrunk rate the mean of Beta(w + alpha, n - w + beta) over the
-spells of theirs that resolved there; interval and probability of being worse from that posterior integrated over
-the uncertainty of (alpha, beta), ``calibration.reps.hyper_posterior``). The peer median is the median of the
-fitted population Beta(alpha, beta).
+of the stage by marginal likelihood; each rep's posterior Beta(w + alpha, n - w + beta) over the spells of theirs
+that resolved there, integrated over the uncertainty of (alpha, beta), ``calibration.reps.hyper_posterior``, gives
+the shrunk rate, the interval and the probability of being worse). The peer median is the median of the fitted
+population Beta(alpha, beta).
 
 **Time in stage** is a log-normal per rep and stage, ``log T ~ N(mu_r, sigma_r^2)``, fitted by maximum likelihood
 with right-censoring (spells still open at the model's day) and delayed entry (spells begun before the

@@ -3,13 +3,14 @@
 For each open stage, rep ``r`` passed ``w_r`` of the ``n_r`` spells of theirs that resolved there. The reps'
 true pass rates are taken to be draws from a Beta(alpha, beta) population; alpha and beta maximise the
 beta-binomial marginal likelihood over all reps (method of moments gives the starting point, and is used when
-the optimiser fails). Each rep's shrunk rate is the mean of Beta(w_r + alpha, n_r - w_r + beta),
+the optimiser fails). Given (alpha, beta), rep r's posterior is Beta(w_r + alpha, n_r - w_r + beta), with mean
 ``(w_r + alpha) / (n_r + alpha + beta)``: it pulls a rep with few deals toward the group, one with many stays near
-their own share. Their 90 % interval does not take the fitted (alpha, beta) as known: it is the quantiles of that
-Beta integrated over the posterior of (alpha, beta) under the hyperprior ``(alpha + beta)^(-5/2)`` (Gelman et al.,
-BDA3 §5.3), computed on a grid (``hyper_posterior``). Where the data pin the reps' spread down the two agree; where
-they barely show it, the plug-in interval would put every rep at the group mean with an interval blind to the spread
-(coverage 0.07 in the simulator's recovery test), the integrated one widens to cover it.
+their own share. The fitted (alpha, beta) are not taken as known: each rep's shrunk rate and 90 % interval are the
+mean and quantiles of that Beta integrated over the posterior of (alpha, beta) under the hyperprior
+``(alpha + beta)^(-5/2)`` (Gelman et al., BDA3 §5.3), computed on a grid (``hyper_posterior``). Where the data pin
+the reps' spread down this equals the plug-in; where they barely show it, the plug-in would put every rep at the
+group mean with an interval blind to the spread (coverage 0.07 in the simulator's recovery test), the integrated
+posterior keeps some of the spread and covers it (0.80), and its mean is also closer to the truth.
 
 Whether the reps differ at all is tested: the likelihood ratio of the beta-binomial against a plain binomial (no
 between-rep variance) is referred to the 50:50 mixture of chi-square(0) and chi-square(1) that a variance on its
@@ -35,7 +36,7 @@ from scipy import optimize, special, stats
 from calibration.funnel import LEVEL
 
 __all__ = ["HYPER_GRID", "HYPER_MASS", "MAX_CONCENTRATION", "BetaPrior", "HyperPosterior", "estimate_rep_skills",
-           "fit_beta_binomial", "hyper_posterior", "posterior_cdf", "posterior_quantile", "rep_tiers"]
+           "fit_beta_binomial", "hyper_posterior", "posterior_cdf", "posterior_mean", "posterior_quantile", "rep_tiers"]
 
 MAX_CONCENTRATION = 1e6
 """Bound on alpha + beta; reaching it means the reps are indistinguishable at the stage."""
@@ -197,6 +198,23 @@ def posterior_cdf(x: float | np.ndarray, successes: np.ndarray, trials: np.ndarr
     return out
 
 
+def posterior_mean(successes: np.ndarray, trials: np.ndarray, hp: HyperPosterior) -> np.ndarray:
+    """Each rep's posterior mean rate integrated over the hyperposterior:
+    ``sum_g weight_g (w + alpha_g) / (n + alpha_g + beta_g)``.
+
+    Examples
+    --------
+    >>> hp = hyper_posterior(np.array([30, 40, 50]), np.array([100, 100, 100]))
+    >>> m = posterior_mean(np.array([30, 40, 50]), np.array([100, 100, 100]), hp)
+    >>> bool(0.3 < m[0] < 0.4 < m[2] < 0.5)
+    True
+    """
+    w = np.asarray(successes, dtype=float)[:, None]
+    n = np.asarray(trials, dtype=float)[:, None]
+    out: np.ndarray = ((w + hp.alpha[None, :]) / (n + hp.alpha[None, :] + hp.beta[None, :]) * hp.weight).sum(axis=1)
+    return out
+
+
 def posterior_quantile(q: float, successes: np.ndarray, trials: np.ndarray, hp: HyperPosterior) -> np.ndarray:
     """Each rep's ``q`` quantile of their rate, integrated over the hyperposterior (Newton's method on
     ``posterior_cdf`` inside a bracket, to 1e-9; reps with equal counts share it).
@@ -262,10 +280,8 @@ def estimate_rep_skills(spells: pd.DataFrame, stage_ids: dict[str, str], *,
         n = g.size().astype(float)
         w = g.sum().reindex(n.index)
         prior = fit_beta_binomial(w.to_numpy(), n.to_numpy())
-        post_a = w.to_numpy() + prior.alpha
-        post_b = n.to_numpy() - w.to_numpy() + prior.beta
-        shrunk = post_a / (post_a + post_b)
         hp = hyper_posterior(w.to_numpy(), n.to_numpy())
+        shrunk = posterior_mean(w.to_numpy(), n.to_numpy(), hp)
         low = posterior_quantile(a, w.to_numpy(), n.to_numpy(), hp)
         high = posterior_quantile(1.0 - a, w.to_numpy(), n.to_numpy(), hp)
         mu = prior.mean

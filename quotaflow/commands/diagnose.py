@@ -28,6 +28,7 @@ from quotaflow.commands.options import (
     ForceOpt,
     OutOpt,
     StrictOpt,
+    capped_workers,
     crm_date,
 )
 from quotaflow.lift import LIFT_REPLICATIONS, diagnose_with_lift
@@ -50,6 +51,8 @@ def diagnose_command(
         min=0, help="Paired simulator replications of the effect of lifting each credibly worse conversion to the "
                     "peer median (0: do not simulate).")] = LIFT_REPLICATIONS,
     seed: Annotated[int, typer.Option(min=0, help="Root seed of the lift's paired runs.")] = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes of the lift's runs; results do not depend "
+                                                     "on it.")] = 1,
     excel: ExcelOpt = False,
     force: ForceOpt = False,
 ) -> None:
@@ -60,7 +63,8 @@ def diagnose_command(
     chosen = calibration.load_mapping(preset=preset, path=mapping)
     claim = claim_output(out, force=force, reads=[export_dir, mapping])
     result = diagnose_with_lift(export_dir, chosen, as_of=day, strict=strict, encoding=encoding,
-                                replications=replications, seed=seed)
+                                replications=replications, seed=seed,
+                                workers=capped_workers(workers, max(replications, 1)))
     with staged_output(claim) as stage:
         files = write_result(result, stage, excel=excel)
         write_manifest(stage, seeds={"lift": seed}, extra={"export": str(export_dir), "mapping": chosen.name,
