@@ -3,7 +3,9 @@ intervals, and the stages where a rep is credibly worse than their peers.
 
 **Conversion** is the beta-binomial empirical Bayes of ``calibration.reps`` (Beta(alpha, beta) fitted to all reps
 of the stage by marginal likelihood; each rep's posterior Beta(w + alpha, n - w + beta) over the spells of theirs
-that resolved there). The peer median is the median of the fitted population Beta(alpha, beta).
+that resolved there, integrated over the uncertainty of (alpha, beta), ``calibration.reps.hyper_posterior``, gives
+the shrunk rate, the interval and the probability of being worse). The peer median is the median of the fitted
+population Beta(alpha, beta).
 
 **Time in stage** is a log-normal per rep and stage, ``log T ~ N(mu_r, sigma_r^2)``, fitted by maximum likelihood
 with right-censoring (spells still open at the model's day) and delayed entry (spells begun before the
@@ -32,7 +34,7 @@ from scipy import optimize, special, stats
 
 from calibration.funnel import LEVEL, stage_spells
 from calibration.model import CrmModel
-from calibration.reps import estimate_rep_skills
+from calibration.reps import estimate_rep_skills, hyper_posterior, posterior_cdf
 
 __all__ = ["DIAGNOSIS_COLUMNS", "FLAG_PROBABILITY", "MIN_EXITS", "diagnose", "fit_lognormal", "pool_normal"]
 
@@ -128,7 +130,7 @@ def _conversion_rows(spells: pd.DataFrame, stage_ids: dict[str, str], level: flo
         median = float(stats.beta.median(alpha, beta))
         w = sub["passed"].to_numpy(dtype=float)
         n = sub["trials"].to_numpy(dtype=float)
-        worse = stats.beta.cdf(median, w + alpha, n - w + beta)
+        worse = posterior_cdf(median, w, n, hyper_posterior(w, n))
         rows.append(pd.DataFrame({
             "rep": sub["rep"].to_numpy(), "stage": prior["stage"], "stage_id": prior["stage_id"],
             "measure": "conversion", "n": sub["trials"].to_numpy(), "raw": sub["raw_rate"].to_numpy(),

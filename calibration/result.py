@@ -228,4 +228,26 @@ class DiagnosisResult:
                 lines.append(f"  {r['rep']} at {r['stage']} ({r['measure']}): {r['shrunk']:.3g}{unit} "
                              f"[{r['low']:.3g}, {r['high']:.3g}] vs peer median {r['peer_median']:.3g}{unit}, "
                              f"P(worse) {r['prob_worse']:.3f}, n {r['n']}")
+                lines.extend(_lift_line(r))
         return "\n".join(lines)
+
+
+def _lift_line(r: dict[str, Any]) -> list[str]:
+    """The simulated effect of lifting a flagged rep-stage to the peer median, when the diagnosis carries it
+    (``quotaflow.lift``): a line of figures, or why there is none."""
+    effect = r.get("lift_won_deals")
+    if effect is not None and effect == effect:
+        hours = r["lift_training_hours"]
+        cost = (f"about {hours:.0f} training hours at the scenario's pace" if hours == hours
+                else "the scenario's training gives no skill gain")
+        return [f"    lifted to the peer median (skill {r['lift_skill_from']:.3g} -> {r['lift_skill_to']:.3g}, "
+                f"{cost}): "
+                f"{r['lift_won_deals']:+.3g} won deals [{r['lift_won_deals_low']:+.3g}, "
+                f"{r['lift_won_deals_high']:+.3g}] and {r['lift_won_value']:+,.0f} won value "
+                f"[{r['lift_won_value_low']:+,.0f}, {r['lift_won_value_high']:+,.0f}] a year closed by the rep; "
+                f"team {r['lift_team_won_deals']:+.3g} won deals [{r['lift_team_won_deals_low']:+.3g}, "
+                f"{r['lift_team_won_deals_high']:+.3g}] and {r['lift_team_won_value']:+,.0f} won value "
+                f"[{r['lift_team_won_value_low']:+,.0f}, {r['lift_team_won_value_high']:+,.0f}] "
+                f"({int(r['lift_replications'])} paired replications, 90 % intervals)"]
+    note = r.get("lift_note")
+    return [f"    {note}"] if isinstance(note, str) and note else []

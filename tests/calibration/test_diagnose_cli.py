@@ -1,6 +1,7 @@
 """``quotaflow diagnose`` contract: the library's diagnosis of the export as ``calibrate`` cleans it, written as
-``diagnosis.csv`` with a manifest; the credibly worse rep-stages printed; exit 2 for a bad export, exit 5 for an
-output folder that is the export."""
+``diagnosis.csv`` with a manifest; the credibly worse rep-stages printed, a credibly worse conversion with the
+simulated effect of lifting it to the peer median; exit 2 for a bad export, exit 5 for an output folder that is the
+export."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import synthetic_export as se
 from typer.testing import CliRunner
 
 import calibration
 from quotaflow.cli import app
 from quotaflow.exit_codes import ExitCode
+from quotaflow.lift import LIFT_COLUMNS, TIME_NOT_SIMULATED
 
 runner = CliRunner()
 
 SLOWER = (5, 0, 1.4)  # rep 5 stays 40 % longer in Prospecting: about 7 standard errors (test_diagnosis.py)
+WORSE = (3, 1, 0.6)  # rep 3 passes Qualification at 0.6 x 0.7: about 6 standard errors (test_diagnosis.py)
 
 
 def test_diagnose_writes_the_library_diagnosis_and_prints_the_worse_stage(tmp_path: Path) -> None:
@@ -30,7 +34,7 @@ def test_diagnose_writes_the_library_diagnosis_and_prints_the_worse_stage(tmp_pa
         assert (out / name).is_file(), name
     written = pd.read_csv(out / "diagnosis.csv", keep_default_na=False, na_values=[""])
     expected = calibration.diagnose(calibration.build_model(export, se.mapping())[0])
-    assert list(written.columns) == list(expected.columns)
+    assert list(written.columns) == [*expected.columns, *LIFT_COLUMNS]
     assert len(written) == len(expected) == 12 * 3 * 2
     pd.testing.assert_series_equal(written["shrunk"], expected["shrunk"].astype(float), rtol=1e-9)
     assert written["credibly_worse"].tolist() == expected["credibly_worse"].tolist()
@@ -38,10 +42,44 @@ def test_diagnose_writes_the_library_diagnosis_and_prints_the_worse_stage(tmp_pa
                    & (written["measure"] == "median_days")]
     assert bool(slow["credibly_worse"].iloc[0])
     assert f"005R{SLOWER[0]:03d} at {se.STAGES[SLOWER[1]]} (median_days)" in result.output
+    assert slow["lift_note"].iloc[0] == TIME_NOT_SIMULATED and slow["lift_won_deals"].isna().all()
+    assert TIME_NOT_SIMULATED in result.output
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert len(summary["credibly_worse"]) == int(expected["credibly_worse"].sum())
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["mapping"] == "salesforce" and manifest["export"] == str(export)
+
+
+def test_a_worse_conversion_gets_the_simulated_lift(tmp_path: Path) -> None:
+    truth = se.Truth(months=12, arrivals_per_month=150.0, rep_conversion={WORSE[:2]: WORSE[2]})
+    export = se.write_export(tmp_path / "export", truth, 0)
+    args = ["diagnose", str(export), "--preset", "salesforce", "--replications", "30", "--seed", "2"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == ExitCode.OK, result.output
+    written = pd.read_csv(tmp_path / "out" / "diagnosis.csv", keep_default_na=False, na_values=[""])
+    rep = f"005R{WORSE[0]:03d}"
+    target = written[(written["rep"] == rep) & (written["stage"] == se.STAGES[WORSE[1]])
+                     & (written["measure"] == "conversion")].iloc[0]
+    assert bool(target["credibly_worse"])
+    assert target["lift_skill_to"] / target["lift_skill_from"] == pytest.approx(
+        target["peer_median"] / target["shrunk"], rel=1e-6)
+    # the synthetic export is routed by region pool (deals go to any rep): the team gains what the rep passes on
+    assert target["lift_team_won_deals_low"] > 0 and target["lift_won_deals_low"] > 0, target
+    assert target["lift_replications"] == 30
+    others = written[~written["credibly_worse"].astype(bool)]
+    assert others["lift_won_deals"].isna().all()
+    assert f"{rep} at {se.STAGES[WORSE[1]]} (conversion)" in result.output
+    assert "lifted to the peer median" in result.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["replications"] == 30
+    again = runner.invoke(app, [*args, "--out", str(tmp_path / "again")])
+    assert again.exit_code == ExitCode.OK, again.output
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "again" / "diagnosis.csv", keep_default_na=False,
+                                              na_values=[""]), written)
+    skipped = runner.invoke(app, [*args[:4], "--replications", "0", "--out", str(tmp_path / "none")])
+    assert skipped.exit_code == ExitCode.OK, skipped.output
+    none = pd.read_csv(tmp_path / "none" / "diagnosis.csv", keep_default_na=False, na_values=[""])
+    assert none["lift_won_deals"].isna().all() and "not simulated: --replications 0" in skipped.output
 
 
 def test_equal_reps_print_none(tmp_path: Path) -> None:
