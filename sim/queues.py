@@ -2,7 +2,8 @@
 
 One priority queue per seat (``simulation.routing = "owner"``) or per region (``"region_pool"``): highest
 priority first, ties to the older deal, then first come first served. A rep with an empty queue waits on an
-event that the next deal put in its queue triggers. A deal that waited longer than ``funnel.stall_days`` is lost
+event that the next deal put in its queue triggers; on a shared queue the rep who has waited longest is woken
+first. A deal that waited longer than ``funnel.stall_days`` is lost
 when a rep comes to it (or at the horizon).
 """
 
@@ -59,8 +60,11 @@ class WorkQueues:
         heapq.heappush(self.queues[q], (-priority, deal.created, self.seq, deal))
         self.value[q] += deal.value * deal.win_probability
         waiters = self.waiters[q]
-        while waiters:  # wake one active rep; a rep that left meanwhile is woken too and goes back to waiting
-            r, ev = waiters.pop()
+        # wake the rep who has waited longest (a shared queue hands work round the idle reps, as round-robin
+        # lead routing does; waking the latest waiter would give every deal to one rep whenever stages take no
+        # hours); a rep that left meanwhile is woken too and goes back to waiting
+        while waiters:
+            r, ev = waiters.pop(0)
             ev.succeed()
             if self.active[r]:
                 break

@@ -146,3 +146,14 @@ def test_simulate_carries_intervals(tiny: scenarios.Scenario) -> None:
     by_month = res.replication_monthly.groupby("replication")["bookings"].sum()
     assert np.allclose(by_rep, revenue) and np.allclose(by_month, revenue)
     assert res.kpi("revenue") == pytest.approx(res.monthly["bookings"].sum())
+
+
+def test_a_shared_queue_hands_work_round_its_idle_reps(tiny: scenarios.Scenario) -> None:
+    """With stages that take (almost) no hours every rep is idle when a deal arrives: the rep who has waited
+    longest takes it, so the wins spread over the region's reps instead of all going to one of them."""
+    s = one_stage_queue(tiny, per_day=2.0, effort_hours=1e-6)
+    model = build(s)
+    _leads, rec = run_replication(model, np.random.SeedSequence(4), behaviour=FifoBehaviour())
+    wins = np.bincount(rec.closer[rec.status == WON], minlength=len(s.reps))
+    assert wins.sum() > 100 * len(s.reps)
+    assert wins.min() >= 0.8 * wins.mean(), wins
