@@ -22,6 +22,7 @@ import scenarios
 from scenarios.demand import account_demand
 from sim import build, simulate
 from sim.deals import LOST, LOST_NO_DECISION
+from sim.pipeline import open_deals as sim_open_deals
 from sim.simulation import run_replication
 
 SHARES = (0.10, 0.05, 0.15, 0.08, 0.12)
@@ -105,3 +106,24 @@ def test_calibrated_deals_are_worth_the_exports_won_deals(tmp_path: Path) -> Non
     assert abs(float(won.mean()) - mean_won) < 4.0 * se_mean, (won.mean(), mean_won, se_mean)
     win = float(np.prod([st.conversion * (1.0 - (st.no_decision_share or 0.0)) for st in sc.settings.funnel.stages]))
     assert abs(win * mean_won - mean_won) > 10.0 * se_mean
+
+
+def test_an_old_open_deal_is_almost_surely_undecided_and_a_new_one_at_the_share() -> None:
+    share = 0.2
+    tiny = scenarios.modify(scenarios.load("tiny"), {"funnel.stages.2.no_decision_share": share})
+    model = build(tiny)
+    mean = float(model.mean_days[2])
+    n = 400
+    frame = pd.DataFrame({"owner": [model.rep_ids[i % len(model.rep_ids)] for i in range(2 * n)], "stage": 2,
+                          "days_in_stage": [0.0] * n + [20.0 * mean] * n, "age_days": [0.0] * n + [20.0 * mean] * n})
+    opened = sim_open_deals(model, frame)
+    silent = np.zeros(2 * n)
+    for child in np.random.SeedSequence(5).spawn(3):
+        _, rec = run_replication(model, child, pipeline=opened)
+        last = rec.lost_reason[-2 * n:]
+        silent += (rec.status[-2 * n:] == LOST) & (last == LOST_NO_DECISION)
+    young, old = silent[:n].mean() / 3, silent[n:].mean() / 3
+    # Bayes' rule: a deal just entered is undecided at the stage's share; twenty mean durations on, only the
+    # undecided are still open
+    assert abs(young - share) < 4 * np.sqrt(share * (1 - share) / (3 * n)), young
+    assert old > 0.99, old
