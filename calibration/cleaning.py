@@ -29,7 +29,8 @@ Reasons (action; rule); the row rules live in ``calibration.row_cleaning``, the 
 - ``after_as_of`` (excluded / repaired): deals created after ``--as-of`` are excluded; changes after it are
   ignored (a deal closed later is open on that day).
 - ``stale_open`` (excluded): an open deal older than the longest-lived deal that ever closed (a forgotten record,
-  not a live deal).
+  not a live deal). Its stage changes are kept aside (``CrmModel.stale_history``): such deals are what the
+  share of deals that never get a decision is estimated from.
 """
 
 from __future__ import annotations
@@ -355,5 +356,6 @@ def _drop_stale(model: CrmModel, file: str, report: CleaningReport) -> CrmModel:
     report.add("stale_open", file, "excluded", int(stale.sum()), example_row=int(opps["row"].iloc[i]),
                value=f"{opps.index[i]} open since {first.iloc[i].date()} (longest closed deal: {longest.days} days)")
     keep = opps.index[~stale]
-    return dataclasses.replace(model, opportunities=opps.loc[keep],
-                               history=hist[hist["opportunity_id"].isin(keep)].reset_index(drop=True))
+    kept = hist["opportunity_id"].isin(keep)
+    return dataclasses.replace(model, opportunities=opps.loc[keep], history=hist[kept].reset_index(drop=True),
+                               stale_history=hist[~kept].reset_index(drop=True))

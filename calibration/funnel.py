@@ -22,9 +22,20 @@ otherwise a log-normal fitted by maximum likelihood with censoring and delayed e
 the tail. Durations are in days; ties between causes on one day are broken by a fixed order (pass, lost, back,
 censored) a thousandth of a day apart, which leaves the Aalen-Johansen estimate exactly as the tie-respecting
 one and keeps lifelines from jittering times at random.
+
+Deals that never get a decision (``no_decision_share``): some deals are neither passed nor lost, ever; they sit
+open until the export ends (the cleaning sets the oldest of them aside as ``stale_open``). With them put back as
+censored spells, the Kaplan-Meier curve of the time to any exit (with delayed entry) falls to a plateau: the
+share still unresolved at the last observed exit ``tau`` estimates the cured fraction of a mixture cure model
+(Maller and Zhou's nonparametric estimator, consistent when follow-up runs well past the longest decided
+spell; ``censored_beyond_last_exit`` says how many spells are seen beyond ``tau``), with lifelines' 90 %
+interval of the curve at ``tau``. Conversion stays the share passed among decided spells, so a stage's chance
+of passing is ``(1 - no_decision_share) x conversion``.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -34,7 +45,8 @@ from scipy import stats
 
 from calibration.model import CrmModel, day_end, deal_codes
 
-__all__ = ["CAUSES", "FUNNEL_COLUMNS", "estimate_funnel", "jeffreys", "stage_spells"]
+__all__ = ["CAUSES", "FUNNEL_COLUMNS", "NO_DECISION_COLUMNS", "estimate_funnel", "estimate_no_decision", "jeffreys",
+           "stage_spells"]
 
 CAUSES = {"censored": 0, "pass": 1, "lost": 2, "back": 3}
 _OFFSET = {0: 5e-3, 1: 0.0, 2: 1e-3, 3: 2e-3}
@@ -46,7 +58,11 @@ UNRESOLVED_FOR_PARAMETRIC = 0.05
 FUNNEL_COLUMNS = ["stage", "stage_id", "spells", "exits", "passed", "lost", "back", "censored", "late_entries",
                   "conversion", "conversion_low", "conversion_high", "effective_exits", "naive_conversion",
                   "unresolved_share", "mean_days", "mean_days_low", "mean_days_high", "spread", "median_days",
-                  "median_days_low", "median_days_high", "duration_method", "lognormal_mu", "lognormal_sigma"]
+                  "median_days_low", "median_days_high", "duration_method", "lognormal_mu", "lognormal_sigma",
+                  "no_decision_share", "no_decision_low", "no_decision_high", "stale_spells", "last_exit_days",
+                  "censored_beyond_last_exit"]
+NO_DECISION_COLUMNS = ["no_decision_share", "no_decision_low", "no_decision_high", "stale_spells", "last_exit_days",
+                       "censored_beyond_last_exit"]
 
 
 def jeffreys(successes: np.ndarray | float, trials: np.ndarray | float,
@@ -227,6 +243,74 @@ def _stage_estimate(sub: pd.DataFrame, level: float, date_only: bool) -> dict[st
     return out
 
 
+def _with_stale(model: CrmModel) -> CrmModel:
+    """``model`` with the deals the cleaning set aside as stale put back into its history."""
+    if model.stale_history is None or not len(model.stale_history):
+        return model
+    hist = pd.concat([model.history, model.stale_history], ignore_index=True)
+    hist = hist.sort_values("opportunity_id", kind="stable").reset_index(drop=True)
+    return dataclasses.replace(model, history=hist)
+
+
+def estimate_no_decision(model: CrmModel, *, level: float = LEVEL) -> pd.DataFrame:
+    """Per open stage, the share of spells that never end (see the module docstring), with its interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per open stage: ``stage`` and ``NO_DECISION_COLUMNS``; NaN where the stage has no exit.
+
+    Examples
+    --------
+    A stage where 20 of 100 deals are still open long after the last of the others left:
+
+    >>> from calibration.mapping import StageSpec
+    >>> t0 = pd.Timestamp("2024-01-01")
+    >>> days = list(range(1, 81)) + [None] * 20
+    >>> rows = []
+    >>> for i, d in enumerate(days):
+    ...     rows.append({"opportunity_id": f"o{i:03d}", "changed": t0, "stage": "Open", "kind": "open"})
+    ...     if d is not None:
+    ...         rows.append({"opportunity_id": f"o{i:03d}", "changed": t0 + pd.Timedelta(days=d),
+    ...                      "stage": "Won", "kind": "won"})
+    >>> hist = pd.DataFrame(rows).assign(amount=np.nan, derived=False)
+    >>> opps = pd.DataFrame({"owner": "r"}, index=pd.Index(sorted(set(hist["opportunity_id"])),
+    ...                                                     name="opportunity_id"))
+    >>> stages = [StageSpec(name=n, kind=k) for n, k in (("Open", "open"), ("Won", "won"), ("Lost", "lost"))]
+    >>> m = CrmModel(opps, hist, stages, pd.DataFrame(), pd.DataFrame(), pd.DataFrame(),
+    ...              as_of=pd.Timestamp("2024-12-31"), observed_from=t0)
+    >>> round(float(estimate_no_decision(m)["no_decision_share"].iloc[0]), 3)
+    0.2
+    """
+    full = _with_stale(model)
+    spells = stage_spells(full)
+    date_only = bool((full.history["changed"].dt.normalize() == full.history["changed"]).all())
+    rows = []
+    for spec in model.open_stages:
+        sub = spells[spells["stage"] == spec.name]
+        stale = 0 if model.stale_history is None else int(
+            sub["opportunity_id"].isin(set(model.stale_history["opportunity_id"])).sum())
+        row: dict[str, object] = {"stage": spec.name, "stale_spells": stale}
+        observed = (sub["cause"] != "censored").to_numpy()
+        if observed.any():
+            agg = _aggregate(sub, exact=False, date_only=date_only)
+            code = agg["code"].to_numpy()
+            t = agg["day"].to_numpy() + np.vectorize(_OFFSET.get)(code)
+            km = KaplanMeierFitter(alpha=1.0 - level).fit(t, code > 0, entry=agg["entry"].to_numpy(),
+                                                        weights=agg["n"].to_numpy(dtype=float))
+            tau = float(t[code > 0].max())
+            share = float(km.survival_function_at_times(tau).iloc[0])
+            ci = km.confidence_interval_survival_function_
+            at = ci.index.get_indexer([tau], method="ffill")[0]
+            low, high = (float(ci.iloc[at, 0]), float(ci.iloc[at, 1])) if share > 0 else (0.0, float(
+                1.0 - (1.0 - level) ** (1.0 / max(float(agg.loc[agg["day"] + 0.5 >= tau, "n"].sum()), 1.0))))
+            row.update(no_decision_share=share, no_decision_low=min(low, share), no_decision_high=max(high, share),
+                       last_exit_days=float(np.round(tau)),
+                       censored_beyond_last_exit=int(((sub["cause"] == "censored") & (sub["days"] > tau)).sum()))
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=["stage", *NO_DECISION_COLUMNS])
+
+
 def estimate_funnel(model: CrmModel, spells: pd.DataFrame | None = None, *, level: float = LEVEL) -> pd.DataFrame:
     """Conversion and duration of every open stage with intervals and sample sizes (see the module docstring).
 
@@ -253,4 +337,6 @@ def estimate_funnel(model: CrmModel, spells: pd.DataFrame | None = None, *, leve
         if len(sub):
             row.update(_stage_estimate(sub, level, date_only))
         rows.append(row)
-    return pd.DataFrame(rows).reindex(columns=FUNNEL_COLUMNS)
+    out = pd.DataFrame(rows)
+    stale = estimate_no_decision(model, level=level).drop(columns="stage")
+    return pd.concat([out, stale.set_axis(out.index)], axis=1).reindex(columns=FUNNEL_COLUMNS)

@@ -95,6 +95,10 @@ class CrmModel:
     collapsed
         True when the export has no dated stage changes between creation and close, so the funnel is one
         stage from creation to close.
+    stale_history
+        The stage changes of the open deals the cleaning set aside as stale (older than any deal that ever
+        closed), or None: left out of conversion and durations, they are the evidence of deals that never get a
+        decision (``calibration.funnel.estimate_no_decision``).
     """
 
     opportunities: pd.DataFrame
@@ -107,6 +111,7 @@ class CrmModel:
     observed_from: pd.Timestamp
     currency: str = ""
     collapsed: bool = False
+    stale_history: pd.DataFrame | None = None
 
     @property
     def open_stages(self) -> list[StageSpec]:
@@ -186,4 +191,6 @@ def as_of(model: CrmModel, date: dt.date | pd.Timestamp) -> CrmModel:
     hist_amount = last["amount"].to_numpy(dtype=float)
     opps["amount"] = np.where(~np.isnan(hist_amount), hist_amount,
                               np.where(for_good, opps["amount"].to_numpy(dtype=float), np.nan))
-    return dataclasses.replace(model, opportunities=opps, history=hist.reset_index(drop=True), as_of=day)
+    # deals set aside as stale at the model's own day were decided by what happened after ``date``
+    return dataclasses.replace(model, opportunities=opps, history=hist.reset_index(drop=True), as_of=day,
+                               stale_history=None)

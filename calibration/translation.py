@@ -2,24 +2,27 @@
 what the scenario format cannot hold (said in the returned notes, never silently dropped).
 
 - ``[[funnel.stages]]``: every open stage with an observed exit: ``conversion`` (Aalen-Johansen), ``mean_days``
-  and ``spread`` (dwell); ``effort_hours`` from the base's stage of the same id, else 0 (an export records stage
-  dates, not rep hours: the observed dwell already holds the rep's work).
+  and ``spread`` (dwell), ``no_decision_share`` (the plateau of the time to any exit, when above 0);
+  ``effort_hours`` from the base's stage of the same id, else 0 (an export records stage dates, not rep hours:
+  the observed dwell already holds the rep's work).
 - ``[tiers.*].skill``: median shrunk skill of the tier's reps; the rest of each tier from the base (quota bounds
   dropped without an explicit ``--base``: they are in the base's currency scale).
 - ``reps.csv``: one rep per owner with deals: tier (the export's, or shrunk-skill quantiles), ``skill_<stage>`` =
   shrunk skill, region (owners table, else the rep's deals), ``hire_date`` = first deal (an upper bound), hours
   and salary = the base tier's, role ``hybrid`` (not in an export).
-- ``accounts.csv``: one account per account id: ``annual_potential`` = expected won value a year (gamma-Poisson
-  pooled deal rate x win probability x mean deal value), tier A/B/C by potential (top 10 % / next 30 % / rest,
-  the generator's convention), ``status`` = customer when it ever won, region and ``current_rep_id`` = the rep
-  with most of its deals.
-- ``[products.*]``: ``price`` = mean won deal value (divided by the simulator's mean account scale, see below),
-  ``mix`` = share of opportunities, ``margin`` from the base.
+- ``accounts.csv``: one account per account id: ``annual_potential`` = expected value of the deals it brings a
+  year (gamma-Poisson pooled deal rate x mean won deal value), rescaled by one factor so that the simulator's
+  lead value (``scenarios.account_demand``: potential over the account's leads a year, at least one) averages the
+  mean won deal value over the leads: simulated won deals are then worth what the export's won deals are worth,
+  and an account's expected won value a year is its potential x the win probability. Tier A/B/C by potential
+  (top 10 % / next 30 % / rest, the generator's convention), ``status`` = customer when it ever won, region and
+  ``current_rep_id`` = the rep with most of its deals.
+- ``[products.*]``: ``price`` = mean won deal value, ``mix`` = share of opportunities, ``margin`` from the base.
 - demand: customers' deals become ``simulation.repeat_orders_per_year`` by account tier (with
   ``repeat_skip_stages = 0``); deals on accounts that never won become the channels' new-business leads;
   ``calendar.seasonality`` from the arrivals' seasonal effects when the history supports them.
-- ``simulation.value_cv``: within-product spread of won deal values, net of the spread the simulator adds by
-  scaling a deal's value with its account's potential.
+- ``simulation.value_cv``: within-product spread of won deal values, net of the spread of the simulator's lead
+  value between accounts.
 - ``simulation.routing``: ``owner`` when most deals of an account go to one rep, else ``region_pool``.
 
 Not held by the format (reported, with the smallest extension that would hold it): an arrivals trend
@@ -112,15 +115,20 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
     stages = []
     for row in _rows(usable):
         effort = base_effort.get(str(row['stage_id']), 0.0)
+        silent = row.get('no_decision_share', float('nan'))
+        no_decision = float(round(min(silent, 0.99), 6)) if pd.notna(silent) and silent > 0 else None
         stages.append(scenarios.StageSettings(
             id=str(row['stage_id']), name=str(row['stage']), conversion=float(min(max(row['conversion'], 1e-4), 1.0)),
             mean_days=float(max(row['mean_days'], 0.01)), spread=float(max(row['spread'], 0.0)), effort_hours=effort,
-            distribution="lognormal"))
+            distribution="lognormal", no_decision_share=no_decision))
+        if no_decision is not None:
+            notes.append(f"stage {row['stage']}: {no_decision:.1%} of its deals never get a decision (open past the "
+                         f"last exit at {row['last_exit_days']:.0f} days); conversion is among decided deals")
     if any(s.effort_hours == 0.0 for s in stages):
         notes.append("effort_hours = 0 for stages the base does not have: an export records stage dates, not rep "
                      "hours; the observed dwell already contains the rep's work (set effort_hours to study capacity)")
     stage_ids = [s.id for s in stages]
-    win_probability = float(np.prod([s.conversion for s in stages]))
+    win_probability = float(np.prod([s.conversion * (1.0 - (s.no_decision_share or 0.0)) for s in stages]))
 
     # --- tiers and reps
     tier_ids = sorted(bs.tiers, key=lambda t: bs.tiers[t].rank)
@@ -205,7 +213,7 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
         months = max(float(arrivals.counts["exposure"].sum()), 1.0)
         rate = counts / months
     rate = rate.fillna(rate[rate > 0].min() if (rate > 0).any() else 1.0)
-    potential = (rate * 12.0 * win_probability * mean_value).round(2)
+    potential = rate * 12.0 * mean_value  # rescaled to the simulator's lead value below
     order = potential.sort_values(ascending=False, kind="stable").index
     n_acc = len(order)
     n_a = round(_ACCOUNT_TIER_SHARES[0] * n_acc)
@@ -246,8 +254,10 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
                                         for r in sorted(set(accounts["region"]) | set(reps["region"]))})
     n_regions = len(weights)
     channels, budget = _channels(bs, explicit_base, new_level, weights, notes)
-    # The simulator draws value = price x potential / mean potential x noise; the mean of that account scale over
-    # where leads land is divided out of prices, and its spread out of value_cv.
+    # The simulator values a lead at its account's potential over the account's leads a year (at least one), times
+    # the product's price over the mean price and mean-1 noise. Potential is scaled by one factor so that this lead
+    # value averages the mean won deal value over where leads land (a uniform factor moves neither the prospects'
+    # shares of new leads nor the region weights); its spread between accounts is taken out of value_cv.
     lam = np.where(status == "customer", acc_tier.reindex(account_ids).map(repeat).to_numpy(dtype=float), 0.0)
     prospects = (status == "prospect").to_numpy()
     pot = accounts["annual_potential"].to_numpy(dtype=float)
@@ -257,18 +267,21 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
         pool = in_r & prospects if (in_r & prospects).any() and pot[in_r & prospects].sum() > 0 else in_r
         if pot[pool].sum() > 0:
             lam[pool] += new_level * 12.0 * w / n_regions * pot[pool] / pot[pool].sum()
-    vs = pot / pot.mean() if pot.mean() > 0 else np.ones_like(pot)
-    kappa = float((lam * vs).sum() / lam.sum()) if lam.sum() > 0 else 1.0
+    lead_value = pot / np.maximum(lam, 1.0)
+    kappa = float((lam * lead_value).sum() / lam.sum()) if lam.sum() > 0 else 0.0
+    scale = mean_value / kappa if kappa > 0 and mean_value > 0 else 1.0
+    accounts["annual_potential"] = (accounts["annual_potential"] * scale).round(2)
+    vs = lead_value / kappa if kappa > 0 else np.ones_like(pot)
     second = float((lam * vs ** 2).sum() / lam.sum()) if lam.sum() > 0 else 1.0
     won_n = deal_sizes["won_deals"].fillna(0).to_numpy(dtype=float)
     cvs = deal_sizes["cv"].to_numpy(dtype=float)
     ok = np.isfinite(cvs) & (won_n > 1)
     cv_data = float(np.sqrt(np.average(cvs[ok] ** 2, weights=won_n[ok]))) if ok.any() else bs.simulation.value_cv
-    ratio = second / kappa ** 2 if kappa > 0 else 1.0
+    ratio = second
     cv2 = (1.0 + cv_data ** 2) / ratio - 1.0
     value_cv = float(round(math.sqrt(cv2), 6)) if cv2 > 0 else 0.0
     if cv2 <= 0:
-        notes.append(f"deal values: the simulator scales a deal's value by its account's potential, which alone "
+        notes.append(f"deal values: the simulator's lead value differs between accounts, which alone "
                      f"spreads values by a CV of {math.sqrt(max(ratio - 1.0, 0.0)):.3f}, more than the export's "
                      f"within-product CV of {cv_data:.3f}; value_cv is 0 and simulated values vary more than the "
                      "export's (smallest format extension: simulation.value_by_potential = false)")
@@ -282,15 +295,15 @@ def translate(model: CrmModel, *, funnel: pd.DataFrame, skills: pd.DataFrame, ti
     for row in _rows(priced):
         pid = slugs[str(row['product'])]
         products[pid] = scenarios.ProductSettings(
-            name=str(row['product']), price=float(round(row['mean'] / kappa, 4)),
+            name=str(row['product']), price=float(round(row['mean'], 4)),
             margin=base_margin.get(pid, mean_margin), mix=float(round(max(row['mix'], 0.0), 6)))
     if sum(p.mix for p in products.values()) <= 0:
         products = {pid: p.model_copy(update={"mix": 1.0}) for pid, p in products.items()}
     dropped = deal_sizes[~deal_sizes.index.isin(priced.index)]
     for row in _rows(dropped):
         notes.append(f"product {row['product']}: no won deal with a value, not in the scenario")
-    notes.append(f"product margins from the base scenario (an export has no costs); prices divided by "
-                 f"{kappa:.4f}, the mean account scale the simulator multiplies deal values by")
+    notes.append(f"product margins from the base scenario (an export has no costs); account potentials scaled by "
+                 f"{scale:.4f} so that simulated leads are worth the mean won deal value ({mean_value:,.2f})")
 
     # --- targets, calendar, simulation settings
     first_month = (model.as_of + pd.offsets.MonthBegin(1)).date()

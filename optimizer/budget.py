@@ -60,7 +60,7 @@ def lead_value(scenario: Scenario) -> pd.DataFrame:
     True
     """
     s = scenario.settings
-    base = float(np.prod([st.conversion for st in s.funnel.stages]))
+    base = float(np.prod([st.conversion * (1.0 - (st.no_decision_share or 0.0)) for st in s.funnel.stages]))
     mix = np.array([p.mix for p in s.products.values()], dtype=float)
     price = np.array([p.price for p in s.products.values()], dtype=float)
     deal = float((mix * price).sum() / mix.sum()) if mix.sum() > 0 else float(price.mean())

@@ -38,7 +38,9 @@ def simulator_forecast(export: str | os.PathLike[str], mapping: calibration.Mapp
 
     The scenario is calibrated on the cutoff's data only; its calendar starts the day after the cutoff and runs
     the horizon. The cutoff's open deals keep their owner, stage, days in stage, age and amount as known that day;
-    each gets its account when the calibrated scenario has it and the scenario's product id.
+    each gets its account when the calibrated scenario has it and the scenario's product id. Facts: the win
+    probability of a new deal (decided share x conversion over the stages), the share of new deals that never get
+    a decision, and the mean chance that a deal of the open pipeline is one (``sim.no_decision_given_open``).
     """
     cutoff = data.cutoff.date()
     horizon = len(data.actuals)
@@ -52,11 +54,19 @@ def simulator_forecast(export: str | os.PathLike[str], mapping: calibration.Mapp
         product=data.pipeline["product"].map(product_id))
     pipe["account"] = pipe["account"].where(pipe["account"].isin(scen.accounts.index))
     model = sim.build(scen)
-    draws = sim.won_by_month(model, pipe, replications=replications, seed=seed)
+    opened = sim.open_deals(model, pipe)
+    draws = sim.won_by_month(model, opened, replications=replications, seed=seed)
     rows = sim.forecast_quantiles(draws, cutoff=str(cutoff), months=[str(m) for m in data.months])
     funnel = cal.funnel.dropna(subset=["conversion"])
+    decided = 1.0 - funnel["no_decision_share"].fillna(0.0)
+    # the chance that an open deal is one that never gets a decision, given its days in stage (at skill 1)
+    silent = sim.no_decision_given_open(model.mean_days[opened.stage], model.spread[opened.stage],
+                                        model.gamma_stage[opened.stage], opened.in_stage,
+                                        model.no_decision[opened.stage])
     facts = {"open_deals": float(len(pipe)), "known_amounts": float(pipe["amount"].notna().sum()),
-             "win_probability": float(np.prod(funnel["conversion"])),
+             "win_probability": float(np.prod(funnel["conversion"] * decided)),
+             "no_decision_share": float(1.0 - np.prod(decided)),
+             "pipeline_no_decision": float(silent.mean()) if len(silent) else 0.0,
              "arrivals_per_month": float(cal.arrivals.level),
              "sim_mean_won_deals": float(draws["won_deals"].mean()),
              "sim_mean_won_value": float(draws["won_value"].mean())}

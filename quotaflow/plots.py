@@ -1,6 +1,6 @@
 """PNG plots: of a pay plan comparison (monthly bookings per pay plan with 95 % bands, attainment histograms,
-pay-versus-attainment curves) and of an allocation frontier. Figures are drawn without pyplot, so a caller's
-backend (a notebook's) is untouched.
+pay-versus-attainment curves), of an allocation frontier and of a back-test. Figures are drawn without pyplot, so
+a caller's backend (a notebook's) is untouched.
 
 Examples
 --------
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 from scenarios import write_atomic
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
     from optimizer import FrontierResult
     from quotaflow.comparison import ComparisonResult
 
-__all__ = ["plot_attainment", "plot_comparison", "plot_frontier", "plot_monthly", "plot_pay_curve"]
+__all__ = ["backtest_finding", "plot_attainment", "plot_backtest", "plot_comparison", "plot_frontier", "plot_monthly",
+           "plot_pay_curve"]
 
 
 def _save(fig: Figure, path: Path, dpi: int = 110) -> None:
@@ -113,4 +115,64 @@ def plot_pay_curve(result: ComparisonResult, path: Path) -> None:
     ax.set_ylabel("mean pay over the horizon")
     ax.set_title("Pay versus attainment")
     ax.legend()
+    _save(fig, path)
+
+
+_METRIC_AXES = {"won_deals": "won deals per month", "won_value": "won value per month"}
+
+
+def backtest_finding(scores: pd.DataFrame) -> str:
+    """One line on how the simulator did against the baselines: its 80 % coverage and, per metric, the model with
+    the lowest mean pinball loss.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"metric": ["won_deals", "won_deals"], "model": ["simulator", "seasonal_naive"],
+    ...                   "coverage_80": [0.5, 0.0], "pinball_mean": [3.0, 5.0]})
+    >>> backtest_finding(s)
+    'simulator 80 % band covered 50% of months; lowest pinball loss: won_deals simulator (3 vs seasonal_naive 5)'
+    """
+    sim_rows = scores[scores["model"] == "simulator"]
+    coverage = float(sim_rows["coverage_80"].mean()) if len(sim_rows) else float("nan")
+    parts = []
+    for metric, group in scores.groupby("metric", sort=True):
+        ranked = group.sort_values("pinball_mean")
+        best, runner = ranked.iloc[0], ranked.iloc[1] if len(ranked) > 1 else None
+        text = f"{metric} {best['model']} ({best['pinball_mean']:,.0f}"
+        if runner is not None:
+            text += f" vs {runner['model']} {runner['pinball_mean']:,.0f}"
+        parts.append(text + ")")
+    return (f"simulator 80 % band covered {coverage:.0%} of months; lowest pinball loss: " + "; ".join(parts))
+
+
+def plot_backtest(detail: pd.DataFrame, scores: pd.DataFrame, path: Path) -> None:
+    """Actual wins and won value against the simulator's P10-P90 band and median, with each baseline's median, one
+    panel per cutoff (rows) and metric (columns); the title states how the simulator did."""
+    cutoffs = sorted(detail["cutoff"].astype(str).unique())
+    metrics = [m for m in ("won_deals", "won_value") if m in set(detail["metric"])]
+    fig = Figure(figsize=(5.2 * len(metrics), 3.4 * len(cutoffs) + 0.8))
+    axes = np.atleast_2d(np.asarray(fig.subplots(len(cutoffs), len(metrics), squeeze=False)))
+    for i, cutoff in enumerate(cutoffs):
+        for j, metric in enumerate(metrics):
+            ax = axes[i, j]
+            rows = detail[(detail["cutoff"].astype(str) == cutoff) & (detail["metric"] == metric)]
+            months = list(dict.fromkeys(rows["month"].astype(str)))
+            x = np.arange(len(months))
+            sim_rows = rows[rows["model"] == "simulator"].set_index(rows.loc[rows["model"] == "simulator", "month"]
+                                                                    .astype(str)).reindex(months)
+            ax.fill_between(x, sim_rows["p10"].to_numpy(float), sim_rows["p90"].to_numpy(float), alpha=0.25,
+                            label="simulator P10-P90")
+            ax.plot(x, sim_rows["p50"].to_numpy(float), marker="o", label="simulator median")
+            for model in sorted(set(rows["model"]) - {"simulator"}):
+                base = rows[rows["model"] == model].set_index(rows.loc[rows["model"] == model, "month"]
+                                                              .astype(str)).reindex(months)
+                ax.plot(x, base["p50"].to_numpy(float), linestyle="--", marker=".",
+                        label=f"{model.replace('_', ' ')} median")
+            actual = sim_rows["actual"].to_numpy(float)
+            ax.plot(x, actual, color="black", marker="s", linestyle="none", label="actual")
+            ax.set_xticks(x, months)
+            ax.set_title(f"cutoff {cutoff}: {_METRIC_AXES.get(metric, metric)}", fontsize=9)
+            ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(backtest_finding(scores), fontsize=9)
     _save(fig, path)

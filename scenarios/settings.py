@@ -99,6 +99,13 @@ class StageSettings(Strict):
         Rep hours the stage needs.
     distribution
         Duration distribution: ``lognormal`` or ``gamma``.
+    no_decision_share
+        Share of the deals entering the stage that never get a decision: the customer goes silent, the deal is
+        neither passed nor lost, and it leaves the pipeline when the stage's time is up (lost for reason
+        ``no_decision``). ``conversion`` is then the share passed among the deals that are decided. Unset (the
+        default) is 0: every deal is decided, and the key stays out of saved files and fingerprints. Any other
+        value needs a source: ``quotaflow calibrate`` estimates it from an export as the Kaplan-Meier plateau of
+        the time to any exit (a cure fraction).
     """
 
     id: str = Field(min_length=1)
@@ -108,6 +115,7 @@ class StageSettings(Strict):
     spread: float = Field(default=0.5, ge=0.0, le=MAX_CV)
     effort_hours: float = Field(ge=0.0, le=HOURS_PER_YEAR)
     distribution: Literal["lognormal", "gamma"] = "lognormal"
+    no_decision_share: float | None = Field(default=None, ge=0.0, lt=1.0)
 
 
 class FunnelSettings(Strict):

@@ -275,7 +275,9 @@ def account_sales(scenario: Scenario, assignment: pd.Series) -> pd.DataFrame:
     n_stages = len(conv)
     skill = _skills(scenario)[scenario.reps.index.get_indexer(pd.Index(owners))]
     tier_mult = acc["tier"].astype(str).map(s.simulation.tier_conversion).fillna(1.0).to_numpy(dtype=float)
-    p = np.minimum(1.0, conv[None, :] * skill * tier_mult[:, None])  # (accounts, stages)
+    # a stage's deals that never get a decision are neither passed nor lost: they only lower the chance to win
+    decided = np.array([1.0 - (st.no_decision_share or 0.0) for st in s.funnel.stages], dtype=float)
+    p = np.minimum(1.0, conv[None, :] * skill * tier_mult[:, None]) * decided[None, :]  # (accounts, stages)
     skip = min(s.simulation.repeat_skip_stages, n_stages - 1)
     repeat_win = np.prod(p[:, skip:], axis=1)
     mix = channel_leads(scenario)
@@ -288,6 +290,7 @@ def account_sales(scenario: Scenario, assignment: pd.Series) -> pd.DataFrame:
         known = ~np.isnan(shares).any(axis=1)
         mixed = np.nansum(shares * np.minimum(1.0, first[:, None] * quality[None, :]), axis=1)
         entry = np.where(known, mixed, entry)
+    entry = entry * decided[0]
     new_win = entry * np.prod(p[:, 1:], axis=1)
     leads = demand["leads"].to_numpy(dtype=float)
     repeat_share = np.divide(demand["repeat_leads"].to_numpy(dtype=float), leads, out=np.zeros(len(leads)),

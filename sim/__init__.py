@@ -3,9 +3,9 @@ plans reps respond to (``sim.incentives``). Imports only ``scenarios`` from quot
 
 Simulator: ``simulate`` (the pipeline) and its steps ``check``, ``build``, ``run_replication``, ``collect``,
 ``summarise``; the behaviour hook ``Behaviour`` / ``RepState`` / ``DealView`` with the default ``NormBehaviour``;
-the swappable pay function ``PayFunction`` / ``commission_pay``; a run from an open pipeline (``open_deals``), its
-deal log as CRM frames (``crm_frames``) and the simulator as a back-test forecaster (``won_by_month``,
-``forecast_quantiles``). Pay plans: the pay engine and the behavioural
+the swappable pay function ``PayFunction`` / ``commission_pay``; a run from an open pipeline (``open_deals``,
+``no_decision_given_open``), its deal log as CRM frames (``crm_frames``) and the simulator as a back-test
+forecaster (``won_by_month``, ``forecast_quantiles``). Pay plans: the pay engine and the behavioural
 response in ``sim.incentives``, whose public names are re-exported here.
 """
 
@@ -46,7 +46,7 @@ from sim.incentives import (
 from sim.memory import available_memory, check_memory, replication_bytes
 from sim.model import Model, SimulationError, build, check
 from sim.pay_function import PayFunction, commission_pay
-from sim.pipeline import OpenDeals, open_deals
+from sim.pipeline import OpenDeals, no_decision_given_open, open_deals
 from sim.policy import Behaviour, DealView, NormBehaviour, RepState
 from sim.processes import Funnel
 from sim.record import RunRecord
@@ -94,6 +94,7 @@ __all__: list[str] = [
     "mean_ci",
     "monthly_quotas",
     "next_quota",
+    "no_decision_given_open",
     "open_deals",
     "pay_statement",
     "pay_statements",

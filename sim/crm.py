@@ -9,7 +9,8 @@ bought its potential or a pulled-in deal's discount. Its stage changes are the s
 and the seat (``RunRecord.trail``, kept when the run asks for its log), then its close: won or lost. A deal lost
 before any rep's queue took it (no filled seat for its account, or a churned account) has one change at its
 creation, in its entry stage. A deal of the open pipeline starts its history with the day it entered the stage
-it was in on day 0.
+it was in on day 0. A deal that got no decision (``LOST_NO_DECISION``) left the simulator's pipeline, but nobody
+told the CRM: it stays open in the stage it reached, as such deals do in real exports.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from sim.deals import LOST, OPEN, WON
+from sim.deals import LOST, LOST_NO_DECISION, OPEN, WON
 from sim.demand import Leads
 from sim.model import Model
 from sim.pipeline import OpenDeals
@@ -94,7 +95,7 @@ def crm_frames(model: Model, leads: Leads, rec: RunRecord,
     seat = np.where(seat >= 0, seat, model.owner[leads.account])
     owner = pd.Series(rep_ids[np.maximum(seat, 0)]).where(seat >= 0).to_numpy(dtype=object)
 
-    status = rec.status
+    status = np.where((rec.status == LOST) & (rec.lost_reason == LOST_NO_DECISION), OPEN, rec.status)
     kind = np.array([_KIND[int(x)] for x in status], dtype=object)
     stage = rec.stage_reached
     deals = pd.DataFrame({

@@ -11,14 +11,16 @@ import math
 
 from sim.demand import Leads
 
-__all__ = ["LOST", "LOST_CHURNED", "LOST_PUSHED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED", "LOST_VACANT", "OPEN",
-           "WON", "Deal", "DealLog", "TracedDealLog"]
+__all__ = ["LOST", "LOST_CHURNED", "LOST_NO_DECISION", "LOST_PUSHED", "LOST_STAGE", "LOST_STALLED", "LOST_UNCOVERED",
+           "LOST_VACANT", "OPEN", "WON", "Deal", "DealLog", "TracedDealLog"]
 
 OPEN, WON, LOST = 0, 1, 2
 # why a deal was lost: failed a stage, stalled in a queue, its account had no rep on arrival, its account had
 # churned, it was queued with a rep who left and no colleague was left in the region to take it, or the rep
-# put off its signature to the next month (a timing game) and the customer walked away meanwhile
+# put off its signature to the next month (a timing game) and the customer walked away meanwhile, or the customer
+# never decided (the stage's ``no_decision_share``): the deal left the pipeline without a yes or a no
 LOST_STAGE, LOST_STALLED, LOST_UNCOVERED, LOST_CHURNED, LOST_VACANT, LOST_PUSHED = 1, 2, 3, 4, 5, 6
+LOST_NO_DECISION = 7
 
 
 class Deal:

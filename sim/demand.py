@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.model import DAYS_PER_YEAR, Model
 
-__all__ = ["STREAMS", "Leads", "draw_leads", "streams"]
+__all__ = ["STREAMS", "Leads", "draw_leads", "no_decision_stream", "streams"]
 
 STREAMS = ("arrivals", "values", "durations", "outcomes", "lifecycle")
 
@@ -43,6 +43,22 @@ def streams(seed: np.random.SeedSequence) -> dict[str, np.random.Generator]:
     """
     return {name: np.random.default_rng(child) for name, child in zip(STREAMS, seed.spawn(len(STREAMS)),
                                                                          strict=True)}
+
+
+def no_decision_stream(seed: np.random.SeedSequence) -> np.random.Generator:
+    """The generator of the no-decision draws: the replication's child number ``len(STREAMS) + 1`` (after the open
+    pipeline's), built from the seed's entropy and spawn key, so turning the stale exit on leaves every other draw
+    of the replication unchanged.
+
+    Examples
+    --------
+    >>> a = no_decision_stream(np.random.SeedSequence(3)).random()
+    >>> a == no_decision_stream(np.random.SeedSequence(3)).random()
+    True
+    """
+    child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, len(STREAMS) + 1),
+                                   pool_size=seed.pool_size)
+    return np.random.default_rng(child)
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,6 +81,9 @@ class Leads:
     in_stage: np.ndarray | None = None
     stage_u: np.ndarray | None = None
     n_open: int = 0
+    # (n, S) uniforms of whether a stage's deal gets no decision (``u < no_decision_share``), from their own stream
+    # (``no_decision_stream``); None when no stage has such deals, so those runs draw nothing more
+    silent_u: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.time)

@@ -58,11 +58,12 @@ class Model:
     plan: Plan
     stage_ids: list[str]
     conversion: np.ndarray  # (S,)
+    no_decision: np.ndarray  # (S,) share of the deals entering each stage that never get a decision
     mean_days: np.ndarray  # (S,)
     spread: np.ndarray  # (S,)
     gamma_stage: np.ndarray  # (S,) bool: duration gamma (else lognormal)
     effort_hours: np.ndarray  # (S,)
-    win_from: np.ndarray  # (S+1,) product of base conversions from stage s to the end
+    win_from: np.ndarray  # (S+1,) product of base conversions (decided share x conversion) from stage s to the end
     stall_days: float
     month_start: np.ndarray  # (M+1,) day offsets of month boundaries
     month_of_year: np.ndarray  # (M,) 1..12
@@ -210,9 +211,10 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
     stages = st.funnel.stages
     stage_ids = [s.id for s in stages]
     conversion = np.array([s.conversion for s in stages])
+    no_decision = np.array([s.no_decision_share or 0.0 for s in stages])
     win_from = np.ones(len(stages) + 1)
     for i in range(len(stages) - 1, -1, -1):
-        win_from[i] = win_from[i + 1] * conversion[i]
+        win_from[i] = win_from[i + 1] * conversion[i] * (1.0 - no_decision[i])
 
     periods = st.calendar.periods()
     warmup = sim.warmup_months
@@ -271,6 +273,7 @@ def build(scenario: Scenario, plan: Plan | None = None) -> Model:
     mix = mix / mix.sum() if mix.sum() > 0 else np.full(len(mix), 1.0 / len(mix))
     return Model(
         scenario=scenario, plan=plan, stage_ids=stage_ids, conversion=conversion,
+        no_decision=no_decision,
         mean_days=np.array([s.mean_days for s in stages]), spread=np.array([s.spread for s in stages]),
         gamma_stage=np.array([s.distribution == "gamma" for s in stages]),
         effort_hours=np.array([s.effort_hours for s in stages]), win_from=win_from,

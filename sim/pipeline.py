@@ -17,6 +17,12 @@ with probability ``conversion x skill x account-tier multiplier`` (capped at 1),
 independent of the time in stage, so no conditioning applies to it. After the stage the deal goes on like any
 other, through the queue of its owner while that rep's seat is filled (else its account's owner).
 
+Deals that never get a decision (a stage's ``no_decision_share`` ``q``) are the exception: they never leave on
+their own, so the longer a deal has been open in its stage the more likely it is one of them. A deal still open
+after ``e`` days is one with probability ``q / (q + (1 - q) S(e))`` (Bayes' rule, ``S`` the survival function of
+the decided deals' stage time), and that is the share compared with its no-decision uniform on day 0: an open
+deal far older than decided deals ever take carries almost no chance of winning, as in the CRM.
+
 Every draw of the pipeline's deals comes from its own stream (the replication's seed sequence child after the
 five of ``sim.demand.STREAMS``), all of them up front, so two pay plans run from the same pipeline and seed see
 the same deals, values, stage times and outcomes (common random numbers).
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +45,8 @@ from scenarios import Problem
 from sim.demand import STREAMS, Leads, _mean_one
 from sim.model import Model, SimulationError
 
-__all__ = ["PIPELINE_COLUMNS", "OpenDeals", "open_deals", "pipeline_stream", "remaining_days", "with_pipeline"]
+__all__ = ["PIPELINE_COLUMNS", "OpenDeals", "no_decision_given_open", "open_deals", "pipeline_stream", "remaining_days",
+           "with_pipeline"]
 
 PIPELINE_COLUMNS = ("owner", "stage", "days_in_stage", "age_days")
 """Required columns of a pipeline frame; optional: ``opportunity_id``, ``account``, ``product`` and ``value`` (or
@@ -251,6 +259,45 @@ def with_pipeline(model: Model, leads: Leads, deals: OpenDeals, rng: np.random.G
         owner=owner, in_stage=in_stage, stage_u=np.concatenate([np.full(k, np.nan), stage_u]), n_open=n)
 
 
+def no_decision_given_open(mean_days: np.ndarray, spread: np.ndarray, gamma: np.ndarray, elapsed: np.ndarray,
+                           share: np.ndarray) -> np.ndarray:
+    """Probability that a deal still open after ``elapsed`` days in a stage is one that gets no decision, when a
+    share ``share`` of the stage's deals gets none and the others take a time of mean ``mean_days`` (already
+    divided by the rep's skill) and coefficient of variation ``spread`` (gamma or log-normal): Bayes' rule
+    ``share / (share + (1 - share) S(elapsed))``. A stage without spread lasts exactly its mean (``S`` is 1 before
+    it and 0 from it on).
+
+    Examples
+    --------
+    >>> p = no_decision_given_open(np.array([30.0, 30.0, 30.0]), np.array([0.5, 0.5, 0.5]),
+    ...                            np.array([False, False, False]), np.array([0.0, 30.0, 300.0]),
+    ...                            np.array([0.2, 0.2, 0.2]))
+    >>> round(float(p[0]), 3), bool(p[0] < p[1] < p[2]), bool(p[2] > 0.999)
+    (0.2, True, True)
+    """
+    mean_days = np.asarray(mean_days, dtype=float)
+    spread = np.asarray(spread, dtype=float)
+    elapsed = np.asarray(elapsed, dtype=float)
+    share = np.asarray(share, dtype=float)
+    c = elapsed / np.maximum(mean_days, 1e-300)
+    surv = np.where(c < 1.0, 1.0, 0.0)
+    for is_gamma in (False, True):
+        sel = (spread > 0) & (np.asarray(gamma, dtype=bool) == is_gamma)
+        if sel.any():
+            surv[sel] = _multiplier_law(spread[sel], is_gamma).sf(c[sel])
+    denominator = share + (1.0 - share) * surv
+    return np.asarray(np.where(denominator > 0, share / np.maximum(denominator, 1e-300), 1.0), dtype=float)
+
+
+def _multiplier_law(cv: np.ndarray, is_gamma: bool) -> Any:
+    """The stage time's mean-1 multiplier (frozen scipy law) of coefficient of variation ``cv``."""
+    if is_gamma:
+        shape = 1.0 / (cv * cv)
+        return stats.gamma(shape, scale=1.0 / shape)
+    sigma = np.sqrt(np.log1p(cv * cv))
+    return stats.lognorm(sigma, scale=np.exp(-sigma * sigma / 2.0))
+
+
 def remaining_days(mean_days: np.ndarray, spread: np.ndarray, gamma: np.ndarray, elapsed: np.ndarray,
                    u: np.ndarray) -> np.ndarray:
     """Days left in a stage of mean ``mean_days`` (already divided by the rep's skill) and coefficient of
@@ -275,13 +322,7 @@ def remaining_days(mean_days: np.ndarray, spread: np.ndarray, gamma: np.ndarray,
         sel = (spread > 0) & (np.asarray(gamma, dtype=bool) == is_gamma)
         if not sel.any():
             continue
-        cv = spread[sel]
-        if is_gamma:
-            shape = 1.0 / (cv * cv)
-            law = stats.gamma(shape, scale=1.0 / shape)
-        else:
-            sigma = np.sqrt(np.log1p(cv * cv))
-            law = stats.lognorm(sigma, scale=np.exp(-sigma * sigma / 2.0))
+        law = _multiplier_law(spread[sel], is_gamma)
         # survival form keeps precision deep in the tail: S(z) = S(c) (1 - V)
         tail = law.sf(c[sel]) * (1.0 - u[sel])
         z = np.asarray(law.isf(np.maximum(tail, 1e-300)), dtype=float)

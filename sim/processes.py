@@ -8,7 +8,10 @@ selling time. A rep works one deal at a time from a priority queue: working a st
 ``effort_hours`` (times a gamma multiplier) at the rep's selling rate, then the customer side takes the stage's
 duration (mean ``mean_days`` divided by the rep's skill at the stage) before the outcome is known. The stage is
 passed with probability ``conversion x skill x account-tier multiplier`` (x the channel's ``lead_quality`` at a
-lead's entry stage), capped at 1. A deal that waits in a queue longer than ``funnel.stall_days`` is lost.
+lead's entry stage), capped at 1. A deal that waits in a queue longer than ``funnel.stall_days`` is lost. A share
+``no_decision_share`` of a stage's deals gets no decision at all (a uniform of its own stream below the share): at
+the end of the stage's time it leaves the pipeline, lost for reason ``LOST_NO_DECISION``, neither passed nor lost
+on the merits; the others are passed or lost as above.
 
 At each month end: pay so far (one swappable pay function), then the seats' lifecycle (``sim.seats``); at each
 quarter end customers churn (``sim.accounts``); at each plan-year end a quota ratchet may rewrite next year's
@@ -30,6 +33,7 @@ from sim.accounts import Accounts
 from sim.books import Books
 from sim.deals import (
     LOST_CHURNED,
+    LOST_NO_DECISION,
     LOST_STAGE,
     LOST_STALLED,
     LOST_UNCOVERED,
@@ -42,7 +46,7 @@ from sim.deals import (
 from sim.demand import Leads
 from sim.model import DAYS_PER_WEEK, DAYS_PER_YEAR, Model, month_index
 from sim.pay_function import PayFunction
-from sim.pipeline import remaining_days
+from sim.pipeline import no_decision_given_open, remaining_days
 from sim.policy import Behaviour, RepState, timing_hook
 from sim.queues import WorkQueues
 from sim.record import RunRecord
@@ -106,6 +110,8 @@ class Funnel:
         self.acc_mult = m.tier_conversion[m.account_tier].tolist()
         self.lead_u = leads.outcome_u.tolist()
         self.lead_z = leads.duration_x.tolist()
+        self.silent_u = leads.silent_u.tolist() if leads.silent_u is not None else None
+        self.no_decision = m.no_decision.tolist()
         self.lead_e = leads.effort_x.tolist()
         self.lead_quality = leads.quality.tolist()
         self.lead_entry = leads.entry_stage.tolist()
@@ -221,6 +227,11 @@ class Funnel:
         sk = np.maximum(np.array([skill[r][s] for r, s in zip(seats, stage.tolist(), strict=True)]), MIN_SKILL)
         left = remaining_days(m.mean_days[stage] / sk, m.spread[stage], m.gamma_stage[stage], leads.in_stage[idx],
                               leads.stage_u[idx]).tolist()
+        silent = self.silent_u
+        # a deal still open after e days in its stage is more likely one that will never be decided
+        silent_p = (no_decision_given_open(m.mean_days[stage] / sk, m.spread[stage], m.gamma_stage[stage],
+                                           leads.in_stage[idx], m.no_decision[stage]).tolist()
+                    if silent is not None else [])
         for k, deal in enumerate(deals):
             r, s, i = seats[k], deal.stage, deal.lead
             since = -float(leads.in_stage[i])
@@ -231,7 +242,9 @@ class Funnel:
             log.flight_value[r] += deal.value * self.win_from[s]
             log.flight_deals[r] += 1
             p = self.conv[s] * skill[r][s] * self.acc_mult[deal.account]
-            passed = self.lead_u[i][s] < p
+            passed: bool | None = self.lead_u[i][s] < p
+            if silent is not None and silent[i][s] < silent_p[k]:
+                passed = None
             if passed and s == self.last_stage and committed is not None:
                 committed[r][i] = (left[k], deal)
             ev = env.timeout(left[k], (deal, passed))
@@ -247,6 +260,7 @@ class Funnel:
         effort, lead_e, conv = self.effort, self.lead_e, self.conv
         acc_mult, entry, quality = self.acc_mult, self.lead_entry, self.lead_quality
         lead_u, lead_z, mean_days = self.lead_u, self.lead_z, self.mean_days
+        silent, no_decision = self.silent_u, self.no_decision
         stage_wait, stage_started = log.stage_wait, log.stage_started
         flight_value, flight_deals, win_from = log.flight_value, log.flight_deals, self.win_from
         done = self._stage_done
@@ -281,21 +295,24 @@ class Funnel:
             flight_value[r] += deal.value * win_from[s]
             flight_deals[r] += 1
             delay = mean_days[s] / (sk if sk > MIN_SKILL else MIN_SKILL) * lead_z[i][s]
-            passed = lead_u[i][s] < p
+            passed: bool | None = lead_u[i][s] < p
+            if silent is not None and silent[i][s] < no_decision[s]:
+                passed = None
             if passed and s == last and committed is not None:
                 committed[i] = (env.now + delay, deal)
             ev = timeout(delay, (deal, passed))
             ev.callbacks.append(done)
 
     def _stage_done(self, ev: simpy.Event) -> None:
-        pair: tuple[Deal, bool] = ev.value  # type: ignore[assignment]  # (a cast would cost a call per event)
+        pair: tuple[Deal, bool | None] = ev.value  # type: ignore[assignment]  # (a cast would cost a call per event)
         deal, passed = pair
         if self.log.status[deal.lead] != OPEN:  # pulled into an earlier month by a timing game: already booked
             return
         self._finish_stage(deal, passed)
 
-    def _finish_stage(self, deal: Deal, passed: bool, discount: float = 0.0) -> None:
-        """The outcome of the deal's current stage is known now (``discount``: a pulled-in deal's price cut)."""
+    def _finish_stage(self, deal: Deal, passed: bool | None, discount: float = 0.0) -> None:
+        """The outcome of the deal's current stage is known now (``discount``: a pulled-in deal's price cut);
+        ``passed`` None: the customer never decided and the deal leaves the pipeline."""
         log = self.log
         s = deal.stage
         now = self.env.now
@@ -306,7 +323,7 @@ class Funnel:
             log.stage_days[s] += now - deal.queued_at
             log.stage_done[s] += 1
         if not passed:
-            log.lose(deal, now, LOST_STAGE)
+            log.lose(deal, now, LOST_STAGE if passed is not None else LOST_NO_DECISION)
             return
         r = deal.worker
         if counted:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from scenarios import Plan, Scenario, write_csv
 from sim.crm import crm_frames, stack_logs
-from sim.demand import Leads, draw_leads, streams
+from sim.demand import Leads, draw_leads, no_decision_stream, streams
 from sim.memory import check_memory
 from sim.model import Model, SimulationError, build, check
 from sim.pay_function import PayFunction, commission_pay, pay_name
@@ -56,6 +56,9 @@ def run_replication(model: Model | Scenario, seed: np.random.SeedSequence, behav
     leads = draw_leads(model, rng)
     if pipeline is not None:
         leads = with_pipeline(model, leads, pipeline, pipeline_stream(seed))
+    if model.no_decision.any():
+        silent = no_decision_stream(seed).random((len(leads), len(model.stage_ids)))
+        leads = replace(leads, silent_u=silent)
     beh: Behaviour = behaviour if behaviour is not None else NormBehaviour()
     funnel = Funnel(model, leads, rng["lifecycle"], beh, pay or commission_pay, trace)
     return leads, funnel.run()

@@ -5,8 +5,9 @@ For each cutoff the export is rebuilt as it stood that day (nothing dated later 
 calibrated on it, and the simulator runs the next months from that day's open pipeline. Writes, into a staged
 output folder (nothing is left behind on failure): ``backtest.csv`` (per cutoff, month, metric and model: actual,
 point, p10/p50/p90, hit, pinball losses, error), ``backtest_summary.csv`` (per metric and model: coverage of the
-80 % interval, pinball loss at 0.1/0.5/0.9, absolute percentage error of the median), ``summary.json`` and
-``manifest.json``.
+80 % interval, pinball loss at 0.1/0.5/0.9, absolute percentage error of the median), ``backtest.png`` (actual
+against the simulator's P10-P90 band and the baselines' medians, per cutoff and metric, titled with the finding),
+``summary.json`` and ``manifest.json``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from quotaflow.commands.options import (
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
+from quotaflow.plots import plot_backtest
 from quotaflow.writer import write_result
 
 __all__ = ["backtest_command"]
@@ -70,6 +72,8 @@ def backtest_command(
                           draws=draws, encoding=encoding)
     with staged_output(claim) as stage:
         files = write_result(result, stage, excel=excel)
+        plot_backtest(result.detail, result.scores, stage / "backtest.png")
+        files.append("backtest.png")
         write_manifest(stage, seeds={"backtest": seed},
                        extra={"export": str(export_dir), "mapping": chosen.name, "cutoffs": [str(d) for d in days],
                               "horizon_months": horizon_months, "replications": replications, "draws": draws})

@@ -161,6 +161,8 @@ FAMILIES: tuple[Family, ...] = (
     _f("funnel.stages.*.name", [], _LABEL),
     _f("funnel.stages.*.conversion", [S.SIMULATOR, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP],
        f"{_SIM}, the skill model and the budget step's value per lead"),
+    _f("funnel.stages.*.no_decision_share", [S.SIMULATOR, S.DEFAULT_QUOTAS, S.QUOTA_STEP, S.BUDGET_STEP],
+       f"{_SIM} (deals that never get a decision), the skill model and the budget step's value per lead"),
     _f("funnel.stages.*.effort_hours", [S.SIMULATOR, S.ALLOCATION], f"{_SIM} and the allocation's skill weights"),
     _f("funnel.stages.*.*", [S.SIMULATOR], _SIM),
     _f("funnel.stall_days", [S.SIMULATOR], _SIM),

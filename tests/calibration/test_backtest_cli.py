@@ -36,8 +36,10 @@ def test_backtest_scores_the_simulator_and_both_baselines(export: Path, tmp_path
     out = tmp_path / "out"
     result = runner.invoke(app, _args(export, out))
     assert result.exit_code == ExitCode.OK, result.output
-    for name in ("backtest.csv", "backtest_summary.csv", "summary.json", "manifest.json"):
+    for name in ("backtest.csv", "backtest_summary.csv", "backtest.png", "summary.json", "manifest.json"):
         assert (out / name).is_file(), name
+    assert (out / "backtest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "backtest.png" in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
     detail = pd.read_csv(out / "backtest.csv", dtype={"cutoff": str, "month": str})
     models = {"simulator", "weighted_pipeline", "seasonal_naive"}
     assert set(detail["model"]) == models
@@ -81,3 +83,17 @@ def test_out_inside_the_export_is_exit_5(export: Path) -> None:
     result = runner.invoke(app, _args(export, export / "bt"))
     assert result.exit_code == ExitCode.OUTPUT, result.output
     assert sorted(p.name for p in export.iterdir()) == before
+
+
+def test_a_failing_plot_leaves_no_output(export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import quotaflow.commands.backtest as command
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("plot failed after the tables were written")
+
+    monkeypatch.setattr(command, "plot_backtest", broken)
+    out = tmp_path / "out"
+    result = runner.invoke(app, _args(export, out, cutoffs=CUTOFFS[0]))
+    assert result.exit_code == ExitCode.INTERNAL, result.output
+    # neither the folder nor its staging sibling is left: no half-written output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], sorted(p.name for p in tmp_path.iterdir())

@@ -163,6 +163,7 @@ EXAMPLES: dict[str, list[Example]] = {
                                     setup=NO_TIER_SKILLS)],
     "funnel.stages.*.name": [_refused("funnel.stages.0.name", "Outreach", LABEL)],
     "funnel.stages.*.conversion": [_read("funnel.stages.1.conversion", 0.9)],
+    "funnel.stages.*.no_decision_share": [_read("funnel.stages.1.no_decision_share", 0.3)],
     "funnel.stages.*.effort_hours": [_read("funnel.stages.2.effort_hours", 12.0)],
     "funnel.stages.*.*": [_read("funnel.stages.3.mean_days", 20.0), _read("funnel.stages.3.spread", 1.0),
                           _read("funnel.stages.3.distribution", "gamma")],
