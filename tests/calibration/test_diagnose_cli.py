@@ -63,8 +63,11 @@ def test_a_worse_conversion_gets_the_simulated_lift(tmp_path: Path) -> None:
     assert bool(target["credibly_worse"])
     assert target["lift_skill_to"] / target["lift_skill_from"] == pytest.approx(
         target["peer_median"] / target["shrunk"], rel=1e-6)
-    # the synthetic export is routed by region pool (deals go to any rep): the team gains what the rep passes on
-    assert target["lift_team_won_deals_low"] > 0 and target["lift_won_deals_low"] > 0, target
+    # the synthetic export is routed by region pool: the region's idle reps take turns at each stage, so the
+    # lifted rep's extra passes are mostly closed by peers. The team's gain is the effect; the rep's own share of
+    # it is small and carries the noise of who happens to close which deal.
+    assert target["lift_team_won_deals_low"] > 0, target
+    assert target["lift_won_deals_low"] < target["lift_won_deals"] < target["lift_team_won_deals"], target
     assert target["lift_replications"] == 30
     others = written[~written["credibly_worse"].astype(bool)]
     assert others["lift_won_deals"].isna().all()
