@@ -24,13 +24,14 @@ import signal
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import optimizer
 import scenarios
 from optimizer import Deadline, Progress
 
-__all__ = ["AllocationRun", "ProgressLine", "reserve", "run_allocation"]
+__all__ = ["AllocationRun", "ProgressLine", "command_started", "reserve", "run_allocation"]
 
 # Accounts x reps (the most candidate pairs a scenario can have) up to which the run stays in this process:
 # the full MIP is tried up to 100,000 pairs, and building it takes a few seconds at most (2 s for baseline's
@@ -48,6 +49,34 @@ class AllocationRun:
     allocation: optimizer.AllocationResult
     quotas: optimizer.QuotaResult
     budget: optimizer.BudgetResult
+
+
+def command_started() -> float:
+    """When the command began (``time.time()`` seconds), for a time limit that counts the interpreter's start and
+    imports too: the process's start when the process is the ``quotaflow`` command line (the console script or
+    ``python -m quotaflow.cli``) on Linux, else the moment of the call (a command invoked inside a longer-lived
+    process, such as a test's ``CliRunner``, or an operating system that does not say).
+
+    Examples
+    --------
+    >>> 0.0 <= time.time() - command_started() < 60.0
+    True
+    """
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    is_command = (spec is not None and spec.name == "quotaflow.cli") or Path(sys.argv[0] or "-").stem == "quotaflow"
+    now = time.time()
+    if not is_command:
+        return now
+    try:
+        stat = Path("/proc/self/stat").read_text(encoding="ascii")
+        uptime = float(Path("/proc/uptime").read_text(encoding="ascii").split()[0])
+        # Field 22 (after the parenthesised command name, which may hold spaces): start time in clock ticks after
+        # boot.
+        ticks = int(stat.rpartition(")")[2].split()[19])
+        return min(now - uptime + ticks / os.sysconf("SC_CLK_TCK"), now)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
 
 
 def reserve(limit: float) -> float:

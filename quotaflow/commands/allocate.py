@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from typing import Annotated
 
 import typer
 
 import optimizer
 import scenarios
-from quotaflow.allocation_run import reserve, run_allocation
+from quotaflow.allocation_run import command_started, reserve, run_allocation
 from quotaflow.cluster import dask_scheduler, require_dask
 from quotaflow.commands.options import (
     DecimalOpt,
@@ -60,7 +59,8 @@ def allocate_command(
     decimal: DecimalOpt = ".",
 ) -> None:
     """Assign every account to a rep (value, travel, continuity) and write the plan to --out."""
-    started = time.time()  # --time-limit counts from here: loading and writing are part of the run
+    # --time-limit counts from the moment the command was started: imports, loading and writing are part of it.
+    started = command_started()
     if dask_local is not None and scheduler is not None:
         raise optimizer.AllocationError("--dask-local and --scheduler were both given",
                                         "give one of them: --dask-local K for this machine, --scheduler for a "
