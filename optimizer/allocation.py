@@ -289,7 +289,7 @@ def _allocate_lexicographic(scenario: Scenario, inputs: AllocationInputs, start:
                             "lexicographic", tuple(lines), "not available (lexicographic)", sense=inputs.sense)
 
 
-def _from_pieces(scenario: Scenario, inputs: AllocationInputs, pieced: PiecedOutcome, start: float,
+def _from_pieces(scenario: Scenario, inputs: AllocationInputs, pieced: PiecedOutcome, start: float, given: str,
                  failed: Callable[[Status, list[str], str], AllocationResult]) -> AllocationResult:
     """``allocate``'s result from a plan made piece by piece (validated like any other)."""
     st = inputs.settings
@@ -297,7 +297,7 @@ def _from_pieces(scenario: Scenario, inputs: AllocationInputs, pieced: PiecedOut
     if pieced.status is Status.INFEASIBLE:
         return failed(Status.INFEASIBLE, explain_infeasible(scenario, inputs), method)
     if pieced.chosen is None:
-        return failed(Status.NO_SOLUTION, [f"no assignment found for every region within {st.time_limit_s:g} s; "
+        return failed(Status.NO_SOLUTION, [f"no assignment found for every region within {given} s; "
                                            "raise time_limit_s"], method)
     validation = validate(inputs, pieced.chosen)
     if validation.violations:
@@ -359,6 +359,7 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     start = time.perf_counter()
     shared = deadline or Deadline.after(st.time_limit_s)
     deadline_s = shared.perf()
+    given = f"{max(shared.remaining(), 0.0):.3g}"  # the seconds this allocation was given, for the messages
     inputs = check(scenario, st, plan)
     empty_a = pd.DataFrame(columns=["account_id", "rep_id", "previous_rep_id", "moved", "value", "hours",
                                     "travel_km"])
@@ -379,7 +380,7 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     if (method == "auto" and inputs.n_pairs > _PIECE_PAIRS) or method == "pieces":
         pieced = allocate_pieces(inputs, shared, executor, progress, workers=workers, started=start)
         if pieced is not None:
-            return _from_pieces(scenario, inputs, pieced, start, failed)
+            return _from_pieces(scenario, inputs, pieced, start, given, failed)
     if method == "pieces":  # one piece (or a budget split with no answer): the whole model in one go
         method = "lp_fix"
     if method == "auto":
@@ -414,7 +415,7 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     if lp.claim is not Status.OPTIMAL:
         stopped = lp.claim in (Status.NO_SOLUTION, Status.FEASIBLE)
         return failed(Status.NO_SOLUTION if stopped else Status.ERROR,
-                      [f"the LP relaxation was not solved within {st.time_limit_s:g} s; raise time_limit_s"
+                      [f"the LP relaxation was not solved within {given} s; raise time_limit_s"
                        if stopped else f"the LP relaxation ended '{lp.claim}'"], method)
     bound = lp.bound
     outcome: tuple[SolveOutcome, NDArray[np.int64]] | None = None
@@ -438,7 +439,7 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
         if np.isfinite(mip.bound):
             bound = min(bound, mip.bound)
     if outcome is None:
-        return failed(Status.NO_SOLUTION, [f"no assignment found within {st.time_limit_s:g} s; "
+        return failed(Status.NO_SOLUTION, [f"no assignment found within {given} s; "
                                                      "raise time_limit_s"], method)
     solved, index = outcome
     report("validating the plan", bound, solved.objective)
