@@ -82,10 +82,10 @@ def command_started() -> float:
 def reserve(limit: float) -> float:
     """Seconds of a ``limit``-second run kept for the steps after the allocation (quotas, budget, writing).
 
-    10 % of the limit, between 1 s and 30 s: quotas, budget and the written files took 0.6 s for baseline
-    (2,000 accounts) and 1.9 s for 20,000 accounts x 200 reps on a loaded 2-core machine
-    (benchmarks/RESULTS.md, "Allocation under one deadline"), so 1 s covers a small model and 30 s one many
-    times the largest measured.
+    10 % of the limit, between 1 s and 30 s: quotas, budget and the written files took 0.4 s for baseline
+    (2,000 accounts) and 1.7 s for 20,000 accounts x 200 reps on a loaded 2-core machine, writing 250,000
+    assignments 5.4 s (benchmarks/RESULTS.md, "Allocation under one deadline"), so 1 s covers a small model and
+    30 s one many times the largest measured.
 
     Examples
     --------
