@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from optimizer.decomposition import PiecedOutcome, allocate_pieces
 from optimizer.diagnosis import explain_infeasible, precheck
 from optimizer.errors import InfeasibleError, SolverError
-from optimizer.execution import Deadline, Executor, ProgressCallback
+from optimizer.execution import Deadline, Executor, Progress, ProgressCallback
 from optimizer.model import AllocationInputs, build, prepare
 from optimizer.objectives import lexicographic
 from optimizer.pricing import restricted_lp
@@ -260,11 +260,11 @@ def extract(scenario: Scenario, inputs: AllocationInputs, validation: Validation
     return assignments, reps
 
 
-def _allocate_lexicographic(scenario: Scenario, inputs: AllocationInputs, start: float,
+def _allocate_lexicographic(scenario: Scenario, inputs: AllocationInputs, start: float, deadline_s: float,
                             failed: Callable[[Status, list[str], str], AllocationResult]) -> AllocationResult:
     """``allocate`` when ``[optimizer] lexicographic`` names a priority order of terms (see ``lexicographic``)."""
     st = inputs.settings
-    per_stage = st.time_limit_s / len(st.lexicographic)
+    per_stage = max(deadline_s - time.perf_counter(), 0.5) / len(st.lexicographic)
     chosen, stages = lexicographic(inputs, st.lexicographic, slack=st.lexicographic_slack, time_limit=per_stage,
                                    mip_gap=st.mip_gap)
     lines = [f"stage {i + 1}: {s.term} = {s.level:,.4f} ({s.status}, gap {s.gap:.4%})" for i, s in enumerate(stages)]
@@ -289,7 +289,7 @@ def _allocate_lexicographic(scenario: Scenario, inputs: AllocationInputs, start:
                             "lexicographic", tuple(lines), "not available (lexicographic)", sense=inputs.sense)
 
 
-def _from_pieces(scenario: Scenario, inputs: AllocationInputs, pieced: PiecedOutcome, start: float,
+def _from_pieces(scenario: Scenario, inputs: AllocationInputs, pieced: PiecedOutcome, start: float, given: str,
                  failed: Callable[[Status, list[str], str], AllocationResult]) -> AllocationResult:
     """``allocate``'s result from a plan made piece by piece (validated like any other)."""
     st = inputs.settings
@@ -297,7 +297,7 @@ def _from_pieces(scenario: Scenario, inputs: AllocationInputs, pieced: PiecedOut
     if pieced.status is Status.INFEASIBLE:
         return failed(Status.INFEASIBLE, explain_infeasible(scenario, inputs), method)
     if pieced.chosen is None:
-        return failed(Status.NO_SOLUTION, [f"no assignment found for every region within {st.time_limit_s:g} s; "
+        return failed(Status.NO_SOLUTION, [f"no assignment found for every region within {given} s; "
                                            "raise time_limit_s"], method)
     validation = validate(inputs, pieced.chosen)
     if validation.violations:
@@ -333,7 +333,8 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
         with more than one piece): ``None`` for a local process pool, or a ``concurrent.futures`` executor or
         ``distributed.Client``. The result is the same whichever runs them.
     progress
-        Called with a ``Progress`` (phase, bound, incumbent, gap, elapsed) as pieces and rounds finish.
+        Called with a ``Progress`` (phase, bound, incumbent, gap, elapsed) as each step starts and as pieces
+        and rounds finish.
     workers
         Size of the default process pool (default: the CPU count).
 
@@ -358,6 +359,7 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     start = time.perf_counter()
     shared = deadline or Deadline.after(st.time_limit_s)
     deadline_s = shared.perf()
+    given = f"{max(shared.remaining(), 0.0):.3g}"  # the seconds this allocation was given, for the messages
     inputs = check(scenario, st, plan)
     empty_a = pd.DataFrame(columns=["account_id", "rep_id", "previous_rep_id", "moved", "value", "hours",
                                     "travel_km"])
@@ -372,15 +374,26 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     if reasons:
         return failed(Status.INFEASIBLE, reasons, "precheck")
     if st.lexicographic:
-        return dataclasses.replace(_allocate_lexicographic(scenario, inputs, start, failed),
+        return dataclasses.replace(_allocate_lexicographic(scenario, inputs, start, deadline_s, failed),
                                    made_for=PlanOrigin.of(scenario))
     method = st.method
-    if method == "auto" and inputs.n_pairs > _PIECE_PAIRS:
+    if (method == "auto" and inputs.n_pairs > _PIECE_PAIRS) or method == "pieces":
         pieced = allocate_pieces(inputs, shared, executor, progress, workers=workers, started=start)
         if pieced is not None:
-            return _from_pieces(scenario, inputs, pieced, start, failed)
+            return _from_pieces(scenario, inputs, pieced, start, given, failed)
+    if method == "pieces":  # one piece (or a budget split with no answer): the whole model in one go
+        method = "lp_fix"
     if method == "auto":
         method = "lp_fix" if inputs.n_pairs > _AUTO_PAIRS else "mip"
+    sense = 1.0 if inputs.sense == "max" else -1.0
+
+    def report(phase: str, bound: float = float("nan"), incumbent: float = float("nan")) -> None:
+        if progress is not None:
+            shown_b, shown_i = (sense * v if np.isfinite(v) else float("nan") for v in (bound, incumbent))
+            progress(Progress(phase, shown_b, shown_i, relative_gap(bound, incumbent),
+                              time.perf_counter() - start))
+
+    report("LP relaxation (column generation)" if method == "lp_fix" else "LP relaxation")
     full = np.arange(inputs.n_pairs, dtype=np.int64)
     # The LP relaxation always runs on HiGHS: it gives the proven bound and the shadow prices. Large models
     # get it by column generation, whose Lagrangian bound is proven at every step.
@@ -402,12 +415,13 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     if lp.claim is not Status.OPTIMAL:
         stopped = lp.claim in (Status.NO_SOLUTION, Status.FEASIBLE)
         return failed(Status.NO_SOLUTION if stopped else Status.ERROR,
-                      [f"the LP relaxation was not solved within {st.time_limit_s:g} s; raise time_limit_s"
+                      [f"the LP relaxation was not solved within {given} s; raise time_limit_s"
                        if stopped else f"the LP relaxation ended '{lp.claim}'"], method)
     bound = lp.bound
     outcome: tuple[SolveOutcome, NDArray[np.int64]] | None = None
     if method == "lp_fix":
         bound = cg_bound
+        report("relax-and-fix", bound)
         outcome = relax_and_fix(inputs, lp, lp_index, bound, deadline_s, st.solver)
     remaining = deadline_s - time.perf_counter()
     short = outcome is not None and relative_gap(bound, outcome[0].objective) > st.mip_gap
@@ -415,6 +429,7 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     small = inputs.n_pairs <= _FULL_MIP_PAIRS or st.method == "mip"
     if (outcome is None or (short and st.method == "auto")) and remaining > 0.5 and small:
         # Relax-and-fix found nothing or stopped short of the gap: the full MIP gets the time that is left.
+        report("MIP over all pairs", bound, outcome[0].objective if outcome is not None else float("nan"))
         mip = solve(build(inputs), st.solver, remaining, st.mip_gap)
         if mip.claim is Status.INFEASIBLE:
             return failed(Status.INFEASIBLE, explain_infeasible(scenario, inputs), method)
@@ -424,9 +439,10 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
         if np.isfinite(mip.bound):
             bound = min(bound, mip.bound)
     if outcome is None:
-        return failed(Status.NO_SOLUTION, [f"no assignment found within {st.time_limit_s:g} s; "
+        return failed(Status.NO_SOLUTION, [f"no assignment found within {given} s; "
                                                      "raise time_limit_s"], method)
     solved, index = outcome
+    report("validating the plan", bound, solved.objective)
     validation = validate(inputs, chosen_pairs(inputs, index, solved.x))
     problems = list(validation.violations)
     natural_solver = inputs.natural(solved.objective)

@@ -25,6 +25,10 @@ class AllocationError(ValueError):
         self.message = message
         self.fix = fix
 
+    def __reduce__(self) -> tuple[type[AllocationError], tuple[str, str]]:
+        # Rebuilt from its parts when it crosses a process boundary (an allocation run in a worker).
+        return type(self), (self.message, self.fix)
+
 
 class InfeasibleError(ValueError):
     """No assignment satisfies every constraint; ``reasons`` lists the conflicts in planner words."""
@@ -35,6 +39,9 @@ class InfeasibleError(ValueError):
                          "\nLoosen the listed limits (capacity, balance bands, disruption budget, eligibility) "
                          "and run again; no output was written")
         self.reasons = reasons
+
+    def __reduce__(self) -> tuple[type[InfeasibleError], tuple[list[str]]]:
+        return type(self), (self.reasons,)
 
 
 class SolverError(RuntimeError):

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 import scenarios
-from quotaflow.errors import GridError, MissingExtraError, OutputError
+from quotaflow.cluster import local_cluster, require_dask
+from quotaflow.errors import GridError, OutputError
 from quotaflow.grid import SweepPoint
 from quotaflow.manifest import seal, write_manifest
 from quotaflow.sweep_folder import SWEEP_OWNED, TASK_COLUMNS, TASKS_DIR, prepare_folder, readable, sweep_key
@@ -31,15 +32,6 @@ from quotaflow.writer import write_parquet, write_tables
 from sim import mean_ci
 
 __all__ = ["Evaluator", "SweepResult", "require_dask", "summarise", "sweep"]
-
-
-def require_dask(option: str = "--dask-local") -> None:
-    """Raise `MissingExtraError` naming the extra to install unless Dask's ``distributed`` can be imported."""
-    try:
-        import distributed  # noqa: F401
-    except ImportError:
-        raise MissingExtraError(f"{option} needs Dask, which is not installed here; install the cluster extra: "
-                                "pip install 'quotaflow[cluster]'") from None
 
 
 class Evaluator(Protocol):
@@ -161,16 +153,6 @@ def _dask_futures(client: Any, jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
         raise
 
 
-def _local_cluster(workers: int, dashboard: bool) -> Any:
-    """A Dask LocalCluster of single-threaded worker processes that listens on this machine only: scheduler,
-    workers and the HTTP server on 127.0.0.1 (a free port), the dashboard pages served only when asked."""
-    from distributed import LocalCluster
-
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
-                        host="127.0.0.1", dashboard_address="127.0.0.1:0",
-                        scheduler_kwargs={"dashboard": dashboard})
-
-
 def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluate: Evaluator, out: str |
           os.PathLike[str], replications: int, seed: int, allocate: bool = False, workers: int = 1,
           dask_local: int | None = None, scheduler: str | None = None, resume: bool = False,
@@ -270,7 +252,7 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
                 client_ctx = Client(scheduler)  # type: ignore[no-untyped-call]
                 cluster = None
             else:
-                cluster = _local_cluster(dask_local or 1, dashboard)
+                cluster = local_cluster(dask_local or 1, dashboard)
                 client_ctx = Client(cluster)  # type: ignore[no-untyped-call]
                 if dashboard:
                     print(f"Dask dashboard (this machine only): {cluster.dashboard_link}", file=sys.stderr)

@@ -77,7 +77,9 @@ class OptimizerSettings(Strict):
         Forbidden pairs: account_id -> list of rep_ids that may not get the account.
     method
         ``auto`` (direct MIP for small models, LP relaxation then a small MIP over the fractional accounts for
-        large ones), ``mip`` (always the direct MIP) or ``lp_fix`` (always relaxation first).
+        large ones, region by region above 1,000,000 candidate pairs), ``mip`` (always the direct MIP),
+        ``lp_fix`` (always relaxation first) or ``pieces`` (region by region at any size; one region: as
+        ``lp_fix``).
     lexicographic
         Optional priority order of terms among ``value``, ``travel``, ``disruption`` (e.g.
         ``["disruption", "travel"]``): each term is optimised in turn while every earlier term is held at its
@@ -104,7 +106,7 @@ class OptimizerSettings(Strict):
     role_fit: float = Field(default=0.1, ge=0.0, lt=1.0)
     locks: dict[str, str] = Field(default_factory=dict)
     exclusions: dict[str, list[str]] = Field(default_factory=dict)
-    method: Literal["auto", "mip", "lp_fix"] = "auto"
+    method: Literal["auto", "mip", "lp_fix", "pieces"] = "auto"
     lexicographic: list[Literal["value", "travel", "disruption"]] = Field(default_factory=list)
     lexicographic_slack: float = Field(default=0.0, ge=0.0, le=1.0)
 

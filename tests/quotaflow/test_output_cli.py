@@ -265,10 +265,10 @@ def test_dask_local_cluster_listens_on_this_machine_only() -> None:
     import urllib.error
     import urllib.request
 
-    from quotaflow.sweep import _local_cluster
+    from quotaflow.cluster import local_cluster
 
     for dashboard, status in ((False, 404), (True, 200)):
-        cluster = _local_cluster(1, dashboard)
+        cluster = local_cluster(1, dashboard)
         try:
             # tornado's listening sockets: every one bound to the loopback address, none to 0.0.0.0
             bound = [s.getsockname()[0] for s in cluster.scheduler.http_server._sockets.values()]
