@@ -1,7 +1,8 @@
 """``quotaflow compare``: pay plans side by side on the same customers (``quotaflow.comparison.compare``).
 
-Writes ``comparison.csv``, ``monthly.csv``, ``variance.csv``, ``replications.csv``, ``reps.csv``, PNG plots
-(``quotaflow.plots``), ``summary.json`` and ``manifest.json``.
+Writes ``decision.csv`` (one row per pay plan, printed at the end), ``comparison.csv``, ``monthly.csv``,
+``variance.csv``, ``replications.csv``, ``reps.csv``, PNG plots (``quotaflow.plots``), ``summary.json`` and
+``manifest.json``.
 """
 
 from __future__ import annotations
@@ -98,3 +99,4 @@ def compare_command(
                               "changes": changes})
     typer.echo(repr(result))
     typer.echo(f"\nwrote {out}: " + ", ".join(files))
+    typer.echo("\n" + result.decision_text())

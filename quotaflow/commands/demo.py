@@ -47,3 +47,4 @@ def demo(
     for folder, files in result.files.items():
         typer.echo(f"  {folder}/: {', '.join(files)}")
     typer.echo("  overview.json, summary.json, manifest.json")
+    typer.echo("\n" + result.comparison.decision_text())
