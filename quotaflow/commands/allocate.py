@@ -19,11 +19,12 @@ from quotaflow.commands.options import (
     OutOpt,
     ScenarioArg,
     SolverOpt,
+    XlsxOpt,
     scenario_source,
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.writer import write_json, write_result
+from quotaflow.writer import Sheets, write_json, write_result, write_workbook
 
 __all__ = ["allocate_command"]
 
@@ -36,6 +37,7 @@ def allocate_command(
     mip_gap: Annotated[float | None, typer.Option("--mip-gap", min=0.0, max=1.0, help="Relative gap.")] = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
 ) -> None:
@@ -62,8 +64,11 @@ def allocate_command(
     quotas = optimizer.set_quotas(s, result.plan().assignment)
     budget = optimizer.allocate_budget(s)
     with staged_output(claim) as stage:
+        sheets: Sheets = {}
         for part in (result, quotas, budget):
-            write_result(part, stage, excel=excel, summary=None)
+            write_result(part, stage, excel=excel, summary=None, scenario=s, sheets=sheets)
+        if xlsx:
+            write_workbook(sheets, stage / "allocate.xlsx")
         write_json({**result.summary(), "quotas": quotas.summary(), "budget": budget.summary()},
                    stage / "summary.json")
         # The plan belongs to the scenario as read: --solver, --time-limit and --mip-gap change how it was

@@ -24,6 +24,7 @@ from quotaflow.commands.options import (
     PlanOpt,
     ScenarioArg,
     SetOpt,
+    XlsxOpt,
     apply_sets,
     capped_workers,
     pay_plan_option,
@@ -35,7 +36,7 @@ from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
 from quotaflow.plots import plot_comparison
 from quotaflow.readers import Evaluation, check_whatifs
-from quotaflow.writer import write_json, write_result
+from quotaflow.writer import Sheets, write_json, write_result, write_workbook
 
 __all__ = ["compare_command"]
 
@@ -56,6 +57,7 @@ def compare_command(
     set_: SetOpt = None,
     force: ForceOpt = False,
     excel: CompareExcelOpt = False,
+    xlsx: XlsxOpt = False,
     allow_foreign_plan: AllowForeignPlanOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
@@ -90,7 +92,10 @@ def compare_command(
             bar.update(sum(done.values()) - bar.n)
 
         result = compare(s, ids, replications=n, seed=root, workers=k, plan=the_plan, progress=tick)
-        files = write_result(result, stage, excel=excel, summary=None)
+        sheets: Sheets = {}
+        files = write_result(result, stage, excel=excel, summary=None, scenario=s, sheets=sheets)
+        if xlsx:
+            files.append(write_workbook(sheets, stage / "compare.xlsx"))
         files += plot_comparison(result, stage)
         files += ["summary.json", "manifest.json"]
         write_json({**result.summary(), "files": files}, stage / "summary.json")

@@ -21,11 +21,12 @@ from quotaflow.commands.options import (
     ForceOpt,
     OutOpt,
     StrictOpt,
+    XlsxOpt,
     crm_date,
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.writer import write_result
+from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["diagnose_command"]
 
@@ -39,6 +40,7 @@ def diagnose_command(
     encoding: CrmEncodingOpt = None,
     strict: StrictOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Diagnose each rep's conversion and time per funnel stage against their peers (empirical-Bayes shrinkage,
@@ -48,7 +50,10 @@ def diagnose_command(
     claim = claim_output(out, force=force, reads=[export_dir, mapping])
     result = calibration.diagnose_export(export_dir, chosen, as_of=day, strict=strict, encoding=encoding)
     with staged_output(claim) as stage:
-        files = write_result(result, stage, excel=excel)
+        sheets: Sheets = {}
+        files = write_result(result, stage, excel=excel, sheets=sheets)
+        if xlsx:
+            files.append(write_workbook(sheets, stage / "diagnose.xlsx"))
         write_manifest(stage, extra={"export": str(export_dir), "mapping": chosen.name,
                                      "as_of": str(result.model.as_of.date()), "strict": strict})
     typer.echo(repr(result))

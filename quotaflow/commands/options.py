@@ -45,6 +45,7 @@ __all__ = [
     "StrictOpt",
     "SweepOutOpt",
     "SweepSetOpt",
+    "XlsxOpt",
     "apply_sets",
     "capped_workers",
     "crm_date",
@@ -62,6 +63,8 @@ FORCE_HELP = ("Replace an existing output folder, only if quotaflow wrote it (it
 ForceOpt = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 ExcelOpt = Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
                                         "names correctly.")]
+XlsxOpt = Annotated[bool, typer.Option("--xlsx", help="Also write every table into one Excel workbook in --out "
+                                      "(a sheet per table, header frozen, numbers formatted; text never a formula).")]
 CompareExcelOpt = Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM for Excel.")]
 PlanOpt = Annotated[Path | None, typer.Option("--plan", help="Plan folder (assignments.csv, optional quotas.csv, "
                                                             "budget.csv); default: today's assignment.")]
