@@ -184,8 +184,10 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
                                                 f"name pay plans from {sorted(known)}"))
     unknown = [p for p in ids if p not in known]
     if unknown:
+        hints = "".join(scenarios.did_you_mean(p, known) for p in unknown)
         raise ComparisonError(scenarios.Problem("--pay-plans", f"unknown pay plan(s) {unknown}",
-                                                f"use pay plans of scenario.toml [pay_plans]: {sorted(known)}"))
+                                                hints + f"use pay plans of scenario.toml [pay_plans]: "
+                                                f"{sorted(known)}"))
     if len(set(ids)) != len(ids):
         raise ComparisonError(scenarios.Problem("--pay-plans", f"a pay plan is listed twice in {ids}",
                                                 "list each pay plan once"))

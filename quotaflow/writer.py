@@ -238,8 +238,8 @@ def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path) -> str:
 
 
 def number_format(column: object, dtype: Any) -> str:
-    """The Excel number format of a column: ``#,##0.00`` money, ``#,##0.0`` hours, km and days, ``0.00%`` shares, ``#,##0``
-    whole numbers, ``0.0000`` other ratios, ``General`` variances and text.
+    """The Excel number format of a column: ``#,##0.00`` money, ``#,##0.0`` hours, km and days, ``0.00%`` shares,
+    ``#,##0`` whole numbers, ``0.0000`` other ratios, ``General`` variances and text.
 
     Examples
     --------
