@@ -24,7 +24,7 @@ from scipy import stats
 
 import scenarios
 import sim
-from quotaflow.decision import decision_table, decision_text
+from quotaflow.decision import decision_table, decision_text, format_number
 from quotaflow.errors import ComparisonError
 from quotaflow.metrics import METRICS, pay_budget, per_replication
 from quotaflow.writer import write_tables
@@ -91,7 +91,8 @@ class ComparisonResult:
         return decision_text(self.decision(), self.info)
 
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
-        """Write every table as ``<stem>.csv`` (UTF-8, with a BOM when ``excel``) into ``folder``."""
+        """Write every table as ``<stem>.csv`` (rounded for people; UTF-8, with a BOM when ``excel``) and
+        ``<stem>.parquet`` (raw values) into ``folder`` (``quotaflow.writer.write_tables``)."""
         write_tables(self.tables(), Path(folder), excel=excel)
 
     def delta(self, metric: str, pay_plan: str) -> tuple[float, float, float, float]:
@@ -112,12 +113,12 @@ class ComparisonResult:
             for p in pay_plans:
                 row = c.loc[(metric, p)]
                 if p == pay_plans[0] or not np.isfinite(row["delta"]):
-                    cells.append(f"{row['mean']:>20,.4g}")
+                    cells.append(f"{format_number(float(row['mean'])):>20}")
                 else:
                     star = "*" if row["p_value"] < 0.05 else " "
                     # float noise of an exactly unchanged mean (e.g. 1e-18) reads as a change: show it as 0
                     delta = 0.0 if abs(row["delta"]) < 1e-12 * max(1.0, abs(row["mean"])) else row["delta"]
-                    cells.append(f"{delta:>+19,.3g}{star}")
+                    cells.append(f"{format_number(float(delta), signed=True):>19}{star}")
             lines.append(f"  {metric:<20}" + "".join(cells))
         lines.append(f"  (first column: mean of {pay_plans[0] if pay_plans else '-'}; others: paired delta against it, "
                      "* = 95 % CI excludes 0)")

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["DECISION_MEASURES", "Measure", "decision_table", "decision_text", "format_amount", "format_share",
-           "ranking_line"]
+__all__ = ["DECISION_MEASURES", "Measure", "decision_table", "decision_text", "format_amount", "format_number",
+           "format_share", "ranking_line"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,23 @@ def format_amount(value: float, currency: str = "", *, signed: bool = False) -> 
     digits = 0 if not unit else (2 if abs(scaled) < 10 else 1 if abs(scaled) < 100 else 0)
     text = f"{scaled:+,.{digits}f}" if signed and scaled != 0 else f"{scaled:,.{digits}f}"
     return f"{text}{unit}" + (f" {currency}" if currency else "")
+
+
+def format_number(value: float, *, signed: bool = False) -> str:
+    """Any measure for people: from 1,000 up with K / M / B (`format_amount`), below that 3 significant digits in
+    plain notation (never ``1e-05``); empty text when missing.
+
+    Examples
+    --------
+    >>> format_number(58_590_401.7), format_number(0.0909), format_number(1.05e-05, signed=True), format_number(3.0)
+    ('58.6 M', '0.0909', '+0.0000105', '3')
+    """
+    if not math.isfinite(value):
+        return ""
+    if abs(value) >= 1e3:
+        return format_amount(value, signed=signed)
+    text = np.format_float_positional(value, precision=3, unique=False, fractional=False, trim="-")
+    return ("+" + text) if signed and value > 0 else text
 
 
 def format_share(value: float, *, signed: bool = False) -> str:
