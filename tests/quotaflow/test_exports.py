@@ -207,3 +207,15 @@ def test_did_you_mean_for_typos(args: list[str], hint: str, tmp_path: Path) -> N
     assert res.exit_code == ExitCode.INPUT, res.output
     assert hint in res.output and "Traceback" not in res.output
     assert not (tmp_path / "o").exists()
+
+
+def test_sweep_workbook_is_listed_in_its_manifest_so_force_can_replace_it(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    args = ["sweep", "tiny", "--set", "tiers.junior.hours_per_week=30,40", "--replications", "2", "--xlsx",
+            "--out", str(out)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == ExitCode.OK, res.output
+    book = openpyxl.load_workbook(out / "sweep.xlsx")
+    assert book.sheetnames == ["points", "summary"]
+    again = runner.invoke(app, [*args, "--force"])
+    assert again.exit_code == ExitCode.OK, again.output
