@@ -82,4 +82,5 @@ def allocate_command(
     typer.echo(repr(quotas))
     typer.echo(repr(budget))
     typer.echo(f"wrote {out}: assignments.csv, reps.csv, quotas.csv, quota_reps.csv, budget.csv, "
-               "budget_channels.csv, summary.json, plan.json, manifest.json")
+               "budget_channels.csv (each with a .parquet twin), " + ("allocate.xlsx, " if xlsx else "")
+               + "summary.json, plan.json, manifest.json")

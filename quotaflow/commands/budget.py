@@ -50,4 +50,5 @@ def budget_command(
         write_manifest(stage, scenario=s, status=str(result.status), solver={"name": result.solver},
                        extra={"budget": result.total})
     typer.echo(repr(result))
-    typer.echo(f"wrote {out / 'budget.csv'}, {out / 'budget_channels.csv'}, {out / 'summary.json'} and the manifest")
+    typer.echo(f"wrote {out / 'budget.csv'}, {out / 'budget_channels.csv'} (+ .parquet), {out / 'summary.json'}"
+               + (f", {out / 'budget.xlsx'}" if xlsx else "") + " and the manifest")

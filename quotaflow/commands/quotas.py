@@ -82,4 +82,5 @@ def quotas_command(
     typer.echo(repr(result))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}")
-    typer.echo(f"wrote {out / 'quotas.csv'}, {out / 'quota_reps.csv'}, {out / 'summary.json'} and the manifest")
+    typer.echo(f"wrote {out / 'quotas.csv'}, {out / 'quota_reps.csv'} (+ .parquet), {out / 'summary.json'}"
+               + (f", {out / 'quotas.xlsx'}" if xlsx else "") + " and the manifest")
