@@ -82,13 +82,9 @@ def decimals(column: object) -> int | None:
 
 
 def _significant(values: pd.Series, digits: int = 6) -> pd.Series:
-    x = values.to_numpy(dtype=float)
-    out = x.copy()
-    finite = np.isfinite(x) & (x != 0)
-    scale = np.floor(np.log10(np.abs(x[finite])))
-    factor = 10.0 ** (digits - 1 - scale)
-    out[finite] = np.round(x[finite] * factor) / factor
-    return pd.Series(out, index=values.index, name=values.name)
+    # through text: a scale factor 10**k overflows for subnormal values, "%.6g" does not
+    out = [float(f"{v:.{digits}g}") if np.isfinite(v) else np.nan for v in values.to_numpy(dtype=float)]
+    return pd.Series(out, index=values.index, name=values.name, dtype=float)
 
 
 def rounded(frame: pd.DataFrame) -> pd.DataFrame:
