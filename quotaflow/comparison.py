@@ -24,6 +24,7 @@ from scipy import stats
 
 import scenarios
 import sim
+from quotaflow.decision import decision_table, decision_text, format_number
 from quotaflow.errors import ComparisonError
 from quotaflow.metrics import METRICS, pay_budget, per_replication
 from quotaflow.writer import write_tables
@@ -63,8 +64,8 @@ class ComparisonResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by file stem, in the order they are written."""
-        return {"comparison": self.comparison, "monthly": self.monthly, "variance": self.variance,
-                "replications": self.replications, "reps": self.reps}
+        return {"decision": self.decision(), "comparison": self.comparison, "monthly": self.monthly,
+                "variance": self.variance, "replications": self.replications, "reps": self.reps}
 
     def summary(self) -> dict[str, Any]:
         """The run facts, every metric's mean, interval and paired delta per pay plan (NaN as None), and the
@@ -81,8 +82,17 @@ class ComparisonResult:
         crn = {f"{r.metric}/{r.plan}": num(r.variance_reduction) for r in self.variance.itertuples(index=False)}
         return {"run": self.info, "metrics": table, "crn_variance_reduction": crn}
 
+    def decision(self) -> pd.DataFrame:
+        """The decision table, one row per pay plan (``quotaflow.decision.decision_table``)."""
+        return decision_table(self.comparison, self.info)
+
+    def decision_text(self) -> str:
+        """The decision table and its ranking line as ``quotaflow demo`` and ``compare`` print them."""
+        return decision_text(self.decision(), self.info)
+
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
-        """Write every table as ``<stem>.csv`` (UTF-8, with a BOM when ``excel``) into ``folder``."""
+        """Write every table as ``<stem>.csv`` (rounded for people; UTF-8, with a BOM when ``excel``) and
+        ``<stem>.parquet`` (raw values) into ``folder`` (``quotaflow.writer.write_tables``)."""
         write_tables(self.tables(), Path(folder), excel=excel)
 
     def delta(self, metric: str, pay_plan: str) -> tuple[float, float, float, float]:
@@ -103,12 +113,12 @@ class ComparisonResult:
             for p in pay_plans:
                 row = c.loc[(metric, p)]
                 if p == pay_plans[0] or not np.isfinite(row["delta"]):
-                    cells.append(f"{row['mean']:>20,.4g}")
+                    cells.append(f"{format_number(float(row['mean'])):>20}")
                 else:
                     star = "*" if row["p_value"] < 0.05 else " "
                     # float noise of an exactly unchanged mean (e.g. 1e-18) reads as a change: show it as 0
                     delta = 0.0 if abs(row["delta"]) < 1e-12 * max(1.0, abs(row["mean"])) else row["delta"]
-                    cells.append(f"{delta:>+19,.3g}{star}")
+                    cells.append(f"{format_number(float(delta), signed=True):>19}{star}")
             lines.append(f"  {metric:<20}" + "".join(cells))
         lines.append(f"  (first column: mean of {pay_plans[0] if pay_plans else '-'}; others: paired delta against it, "
                      "* = 95 % CI excludes 0)")
@@ -175,8 +185,10 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
                                                 f"name pay plans from {sorted(known)}"))
     unknown = [p for p in ids if p not in known]
     if unknown:
+        hints = "".join(scenarios.did_you_mean(p, known) for p in unknown)
         raise ComparisonError(scenarios.Problem("--pay-plans", f"unknown pay plan(s) {unknown}",
-                                                f"use pay plans of scenario.toml [pay_plans]: {sorted(known)}"))
+                                                hints + f"use pay plans of scenario.toml [pay_plans]: "
+                                                f"{sorted(known)}"))
     if len(set(ids)) != len(ids):
         raise ComparisonError(scenarios.Problem("--pay-plans", f"a pay plan is listed twice in {ids}",
                                                 "list each pay plan once"))
@@ -186,6 +198,7 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
     sim.check_memory(scenario, replications, copies=len(ids))  # every pay plan's results are held to pair them
     model = sim.build(scenario, plan)
     per_pay_plan: dict[str, pd.DataFrame] = {}
+    budgets: dict[str, float] = {}
     monthly_rows: list[pd.DataFrame] = []
     rep_rows: list[pd.DataFrame] = []
     for pid in ids:
@@ -197,7 +210,8 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
                 progress(_pid, done)  # type: ignore[misc]
         res = sim.simulate(model, replications=replications, seed=seed, workers=workers,
                            behaviour=behaviour, pay=pay, progress=report)
-        per_pay_plan[pid] = per_replication(res, pay_budget(model, known[pid]))
+        budgets[pid] = pay_budget(model, known[pid])
+        per_pay_plan[pid] = per_replication(res, budgets[pid])
         rm = res.replication_monthly
         pivot = rm.pivot(index="replication", columns="period", values="bookings")
         mean, lo, hi = sim.mean_ci(pivot.to_numpy())
@@ -230,7 +244,9 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
     replications_table = replications_table[["plan", "replication", *METRICS]]
     info = {"scenario": scenario.name, "plans": ids, "replications": replications, "seed": seed,
             "plan_source": model.quota_source, "behaviour_enabled": scenario.settings.behaviour.enabled,
+            "currency": scenario.settings.currency,
             "budget": "base + target variable pay at 100 % of quota under each plan, all seats, over the horizon",
+            "compensation_budget": budgets,
             "variance_independent": "var(a) + var(b) of the per-plan replications (not a second, independent run)"}
     return ComparisonResult(
         comparison=pd.DataFrame(rows), monthly=pd.concat(monthly_rows, ignore_index=True),

@@ -16,7 +16,7 @@ from quotaflow.comparison import ComparisonResult, compare
 from quotaflow.manifest import write_manifest
 from quotaflow.plots import plot_comparison
 from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales
-from quotaflow.writer import write_json, write_result
+from quotaflow.writer import Sheets, write_json, write_result, write_workbook
 from scenarios import PlanOrigin
 
 __all__ = ["DEMO_TIME_LIMIT", "DemoResult", "demo_allocation", "run_demo"]
@@ -69,13 +69,16 @@ def demo_allocation(scenario: scenarios.Scenario) -> AllocationResult:
 
 
 def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, seed: int,
-             workers: int = 1) -> DemoResult:
+             workers: int = 1, excel: bool = False, xlsx: bool = False) -> DemoResult:
     """Run the whole job on ``scenario`` and write it into ``folder`` (a staging folder from the CLI).
 
     Layout: ``plan/`` (assignments, reps, quotas, budget and plan.json: a plan folder ``quotaflow simulate --plan``
     reads),
-    ``comparison/`` (comparison.csv, monthly.csv, variance.csv, replications.csv, reps.csv and three PNGs),
-    ``summary.json`` and ``manifest.json``. Quotas use the scenario's ``[quotas] method``; for
+    ``comparison/`` (decision.csv, comparison.csv, monthly.csv, variance.csv, replications.csv, reps.csv and three
+    PNGs), each table also as Parquet with its raw values, ``summary.json`` and ``manifest.json``; with ``xlsx``
+    also ``demo.xlsx`` (every table, the decision table first). The comparison's CSVs always carry the BOM Excel
+    needs for non-Latin names; ``excel`` adds it to the plan's too (a plan folder is read back by quotaflow,
+    which accepts both). Quotas use the scenario's ``[quotas] method``; for
     ``equal_probability`` each rep's sales are simulated first (``quotaflow.quotas.simulated_sales``, at least
     `QUOTA_SAMPLES` horizons, same seed) under the optimised assignment.
 
@@ -108,14 +111,17 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
     plan_dir, cmp_dir = folder / "plan", folder / "comparison"
     plan_dir.mkdir(parents=True, exist_ok=True)
     cmp_dir.mkdir(parents=True, exist_ok=True)
-    write_result(allocation, plan_dir)
-    write_result(quotas, plan_dir, summary=None)
-    write_result(budget, plan_dir, summary=None)
-    PlanOrigin.of(scenario).write(plan_dir)
-    files = {"plan": sorted(p.name for p in plan_dir.iterdir())}
-    write_result(comparison, cmp_dir, excel=True, summary=None)
+    sheets: Sheets = {}
+    write_result(comparison, cmp_dir, excel=True, summary=None, scenario=scenario, sheets=sheets)
     plot_comparison(comparison, cmp_dir)
-    files["comparison"] = sorted(p.name for p in cmp_dir.iterdir())
+    write_result(allocation, plan_dir, excel=excel, scenario=scenario, sheets=sheets)
+    write_result(quotas, plan_dir, excel=excel, summary=None, scenario=scenario, sheets=sheets)
+    write_result(budget, plan_dir, excel=excel, summary=None, scenario=scenario, sheets=sheets)
+    PlanOrigin.of(scenario).write(plan_dir)
+    files = {"plan": sorted(p.name for p in plan_dir.iterdir()),
+             "comparison": sorted(p.name for p in cmp_dir.iterdir())}
+    if xlsx:
+        files["."] = [write_workbook(sheets, folder / "demo.xlsx")]
     summary: dict[str, Any] = {"allocation": allocation.summary(), "quotas": quotas.summary(),
                                "budget": budget.summary(), "comparison": comparison.info,
                                "seconds": {k: round(v, 2) for k, v in seconds.items()}}

@@ -120,6 +120,10 @@ COMPARISON_METRICS: tuple[Metric, ...] = (
     Metric("revenue", "bookings over the horizon", _column("revenue")),
     Metric("gross_margin", "bookings times each product's margin", _column("gross_margin")),
     Metric("compensation_cost", "everything paid to reps (the simulator's pay_total)", _column("pay_total")),
+    Metric("profit_after_pay", "gross margin minus compensation cost: what the company keeps after paying the "
+           "reps (marketing and other costs not deducted)",
+           lambda result, budget: (result.replications["gross_margin"].to_numpy()
+                                   - result.replications["pay_total"].to_numpy())),
     Metric("cost_of_sales_share", "compensation cost over revenue", _column("cost_of_sales_share")),
     Metric("share_reps_at_quota", "share of reps at or above quota", _column("share_reps_at_quota")),
     Metric("attainment_p10", "10th percentile of the reps' attainment", _spread("attainment_p10")),

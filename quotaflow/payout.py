@@ -172,7 +172,8 @@ def pay_for_bookings(scenario: scenarios.Scenario, timeline: pd.DataFrame,
     """
     unknown = [p for p in pay_plans if p != OWN_PAY_PLAN and p not in scenario.settings.pay_plans]
     if unknown:
-        raise PayError(f"--pay-plans names unknown pay plan(s) {unknown}; the scenario has "
+        hints = "".join(scenarios.did_you_mean(p, scenario.settings.pay_plans) for p in unknown)
+        raise PayError(f"--pay-plans names unknown pay plan(s) {unknown}; {hints}the scenario has "
                        f"{sorted(scenario.settings.pay_plans)}")
     reps = scenario.reps[scenario.reps.index.isin(timeline["rep_id"])]
     periods = scenario.settings.calendar.periods()

@@ -37,6 +37,7 @@ def incentive_hooks(scenario: scenarios.Scenario, plan: scenarios.Plan | None,
     if pay_plan_id is not None and pay_plan_id not in scenario.settings.pay_plans:
         raise scenarios.ScenarioError(scenarios.Problem(
             "--incentives", f"{pay_plan_id!r} is neither 'own', 'none' nor a pay plan of the scenario",
-            f"use own, none or one of {sorted(scenario.settings.pay_plans)}", value=pay_plan_id))
+            scenarios.did_you_mean(pay_plan_id, scenario.settings.pay_plans)
+            + f"use own, none or one of {sorted(scenario.settings.pay_plans)}", value=pay_plan_id))
     behaviour = sim.IncentiveBehaviour.from_scenario(scenario, pay_plan_id, plan)
     return behaviour, sim.PayPlanPay.from_scenario(scenario, pay_plan_id)

@@ -28,7 +28,7 @@ from quotaflow.errors import GridError, OutputError
 from quotaflow.grid import SweepPoint
 from quotaflow.manifest import seal, write_manifest
 from quotaflow.sweep_folder import SWEEP_OWNED, TASK_COLUMNS, TASKS_DIR, prepare_folder, readable, sweep_key
-from quotaflow.writer import write_parquet, write_tables
+from quotaflow.writer import write_parquet, write_tables, write_workbook
 from sim import mean_ci
 
 __all__ = ["Evaluator", "SweepResult", "require_dask", "summarise", "sweep"]
@@ -124,7 +124,7 @@ class SweepResult:
         """Write ``points.csv``, ``summary.csv`` (+ Parquet twins) into ``folder``."""
         out = Path(folder)
         tables = self.tables()
-        write_tables(tables, out, excel=excel)
+        write_tables(tables, out, excel=excel, parquet=False)
         params = {c: str for c in self.points.columns if c not in ("point_id", "label")}
         write_parquet(self.points.astype(params), out / "points.parquet")  # parameters may mix types
         write_parquet(tables["summary"], out / "summary.parquet")
@@ -156,7 +156,7 @@ def _dask_futures(client: Any, jobs: list[tuple[Any, ...]]) -> Iterator[Any]:
 def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluate: Evaluator, out: str |
           os.PathLike[str], replications: int, seed: int, allocate: bool = False, workers: int = 1,
           dask_local: int | None = None, scheduler: str | None = None, resume: bool = False,
-          progress: bool = True, excel: bool = False, dashboard: bool = False,
+          progress: bool = True, excel: bool = False, xlsx: bool = False, dashboard: bool = False,
           record: dict[str, Any] | None = None) -> SweepResult:
     """Run a sweep and write its results to ``out``.
 
@@ -191,6 +191,8 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
         Show a progress bar with ETA.
     excel
         Write the CSVs with a UTF-8 BOM so Excel shows non-Latin text correctly.
+    xlsx
+        Also write ``sweep.xlsx`` (points and summary, one sheet each).
     dashboard
         With ``dask_local``: serve the Dask dashboard (on 127.0.0.1 only; its address is printed).
     record
@@ -292,5 +294,7 @@ def sweep(scenario: scenarios.Scenario, points: Sequence[SweepPoint], *, evaluat
             for tid, p in zip(ids, points, strict=True)]
     result = SweepResult(points=pd.DataFrame(rows), summary=summary, ran=len(jobs), reused=len(points) - len(jobs))
     result.to_csv(folder, excel=excel)
+    if xlsx:
+        write_workbook(result.tables(), folder / "sweep.xlsx")
     seal(folder, status="ok", tasks_run=result.ran, tasks_reused=result.reused)
     return result

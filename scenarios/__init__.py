@@ -7,7 +7,7 @@ from __future__ import annotations
 from scenarios.allocation import BalanceBand, OptimizerSettings
 from scenarios.checks import check, pulp_name
 from scenarios.deprecations import ScenarioDeprecationWarning, upgrade_path
-from scenarios.errors import Problem, ScenarioError
+from scenarios.errors import Problem, ScenarioError, did_you_mean
 from scenarios.generate import generate
 from scenarios.geography import great_circle_km
 from scenarios.incentives import (
@@ -98,6 +98,7 @@ __all__ = [
     "TrainingSettings",  # incentives
     "bundled",
     "check",
+    "did_you_mean",
     "expected_leads",
     "fingerprint",
     "generate",

@@ -6,11 +6,26 @@ so that a planner can fix a spreadsheet without reading Python.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Problem", "ScenarioError"]
+__all__ = ["Problem", "ScenarioError", "did_you_mean"]
 
 _MAX_LISTED = 20
+
+
+def did_you_mean(word: str, choices: Iterable[object]) -> str:
+    """``"did you mean 'x'? "`` for the choice closest to a mistyped ``word`` (difflib's ratio of at least 0.6),
+    else empty text: the start of a fix for a typo in a key, a column or an id.
+
+    Examples
+    --------
+    >>> did_you_mean("timing_game", ["timing_games", "enabled"]), did_you_mean("zzz", ["timing_games"])
+    ("did you mean 'timing_games'? ", '')
+    """
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    return f"did you mean {close[0]!r}? " if close else ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import re
 import stat
 import tempfile
 import tomllib
+from collections.abc import Callable
 from contextlib import ExitStack
 from importlib import resources
 from pathlib import Path
@@ -219,7 +220,7 @@ def is_id_column(name: object) -> bool:
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, excel: bool = False, index: bool = False,
-              float_format: str | None = None) -> None:
+              float_format: str | Callable[[object], str] | None = None) -> None:
     """Write ``frame`` as an export CSV: the one writer behind every CSV the engines and the CLI produce.
 
     RFC 4180 (comma, ``\\r\\n`` line ends, quotes where needed), UTF-8 (with a BOM when ``excel``, so Excel
@@ -238,7 +239,8 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str], *, excel: bool 
     index
         Write the index as the first column(s).
     float_format
-        ``printf`` format for floats (e.g. ``%.10g``); default Python's shortest round-trip form.
+        ``printf`` format for floats (e.g. ``%.10g``) or a function of one float; default Python's shortest
+        round-trip form.
 
     Examples
     --------

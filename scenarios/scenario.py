@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from scenarios.deprecations import upgrade_path
-from scenarios.errors import Problem, ScenarioError
+from scenarios.errors import Problem, ScenarioError, did_you_mean
 from scenarios.settings import Settings
 
 __all__ = ["Scenario", "modify", "settings_problems"]
@@ -135,7 +135,8 @@ def _modify_table(scenario: Scenario, path: str, match: re.Match[str], value: An
     file = f"{table}.csv"
     if column not in frame.columns or column == frame.index.name:
         raise ScenarioError(Problem(file, f"what-if path '{path}' names no column '{column}'",
-                                    f"use a column of {file}: {', '.join(map(str, frame.columns))}", column=column))
+                                    did_you_mean(column, frame.columns)
+                                    + f"use a column of {file}: {', '.join(map(str, frame.columns))}", column=column))
     rows = np.ones(len(frame), dtype=bool)
     if key is not None:
         if key not in frame.columns:
@@ -230,17 +231,19 @@ def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
             elif isinstance(node, dict) and isinstance(node.get(part), dict | list):
                 node = node[part]
             else:
+                hint = did_you_mean(part, node) if isinstance(node, dict) else ""
                 raise ScenarioError(Problem("scenario.toml", f"setting path '{path}' does not exist",
-                                            "use a dotted path of existing keys, e.g. tiers.junior.hours_per_week",
-                                            column=".".join(parts[: i + 1])))
+                                            hint + "use a dotted path of existing keys, e.g. "
+                                            "tiers.junior.hours_per_week", column=".".join(parts[: i + 1])))
         last = parts[-1]
         if isinstance(node, list) and last.isdigit() and int(last) < len(node):
             node[int(last)] = value
         elif isinstance(node, dict) and (last in node or not _is_model_level(scenario, parts[:-1])):
             node[last] = value
         else:
+            hint = did_you_mean(last, node) if isinstance(node, dict) else ""
             raise ScenarioError(Problem("scenario.toml", f"setting path '{path}' does not exist",
-                                        "use a dotted path of existing keys", column=path))
+                                        hint + "use a dotted path of existing keys", column=path))
     if settings_changed:
         try:
             settings = Settings.model_validate(data)

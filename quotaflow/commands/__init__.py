@@ -33,23 +33,27 @@ from quotaflow.commands.validate import validate
 __all__ = ["COMMANDS", "register"]
 
 COMMANDS: tuple[tuple[str, Callable[..., Any]], ...] = (
+    # a scenario: check one, make a synthetic one, or calibrate one from a CRM export
     ("validate", validate),
     ("generate", generate),
+    ("calibrate", calibrate_command),
+    # the whole job, then its steps in the order the demo runs them
     ("demo", demo),
-    ("pay", pay_command),
+    ("allocate", allocate_command),
     ("quotas", quotas_command),
     ("budget", budget_command),
     ("simulate", simulate_command),
-    ("allocate", allocate_command),
-    ("frontier", frontier_command),
+    # pay plans, what-ifs and trade-offs
+    ("compare", compare_command),
+    ("pay", pay_command),
     ("sweep", sweep_command),
     ("report", report_command),
-    ("compare", compare_command),
-    ("calibrate", calibrate_command),
+    ("frontier", frontier_command),
+    # a CRM export's reps, and how well the calibrated simulator forecasts
     ("diagnose", diagnose_command),
     ("backtest", backtest_command),
 )
-"""Every command by name, in the order ``quotaflow --help`` lists them."""
+"""Every command by name, in the order ``quotaflow --help`` lists them: a planner's workflow."""
 
 
 def register(app: typer.Typer) -> None:

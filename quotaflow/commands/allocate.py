@@ -23,11 +23,12 @@ from quotaflow.commands.options import (
     OutOpt,
     ScenarioArg,
     SolverOpt,
+    XlsxOpt,
     scenario_source,
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.writer import write_json, write_result
+from quotaflow.writer import Sheets, write_json, write_result, write_workbook
 
 __all__ = ["allocate_command"]
 
@@ -55,6 +56,7 @@ def allocate_command(
                                         "terminal anyway).")] = False,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
 ) -> None:
@@ -87,8 +89,11 @@ def allocate_command(
                              progress=show)
     result, quotas, budget = run.allocation, run.quotas, run.budget
     with staged_output(claim) as stage:
+        sheets: Sheets = {}
         for part in (result, quotas, budget):
-            write_result(part, stage, excel=excel, summary=None)
+            write_result(part, stage, excel=excel, summary=None, scenario=s, sheets=sheets)
+        if xlsx:
+            write_workbook(sheets, stage / "allocate.xlsx")
         write_json({**result.summary(), "quotas": quotas.summary(), "budget": budget.summary()},
                    stage / "summary.json")
         # The plan belongs to the scenario as read: --solver, --time-limit and --mip-gap change how it was
@@ -104,7 +109,8 @@ def allocate_command(
     typer.echo(repr(quotas))
     typer.echo(repr(budget))
     typer.echo(f"wrote {out}: assignments.csv, reps.csv, quotas.csv, quota_reps.csv, budget.csv, "
-               "budget_channels.csv, summary.json, plan.json, manifest.json")
+               "budget_channels.csv (each with a .parquet twin), " + ("allocate.xlsx, " if xlsx else "")
+               + "summary.json, plan.json, manifest.json")
 
 
 def _write_seconds(accounts: int) -> float:

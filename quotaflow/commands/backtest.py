@@ -27,12 +27,13 @@ from quotaflow.commands.options import (
     ExportArg,
     ForceOpt,
     OutOpt,
+    XlsxOpt,
     crm_date,
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
 from quotaflow.plots import plot_backtest
-from quotaflow.writer import write_result
+from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["backtest_command"]
 
@@ -61,6 +62,7 @@ def backtest_command(
     draws: Annotated[int, typer.Option(min=100, help="Monte Carlo draws of each baseline's predictive "
                                                      "quantiles.")] = BASELINE_DRAWS,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Back-test the calibrated simulator against the weighted pipeline and the seasonal naive: coverage of the
@@ -71,9 +73,12 @@ def backtest_command(
     result = run_backtest(export_dir, chosen, days, horizon_months, replications=replications, seed=seed,
                           draws=draws, encoding=encoding)
     with staged_output(claim) as stage:
-        files = write_result(result, stage, excel=excel)
+        sheets: Sheets = {}
+        files = write_result(result, stage, excel=excel, sheets=sheets)
         plot_backtest(result.detail, result.scores, stage / "backtest.png")
         files.append("backtest.png")
+        if xlsx:
+            files.append(write_workbook(sheets, stage / "backtest.xlsx"))
         write_manifest(stage, seeds={"backtest": seed},
                        extra={"export": str(export_dir), "mapping": chosen.name, "cutoffs": [str(d) for d in days],
                               "horizon_months": horizon_months, "replications": replications, "draws": draws})

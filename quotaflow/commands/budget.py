@@ -16,11 +16,12 @@ from quotaflow.commands.options import (
     OutOpt,
     ScenarioArg,
     SolverOpt,
+    XlsxOpt,
     scenario_source,
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.writer import write_result
+from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["budget_command"]
 
@@ -33,6 +34,7 @@ def budget_command(
     solver: SolverOpt = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
 ) -> None:
@@ -41,8 +43,12 @@ def budget_command(
     s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     result = optimizer.allocate_budget(s, total=total, solver=solver)
     with staged_output(claim) as stage:
-        write_result(result, stage, excel=excel)
+        sheets: Sheets = {}
+        write_result(result, stage, excel=excel, scenario=s, sheets=sheets)
+        if xlsx:
+            write_workbook(sheets, stage / "budget.xlsx")
         write_manifest(stage, scenario=s, status=str(result.status), solver={"name": result.solver},
                        extra={"budget": result.total})
     typer.echo(repr(result))
-    typer.echo(f"wrote {out / 'budget.csv'}, {out / 'budget_channels.csv'}, {out / 'summary.json'} and the manifest")
+    typer.echo(f"wrote {out / 'budget.csv'}, {out / 'budget_channels.csv'} (+ .parquet), {out / 'summary.json'}"
+               + (f", {out / 'budget.xlsx'}" if xlsx else "") + " and the manifest")

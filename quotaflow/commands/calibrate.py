@@ -25,11 +25,12 @@ from quotaflow.commands.options import (
     ForceOpt,
     OutOpt,
     StrictOpt,
+    XlsxOpt,
     crm_date,
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.writer import write_result, write_text
+from quotaflow.writer import Sheets, write_result, write_text, write_workbook
 
 __all__ = ["calibrate_command"]
 
@@ -47,6 +48,7 @@ def calibrate_command(
     strict: StrictOpt = False,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Calibrate a scenario from a CRM export: funnel conversion and dwell (survival analysis), shrunk per-rep
@@ -60,7 +62,10 @@ def calibrate_command(
     with staged_output(claim) as stage:
         scenarios.save(result.scenario, stage)
         scenarios.load(stage)  # what every other command will read: refuse to publish what it would not accept
-        write_result(result, stage, excel=excel, summary="calibration.json")
+        sheets: Sheets = {}
+        write_result(result, stage, excel=excel, summary="calibration.json", sheets=sheets)
+        if xlsx:
+            write_workbook(sheets, stage / "calibrate.xlsx")
         write_text(result.report(), stage / "report.md")
         write_manifest(stage, scenario=result.scenario, seeds={"bootstrap": seed},
                        extra={"export": str(export_dir), "mapping": chosen.name,

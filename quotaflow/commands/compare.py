@@ -1,7 +1,8 @@
 """``quotaflow compare``: pay plans side by side on the same customers (``quotaflow.comparison.compare``).
 
-Writes ``comparison.csv``, ``monthly.csv``, ``variance.csv``, ``replications.csv``, ``reps.csv``, PNG plots
-(``quotaflow.plots``), ``summary.json`` and ``manifest.json``.
+Writes ``decision.csv`` (one row per pay plan, printed at the end), ``comparison.csv``, ``monthly.csv``,
+``variance.csv``, ``replications.csv``, ``reps.csv``, PNG plots (``quotaflow.plots``), ``summary.json`` and
+``manifest.json``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from quotaflow.commands.options import (
     PlanOpt,
     ScenarioArg,
     SetOpt,
+    XlsxOpt,
     apply_sets,
     capped_workers,
     pay_plan_option,
@@ -34,7 +36,7 @@ from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
 from quotaflow.plots import plot_comparison
 from quotaflow.readers import Evaluation, check_whatifs
-from quotaflow.writer import write_json, write_result
+from quotaflow.writer import Sheets, write_json, write_result, write_workbook
 
 __all__ = ["compare_command"]
 
@@ -55,6 +57,7 @@ def compare_command(
     set_: SetOpt = None,
     force: ForceOpt = False,
     excel: CompareExcelOpt = False,
+    xlsx: XlsxOpt = False,
     allow_foreign_plan: AllowForeignPlanOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
@@ -89,7 +92,10 @@ def compare_command(
             bar.update(sum(done.values()) - bar.n)
 
         result = compare(s, ids, replications=n, seed=root, workers=k, plan=the_plan, progress=tick)
-        files = write_result(result, stage, excel=excel, summary=None)
+        sheets: Sheets = {}
+        files = write_result(result, stage, excel=excel, summary=None, scenario=s, sheets=sheets)
+        if xlsx:
+            files.append(write_workbook(sheets, stage / "compare.xlsx"))
         files += plot_comparison(result, stage)
         files += ["summary.json", "manifest.json"]
         write_json({**result.summary(), "files": files}, stage / "summary.json")
@@ -98,3 +104,4 @@ def compare_command(
                               "changes": changes})
     typer.echo(repr(result))
     typer.echo(f"\nwrote {out}: " + ", ".join(files))
+    typer.echo("\n" + result.decision_text())

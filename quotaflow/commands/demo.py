@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 import scenarios
-from quotaflow.commands.options import DecimalOpt, EncodingOpt, ForceOpt, OutOpt, capped_workers, scenario_source
+from quotaflow.commands.options import (
+    DecimalOpt,
+    EncodingOpt,
+    ExcelOpt,
+    ForceOpt,
+    OutOpt,
+    XlsxOpt,
+    capped_workers,
+    scenario_source,
+)
 from quotaflow.output import claim_output, staged_output
 from quotaflow.overview import overview, overview_text
 from quotaflow.writer import write_json
@@ -24,6 +33,8 @@ def demo(
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: simulation.seed).")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes for the simulations.")] = 2,
     force: ForceOpt = False,
+    excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
 ) -> None:
@@ -40,10 +51,13 @@ def demo(
     root = s.settings.simulation.seed if seed is None else seed
     with staged_output(claim) as stage:
         write_json(overview(s), stage / "overview.json")
-        result = run_demo(s, stage, replications=replications, seed=root, workers=workers)
+        result = run_demo(s, stage, replications=replications, seed=root, workers=workers, excel=excel,
+                          xlsx=xlsx)
     typer.echo("")
     typer.echo(result.headline())
     typer.echo(f"\nwrote {out}/")
     for folder, files in result.files.items():
-        typer.echo(f"  {folder}/: {', '.join(files)}")
-    typer.echo("  overview.json, summary.json, manifest.json")
+        if folder != ".":
+            typer.echo(f"  {folder}/: {', '.join(files)}")
+    typer.echo("  " + ", ".join([*result.files.get(".", []), "overview.json", "summary.json", "manifest.json"]))
+    typer.echo("\n" + result.comparison.decision_text())

@@ -28,13 +28,14 @@ from quotaflow.commands.options import (
     ForceOpt,
     OutOpt,
     StrictOpt,
+    XlsxOpt,
     capped_workers,
     crm_date,
 )
 from quotaflow.lift import LIFT_REPLICATIONS, diagnose_with_lift
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.writer import write_result
+from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["diagnose_command"]
 
@@ -54,6 +55,7 @@ def diagnose_command(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes of the lift's runs; results do not depend "
                                                      "on it.")] = 1,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     force: ForceOpt = False,
 ) -> None:
     """Diagnose each rep's conversion and time per funnel stage against their peers (empirical-Bayes shrinkage,
@@ -66,7 +68,10 @@ def diagnose_command(
                                 replications=replications, seed=seed,
                                 workers=capped_workers(workers, max(replications, 1)))
     with staged_output(claim) as stage:
-        files = write_result(result, stage, excel=excel)
+        sheets: Sheets = {}
+        files = write_result(result, stage, excel=excel, sheets=sheets)
+        if xlsx:
+            files.append(write_workbook(sheets, stage / "diagnose.xlsx"))
         write_manifest(stage, seeds={"lift": seed}, extra={"export": str(export_dir), "mapping": chosen.name,
                                      "as_of": str(result.model.as_of.date()), "strict": strict,
                                      "replications": replications})

@@ -9,11 +9,20 @@ import typer
 
 import optimizer
 import scenarios
-from quotaflow.commands.options import DecimalOpt, EncodingOpt, ExcelOpt, ForceOpt, OutOpt, ScenarioArg, scenario_source
+from quotaflow.commands.options import (
+    DecimalOpt,
+    EncodingOpt,
+    ExcelOpt,
+    ForceOpt,
+    OutOpt,
+    ScenarioArg,
+    XlsxOpt,
+    scenario_source,
+)
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
 from quotaflow.plots import plot_frontier
-from quotaflow.writer import write_result
+from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["frontier_command"]
 
@@ -27,6 +36,7 @@ def frontier_command(
     time_limit: Annotated[float | None, typer.Option("--time-limit", min=0.1, help="Seconds per point.")] = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
 ) -> None:
@@ -36,7 +46,10 @@ def frontier_command(
     s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
     result = optimizer.frontier(s, x, y, points=points, time_limit=time_limit)
     with staged_output(claim) as stage:
-        write_result(result, stage, excel=excel, summary=None)
+        sheets: Sheets = {}
+        write_result(result, stage, excel=excel, summary=None, scenario=s, sheets=sheets)
+        if xlsx:
+            write_workbook(sheets, stage / "frontier.xlsx")
         plot_frontier(result, s.name, stage / "frontier.png")
         write_manifest(stage, scenario=s, solver={"name": s.settings.optimizer.solver,
                                                   "mip_gap": s.settings.optimizer.mip_gap},

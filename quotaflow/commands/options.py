@@ -45,6 +45,7 @@ __all__ = [
     "StrictOpt",
     "SweepOutOpt",
     "SweepSetOpt",
+    "XlsxOpt",
     "apply_sets",
     "capped_workers",
     "crm_date",
@@ -62,6 +63,8 @@ FORCE_HELP = ("Replace an existing output folder, only if quotaflow wrote it (it
 ForceOpt = Annotated[bool, typer.Option("--force", help=FORCE_HELP)]
 ExcelOpt = Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM so Excel shows non-Latin "
                                         "names correctly.")]
+XlsxOpt = Annotated[bool, typer.Option("--xlsx", help="Also write every table into one Excel workbook in --out "
+                                      "(a sheet per table, header frozen, numbers formatted; text never a formula).")]
 CompareExcelOpt = Annotated[bool, typer.Option("--excel", help="Write CSVs with a UTF-8 BOM for Excel.")]
 PlanOpt = Annotated[Path | None, typer.Option("--plan", help="Plan folder (assignments.csv, optional quotas.csv, "
                                                             "budget.csv); default: today's assignment.")]
@@ -86,12 +89,12 @@ IncentivesOpt = Annotated[str, typer.Option(
          "commission (the bare funnel).")]
 
 SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="path=value (repeatable): change the scenario for this run only, e.g. "
+    "--set", metavar="PATH=VALUE", help="path=value (repeatable): change the scenario for this run only, e.g. "
                   "behaviour.timing_games=true or pay_plans.capped.cap.target_multiple=2 (as in quotaflow sweep).")]
 
-SweepSetOpt = Annotated[list[str] | None, typer.Option("--set", help="path=v1,v2,... (repeatable); paths are "
-                                                       "settings keys or table columns, e.g. "
-                                                       "reps[tier=junior].hours_per_week=36,40.")]
+SweepSetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", metavar="PATH=V1,V2", help="path=v1,v2,... (repeatable); paths are settings keys or table columns, "
+                                        "e.g. reps[tier=junior].hours_per_week=36,40.")]
 
 OldPlansOpt = Annotated[str | None, typer.Option("--plans", hidden=True, help="Old name of --pay-plans.")]
 """``--plans``, the old name of ``--pay-plans``: still read, with a warning (`pay_plan_option`)."""

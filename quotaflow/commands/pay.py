@@ -17,13 +17,14 @@ from quotaflow.commands.options import (
     OldPlansOpt,
     OutOpt,
     ScenarioArg,
+    XlsxOpt,
     pay_plan_option,
     scenario_source,
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
 from quotaflow.payout import OWN_PAY_PLAN, pay_for_bookings, read_bookings
-from quotaflow.writer import write_result
+from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["pay_command"]
 
@@ -37,6 +38,7 @@ def pay_command(
                             "pay_plan_id.")] = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
     old_plans: OldPlansOpt = None,
@@ -50,7 +52,10 @@ def pay_command(
     result = pay_for_bookings(s, timeline, chosen)
     totals = result.plans
     with staged_output(claim) as stage:
-        write_result(result, stage, excel=excel, summary=None)
+        sheets: Sheets = {}
+        write_result(result, stage, excel=excel, summary=None, scenario=s, sheets=sheets)
+        if xlsx:
+            write_workbook(sheets, stage / "pay.xlsx")
         write_manifest(stage, scenario=s, extra={"bookings": str(bookings), "plans": chosen})
     show = totals.set_index("plan")[["bookings", "total_pay", "total_cost", "cost_of_sales", "share_at_quota",
                                      "share_capped", "pay_gini"]]

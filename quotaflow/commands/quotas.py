@@ -25,13 +25,14 @@ from quotaflow.commands.options import (
     QuotaPlanOpt,
     ScenarioArg,
     SolverOpt,
+    XlsxOpt,
     read_plan,
     scenario_source,
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
 from quotaflow.quotas import QUOTA_SAMPLES, read_samples, sample_method, simulated_sales
-from quotaflow.writer import write_result
+from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["quotas_command"]
 
@@ -51,6 +52,7 @@ def quotas_command(
     solver: SolverOpt = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     allow_foreign_plan: AllowForeignPlanOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
@@ -67,7 +69,10 @@ def quotas_command(
         distribution = simulated_sales(s, assignment, replications=replications, seed=seed)
     result = optimizer.set_quotas(s, assignment, method=method, sales_distribution=distribution, solver=solver)
     with staged_output(claim) as stage:
-        write_result(result, stage, excel=excel)
+        sheets: Sheets = {}
+        write_result(result, stage, excel=excel, scenario=s, sheets=sheets)
+        if xlsx:
+            write_workbook(sheets, stage / "quotas.xlsx")
         write_manifest(stage, scenario=s, status=str(result.status),
                        solver={"name": result.solver} if result.solver else None,
                        extra={"method": result.method, "plan": str(plan) if plan else "current",
@@ -77,4 +82,5 @@ def quotas_command(
     typer.echo(repr(result))
     for warning in result.warnings:
         typer.echo(f"warning: {warning}")
-    typer.echo(f"wrote {out / 'quotas.csv'}, {out / 'quota_reps.csv'}, {out / 'summary.json'} and the manifest")
+    typer.echo(f"wrote {out / 'quotas.csv'}, {out / 'quota_reps.csv'} (+ .parquet), {out / 'summary.json'}"
+               + (f", {out / 'quotas.xlsx'}" if xlsx else "") + " and the manifest")

@@ -30,6 +30,7 @@ from quotaflow.commands.options import (
     PlanOpt,
     ScenarioArg,
     SetOpt,
+    XlsxOpt,
     apply_sets,
     capped_workers,
     read_plan,
@@ -39,7 +40,7 @@ from quotaflow.manifest import write_manifest
 from quotaflow.output import OutputClaim, claim_output, staged_output
 from quotaflow.readers import Evaluation, check_whatifs
 from quotaflow.simulation import incentive_hooks
-from quotaflow.writer import write_json, write_result
+from quotaflow.writer import Sheets, write_json, write_result, write_workbook
 
 __all__ = ["simulate_command"]
 
@@ -58,6 +59,7 @@ def simulate_command(
     set_: SetOpt = None,
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     allow_foreign_plan: AllowForeignPlanOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
@@ -91,7 +93,10 @@ def simulate_command(
             staged_output(claim) as stage:
         result = sim.simulate(s, the_plan, replications=n, seed=seed, workers=k, behaviour=behaviour, pay=pay,
                               progress=lambda done: bar.update(done - bar.n), deal_log=crm_claim is not None)
-        files = write_result(result, stage, excel=excel, summary=None)
+        sheets: Sheets = {}
+        files = write_result(result, stage, excel=excel, summary=None, scenario=s, sheets=sheets)
+        if xlsx:
+            files.append(write_workbook(sheets, stage / "simulate.xlsx"))
         files += ["summary.json", "manifest.json"]
         write_json({**result.summary(), "files": files}, stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(result.info["seed"])},

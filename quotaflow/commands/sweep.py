@@ -21,6 +21,7 @@ from quotaflow.commands.options import (
     ScenarioArg,
     SweepOutOpt,
     SweepSetOpt,
+    XlsxOpt,
     capped_workers,
     parse_set,
     scenario_source,
@@ -82,6 +83,7 @@ def sweep_command(
     incentives: IncentivesOpt = "own",
     force: ForceOpt = False,
     excel: ExcelOpt = False,
+    xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
 ) -> None:
@@ -113,7 +115,7 @@ def sweep_command(
     def run(target: Path, resume_here: bool) -> SweepResult:
         return sweep(s, points, evaluate=evaluator, out=target, replications=replications,
                      seed=seed, allocate=allocate, workers=workers, dask_local=dask_local, scheduler=scheduler,
-                     resume=resume_here, excel=excel, dashboard=dashboard, record=record)
+                     resume=resume_here, excel=excel, xlsx=xlsx, dashboard=dashboard, record=record)
 
     folder = claim.requested
     try:

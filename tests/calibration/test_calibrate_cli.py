@@ -38,7 +38,7 @@ def test_calibrate_writes_a_scenario_every_command_accepts(tmp_path: Path) -> No
         assert (out / name).is_file(), name
     summary = json.loads((out / "calibration.json").read_text(encoding="utf-8"))
     assert summary["counts"]["opportunities"] == len(pd.read_csv(export / "Opportunity.csv"))
-    funnel = pd.read_csv(out / "estimates" / "funnel.csv").set_index("stage_id")
+    funnel = pd.read_parquet(out / "estimates" / "funnel.parquet").set_index("stage_id")
     stages = {st.id: st for st in s.settings.funnel.stages}
     for sid, st in stages.items():
         assert st.conversion == funnel.loc[sid, "conversion"]

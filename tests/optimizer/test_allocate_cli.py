@@ -20,10 +20,13 @@ def test_allocate_writes_the_three_files(tmp_path: Path, tiny: scenarios.Scenari
     res = runner.invoke(app, ["allocate", "tiny", "--out", str(out), "--time-limit", "30", "--mip-gap", "0.001"])
     assert res.exit_code == 0, res.output
     a = (out / "assignments.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert a[0] == "account_id,rep_id,previous_rep_id,moved,value,hours,travel_km"
+    # names, tiers and regions beside the ids, so the file reads without a lookup
+    assert a[0] == ("account_id,account_name,account_tier,account_region,rep_id,rep_name,rep_tier,rep_region,"
+                    "previous_rep_id,moved,value,hours,travel_km")
     assert len(a) == 1 + len(tiny.accounts)
     r = (out / "reps.csv").read_text(encoding="utf-8-sig").splitlines()[0]
-    assert r.startswith("rep_id,accounts,hours,capacity_hours,value,travel_km,shadow_price_hour")
+    assert r.startswith("rep_id,rep_name,rep_tier,rep_region,accounts,hours,capacity_hours,value,travel_km,"
+                        "shadow_price_hour")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "optimal"
     assert {"objective", "bound", "gap", "seconds", "solver"} <= set(summary)
@@ -56,7 +59,10 @@ def test_a_plan_with_awkward_ids_round_trips_through_simulate(tmp_path: Path, ti
         res = runner.invoke(app, ["allocate", str(tmp_path / "awkward"), "--out", str(out), *excel])
         assert res.exit_code == 0, res.output
         written = (out / "assignments.csv").read_text(encoding="utf-8-sig")
-        assert '"A,3 ""x""",' in written and "'" not in written  # ids are quoted as CSV, never escaped
+        assert '"A,3 ""x""",' in written  # ids are quoted as CSV, never escaped
+        table = pd.read_csv(out / "assignments.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        assert not table["account_id"].str.startswith("'").any() and not table["rep_id"].str.startswith("'").any()
+        assert "'=Müller" in set(table["rep_name"]) and "'@Home GmbH" in set(table["account_name"])
         plan = scenarios.Plan.load(out, scenarios.load(tmp_path / "awkward"))
         assert {"R 2/ü", "销售-5"} <= set(plan.assignment.dropna())
         assert set(plan.assignment.index) == set(s.accounts.index)

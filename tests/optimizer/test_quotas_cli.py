@@ -28,7 +28,7 @@ def test_quotas_writes_quotas_and_summary(tmp_path: Path) -> None:
     result = runner.invoke(app, ["quotas", str(scenario), "--method", "fair", "--out", str(out)])
     assert result.exit_code == 0, result.output
     quotas = pd.read_csv(out / "quotas.csv", encoding="utf-8-sig")
-    assert list(quotas.columns) == ["rep_id", "period", "product", "quota"]
+    assert list(quotas.columns) == ["rep_id", "rep_name", "rep_tier", "rep_region", "period", "product", "quota"]
     assert quotas["quota"].sum() == 770_000
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["method"] == "fair" and summary["status"] == "optimal"

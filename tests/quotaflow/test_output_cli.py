@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -23,6 +24,7 @@ import scenarios
 import sim
 from quotaflow.cli import app
 from quotaflow.exit_codes import ExitCode
+from quotaflow.writer import write_tables
 
 runner = CliRunner()
 SWEEP = ["--set", "reps[tier=junior].hours_per_week=30,40", "--replications", "2", "--seed", "3"]
@@ -357,27 +359,34 @@ def _csvs(folder: Path) -> dict[str, bytes]:
 
 
 def test_api_and_cli_write_the_same_bytes(formula_scenario: Path, tmp_path: Path) -> None:
+    """The CLI's files are the one writer's rendering of the API's result: the same CSV bytes (names beside ids,
+    rounded), and Parquet twins holding the unrounded values."""
     s = scenarios.load(formula_scenario)
     api, cli = tmp_path / "api", tmp_path / "cli"
     plan = scenarios.Plan.current(s)
-    runs = {
-        "simulate": (lambda d: sim.simulate(s, replications=3, seed=5).to_csv(d, excel=True),
+    runs: dict[str, tuple[Any, list[str], bool]] = {
+        "simulate": (lambda: sim.simulate(s, replications=3, seed=5),
                      ["simulate", str(formula_scenario), "--replications", "3", "--seed", "5", "--incentives", "none",
-                      "--excel"]),
-        "quotas": (lambda d: optimizer.set_quotas(s, plan.assignment).to_csv(d), ["quotas", str(formula_scenario)]),
-        "budget": (lambda d: optimizer.allocate_budget(s).to_csv(d), ["budget", str(formula_scenario)]),
-        "allocate": (lambda d: optimizer.allocate(s).to_csv(d), ["allocate", str(formula_scenario)]),
-        "frontier": (lambda d: optimizer.frontier(s, "travel", "disruption", points=3).to_csv(d),
-                     ["frontier", str(formula_scenario), "--x", "travel", "--y", "disruption", "--points", "3"]),
+                      "--excel"], True),
+        "quotas": (lambda: optimizer.set_quotas(s, plan.assignment), ["quotas", str(formula_scenario)], False),
+        "budget": (lambda: optimizer.allocate_budget(s), ["budget", str(formula_scenario)], False),
+        "allocate": (lambda: optimizer.allocate(s), ["allocate", str(formula_scenario)], False),
+        "frontier": (lambda: optimizer.frontier(s, "travel", "disruption", points=3),
+                     ["frontier", str(formula_scenario), "--x", "travel", "--y", "disruption", "--points", "3"], False),
     }
-    for name, (write, args) in runs.items():
-        write(api / name)
+    for name, (make, args, excel) in runs.items():
+        made = make()
+        write_tables(made.tables(), api / name, excel=excel, scenario=s)
         result = runner.invoke(app, [*args, "--out", str(cli / name)])
         assert result.exit_code == ExitCode.OK, (name, result.output)
         from_api, from_cli = _csvs(api / name), _csvs(cli / name)
         assert from_api and set(from_api) <= set(from_cli), name
         for file, data in from_api.items():
             assert data == from_cli[file], (name, file)
+        for stem, frame in made.tables().items():
+            raw = pd.read_parquet(cli / name / f"{stem}.parquet")
+            pd.testing.assert_frame_equal(raw[list(frame.columns)], frame.reset_index(drop=True),
+                                          check_dtype=False, obj=f"{name}/{stem}")
     reps = (cli / "simulate" / "reps.csv").read_bytes()
     assert reps.startswith(b"\xef\xbb\xbf")
     assert b"'=cmd|' /C calc'!A0" in reps and b",=cmd" not in reps  # guarded in a name column

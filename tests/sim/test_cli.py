@@ -175,7 +175,7 @@ def test_simulate_incentives_follow_the_reps_plans(tmp_path: Path) -> None:
     assert "annual_bonus x6" in runs["annual_bonus"]["run"]["behaviour"]
     manifest = json.loads((tmp_path / "own" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["incentives"] == "own"
-    reps = pd.read_csv(tmp_path / "own" / "replication_reps.csv")
+    reps = pd.read_parquet(tmp_path / "own" / "replication_reps.parquet")  # unrounded pay
     base = tiny.reps["base_salary"].to_dict()
     own = dict(zip(tiny.reps.index, MIXED_PLANS, strict=True))
     assert (reps["left"] == 0).all() and (reps["promoted"] == 0).all()
