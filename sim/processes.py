@@ -96,6 +96,7 @@ class Funnel:
         churn_u = lifecycle.random(((n_months + 2) // 3, len(m.account_ids)))
         decide = timing_hook(behaviour)
         push_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
+        flex_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
 
         # per-event lookups read plain lists, not numpy arrays
         self.conv = m.conversion.tolist()
@@ -123,7 +124,7 @@ class Funnel:
         self.queues = WorkQueues(self.books.seat_region, len(m.region_ids),
                                  m.scenario.settings.simulation.routing == "region_pool", self.seats.active,
                                  float(m.stall_days), self.log.lose)
-        self.timing = None if decide is None else DealTiming(m, self.env, decide, push_u, self.state,
+        self.timing = None if decide is None else DealTiming(m, self.env, decide, push_u, flex_u, self.state,
                                                              self.seats.active, self._finish_stage, self._won,
                                                              self.log.lose)
         self.seats.vacate_planned()
