@@ -513,10 +513,6 @@ class BehaviourSettings(Strict):
         ready, and no game is played on their deal. Estimated from the Maven export by ``quotaflow calibrate``'s
         timing fit (the value whose simulated month-of-quarter profile of wins matches the export's, reps assumed
         on the bundled ``quarterly_bonus`` plan; see docs/calibration.md): {flex}.
-    quarter_end_waiting
-        Customer side, off by default (0): the share of customers who expect a quarter-end discount and, when
-        ready to sign in the first two months of a quarter, wait for its last day and sign at
-        ``pull_in_discount``. Separates buyers' timing from the reps' in a what-if.
     """
 
     enabled: bool = True
@@ -533,4 +529,3 @@ class BehaviourSettings(Strict):
     max_pull_in_weeks: float = Field(default=4.0, ge=0.0)
     push_risk: float | None = Field(default=None, ge=0.0, le=1.0)
     customer_flexibility: float = Field(default=MAVEN_CUSTOMER_FLEXIBILITY, ge=0.0, le=1.0)
-    quarter_end_waiting: float = Field(default=0.0, ge=0.0, le=1.0)

@@ -13,6 +13,9 @@ days to wait), decided by a second uniform per lead. The rep is told that risk a
 uniforms come from the ``lifecycle`` stream after its other draws, so runs without timing games are unchanged.
 Both moves are the behaviour's ``timing`` decision (``sim.policy.TimingGames``); the counts and the discounts
 given are recorded.
+
+``QuarterEndWaiting`` is the customer side (``[simulation] quarter_end_waiting``, off by default): buyers who
+expect a quarter-end discount wait for it, whatever their rep's pay plan.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sim.deals import LOST_PUSHED, Deal
 from sim.model import DAYS_PER_MONTH, DAYS_PER_WEEK, Model, month_index
 from sim.policy import RepState, TimingDecision
 
-__all__ = ["PUSH_DELAY", "DealTiming"]
+__all__ = ["PUSH_DELAY", "DealTiming", "QuarterEndWaiting"]
 
 PUSH_DELAY = 1e-6  # a pushed deal books just after the next month starts (after the month-end clock has run)
 
@@ -129,3 +132,45 @@ class DealTiming:
                         self.pulled[r][mo] += 1
                         self.pull_discount[r] += deal.value * self.discount_rate
                         self.finish(deal, True, self.discount_rate)
+
+
+class QuarterEndWaiting:
+    """Customers who wait for the quarter's end to sign at its discount, and what they were given.
+
+    Parameters
+    ----------
+    model
+        Arrays of the scenario and plan (the share is ``[simulation] quarter_end_waiting``, the discount
+        ``[behaviour] pull_in_discount``).
+    env
+        The replication's SimPy environment.
+    wait_u
+        Per lead, the uniform that decides whether its customer waits (below the share).
+    won
+        The engine's ``won(deal, seat, discount)``.
+    """
+
+    def __init__(self, model: Model, env: simpy.Environment, wait_u: list[float],
+                 won: Callable[[Deal, int, float], None]) -> None:
+        self.env, self.wait_u, self.won = env, wait_u, won
+        self.share = model.scenario.settings.simulation.quarter_end_waiting
+        self.rate = model.scenario.settings.behaviour.pull_in_discount
+        self.month_start: list[float] = model.month_start.tolist()
+        self.waited = [[0] * model.n_months for _ in range(model.n_seats)]
+        self.discount = [0.0] * model.n_seats
+
+    def waits(self, deal: Deal, r: int) -> bool:
+        """``deal``'s customer is ready to sign now, with seat ``r``: True when they wait for the last day of the
+        quarter (the booking is then made there, at the discount); False books it now."""
+        now = self.env.now
+        if now < 0.0 or self.wait_u[deal.lead] >= self.share:
+            return False
+        mo = month_index(self.month_start, now)
+        end = mo - mo % 3 + 2  # the plan year's quarters are months 0-2, 3-5, ...
+        if mo == end or end + 1 >= len(self.month_start):
+            return False
+        day = self.month_start[end + 1] - 1.0
+        self.waited[r][end] += 1
+        self.discount[r] += deal.value * self.rate
+        self.env.timeout(day - now).callbacks.append(lambda _ev: self.won(deal, r, self.rate))
+        return True

@@ -171,3 +171,25 @@ def test_kpis_report_the_games(tiny: scenarios.Scenario) -> None:
     r = sim.simulate(tiny, replications=2, seed=1, behaviour=Always(game="pull"))
     assert r.kpi("deals_pulled_in") > 0 and r.kpi("pull_in_discounts") > 0 and r.kpi("deals_pushed_out") == 0
     assert r.monthly["deals_pulled_in"].sum() == pytest.approx(r.kpi("deals_pulled_in"))
+
+
+def test_customers_who_expect_a_quarter_end_discount_wait_for_it(tiny: scenarios.Scenario) -> None:
+    s = scenarios.modify(_stay(tiny), {"simulation.quarter_end_waiting": 1.0, "behaviour.pull_in_discount": 0.2})
+    model, leads, rec = _run(s, NormBehaviour())
+    _, _, plain = _run(_stay(tiny), NormBehaviour())
+    ms = model.month_start
+    won_in = (rec.status == WON) & (rec.closed >= 0.0)
+    month = np.searchsorted(ms, rec.closed[won_in], side="right") - 1
+    # every customer waits: only the quarters' last months book, and what is booked early in a quarter books on
+    # its last day at the discount
+    assert rec.bookings[:, [0, 1, 3, 4, 6, 7, 9, 10]].sum() == 0.0 and rec.waited.sum() > 0
+    assert set(month.tolist()) <= {2, 5, 8, 11}
+    at_end = np.isin(rec.closed[won_in], ms[[3, 6, 9, 12]] - 1.0)
+    assert at_end.sum() == rec.waited.sum()
+    assert rec.waiting_discount.sum() == pytest.approx(0.2 * leads.value[won_in][at_end].sum())
+    assert rec.bookings.sum() + rec.potential_cut.sum() == pytest.approx(
+        leads.value[won_in].sum() - rec.waiting_discount.sum())
+    # nobody is lost for waiting: the same deals are won as without the effect
+    np.testing.assert_array_equal(rec.status == WON, plain.status == WON)
+    r = sim.simulate(s, replications=1, seed=1)
+    assert r.kpi("deals_waited_for_quarter_end") > 0 and r.kpi("quarter_end_waiting_discounts") > 0
