@@ -32,7 +32,6 @@ from scenarios.base import Strict
 from scenarios.limits import MAX_AMOUNT, MAX_MULTIPLIER, MAX_TRAVEL_WEIGHT
 
 __all__ = [
-    "MAVEN_CUSTOMER_FLEXIBILITY",
     "AllowanceSettings",
     "BehaviourSettings",
     "BonusSettings",
@@ -49,10 +48,6 @@ __all__ = [
     "TeamBonusSettings",
     "TrainingSettings",
 ]
-
-MAVEN_CUSTOMER_FLEXIBILITY = 1.0
-"""``[behaviour] customer_flexibility`` estimated on the Maven export (``../shared/benchmarks/crm/maven``) by
-``quotaflow calibrate``'s timing fit, reps assumed on the bundled ``quarterly_bonus`` plan (docs/calibration.md)."""
 
 Period = Literal["month", "quarter", "year"]
 """A pay period of the plan year. The plan year starts at the scenario's ``calendar.start``; quarters are its
@@ -510,9 +505,10 @@ class BehaviourSettings(Strict):
     customer_flexibility
         Share of customers who agree to move their signature across a month end when their rep asks: to sign
         early at ``pull_in_discount``, or to wait for the next month. The other customers sign when they are
-        ready, and no game is played on their deal. Estimated from the Maven export by ``quotaflow calibrate``'s
-        timing fit (the value whose simulated month-of-quarter profile of wins matches the export's, reps assumed
-        on the bundled ``quarterly_bonus`` plan; see docs/calibration.md): {flex}.
+        ready, and no game touches their deal (1.0). Meant to be estimated by ``quotaflow calibrate
+        --fit-timing`` (the value whose simulated month-of-quarter profile of wins matches the export's, reps
+        assumed on a named pay plan; docs/calibration.md); on the Maven export no value reproduces the profile,
+        so the default stays at 1.0, the model's behaviour before the key existed, and has no source yet.
     """
 
     enabled: bool = True
@@ -528,4 +524,4 @@ class BehaviourSettings(Strict):
     pull_in_discount: float = Field(default=0.1, ge=0.0, lt=1.0)
     max_pull_in_weeks: float = Field(default=4.0, ge=0.0)
     push_risk: float | None = Field(default=None, ge=0.0, le=1.0)
-    customer_flexibility: float = Field(default=MAVEN_CUSTOMER_FLEXIBILITY, ge=0.0, le=1.0)
+    customer_flexibility: float = Field(default=1.0, ge=0.0, le=1.0)
