@@ -2,7 +2,7 @@
 and a full 5-plan comparison end to end.
 
 Run: ``.venv/bin/python benchmarks/compare.py`` (``--replications N``, default 20; ``--quick`` skips the full
-comparison; ``--timing-games`` turns on ``[behaviour] timing_games``).
+comparison; ``--no-timing-games`` turns ``[behaviour] timing_games`` off, on by default).
 """
 
 from __future__ import annotations
@@ -44,13 +44,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--replications", type=int, default=20)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--timing-games", action="store_true")
+    ap.add_argument("--no-timing-games", action="store_true")
     args = ap.parse_args()
     print(f"load: {os.getloadavg()}  cpus: {os.cpu_count()}")
     s = scenarios.load("baseline")
-    if args.timing_games:
-        s = scenarios.modify(s, {"behaviour.timing_games": True})
-    print(f"baseline{' with timing games' if args.timing_games else ''}, best of 2 x 5 replications:")
+    if args.no_timing_games:
+        s = scenarios.modify(s, {"behaviour.timing_games": False})
+    print(f"baseline{' without' if args.no_timing_games else ' with'} timing games, best of 2 x 5 replications:")
     per_replication(s)
     if not args.quick:
         t = time.perf_counter()

@@ -484,16 +484,31 @@ class BehaviourSettings(Strict):
         2014), so a year-end bonus motivates little in spring and much in the last weeks; commissions are the
         reference, so a flat pay plan is unaffected. 1.0 = no discounting.
     timing_games
-        Allow pulling deals into the period with a discount, or pushing them into the next period (off).
+        Reps may pull deals into the month at a discount, or push signatures into the next month, when their pay
+        plan pays more for it (on). On by default because deal timing is what field studies of period-end sales
+        measure (Oyer 1998, fiscal-year ends; Larkin 2014, quarter ends under accelerating commissions) and what
+        CRM exports show (the Maven export: 0.24 / 0.35 / 0.42 of a quarter's wins in its months). Under a flat
+        commission no game pays, so a flat pay plan's run is unchanged; ``enabled = false`` switches it off too.
     pull_in_discount
-        Price discount a rep offers to close a deal early (0.1 = 10 %).
+        Price discount a rep offers a customer to sign before the month ends (0.1 = 10 %). No published per-deal
+        figure was found: Larkin (2014) reports the total cost of such discounts, 6-8 % of revenue, which
+        ``deals_pulled_in`` and ``pull_in_discounts`` let a run be compared with. Vary it in a sweep.
     max_pull_in_weeks
-        A deal can be pulled in only if it would close within this many weeks after the period end (4).
+        A deal can be pulled in only if it would close within this many weeks after the month end (4: at most
+        one month early, so a pull never jumps a whole pay period of the plans the model knows).
     push_risk
-        Chance that a deal whose signature the rep puts off to the next month is lost meanwhile (the customer's
-        budget, priority or champion moves on) (0.1). The rep weighs a push at ``1 - push_risk`` of its pay, and
-        the simulator loses that share of pushed deals. No field estimate exists; 0.1 is a judgement, so vary it
-        in a sweep (0 = pushing is free).
+        Chance that a deal whose signature is put off to the next month is lost meanwhile. Unset (default): the
+        funnel's own loss hazard at its last stage over the wait, ``1 - exp(-(1 - c) d / t)`` for the last stage's
+        conversion ``c`` and mean days ``t`` and the ``d`` days to the next month's first day (a deal that waits
+        is exposed to what loses deals at that stage; ``baseline``: about 0.3 for a two-week wait). A number
+        overrides it for every push (0 = pushing is free). The rep weighs a push at ``1 -`` that risk.
+    customer_flexibility
+        Share of customers who agree to move their signature across a month end when their rep asks: to sign
+        early at ``pull_in_discount``, or to wait for the next month. The other customers sign when they are
+        ready, and no game touches their deal (1.0). Meant to be estimated by ``quotaflow calibrate
+        --fit-timing`` (the value whose simulated month-of-quarter profile of wins matches the export's, reps
+        assumed on a named pay plan; docs/calibration.md); on the Maven export no value reproduces the profile,
+        so the default stays at 1.0, the model's behaviour before the key existed, and has no source yet.
     """
 
     enabled: bool = True
@@ -505,7 +520,8 @@ class BehaviourSettings(Strict):
     min_sd_share: float = Field(default=0.5, gt=0.0)
     ratchet_foresight: float = Field(default=0.5, ge=0.0, le=1.0)
     discount_per_week: float = Field(default=0.985, gt=0.0, le=1.0)
-    timing_games: bool = False
+    timing_games: bool = True
     pull_in_discount: float = Field(default=0.1, ge=0.0, lt=1.0)
     max_pull_in_weeks: float = Field(default=4.0, ge=0.0)
-    push_risk: float = Field(default=0.1, ge=0.0, le=1.0)
+    push_risk: float | None = Field(default=None, ge=0.0, le=1.0)
+    customer_flexibility: float = Field(default=1.0, ge=0.0, le=1.0)

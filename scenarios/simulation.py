@@ -61,6 +61,12 @@ class SimulationSettings(Strict):
     routing
         ``owner``: a deal is worked by the rep who owns the account; ``region_pool``: by any rep of the owner's
         region (a shared queue, as in round-robin inbound lead routing).
+    quarter_end_waiting
+        Customer side, off by default (0): the share of customers who expect a quarter-end discount. Such a
+        customer, ready to sign in the first or second month of a plan-year quarter, waits and signs on the
+        quarter's last day at ``[behaviour] pull_in_discount`` (and is not lost meanwhile: the purchase is
+        decided). It separates buyers' timing from the reps' in a what-if; no rep chooses it, so it is on even
+        when ``[behaviour] enabled = false``.
     """
 
     replications: int = Field(default=20, ge=1)
@@ -84,3 +90,4 @@ class SimulationSettings(Strict):
     promotion_min_history_months: int = Field(default=6, ge=1)
     warmup_months: int = Field(default=3, ge=0, le=24)
     routing: Literal["owner", "region_pool"] = "owner"
+    quarter_end_waiting: float = Field(default=0.0, ge=0.0, le=1.0)

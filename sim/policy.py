@@ -11,9 +11,10 @@ plugs in without touching the engine:
 
 A behaviour may also play timing games by satisfying the optional ``TimingGames`` protocol as well (the engine
 checks it with ``timing_hook``): when its ``timing_games`` attribute is true the engine calls
-``timing(rep, deal, close_month, weeks_after_month_end)`` (answer ``"keep"``, ``"pull"`` or ``"push"``) when a
-deal the customer has agreed to is due to close: once on the last day of every month of the horizon for each of
-the rep's deals whose signature falls after the month end (pull it into the month at
+``timing(rep, deal, close_month, weeks_after_month_end, push_risk)`` (answer ``"keep"``, ``"pull"`` or
+``"push"``) when a deal whose customer has agreed to it and would move its signature is due to close: once on
+the last day of every month of the horizon for each of the rep's deals whose signature falls after the month
+end (pull it into the month at
 ``[behaviour] pull_in_discount``), and once when a deal closes (push it to the first day of the next month; past
 the horizon it stays open). ``NormBehaviour`` plays none.
 
@@ -172,8 +173,9 @@ class Behaviour(Protocol):
         ...
 
 
-TimingDecision = Callable[[RepState, DealView, int, float], Timing]
-"""``timing(rep, deal, close_month, weeks_after_month_end)`` of a behaviour that plays timing games."""
+TimingDecision = Callable[[RepState, DealView, int, float, float], Timing]
+"""``timing(rep, deal, close_month, weeks_after_month_end, push_risk)`` of a behaviour that plays timing games
+(``push_risk``: the chance a push question's deal is lost while it waits; 0 for a pull question)."""
 
 
 @runtime_checkable
@@ -189,7 +191,8 @@ class TimingGames(Protocol):
         """Ask ``timing`` about closing deals in this run."""
         ...
 
-    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float) -> Timing:
+    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float,
+               push_risk: float) -> Timing:
         """``"keep"``, ``"pull"`` (into the current month) or ``"push"`` (to the first day of the next)."""
         ...
 
@@ -212,7 +215,7 @@ def timing_hook(behaviour: Behaviour) -> TimingDecision | None:
         return behaviour.timing if behaviour.timing_games else None
     if hasattr(behaviour, "timing_games"):
         raise TypeError(f"{type(behaviour).__name__} has timing_games but no timing(rep, deal, close_month, "
-                        "weeks_after_month_end) method: implement sim.policy.TimingGames in full")
+                        "weeks_after_month_end, push_risk) method: implement sim.policy.TimingGames in full")
     return None
 
 

@@ -51,7 +51,7 @@ from sim.policy import Behaviour, RepState, timing_hook
 from sim.queues import WorkQueues
 from sim.record import RunRecord
 from sim.seats import Seats
-from sim.timing import DealTiming
+from sim.timing import DealTiming, QuarterEndWaiting
 
 __all__ = ["Funnel"]
 
@@ -100,6 +100,9 @@ class Funnel:
         churn_u = lifecycle.random(((n_months + 2) // 3, len(m.account_ids)))
         decide = timing_hook(behaviour)
         push_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
+        flex_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
+        waiting = m.scenario.settings.simulation.quarter_end_waiting
+        wait_u: list[float] = lifecycle.random(len(leads)).tolist() if waiting > 0.0 else []
 
         # per-event lookups read plain lists, not numpy arrays
         self.conv = m.conversion.tolist()
@@ -129,9 +132,10 @@ class Funnel:
         self.queues = WorkQueues(self.books.seat_region, len(m.region_ids),
                                  m.scenario.settings.simulation.routing == "region_pool", self.seats.active,
                                  float(m.stall_days), self.log.lose)
-        self.timing = None if decide is None else DealTiming(m, self.env, decide, push_u, self.state,
+        self.timing = None if decide is None else DealTiming(m, self.env, decide, push_u, flex_u, self.state,
                                                              self.seats.active, self._finish_stage, self._won,
                                                              self.log.lose)
+        self.waiting = None if waiting <= 0.0 else QuarterEndWaiting(m, self.env, wait_u, self._won)
         self.seats.vacate_planned()
 
     @property
@@ -330,6 +334,10 @@ class Funnel:
             log.stage_converted[s] += 1
             log.seat_converted[r][s] += 1
         if s == self.last_stage:
+            if self.waiting is not None and not discount and self.waiting.waits(deal, r):
+                if self.timing is not None:
+                    self.timing.committed[r].pop(deal.lead, None)
+                return
             if self.timing is not None and not discount and self.timing.signs(deal, r):
                 return
             self._won(deal, r, discount)
@@ -452,6 +460,8 @@ def _record(f: Funnel, events: int) -> RunRecord:
         pulled=np.asarray(timing.pulled, dtype=float) if timing is not None else np.zeros(per_month),
         pushed=np.asarray(timing.pushed, dtype=float) if timing is not None else np.zeros(per_month),
         pull_discount=(np.asarray(timing.pull_discount) if timing is not None else np.zeros(m.n_seats)),
+        waited=np.asarray(f.waiting.waited, dtype=float) if f.waiting is not None else np.zeros(per_month),
+        waiting_discount=(np.asarray(f.waiting.discount) if f.waiting is not None else np.zeros(m.n_seats)),
         potential_cut=np.asarray(books.potential_cut), account_bookings=np.asarray(books.account_bookings),
         trail=(np.asarray(log.trail, dtype=float).reshape(-1, 4) if isinstance(log, TracedDealLog) else None),
     )

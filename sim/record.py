@@ -47,6 +47,8 @@ class RunRecord:
     pulled: np.ndarray  # (R, M) deals pulled into the month from a later one (timing games)
     pushed: np.ndarray  # (R, M) deals signing in the month whose booking was pushed to the next
     pull_discount: np.ndarray  # (R,) revenue given up in pull-in discounts
+    waited: np.ndarray  # (R, M) deals booked in the month by customers who waited for its quarter's end
+    waiting_discount: np.ndarray  # (R,) revenue given up to those customers
     potential_cut: np.ndarray  # (R,) value of won deals not booked because the account had bought its potential
     account_bookings: np.ndarray  # (A,) revenue booked on each account within the horizon
     trail: np.ndarray | None = None  # (E, 4) lead, stage, day, seat of every stage entry, when the run keeps them

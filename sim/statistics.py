@@ -140,6 +140,8 @@ def collect(model: Model, arrivals: np.ndarray, rec: RunRecord) -> ReplicationSt
         "deals_pulled_in": float(rec.pulled.sum()),
         "deals_pushed_out": float(rec.pushed.sum()),
         "pull_in_discounts": float(rec.pull_discount.sum()),
+        "deals_waited_for_quarter_end": float(rec.waited.sum()),
+        "quarter_end_waiting_discounts": float(rec.waiting_discount.sum()),
         "revenue_cut_by_potential": float(rec.potential_cut.sum()),
         "events": float(rec.events),
     }

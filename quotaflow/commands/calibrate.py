@@ -30,7 +30,8 @@ from quotaflow.commands.options import (
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.writer import Sheets, write_result, write_text, write_workbook
+from quotaflow.timing_fit import fit_timing
+from quotaflow.writer import Sheets, write_result, write_tables, write_text, write_workbook
 
 __all__ = ["calibrate_command"]
 
@@ -47,6 +48,14 @@ def calibrate_command(
     encoding: CrmEncodingOpt = None,
     strict: StrictOpt = False,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
+    fit_timing_: Annotated[bool, typer.Option("--fit-timing", help="Estimate [behaviour] customer_flexibility: "
+                                              "the value whose simulated month-of-quarter profile of wins matches "
+                                              "the export's, reps assumed on --timing-plan (docs/calibration.md).")
+                           ] = False,
+    timing_plan: Annotated[str, typer.Option(help="Pay plan the export's reps are assumed to have been paid under "
+                                                  "(for --fit-timing).")] = "quarterly_bonus",
+    timing_replications: Annotated[int, typer.Option(min=2, help="Replications per grid value (--fit-timing).")
+                                   ] = 8,
     excel: ExcelOpt = False,
     xlsx: XlsxOpt = False,
     force: ForceOpt = False,
@@ -59,17 +68,31 @@ def calibrate_command(
     claim = claim_output(out, force=force, reads=reads)
     result = calibration.calibrate(export_dir, chosen, as_of=day, base=base, strict=strict, encoding=encoding,
                                    seed=seed)
+    scenario = result.scenario
+    report = result.report()
+    fit = None
+    if fit_timing_:
+        fit = fit_timing(scenario, result.timing.month_of_quarter, pay_plan=timing_plan,
+                         replications=timing_replications, seed=seed + 1)
+        if fit.estimate is not None:
+            scenario = scenarios.modify(scenario, {"behaviour.customer_flexibility": fit.estimate})
+        report += f"\n{fit.note()}\n"
     with staged_output(claim) as stage:
-        scenarios.save(result.scenario, stage)
+        scenarios.save(scenario, stage)
         scenarios.load(stage)  # what every other command will read: refuse to publish what it would not accept
         sheets: Sheets = {}
         write_result(result, stage, excel=excel, summary="calibration.json", sheets=sheets)
+        write_text(report, stage / "report.md")
+        if fit is not None:
+            write_tables({"estimates/timing_fit": fit.grid}, stage, excel=excel, sheets=sheets)
         if xlsx:
             write_workbook(sheets, stage / "calibrate.xlsx")
-        write_text(result.report(), stage / "report.md")
-        write_manifest(stage, scenario=result.scenario, seeds={"bootstrap": seed},
+        write_manifest(stage, scenario=scenario, seeds={"bootstrap": seed},
                        extra={"export": str(export_dir), "mapping": chosen.name,
-                              "as_of": str(result.model.as_of.date()), "strict": strict})
-    typer.echo(result.report())
+                              "as_of": str(result.model.as_of.date()), "strict": strict,
+                              "timing_fit": None if fit is None else {"pay_plan": fit.pay_plan,
+                                                                      "replications": fit.replications,
+                                                                      "estimate": fit.estimate}})
+    typer.echo(report)
     typer.echo(f"wrote {out}/: scenario.toml, reps.csv, accounts.csv, calibration.json, report.md, "
                "cleaning_report.csv, sufficiency.csv, estimates/*.csv, manifest.json")

@@ -101,6 +101,13 @@ def _true(setting: str) -> Condition:
     return condition
 
 
+def _discount_read(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+    """The pull-in discount prices the reps' pulls and the customers' quarter-end waiting."""
+    if scenario.settings.simulation.quarter_end_waiting > 0.0:
+        return None
+    return _true("behaviour.timing_games")(scenario, path, ev)
+
+
 def _long_horizon(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
     del path, ev
     months = scenario.settings.calendar.months
@@ -237,11 +244,13 @@ FAMILIES: tuple[Family, ...] = (
        "not read it yet (promotions follow tiers.<tier>.promotion)"),
     _f("pay_plans.*.**", [S.PAY, S.RESPONSE], "the pay plan's pay rules: the simulator's pay and the reps' response"),
     # [behaviour]
-    _f("behaviour.pull_in_discount", [S.RESPONSE], "a timing-game setting", needs={
-        S.RESPONSE: _true("behaviour.timing_games")}),
+    _f("behaviour.pull_in_discount", [S.RESPONSE], "a timing-game setting (and the price of quarter-end "
+       "waiting)", needs={S.RESPONSE: _discount_read}),
     _f("behaviour.max_pull_in_weeks", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
     _f("behaviour.push_risk", [S.RESPONSE], "a timing-game setting", needs={
+        S.RESPONSE: _true("behaviour.timing_games")}),
+    _f("behaviour.customer_flexibility", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
     _f("behaviour.ratchet_foresight", [S.RESPONSE], "how much of a ratchet's next-year quota reps price in",
        needs={S.RESPONSE: _pay_plans_with(lambda p: p.ratchet is not None, "has a quota ratchet")}),

@@ -257,17 +257,19 @@ class IncentiveBehaviour:
         nothing)."""
         return self.enabled and not all(self.constant) and any(i.behaviour.timing_games for i in self.incentives)
 
-    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float) -> Timing:
+    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float,
+               push_risk: float) -> Timing:
         """Keep, pull or push a deal the customer has agreed to (``sim.incentives.timing_decision``).
 
         ``close_month`` is the month index the deal closes in if left alone (the current month for a push
         question; the horizon's length or more past it); ``weeks_after_month_end`` is how long after the current
-        month's end that is (0 for a push question).
+        month's end that is (0 for a push question); ``push_risk`` the chance a pushed deal is lost meanwhile.
         """
         if not self.enabled or self.constant[rep.seat]:
             return "keep"
         inc = self.incentive(rep)
-        return timing_decision(inc, self.position(rep), deal.value, close_month, weeks_after_month_end)
+        return timing_decision(inc, self.position(rep), deal.value, close_month, weeks_after_month_end,
+                               push_risk=push_risk)
 
     def position(self, rep: RepState) -> Position:
         """The rep's `Position` now (see the module docstring for what the rep is assumed to know)."""

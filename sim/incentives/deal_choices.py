@@ -150,14 +150,16 @@ def _same_pay_periods(inc: Incentive, a: int, b: int) -> bool:
 
 
 def timing_decision(inc: Incentive, pos: Position, value: float, close_month: int,
-                    weeks_after_period_end: float) -> Literal["keep", "pull", "push"]:
+                    weeks_after_period_end: float, *, push_risk: float | None = None
+                    ) -> Literal["keep", "pull", "push"]:
     """Whether a rep games a deal's timing: pull it into this month at a discount, push it to the next, or keep.
 
     Only when ``timing_games`` is on. Pull: the deal would close ``weeks_after_period_end`` (at most
     ``max_pull_in_weeks``) after the current month ends and the rep gains more from booking
     :math:`v (1 - \\delta)` now than :math:`v` then. Push: a deal due this month earns more in the next month
     (for example when this year's cap already binds or next quarter's threshold is closer), even after the
-    ``push_risk`` that the deal is lost meanwhile. Both options are valued as in `deal_gain`, except that lump
+    risk that the deal is lost meanwhile: ``push_risk`` (the engine passes the risk of this wait, see
+    ``sim.timing``), else ``[behaviour] push_risk``, else 0. Both options are valued as in `deal_gain`, except that lump
     sums are discounted from today rather than from the booking month: a year-end bonus is paid on the same day
     whichever month of the year the deal lands in (discounting from the booking month would make every push
     within a plan year look worth it). Commissions are the reference and are not discounted, as everywhere in
@@ -189,7 +191,8 @@ def timing_decision(inc: Incentive, pos: Position, value: float, close_month: in
         if pulled > keep * 1.0001 and pulled - keep > 1e-9:
             return "pull"
     if close_month == pos.month:
-        pushed = now_value(value, pos.month + 1) * (1.0 - b.push_risk)
+        risk = push_risk if push_risk is not None else (b.push_risk or 0.0)
+        pushed = now_value(value, pos.month + 1) * (1.0 - risk)
         if pushed > keep * 1.0001 and pushed - keep > 1e-9:
             return "push"
     return "keep"

@@ -143,7 +143,7 @@ def test_unchanged_and_duplicate_points(tmp_path: Path) -> None:
 
 def test_a_path_read_at_some_points_only_is_noted() -> None:
     tiny = scenarios.modify(scenarios.load("tiny"), {"reps.pay_plan_id": "tiered_accelerator"})
-    points = [("games", {"behaviour.timing_games": True, "behaviour.push_risk": 0.3}),
-              ("no games", {"behaviour.push_risk": 0.3})]
+    points = [("games", {"behaviour.push_risk": 0.3}),
+              ("no games", {"behaviour.timing_games": False, "behaviour.push_risk": 0.3})]
     notes = check_whatifs(tiny, points, Evaluation("sweep"))
     assert any("behaviour.push_risk is not read at 1 of 2 points" in n and "no games" in n for n in notes)

@@ -157,12 +157,13 @@ def test_prioritise_prefers_deals_that_land_before_the_threshold_is_decided() ->
     assert prioritise(off, pos, deals).index.tolist() == ["next_year", "this_year"]
 
 
-def test_timing_games_off_by_default_pull_and_push_when_on() -> None:
+def test_timing_games_on_by_default_and_off_without_a_behavioural_response() -> None:
     q24 = np.full(24, 100_000.0)
-    games = BehaviourSettings(timing_games=True)
+    games = B
     near = at(11, 0.98, elapsed=0.9, quotas=q24)
-    assert timing_decision(prepare(ANNUAL, q24, 60_000.0, B), near, 30_000.0, 12, 1.0) == "keep"
-    assert timing_decision(prepare(ANNUAL, q24, 60_000.0, games), near, 30_000.0, 12, 1.0) == "pull"
+    assert timing_decision(prepare(ANNUAL, q24, 60_000.0, B), near, 30_000.0, 12, 1.0) == "pull"
+    for off in (BehaviourSettings(timing_games=False), BehaviourSettings(enabled=False)):
+        assert timing_decision(prepare(ANNUAL, q24, 60_000.0, off), near, 30_000.0, 12, 1.0) == "keep"
     capped = at(11, 2.4, elapsed=0.5, quotas=q24)
     assert timing_decision(prepare(CAPPED, q24, 60_000.0, games), capped, 30_000.0, 11, 0.0) == "push"
     flat = prepare(pay_plan(commission_rate=0.05), q24, 60_000.0, games)
@@ -183,9 +184,12 @@ def test_timing_games_pay_only_across_pay_periods() -> None:
     assert timing_decision(quarterly, at(2, 0.97, elapsed=0.95, quotas=q24), 20_000.0, 3, 1.0) == "pull"
     assert timing_decision(quarterly, at(2, 1.3, elapsed=0.95, quotas=q24), 20_000.0, 2, 0.0) == "push"
     assert timing_decision(quarterly, at(3, 1.3, elapsed=0.95, quotas=q24), 20_000.0, 3, 0.0) == "keep"
-    # A push that risks the deal is weighed at (1 - push_risk) of its pay: certain loss, never pushed.
+    # A push that risks the deal is weighed at (1 - push_risk) of its pay: certain loss, never pushed; the risk
+    # the engine passes for this wait takes precedence over the setting.
     risky = prepare(QUARTERLY, q24, 60_000.0, BehaviourSettings(timing_games=True, push_risk=1.0))
     assert timing_decision(risky, at(2, 1.3, elapsed=0.95, quotas=q24), 20_000.0, 2, 0.0) == "keep"
+    assert timing_decision(quarterly, at(2, 1.3, elapsed=0.95, quotas=q24), 20_000.0, 2, 0.0, push_risk=1.0) == "keep"
+    assert timing_decision(risky, at(2, 1.3, elapsed=0.95, quotas=q24), 20_000.0, 2, 0.0, push_risk=0.0) == "push"
     # Too far out to pull.
     assert timing_decision(quarterly, at(2, 0.97, elapsed=0.95, quotas=q24), 20_000.0, 3, 4.5) == "keep"
 

@@ -24,7 +24,8 @@ class Pushy(NormBehaviour):
     def timing_games(self) -> bool:
         return self.on
 
-    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float) -> Timing:
+    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float,
+               push_risk: float) -> Timing:
         return "push"
 
 
@@ -52,7 +53,7 @@ def test_timing_hook_follows_the_declared_capability() -> None:
     assert isinstance(Pushy(), TimingGames)
     hook = timing_hook(Pushy())
     assert hook is not None
-    assert hook(RepState(seat=0, rep_id="R", tier="mid", norm_hours=40.0), object(), 0, 0.0) == "push"  # type: ignore[arg-type]
+    assert hook(RepState(seat=0, rep_id="R", tier="mid", norm_hours=40.0), object(), 0, 0.0, 0.0) == "push"  # type: ignore[arg-type]
     assert timing_hook(Pushy(on=False)) is None  # the capability is there, switched off for this run
     with pytest.raises(TypeError, match="timing_games but no timing"):
         timing_hook(HalfDone())

@@ -25,7 +25,7 @@ import optimizer
 import scenarios
 import sim
 from sim.incentives import IncentiveBehaviour
-from sim.policy import DealView, RepState
+from sim.policy import DealView, RepState, Timing
 
 REPLICATIONS = 16  # the default run; the slow test repeats every check with 40 on other customers
 LIFT_REPLICATIONS = 192  # the low-performer lift (slow): see its test for the power calculation
@@ -54,23 +54,33 @@ class Recording:
     def priority(self, rep: RepState, deal: DealView) -> float:
         return self.inner.priority(rep, deal)
 
+    @property
+    def timing_games(self) -> bool:
+        return self.inner.timing_games
+
+    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float,
+               push_risk: float) -> Timing:
+        return self.inner.timing(rep, deal, close_month, weeks_after_month_end, push_risk)
+
 
 @dataclass(frozen=True)
 class Arm:
     bookings: list[np.ndarray]  # per replication, seats x months
     hours: list[np.ndarray]  # per replication, rows (seat, month, hours share, pace)
+    pull_discount: list[float]  # per replication, revenue given up in pull-in discounts
 
 
 def _run(s: scenarios.Scenario, model: sim.Model, plan: str, root: int, n: int) -> Arm:
     rec = Recording(IncentiveBehaviour.from_model(model, [plan] * model.n_seats), model.quotas)
     pay = sim.PayPlanPay(pay_plans=tuple(s.settings.pay_plans[plan] for _ in range(model.n_seats)))
-    bookings, hours = [], []
+    bookings, hours, discount = [], [], []
     for seed in np.random.SeedSequence(root).spawn(n):  # fresh children per plan: the same customers
         rec.log = []
         _, run = sim.run_replication(model, seed, rec, pay)
         bookings.append(np.asarray(run.bookings))
         hours.append(np.array(rec.log))
-    return Arm(bookings, hours)
+        discount.append(float(run.pull_discount.sum()))
+    return Arm(bookings, hours, discount)
 
 
 def _arms(root: int, n: int) -> dict[str, Any]:
@@ -79,7 +89,8 @@ def _arms(root: int, n: int) -> dict[str, Any]:
     pilot = _run(s, model, "flat_commission", 999, 6)
     pilot_att = np.mean([b.sum(axis=1) for b in pilot.bookings], axis=0) / model.quotas.sum(axis=1)
     out: dict[str, Any] = {p: _run(s, model, p, root, n)
-                           for p in ("flat_commission", "annual_bonus", "tiered_accelerator", "capped")}
+                           for p in ("flat_commission", "annual_bonus", "quarterly_bonus", "tiered_accelerator",
+                                     "capped")}
     out["pilot_attainment"] = pilot_att
     return out
 
@@ -138,6 +149,23 @@ def test_effort_spikes_at_the_end_of_the_year_under_an_annual_lump_sum(arms: dic
 
     assert all(spike(log) == 0.0 for log in arms["flat_commission"].hours)
     assert _interval([spike(log) for log in arms["annual_bonus"].hours])[0] > 0.0
+
+
+QUARTER_ENDS = np.isin(np.arange(12), [2, 5, 8, 11])
+
+
+def _quarter_end_share(x: np.ndarray) -> float:
+    return float(x[:, QUARTER_ENDS].sum() / x.sum())
+
+
+def test_bookings_bunch_in_the_last_month_of_each_quarter_under_a_quarterly_bonus(arms: dict[str, Any]) -> None:
+    # Timing games (on by default): reps short of a quarterly threshold pull deals of willing customers into the
+    # quarter's last month; flat commission plays none, so its share is the demand's own.
+    d = [_quarter_end_share(q) - _quarter_end_share(f)
+         for q, f in zip(arms["quarterly_bonus"].bookings, arms["flat_commission"].bookings, strict=True)]
+    assert _interval(d)[0] > 0.0
+    assert all(x == 0.0 for x in arms["flat_commission"].pull_discount)
+    assert np.mean(arms["quarterly_bonus"].pull_discount) > 0.0
 
 
 def test_reps_ease_off_once_the_cap_is_within_reach_or_binds(arms: dict[str, Any]) -> None:
@@ -218,3 +246,4 @@ def test_every_direction_holds_with_40_replications_on_other_customers() -> None
     test_reps_far_below_quota_late_in_the_year_reduce_effort(many)
     test_effort_spikes_at_the_end_of_the_year_under_an_annual_lump_sum(many)
     test_reps_ease_off_once_the_cap_is_within_reach_or_binds(many)
+    test_bookings_bunch_in_the_last_month_of_each_quarter_under_a_quarterly_bonus(many)

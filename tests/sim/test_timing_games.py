@@ -22,12 +22,16 @@ class Always(NormBehaviour):
     """Norm hours and deal order; pulls every deal it may, or pushes every signature (a spy for the engine)."""
 
     game: str = "pull"
+    risks: list[float] = dataclasses.field(default_factory=list, compare=False)
 
     @property
     def timing_games(self) -> bool:
         return True
 
-    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float) -> Timing:
+    def timing(self, rep: RepState, deal: DealView, close_month: int, weeks_after_month_end: float,
+               push_risk: float) -> Timing:
+        if close_month == rep.month:
+            self.risks.append(push_risk)
         if self.game == "pull" and close_month > rep.month:
             return "pull"
         if self.game == "push" and close_month == rep.month:
@@ -36,8 +40,10 @@ class Always(NormBehaviour):
 
 
 def _stay(s: scenarios.Scenario, **changes: float) -> scenarios.Scenario:
-    """``s`` with nobody leaving (a seat that falls vacant decides nothing), plus ``[behaviour]`` changes."""
+    """``s`` with nobody leaving (a seat that falls vacant decides nothing) and every customer willing to move
+    a signature, plus ``[behaviour]`` changes."""
     return scenarios.modify(s, {**{f"tiers.{t}.attrition_per_year": 0.0 for t in s.settings.tiers},
+                                "behaviour.customer_flexibility": 1.0,
                                 **{f"behaviour.{k}": v for k, v in changes.items()}})
 
 
@@ -65,7 +71,7 @@ def test_flat_commission_plays_no_games_and_the_run_is_unchanged(baseline: scena
 
 
 def test_pulled_deals_book_at_the_pull_with_the_discount(tiny: scenarios.Scenario) -> None:
-    s = scenarios.modify(tiny, {"behaviour.pull_in_discount": 0.25})
+    s = scenarios.modify(tiny, {"behaviour.pull_in_discount": 0.25, "behaviour.customer_flexibility": 1.0})
     model, leads, rec = _run(s, Always(game="pull"))
     assert rec.pulled.sum() > 0 and rec.pushed.sum() == 0
     ms = model.month_start
@@ -109,6 +115,41 @@ def test_push_risk_loses_the_pushed_deals(tiny: scenarios.Scenario) -> None:
     assert rec.bookings.sum() == 0.0
 
 
+def test_only_flexible_customers_move_their_signature(tiny: scenarios.Scenario) -> None:
+    # No customer willing: the rep who would game every deal moves none, and the run is the one without games
+    # (the flexibility draws come after every other draw of the stream).
+    for game in ("pull", "push"):
+        _, _, rec = _run(_stay(tiny, customer_flexibility=0.0), Always(game=game))
+        _, _, plain = _run(_stay(tiny), NormBehaviour())
+        assert rec.pulled.sum() == rec.pushed.sum() == 0
+        np.testing.assert_array_equal(rec.bookings, plain.bookings)
+
+def test_half_the_customers_flexible_halves_the_pushes(baseline: scenarios.Scenario) -> None:
+    # binomial, 4 sd; push_risk 0 so that both runs keep the same deals
+    _, _, every = _run(_stay(baseline, push_risk=0.0), Always(game="push"))
+    _, _, half = _run(_stay(baseline, push_risk=0.0, customer_flexibility=0.5), Always(game="push"))
+    n = every.pushed.sum()
+    assert n > 100
+    assert abs(half.pushed.sum() - 0.5 * n) < 4.0 * np.sqrt(n * 0.25)
+
+
+def test_a_pushed_deal_risks_the_last_stages_loss_hazard_over_its_wait(baseline: scenarios.Scenario) -> None:
+    # Unset push_risk: the rep is told 1 - exp(-(1 - c) d / t) for the d days to the next month, and that share
+    # of pushed deals is lost.
+    spy = Always(game="push")
+    model, _, rec = _run(_stay(baseline), spy)
+    c, t = float(model.conversion[-1]), float(model.mean_days[-1])
+    risks = np.asarray(spy.risks)
+    longest = 1.0 - np.exp(-(1.0 - c) / t * 31.0)
+    assert len(risks) == rec.pushed.sum() > 50
+    assert (risks > 0.0).all() and (risks <= longest + 1e-12).all()
+    lost = ((rec.status == LOST) & (rec.lost_reason == LOST_PUSHED)).sum()
+    pushed_in = rec.pushed[:, :-1].sum()
+    expected = risks.mean() * pushed_in
+    assert abs(lost - expected) < 4.0 * np.sqrt(pushed_in * 0.25)
+    assert risks.mean() > 0.05  # a real cost, not a rounding
+
+
 def test_games_follow_the_plans_pay_periods(baseline: scenarios.Scenario) -> None:
     # With games on, reps move deals only across the boundaries where their plan's pay changes: the year end
     # under an annual bonus, quarter ends under a quarterly one.
@@ -130,3 +171,25 @@ def test_kpis_report_the_games(tiny: scenarios.Scenario) -> None:
     r = sim.simulate(tiny, replications=2, seed=1, behaviour=Always(game="pull"))
     assert r.kpi("deals_pulled_in") > 0 and r.kpi("pull_in_discounts") > 0 and r.kpi("deals_pushed_out") == 0
     assert r.monthly["deals_pulled_in"].sum() == pytest.approx(r.kpi("deals_pulled_in"))
+
+
+def test_customers_who_expect_a_quarter_end_discount_wait_for_it(tiny: scenarios.Scenario) -> None:
+    s = scenarios.modify(_stay(tiny), {"simulation.quarter_end_waiting": 1.0, "behaviour.pull_in_discount": 0.2})
+    model, leads, rec = _run(s, NormBehaviour())
+    _, _, plain = _run(_stay(tiny), NormBehaviour())
+    ms = model.month_start
+    won_in = (rec.status == WON) & (rec.closed >= 0.0)
+    month = np.searchsorted(ms, rec.closed[won_in], side="right") - 1
+    # every customer waits: only the quarters' last months book, and what is booked early in a quarter books on
+    # its last day at the discount
+    assert rec.bookings[:, [0, 1, 3, 4, 6, 7, 9, 10]].sum() == 0.0 and rec.waited.sum() > 0
+    assert set(month.tolist()) <= {2, 5, 8, 11}
+    at_end = np.isin(rec.closed[won_in], ms[[3, 6, 9, 12]] - 1.0)
+    assert at_end.sum() == rec.waited.sum()
+    assert rec.waiting_discount.sum() == pytest.approx(0.2 * leads.value[won_in][at_end].sum())
+    assert rec.bookings.sum() + rec.potential_cut.sum() == pytest.approx(
+        leads.value[won_in].sum() - rec.waiting_discount.sum())
+    # nobody is lost for waiting: the same deals are won as without the effect
+    np.testing.assert_array_equal(rec.status == WON, plain.status == WON)
+    r = sim.simulate(s, replications=1, seed=1)
+    assert r.kpi("deals_waited_for_quarter_end") > 0 and r.kpi("quarter_end_waiting_discounts") > 0
