@@ -62,7 +62,8 @@ class SimulationSettings(Strict):
         ``owner``: a deal is worked by the rep who owns the account; ``region_pool``: by any rep of the owner's
         region (a shared queue, as in round-robin inbound lead routing).
     quarter_end_waiting
-        Customer side, off by default (0): the share of customers who expect a quarter-end discount. Such a
+        Customer side, off by default (unset = 0, kept out of saved files and fingerprints so scenarios that
+        do not use it keep their identity): the share of customers who expect a quarter-end discount. Such a
         customer, ready to sign in the first or second month of a plan-year quarter, waits and signs on the
         quarter's last day at ``[behaviour] pull_in_discount`` (and is not lost meanwhile: the purchase is
         decided). It separates buyers' timing from the reps' in a what-if; no rep chooses it, so it is on even
@@ -90,4 +91,4 @@ class SimulationSettings(Strict):
     promotion_min_history_months: int = Field(default=6, ge=1)
     warmup_months: int = Field(default=3, ge=0, le=24)
     routing: Literal["owner", "region_pool"] = "owner"
-    quarter_end_waiting: float = Field(default=0.0, ge=0.0, le=1.0)
+    quarter_end_waiting: float | None = Field(default=None, ge=0.0, le=1.0)

@@ -101,7 +101,7 @@ class Funnel:
         decide = timing_hook(behaviour)
         push_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
         flex_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
-        waiting = m.scenario.settings.simulation.quarter_end_waiting
+        waiting = m.scenario.settings.simulation.quarter_end_waiting or 0.0
         wait_u: list[float] = lifecycle.random(len(leads)).tolist() if waiting > 0.0 else []
 
         # per-event lookups read plain lists, not numpy arrays

@@ -153,7 +153,7 @@ class QuarterEndWaiting:
     def __init__(self, model: Model, env: simpy.Environment, wait_u: list[float],
                  won: Callable[[Deal, int, float], None]) -> None:
         self.env, self.wait_u, self.won = env, wait_u, won
-        self.share = model.scenario.settings.simulation.quarter_end_waiting
+        self.share = model.scenario.settings.simulation.quarter_end_waiting or 0.0
         self.rate = model.scenario.settings.behaviour.pull_in_discount
         self.month_start: list[float] = model.month_start.tolist()
         self.waited = [[0] * model.n_months for _ in range(model.n_seats)]

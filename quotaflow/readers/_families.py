@@ -103,7 +103,7 @@ def _true(setting: str) -> Condition:
 
 def _discount_read(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
     """The pull-in discount prices the reps' pulls and the customers' quarter-end waiting."""
-    if scenario.settings.simulation.quarter_end_waiting > 0.0:
+    if (scenario.settings.simulation.quarter_end_waiting or 0.0) > 0.0:
         return None
     return _true("behaviour.timing_games")(scenario, path, ev)
 

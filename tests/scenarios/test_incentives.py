@@ -74,7 +74,7 @@ def test_bad_plan_in_a_scenario_folder_is_a_scenario_error(tiny: scenarios.Scena
 
 def test_behaviour_defaults_and_bounds() -> None:
     b = BehaviourSettings()
-    assert b.enabled and not b.timing_games and b.min_hours_share <= 1.0 <= b.max_hours_share
+    assert b.enabled and b.timing_games and b.min_hours_share <= 1.0 <= b.max_hours_share
     with pytest.raises(pydantic.ValidationError):
         BehaviourSettings(min_hours_share=1.2)
 
