@@ -76,12 +76,14 @@ class DealLog:
         self.flight_value = [0.0] * n_seats  # expected value of deals with the customer, by the rep who worked them
         self.flight_deals = [0] * n_seats
 
-    def entered(self, deal: Deal, seat: int, now: float) -> None:
-        """``deal`` entered its stage in ``seat``'s queue at ``now``; counted only within the horizon."""
+    def entered(self, deal: Deal, seat: int, now: float, per_seat: bool = True) -> None:
+        """``deal`` entered its stage in ``seat``'s queue at ``now``; counted only within the horizon.
+        ``per_seat`` False: a shared queue, whose deal the engine counts for the seat that starts working it."""
         self.since[deal.lead] = now
         if now >= 0.0:
             self.stage_entered[deal.stage] += 1
-            self.seat_entered[seat][deal.stage] += 1
+            if per_seat:
+                self.seat_entered[seat][deal.stage] += 1
 
     def lose(self, deal: Deal, when: float, reason: int) -> None:
         """``deal`` is lost on day ``when`` for ``reason`` (a ``LOST_*`` code)."""
@@ -109,6 +111,6 @@ class TracedDealLog(DealLog):
         super().__init__(leads, n_stages, n_seats)
         self.trail: list[tuple[int, int, float, int]] = []
 
-    def entered(self, deal: Deal, seat: int, now: float) -> None:
+    def entered(self, deal: Deal, seat: int, now: float, per_seat: bool = True) -> None:
         self.trail.append((deal.lead, deal.stage, now, seat))
-        DealLog.entered(self, deal, seat, now)
+        DealLog.entered(self, deal, seat, now, per_seat)

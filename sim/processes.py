@@ -155,7 +155,9 @@ class Funnel:
             return
         deal.queued_at = now
         if count:
-            self.log.entered(deal, seat, now)
+            # a shared queue's deal is counted for the rep who starts it (see `_work`), so that a rep's
+            # conversion divides the passes they made by the deals they worked, not by their accounts' deals
+            self.log.entered(deal, seat, now, per_seat=not self.queues.pooled)
         self.queues.put(seat, self.behaviour.priority(self.state[seat], deal), deal)
 
     def _requeue(self, r: int) -> None:
@@ -266,6 +268,7 @@ class Funnel:
         lead_u, lead_z, mean_days = self.lead_u, self.lead_z, self.mean_days
         silent, no_decision = self.silent_u, self.no_decision
         stage_wait, stage_started = log.stage_wait, log.stage_started
+        seat_entered = log.seat_entered[r] if self.queues.pooled else None
         flight_value, flight_deals, win_from = log.flight_value, log.flight_deals, self.win_from
         done = self._stage_done
         last = self.last_stage
@@ -286,6 +289,8 @@ class Funnel:
             if deal.queued_at >= 0.0:
                 stage_wait[s] += now - deal.queued_at
                 stage_started[s] += 1
+                if seat_entered is not None:
+                    seat_entered[s] += 1
             hours = effort[s] * lead_e[i][s]
             if hours > 0.0:
                 yield timeout(hours / rate[r])

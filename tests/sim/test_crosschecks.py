@@ -157,3 +157,19 @@ def test_a_shared_queue_hands_work_round_its_idle_reps(tiny: scenarios.Scenario)
     wins = np.bincount(rec.closer[rec.status == WON], minlength=len(s.reps))
     assert wins.sum() > 100 * len(s.reps)
     assert wins.min() >= 0.8 * wins.mean(), wins
+
+
+def test_a_shared_queue_counts_a_reps_conversion_over_the_deals_they_worked(tiny: scenarios.Scenario) -> None:
+    """Under region_pool routing the deals of one owner's accounts are worked by any rep of the region: a rep's
+    per-stage conversion divides the passes they made by the deals they started, never by their accounts'."""
+    owner = tiny.accounts["current_rep_id"].iloc[0]
+    accounts = tiny.accounts.assign(current_rep_id=owner)  # one rep owns every account
+    s = scenarios.modify(tiny.replace(accounts=accounts.assign(region=tiny.reps.loc[owner, "region"])),
+                         {"simulation.routing": "region_pool"})
+    s = s.replace(reps=s.reps.assign(region=tiny.reps.loc[owner, "region"]))
+    model = build(s)
+    _leads, rec = run_replication(model, np.random.SeedSequence(7))
+    worked = rec.seat_entered.sum(axis=1) > 0
+    assert worked.sum() > 1, "the shared queue must hand deals to more than the owner"
+    assert (rec.seat_converted <= rec.seat_entered).all()
+    assert np.isclose(rec.seat_entered.sum(axis=0), rec.stage_started, rtol=0.05).all()
