@@ -87,6 +87,13 @@ def _significant(values: pd.Series, digits: int = 6) -> pd.Series:
     return pd.Series(out, index=values.index, name=values.name, dtype=float)
 
 
+def _to_places(values: pd.Series, places: int) -> pd.Series:
+    # Python's round() rounds the exact binary value correctly; numpy's scale-round-unscale is off by a unit in
+    # the last place kept for large amounts (2814749767107.4453 became .44, a cent short)
+    out = [round(v, places) for v in values.to_numpy(dtype=float).tolist()]
+    return pd.Series(out, index=values.index, name=values.name, dtype=float)
+
+
 def rounded(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame as a CSV shows it: float columns rounded by `decimals`, infinities as missing (empty cells).
 
@@ -100,7 +107,7 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
         if pd.api.types.is_float_dtype(out[col]):
             values = out[col].replace([np.inf, -np.inf], np.nan)
             places = decimals(col)
-            out[col] = _significant(values) if places is None else values.round(places)
+            out[col] = _significant(values) if places is None else _to_places(values, places)
     return out
 
 

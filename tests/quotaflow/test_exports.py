@@ -10,7 +10,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -67,6 +67,7 @@ def test_rounding_rules_by_column_name() -> None:
 @given(st.lists(st.one_of(st.floats(min_value=-1e13, max_value=1e13),
                           st.sampled_from([np.inf, -np.inf, np.nan, 1e-9, 123456789012.345, -0.00004])),
                 min_size=1, max_size=8))
+@example([2814749767107.4453])  # numpy's round() gave .44 for this amount, a cent short
 def test_csv_cells_are_plain_numbers_or_empty(values: list[float]) -> None:
     import tempfile
 
