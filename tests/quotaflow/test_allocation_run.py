@@ -5,6 +5,7 @@ command on a model too large to finish."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import pickle
 import subprocess
@@ -21,7 +22,9 @@ import scenarios
 from optimizer import Deadline
 from quotaflow.cli import app
 
-runner = CliRunner()
+# stderr kept apart on every click version (before click 8.2 it had to be asked for; 8.2 removed the option)
+runner = CliRunner(**({"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
+                      else {}))
 
 _FILES = ("assignments.csv", "reps.csv", "quotas.csv", "quota_reps.csv", "budget.csv", "budget_channels.csv")
 
