@@ -28,7 +28,7 @@ import pandas as pd
 
 import calibration
 import scenarios
-from sim import build, simulate
+from sim import Model, build, simulate
 
 DEALS_PER_ACCOUNT_YEAR = 1.5
 """Repeat deals per account a year: 2,000 accounts give 250 deals a month, about 90 a rep a year at the first
@@ -83,9 +83,10 @@ class Recovery:
     notes: list[str] = field(default_factory=list)
 
 
-def recover(sc: scenarios.Scenario, seed: int, folder: Path) -> Recovery:
-    """Simulate ``sc`` once with ``seed``, export, calibrate, and line the truth up against the estimates."""
-    model = build(sc)
+def export_and_calibrate(model: Model, sc: scenarios.Scenario, seed: int,
+                         folder: Path) -> tuple[calibration.CalibrationResult, pd.DataFrame]:
+    """Simulate ``sc`` once with ``seed``, write the run as a CRM export into ``folder`` and calibrate it as of the
+    horizon's last day: the calibration and the run's stage history."""
     res = simulate(model, replications=1, seed=seed, deal_log=True)
     assert res.deal_log is not None
     deals, history = res.deal_log
@@ -97,6 +98,13 @@ def recover(sc: scenarios.Scenario, seed: int, folder: Path) -> Recovery:
                 - pd.Timedelta(days=1)).date()
     result = calibration.calibrate(folder, calibration.load_mapping(path=folder / "mapping.toml"), as_of=last_day,
                                    seed=seed)
+    return result, history
+
+
+def recover(sc: scenarios.Scenario, seed: int, folder: Path) -> Recovery:
+    """Simulate ``sc`` once with ``seed``, export, calibrate, and line the truth up against the estimates."""
+    model = build(sc)
+    result, history = export_and_calibrate(model, sc, seed, folder)
 
     # spells per rep and stage, from the run's own stage entries
     entries = history[history["kind"] == "open"]

@@ -9,7 +9,6 @@ them at about the win probability times it).
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +19,7 @@ import simulated_export as se
 import calibration
 import scenarios
 from scenarios.demand import account_demand
-from sim import build, simulate
+from sim import build
 from sim.deals import LOST, LOST_NO_DECISION
 from sim.pipeline import open_deals as sim_open_deals
 from sim.simulation import run_replication
@@ -36,17 +35,7 @@ def _scenario(skill_seed: int) -> scenarios.Scenario:
 
 
 def _calibrate(sc: scenarios.Scenario, seed: int, folder: Path) -> calibration.CalibrationResult:
-    res = simulate(build(sc), replications=1, seed=seed, deal_log=True)
-    assert res.deal_log is not None
-    deals, history = res.deal_log
-    stages = sc.settings.funnel.stages
-    calibration.write_crm_export(deals, history, folder, stages=[s.name for s in stages],
-                                 stage_ids=[s.id for s in stages])
-    cal = sc.settings.calendar
-    last_day = (pd.Timestamp(dt.date(cal.start.year, cal.start.month, 1)) + pd.DateOffset(months=cal.months)
-                - pd.Timedelta(days=1)).date()
-    return calibration.calibrate(folder, calibration.load_mapping(path=folder / "mapping.toml"), as_of=last_day,
-                                 seed=seed)
+    return se.export_and_calibrate(build(sc), sc, seed, folder)[0]
 
 
 def _hits(result: calibration.CalibrationResult) -> np.ndarray:

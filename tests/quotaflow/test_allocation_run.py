@@ -5,7 +5,6 @@ command on a model too large to finish."""
 
 from __future__ import annotations
 
-import inspect
 import json
 import pickle
 import subprocess
@@ -14,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clirunners import stderr_apart
 
 import optimizer
 import quotaflow.allocation_run as allocation_run
@@ -22,9 +21,7 @@ import scenarios
 from optimizer import Deadline
 from quotaflow.cli import app
 
-# stderr kept apart on every click version (before click 8.2 it had to be asked for; 8.2 removed the option)
-runner = CliRunner(**({"mix_stderr": False} if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
-                      else {}))
+runner = stderr_apart()
 
 _FILES = ("assignments.csv", "reps.csv", "quotas.csv", "quota_reps.csv", "budget.csv", "budget_channels.csv")
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from clirunners import stderr_apart
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -130,18 +129,11 @@ def test_cli_errors_leave_nothing(tmp_path: Path) -> None:
     assert res.exit_code == 5 and (kept / "x.txt").exists()
 
 
-def _stderr_apart() -> CliRunner:
-    """A runner whose result keeps stderr apart on every click version (before click 8.2 it had to be asked for;
-    8.2 removed the option and always keeps it)."""
-    options: dict[str, Any] = {}
-    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
-        options["mix_stderr"] = False
-    return CliRunner(**options)
 
 
 def test_cli_reads_the_old_option_name_with_a_warning(tmp_path: Path) -> None:
     args = ["compare", "tiny", "--replications", "2", "--seed", "3"]
-    split = _stderr_apart()
+    split = stderr_apart()
     new = split.invoke(app, [*args, "--pay-plans", "flat_commission,capped", "--out", str(tmp_path / "new")])
     old = split.invoke(app, [*args, "--plans", "flat_commission,capped", "--out", str(tmp_path / "old")])
     assert new.exit_code == old.exit_code == 0, old.output

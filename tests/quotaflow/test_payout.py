@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
+from clirunners import stderr_apart
 from typer.testing import CliRunner
 
 import scenarios
@@ -100,18 +99,11 @@ def test_pay_reads_a_european_export_with_decimal_comma(tiny: scenarios.Scenario
     assert (tmp_path / "eu" / "plans.csv").read_bytes() == (tmp_path / "ref" / "plans.csv").read_bytes()
 
 
-def _stderr_apart() -> CliRunner:
-    """A runner whose result keeps stderr apart on every click version (before click 8.2 it had to be asked for;
-    8.2 removed the option and always keeps it)."""
-    options: dict[str, Any] = {}
-    if "mix_stderr" in inspect.signature(CliRunner.__init__).parameters:
-        options["mix_stderr"] = False
-    return CliRunner(**options)
 
 
 def test_pay_reads_the_old_option_name_with_a_warning(tiny: scenarios.Scenario, tmp_path: Path) -> None:
     bookings = str(_bookings(tiny, tmp_path / "b.csv"))
-    split = _stderr_apart()
+    split = stderr_apart()
     new = split.invoke(app, ["pay", "tiny", "--bookings", bookings, "--out", str(tmp_path / "new"),
                               "--pay-plans", "capped"])
     old = split.invoke(app, ["pay", "tiny", "--bookings", bookings, "--out", str(tmp_path / "old"),
