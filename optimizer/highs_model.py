@@ -227,14 +227,14 @@ def start_from(model: HighsModel, take: NDArray[np.int64]) -> bool:
     basic at 1; every capacity, band and budget row the choice keeps is basic (its slack), and every row it
     breaks sits at the broken limit with its elastic slack basic. The basis matrix is block triangular, so it is
     nonsingular, and every basic value lies within its bounds: the simplex starts from a plan instead of first
-    covering every account from the all-slack basis (one pivot per account). Returns False, setting nothing, when a broken row
-    has no slack (a model that is not elastic).
+    covering every account from the all-slack basis (one pivot per account). Returns False, setting nothing,
+    when a broken row has no slack (a model that is not elastic).
     """
     highs = model.highs
     n_row = model.row_lower.size
     n_col = int(highs.getNumCol())
     pairs = model.pair_index[take]
-    _, starts, rows, vals = pair_columns(model.inputs, pairs, model.row_of)
+    _, _, rows, vals = pair_columns(model.inputs, pairs, model.row_of)
     activity = np.bincount(rows, weights=vals, minlength=n_row)
     tol = 1e-9 * np.maximum(1.0, np.abs(activity))
     low_broken = activity < model.row_lower - tol
