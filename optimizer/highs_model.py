@@ -171,7 +171,7 @@ def build_highs(inputs: AllocationInputs, *, relax: bool = False, pair_index: ND
     row_of = {n: i for i, n in enumerate(names)}
 
     with solver_output_to_log():  # the first Highs of a process prints a banner on fd 1
-        highs = highspy.Highs()
+        highs = highspy.Highs()  # type: ignore[no-untyped-call]
         highs.setOptionValue("output_flag", False)
         highs.setOptionValue("threads", 2)  # as PuLP's HiGHS interface sets it: one value per process
         highs.addRows(len(names), np.asarray(lower), np.asarray(upper), 0, np.zeros(0, dtype=np.int32),
