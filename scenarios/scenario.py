@@ -107,7 +107,7 @@ def settings_problems(exc: ValidationError, file: str = "scenario.toml") -> list
         if kind == "missing":
             fix = f"add '{key}' to {file}"
         elif kind == "extra_forbidden":
-            fix = "remove the key or correct its spelling (see the scenario format in the README)"
+            fix = "remove the key or correct its spelling (every key is listed in docs/scenario-format.md)"
         elif kind in {"float_parsing", "float_type", "int_parsing", "int_type", "finite_number",
                       "int_from_float"}:
             fix = "write a finite number (no quotes, no units, no NaN/inf)"

@@ -53,7 +53,7 @@ def test_an_unknown_pay_plan_is_refused() -> None:
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason="not reproduced: on the calibrated Maven scenario no customer flexibility "
-                                       "gives the export's quarter-end profile (see README, plan comparison)")
+                                       "gives the export's quarter-end profile (see docs/pay-plans.md)")
 def test_the_maven_scenario_reproduces_the_exports_month_of_quarter_profile(shared_benchmarks: Path) -> None:
     res = calibration.calibrate(shared_benchmarks / "crm" / "maven", calibration.load_mapping(preset="maven"))
     fit = fit_timing(res.scenario, res.timing.month_of_quarter, replications=8)
