@@ -61,7 +61,7 @@ class Chart:
 def png_bytes(fig: Figure, dpi: int = _DPI) -> bytes:
     """``fig`` rendered as PNG (Agg)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi)  # constrained layout already fits the labels
     return buf.getvalue()
 
 

@@ -331,7 +331,7 @@ figcaption{{color:#555;font-size:.85em}} .facts{{color:#444;font-size:.9em}} .no
                                      "CreationDate": None}) as pdf:
             pdf.savefig(self.overview())
             for ch in self.charts:
-                pdf.savefig(ch.figure, bbox_inches="tight")
+                pdf.savefig(ch.figure)
             if self.notes:
                 page = Figure(layout="constrained", figsize=(8.3, 3.0))
                 page.text(0.05, 0.9, "Charts left out:\n" + "\n".join(_wrap(n, 110) for n in self.notes),
