@@ -31,20 +31,18 @@ from quotaflow.charts import (
     Chart,
     MissingData,
     attainment_chart,
-    budget_chart,
     differences_chart,
     draw_differences,
     funnel_chart,
     monthly_chart,
     pay_curve_chart,
     png_bytes,
-    quota_chart,
-    territory_chart,
-    workload_chart,
+    wrap_title,
 )
 from quotaflow.decision import DECISION_MEASURES, format_amount, format_share, ranking_line
 from quotaflow.errors import ReportError
 from quotaflow.manifest import foreign_files, read_manifest
+from quotaflow.plan_charts import budget_chart, quota_chart, territory_chart, workload_chart
 from quotaflow.writer import write_bytes, write_text
 
 __all__ = ["REPORT_FILES", "RunFolder", "RunReport", "build_report", "read_run", "run_kind", "write_report"]
@@ -319,7 +317,7 @@ figcaption{{color:#555;font-size:.85em}} .facts{{color:#444;font-size:.9em}} .no
                        bbox=(0.16, 0.0, 0.84, 0.92), cellLoc="right")
         tab.auto_set_font_size(False)
         tab.set_fontsize(7.5)
-        parts[0].suptitle(_wrap(self.verdict, 120), fontsize=11, fontweight="bold")
+        parts[0].suptitle(wrap_title(self.verdict, 120), fontsize=11, fontweight="bold")
         if chart_height:
             draw_differences(parts[1], decision, self.run.currency)
         return fig
@@ -334,16 +332,11 @@ figcaption{{color:#555;font-size:.85em}} .facts{{color:#444;font-size:.9em}} .no
                 pdf.savefig(ch.figure)
             if self.notes:
                 page = Figure(layout="constrained", figsize=(8.3, 3.0))
-                page.text(0.05, 0.9, "Charts left out:\n" + "\n".join(_wrap(n, 110) for n in self.notes),
+                page.text(0.05, 0.9, "Charts left out:\n" + "\n".join(wrap_title(n, 110) for n in self.notes),
                           va="top", fontsize=9)
                 pdf.savefig(page)
         return buf.getvalue()
 
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
 
 
 def build_report(folder: str | os.PathLike[str], *, check_unchanged: bool = True) -> RunReport:
