@@ -19,6 +19,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -217,8 +218,9 @@ class RunReport:
 
         if isinstance(a, dict):
             gap = a.get("gap")
-            lines.append(f"Territories: {a.get('status')}, gap {format_share(float(gap)) if gap is not None else '?'}"
-                         f" to a proven bound; {a.get('moved')} of {a.get('accounts')} accounts move.")
+            bound = f"gap {float(gap):.2%} to a proven bound" if gap is not None else "no proven bound"
+            lines.append(f"Territories: {a.get('status')}, {bound}; {a.get('moved')} of {a.get('accounts')} accounts "
+                         "move.")
         if isinstance(q, dict):
             lines.append(f"Quotas: {q.get('method')} method, {money(q, 'quota_total')} over {q.get('reps')} reps "
                          f"(target {money(q, 'target')}).")
@@ -298,8 +300,10 @@ figcaption{{color:#555;font-size:.85em}} .facts{{color:#444;font-size:.9em}} .no
 </body></html>
 """
 
+    @cached_property
     def overview(self) -> Figure:
-        """The first screen as one figure: the verdict, the decision table and the plan comparison chart."""
+        """The first screen as one figure: the verdict, the decision table and the plan comparison chart (drawn
+        once, for the PNG and the PDF's first page)."""
         rows = self.decision_rows()
         decision = self.run.tables["decision"]
         plans = decision["plan"].astype(str).tolist()
@@ -327,7 +331,7 @@ figcaption{{color:#555;font-size:.85em}} .facts{{color:#444;font-size:.9em}} .no
         buf = io.BytesIO()
         with PdfPages(buf, metadata={"Title": f"quotaflow {self.run.kind} report", "Creator": "quotaflow",
                                      "CreationDate": None}) as pdf:
-            pdf.savefig(self.overview())
+            pdf.savefig(self.overview)
             for ch in self.charts:
                 pdf.savefig(ch.figure)
             if self.notes:
@@ -368,5 +372,5 @@ def write_report(report: RunReport, folder: Path) -> list[str]:
     names."""
     write_text(report.html(), folder / "report.html")
     write_bytes(report.pdf(), folder / "report.pdf")
-    write_bytes(png_bytes(report.overview(), dpi=100), folder / "overview.png")
+    write_bytes(png_bytes(report.overview, dpi=100), folder / "overview.png")
     return list(REPORT_FILES)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from quotaflow.commands.options import ForceOpt
 from quotaflow.errors import ReportError
 from quotaflow.manifest import read_manifest, write_manifest
 from quotaflow.output import claim_output, staged_output
@@ -23,7 +24,7 @@ def report_command(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for the report of a demo or compare folder (report.html, report.pdf, overview.png); "
         "it may not be, hold or lie inside FOLDER.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing --out folder quotaflow wrote.")] = False,
+    force: ForceOpt = False,
     metric: Annotated[str, typer.Option(help="Sweep folders: metric to rank and plot.")] = "revenue",
     top: Annotated[int, typer.Option(min=1, help="Sweep folders: how many points to list.")] = 5,
     minimise: Annotated[bool, typer.Option("--minimise", help="Sweep folders: smallest first (for costs).")] = False,
