@@ -53,6 +53,9 @@ class ComparisonResult:
         ``plan, replication, rep_id, bookings, quota, attainment, pay`` (for histograms and pay curves).
     info
         Scenario, pay plans (key ``plans``), replications, seed, budget definition.
+    funnel
+        ``plan, stage, entered, converted, open, conversion, conversion_ci_low, conversion_ci_high, mean_days,
+        mean_wait_days, base_conversion`` per pay plan (deals per replication; ``sim.SimulationResult.funnel``).
     """
 
     comparison: pd.DataFrame
@@ -61,11 +64,13 @@ class ComparisonResult:
     replications: pd.DataFrame
     reps: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by file stem, in the order they are written."""
         return {"decision": self.decision(), "comparison": self.comparison, "monthly": self.monthly,
-                "variance": self.variance, "replications": self.replications, "reps": self.reps}
+                "variance": self.variance, "replications": self.replications, "reps": self.reps,
+                **({"funnel": self.funnel} if len(self.funnel) else {})}
 
     def summary(self) -> dict[str, Any]:
         """The run facts, every metric's mean, interval and paired delta per pay plan (NaN as None), and the
@@ -201,6 +206,7 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
     budgets: dict[str, float] = {}
     monthly_rows: list[pd.DataFrame] = []
     rep_rows: list[pd.DataFrame] = []
+    funnel_rows: list[pd.DataFrame] = []
     for pid in ids:
         behaviour = IncentiveBehaviour.from_model(model, [pid] * model.n_seats)
         pay = sim.PayPlanPay.from_model(model, [pid] * model.n_seats)
@@ -219,6 +225,7 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
                                           "bookings_ci_low": lo, "bookings_ci_high": hi}))
         rep_rows.append(res.replication_reps[["replication", "rep_id", "bookings", "quota", "attainment", "pay"]]
                         .assign(plan=pid))
+        funnel_rows.append(res.funnel.assign(plan=pid))
 
     rows, var_rows = [], []
     first = per_pay_plan[ids[0]]
@@ -252,4 +259,5 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
         comparison=pd.DataFrame(rows), monthly=pd.concat(monthly_rows, ignore_index=True),
         variance=pd.DataFrame(var_rows, columns=["metric", "plan", "var_paired", "var_independent",
                                                  "variance_reduction"]),
-        replications=replications_table, reps=reps_table, info=info)
+        replications=replications_table, reps=reps_table, info=info,
+        funnel=pd.concat(funnel_rows, ignore_index=True).pipe(lambda f: f[["plan", *f.columns.drop("plan")]]))

@@ -10,16 +10,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 import scenarios
-from optimizer import AllocationResult, BudgetResult, QuotaResult, allocate, allocate_budget, set_quotas
+from optimizer import (
+    AllocationResult,
+    BudgetResult,
+    QuotaResult,
+    allocate,
+    allocate_budget,
+    evaluate,
+    extract,
+    prepare,
+    set_quotas,
+)
 from quotaflow.comparison import ComparisonResult, compare
 from quotaflow.manifest import write_manifest
+from quotaflow.payout import designed_pay_curves, median_quota
 from quotaflow.plots import plot_comparison
 from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales
-from quotaflow.writer import Sheets, write_json, write_result, write_workbook
+from quotaflow.writer import Sheets, write_json, write_result, write_tables, write_workbook
 from scenarios import PlanOrigin
 
-__all__ = ["DEMO_TIME_LIMIT", "DemoResult", "demo_allocation", "run_demo"]
+__all__ = ["DEMO_TIME_LIMIT", "DemoResult", "demo_allocation", "run_demo", "territory", "workload_today"]
 
 # The demo's allocation is solved to the scenario's mip_gap, and this wall limit is only a safety net: a plan cut
 # off by the clock would depend on how busy the machine is. baseline's MIP reaches its gap at the root node in
@@ -68,14 +81,45 @@ def demo_allocation(scenario: scenarios.Scenario) -> AllocationResult:
     return allocate(scenario, st.model_copy(update={"time_limit_s": max(st.time_limit_s, DEMO_TIME_LIMIT)}))
 
 
+def workload_today(scenario: scenarios.Scenario) -> pd.DataFrame:
+    """Each rep's workload under today's assignment (``accounts.current_rep_id``), scored by the allocator's own
+    validator (``optimizer.evaluate``): ``rep_id, accounts, hours, capacity_hours, value, travel_km``, the columns
+    of ``AllocationResult.reps`` without shadow prices. An account held today by a rep who is not a candidate for
+    it (beyond the allowed distance, say) counts no hours, as the allocator cannot price that pair.
+
+    Examples
+    --------
+    >>> s = scenarios.load("tiny")
+    >>> today = workload_today(s)
+    >>> int(today["accounts"].sum()) <= len(s.accounts), list(today.columns)[:4]
+    (True, ['rep_id', 'accounts', 'hours', 'capacity_hours'])
+    """
+    settings = scenario.settings.optimizer
+    validation = evaluate(scenario, scenarios.Plan.current(scenario), settings)
+    _, reps = extract(scenario, prepare(scenario, settings), validation, {})
+    return reps[["rep_id", "accounts", "hours", "capacity_hours", "value", "travel_km"]]
+
+
+def territory(scenario: scenarios.Scenario, assignments: pd.DataFrame) -> pd.DataFrame:
+    """The accounts on the map: ``account_id, rep_id, previous_rep_id, moved, latitude, longitude,
+    annual_potential`` from an allocation's assignments and the scenario's account coordinates."""
+    accounts = scenario.accounts
+    out = assignments[["account_id", "rep_id", "previous_rep_id", "moved"]].copy()
+    for col in ("latitude", "longitude", "annual_potential"):
+        out[col] = accounts[col].reindex(out["account_id"]).to_numpy(dtype=float)
+    return out
+
+
 def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, seed: int,
              workers: int = 1, excel: bool = False, xlsx: bool = False) -> DemoResult:
     """Run the whole job on ``scenario`` and write it into ``folder`` (a staging folder from the CLI).
 
     Layout: ``plan/`` (assignments, reps, quotas, budget and plan.json: a plan folder ``quotaflow simulate --plan``
     reads),
-    ``comparison/`` (decision.csv, comparison.csv, monthly.csv, variance.csv, replications.csv, reps.csv and three
-    PNGs), each table also as Parquet with its raw values, ``summary.json`` and ``manifest.json``; with ``xlsx``
+    ``comparison/`` (decision.csv, comparison.csv, monthly.csv, variance.csv, replications.csv, reps.csv,
+    funnel.csv, pay_curves.csv (`quotaflow.payout.designed_pay_curves` at the median rep quota) and three PNGs);
+    ``plan/`` also holds workload_today.csv (`workload_today`) and territory.csv (`territory`) for the report;
+    each table also as Parquet with its raw values, ``summary.json`` and ``manifest.json``; with ``xlsx``
     also ``demo.xlsx`` (every table, the decision table first). The comparison's CSVs always carry the BOM Excel
     needs for non-Latin names; ``excel`` adds it to the plan's too (a plan folder is read back by quotaflow,
     which accepts both). Quotas use the scenario's ``[quotas] method``; for
@@ -114,9 +158,15 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
     sheets: Sheets = {}
     write_result(comparison, cmp_dir, excel=True, summary=None, scenario=scenario, sheets=sheets)
     plot_comparison(comparison, cmp_dir)
+    quota = median_quota(quotas.reps["quota"])
+    if quota is not None:  # no rep has a quota: there is no attainment to draw pay against
+        write_tables({"pay_curves": designed_pay_curves(scenario, list(comparison.info["plans"]), quota=quota)},
+                     cmp_dir, excel=True, sheets=sheets)
     write_result(allocation, plan_dir, excel=excel, scenario=scenario, sheets=sheets)
     write_result(quotas, plan_dir, excel=excel, summary=None, scenario=scenario, sheets=sheets)
     write_result(budget, plan_dir, excel=excel, summary=None, scenario=scenario, sheets=sheets)
+    write_tables({"workload_today": workload_today(scenario), "territory": territory(scenario, allocation.assignments)},
+                 plan_dir, excel=excel, scenario=scenario, sheets=sheets)
     PlanOrigin.of(scenario).write(plan_dir)
     files = {"plan": sorted(p.name for p in plan_dir.iterdir()),
              "comparison": sorted(p.name for p in cmp_dir.iterdir())}
@@ -130,6 +180,7 @@ def run_demo(scenario: scenarios.Scenario, folder: Path, *, replications: int, s
                    solver={"name": scenario.settings.optimizer.solver,
                            "mip_gap": scenario.settings.optimizer.mip_gap,
                            "time_limit_s": max(scenario.settings.optimizer.time_limit_s, DEMO_TIME_LIMIT)},
-                   status=str(allocation.status), extra={"replications": replications, "workers": workers})
+                   status=str(allocation.status), extra={"kind": "demo", "replications": replications,
+                                                          "workers": workers})
     return DemoResult(allocation=allocation, quotas=quotas, budget=budget, comparison=comparison, files=files,
                       seconds=seconds)

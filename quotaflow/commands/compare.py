@@ -34,9 +34,10 @@ from quotaflow.commands.options import (
 from quotaflow.comparison import compare
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
+from quotaflow.payout import designed_pay_curves, median_quota
 from quotaflow.plots import plot_comparison
 from quotaflow.readers import Evaluation, check_whatifs
-from quotaflow.writer import Sheets, write_json, write_result, write_workbook
+from quotaflow.writer import Sheets, write_json, write_result, write_tables, write_workbook
 
 __all__ = ["compare_command"]
 
@@ -62,6 +63,9 @@ def compare_command(
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
     old_plans: OldPlansOpt = None,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write the one-page report (report.html, report.pdf, overview.png) into --out.")]
+    = False,
 ) -> None:
     """Compare pay plans on the same customers: paired deltas with 95 % CIs, monthly bookings, plots."""
     pay_plans = pay_plan_option(pay_plans, old_plans)
@@ -94,14 +98,22 @@ def compare_command(
         result = compare(s, ids, replications=n, seed=root, workers=k, plan=the_plan, progress=tick)
         sheets: Sheets = {}
         files = write_result(result, stage, excel=excel, summary=None, scenario=s, sheets=sheets)
+        quota = median_quota(result.reps.groupby("rep_id")["quota"].median())
+        if quota is not None:  # no rep has a quota: there is no attainment to draw pay against
+            files += write_tables({"pay_curves": designed_pay_curves(s, ids, quota=quota)}, stage, excel=excel,
+                                  sheets=sheets)
         if xlsx:
             files.append(write_workbook(sheets, stage / "compare.xlsx"))
         files += plot_comparison(result, stage)
         files += ["summary.json", "manifest.json"]
         write_json({**result.summary(), "files": files}, stage / "summary.json")
         write_manifest(stage, scenario=s, seeds={"simulation": int(root)},
-                       extra={"replications": n, "workers": k, "plans": ids, "plan": result.info["plan_source"],
-                              "changes": changes})
+                       extra={"kind": "compare", "replications": n, "workers": k, "plans": ids,
+                              "plan": result.info["plan_source"], "changes": changes})
+        if report:
+            from quotaflow.report_page import build_report, write_report
+
+            files += write_report(build_report(stage, check_unchanged=False), stage)
     typer.echo(repr(result))
     typer.echo(f"\nwrote {out}: " + ", ".join(files))
     typer.echo("\n" + result.decision_text())

@@ -37,6 +37,9 @@ def demo(
     xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write the one-page report (report.html, report.pdf, overview.png) into --out.")]
+    = False,
 ) -> None:
     """The default job: allocate accounts, set quotas, split the budget, then simulate and compare every
     pay plan of the scenario on the same customers; tables and plots go to --out."""
@@ -53,6 +56,11 @@ def demo(
         write_json(overview(s), stage / "overview.json")
         result = run_demo(s, stage, replications=replications, seed=root, workers=workers, excel=excel,
                           xlsx=xlsx)
+        if report:
+            from quotaflow.report_page import build_report, write_report
+
+            result.files.setdefault(".", []).extend(write_report(build_report(stage, check_unchanged=False),
+                                                                 stage))
     typer.echo("")
     typer.echo(result.headline())
     typer.echo(f"\nwrote {out}/")
