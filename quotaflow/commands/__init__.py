@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -73,6 +72,6 @@ def register(app: typer.Typer) -> None:
 class WorkflowOrder(TyperGroup):
     """Lists commands and command groups together in `COMMANDS` order (Typer would put groups last)."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Any) -> list[str]:  # click.Context (typer may carry its own click)
         listed = [name for name, _ in COMMANDS if name in self.commands]
         return listed + [name for name in super().list_commands(ctx) if name not in listed]
