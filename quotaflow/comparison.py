@@ -89,8 +89,11 @@ class ComparisonResult:
         return decision_table(self.comparison, self.info)
 
     def decision_text(self) -> str:
-        """The decision table and its ranking line as ``quotaflow demo`` and ``compare`` print them."""
-        return decision_text(self.decision(), self.info)
+        """The decision table and its ranking line as ``quotaflow demo`` and ``compare`` print them, then the
+        comparison's notes and, for arms whose plans came from the allocator, why a result moved."""
+        text = decision_text(self.decision(), self.info)
+        notes = [*self.info.get("notes", []), *self.info.get("why", [])]
+        return text + "".join(f"\n- {line}" for line in notes) if notes else text
 
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
         """Write every table as ``<stem>.csv`` (rounded for people; UTF-8, with a BOM when ``excel``) and
