@@ -37,10 +37,12 @@ def demo(
     xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress on stderr (each step, the allocation's "
+                                                         "bound and gap, replications done).")] = False,
 ) -> None:
     """The default job: allocate accounts, set quotas, split the budget, then simulate and compare every
     pay plan of the scenario on the same customers; tables and plots go to --out."""
-    from quotaflow.demo import run_demo
+    from quotaflow.demo import DemoProgress, run_demo
 
     claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
     s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
@@ -52,7 +54,7 @@ def demo(
     with staged_output(claim) as stage:
         write_json(overview(s), stage / "overview.json")
         result = run_demo(s, stage, replications=replications, seed=root, workers=workers, excel=excel,
-                          xlsx=xlsx)
+                          xlsx=xlsx, progress=None if quiet else DemoProgress(5))
     typer.echo("")
     typer.echo(result.headline())
     typer.echo(f"\nwrote {out}/")
