@@ -117,6 +117,10 @@ def check_same_customers(arms: Sequence[Arm]) -> list[str]:
         if theirs is None or not mine.equals(theirs):
             notes.append(f"{arm.label}'s accounts table differs from {first.label}'s beyond today's reps: the "
                          "same demand streams are drawn, but for customers that differ")
+        elif (arm.plan is None and first.plan is None
+              and scenarios.fingerprint(arm.scenario) == scenarios.fingerprint(first.scenario)):
+            notes.append(f"{arm.label} is the same scenario as {first.label}: every difference is zero by "
+                         "construction (a check of common random numbers, not a what-if)")
     return notes
 
 
@@ -151,9 +155,8 @@ def compare_arms(arms: Sequence[Arm], *, replications: int, seed: int, workers: 
                 progress(_label, done)  # type: ignore[misc]
         res = sim.simulate(model, replications=replications, seed=seed, workers=workers, behaviour=behaviour,
                            pay=pay, progress=report)
-        known = arm.scenario.settings.pay_plans
-        seat_plans = [known[str(p)] for p in arm.scenario.reps["pay_plan_id"]]
-        budgets[arm.label] = pay_budget(model, seat_plans[:model.n_seats])
+        known, own = arm.scenario.settings.pay_plans, arm.scenario.reps["pay_plan_id"]
+        budgets[arm.label] = pay_budget(model, [known[str(own.loc[r])] for r in model.rep_ids])
         per_arm[arm.label] = per_replication(res, budgets[arm.label])
         monthly.append(monthly_rows(arm.label, res))
         reps.append(rep_rows(arm.label, res))

@@ -41,6 +41,7 @@ def test_identical_arms_differ_by_exactly_zero(tmp_path: Path) -> None:
     assert np.isfinite(other.set_index("metric").loc["revenue", "delta"])
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["run"]["plans"] == ["tiny", str(copy)]
+    assert "same scenario as tiny" in res.stdout
 
 
 def test_arms_with_other_customers_are_refused_before_any_simulation(tmp_path: Path) -> None:
