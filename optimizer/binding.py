@@ -41,8 +41,9 @@ def binding_constraints(inputs: AllocationInputs, duals: dict[str, float], moved
     >>> import scenarios
     >>> from optimizer.model import prepare
     >>> s = scenarios.load("tiny")
-    >>> binding_constraints(prepare(s), {"disruption_value": 0.8}, 3, 1.0)
-    ()
+    >>> [(b["family"], b["shadow_price"], b["limit"]) for b in binding_constraints(
+    ...     prepare(s), {"disruption_value": 0.8, "capacity_0": 1e-12}, 3, 5.0e5)]
+    [('moved_potential', 0.8, 604800.0)]
     """
     n_rep = len(inputs.candidates.rep_ids)
     records: list[dict[str, Any]] = []
