@@ -172,3 +172,13 @@ def test_a_failed_rename_rolls_back_the_files_already_replaced(tiny_copy: Path,
         remove_reps(tiny_copy, ["R0001"])
     monkeypatch.setattr(os, "replace", real)
     assert _hashes(tiny_copy) == before
+
+
+@pytest.mark.parametrize("region, tier, count", [("North", "senior", 1), ("South", "junior", 3)])
+def test_removing_the_reps_just_added_gives_the_scenario_back(tiny_copy: Path, region: str, tier: str,
+                                                              count: int) -> None:
+    before = scenarios.load(tiny_copy)
+    added = add_reps(tiny_copy, region=region, tier=tier, count=count)
+    assert len(added.rep_ids) == count and not set(added.rep_ids) & set(before.reps.index)
+    remove_reps(tiny_copy, list(added.rep_ids))
+    assert scenarios.load(tiny_copy).equals(before)
