@@ -86,11 +86,12 @@ def test_bundled_baseline_ships_the_five_plans(baseline: scenarios.Scenario) -> 
 
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+FORMAT = README.parent / "docs" / "scenario-format.md"  # the reference the README points to
 
 
 def _section() -> str:
     text = README.read_text(encoding="utf-8")
-    return text[text.index("## Pay plans"):text.index("## Development")]
+    return text[text.index("## Pay plans"):text.index("## Development")] + FORMAT.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("model", [
@@ -102,7 +103,7 @@ def _section() -> str:
 def test_readme_documents_every_key(model: type[pydantic.BaseModel]) -> None:
     section = _section()
     missing = [name for name in model.model_fields if name not in section]
-    assert not missing, f"README 'Pay plans' lacks {model.__name__} keys {missing}"
+    assert not missing, f"README 'Pay plans' and docs/scenario-format.md lack {model.__name__} keys {missing}"
 
 
 def test_readme_example_runs() -> None:
