@@ -138,6 +138,11 @@ def upgrade_path(path: str, where: str) -> str:
     """A what-if path with old names replaced by their new ones (``plans.a.commission_rate`` ->
     ``pay_plans.a.commission_rate``, ``reps[plan_id=a].hours_per_week`` -> ``reps[pay_plan_id=a]...``).
 
+    Raises
+    ------
+    ScenarioError
+        For a key that was split (`SPLIT_KEYS`): the message names the keys to set instead.
+
     ``where`` names the source for the note (``--set``, a grid file).
 
     Examples
@@ -146,6 +151,10 @@ def upgrade_path(path: str, where: str) -> str:
     'tiers.junior.hours_per_week'
     """
     first, dot, rest = path.partition(".")
+    news = SPLIT_KEYS.get((first, rest))
+    if news is not None:  # one what-if cannot set two keys: say which to set
+        raise ScenarioError(Problem(where, f"'{path}' was split into {' and '.join(f'{first}.{n}' for n in news)}",
+                                    f"set {' and '.join(f'{first}.{n}' for n in news)} instead", column=path))
     new_path = path
     if first in RENAMED_SECTIONS:
         new_path = RENAMED_SECTIONS[first] + dot + rest

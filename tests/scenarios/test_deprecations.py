@@ -194,3 +194,9 @@ def test_customer_flexibility_beside_a_new_share_is_refused(new_folder: Path) ->
     _with_behaviour_keys(new_folder, "customer_flexibility = 0.4\ncustomer_push_share = 0.2\n")
     with pytest.raises(ScenarioError, match="holds both 'customer_flexibility' and 'customer_push_share'"):
         scenarios.load(new_folder)
+
+
+def test_a_what_if_of_customer_flexibility_names_the_two_shares() -> None:
+    both = "behaviour.customer_pull_share and behaviour.customer_push_share"
+    with pytest.raises(ScenarioError, match=re.escape(both)):
+        upgrade_path("behaviour.customer_flexibility", "--set")
