@@ -11,8 +11,9 @@ Usage: python benchmarks/field_directions.py [--replications 16] [--root 1] [--q
 turns the bundled ``annual_bonus`` / ``quarterly_bonus`` into plans paying the whole variable pay as the lump sum
 (no commission, 100 % / 25 % of base at full attainment), as in ``tests/sim/test_incentive_behaviour_effects.py``.
 Low performers are the bottom third of an independent flat-commission pilot (6 replications, another seed).
-Timing games are on by default (``[behaviour] timing_games``: reps pull committed deals of flexible customers
-into a month at ``pull_in_discount`` and push signatures to the next month when their plan pays more for it);
+Timing games are on by default (``[behaviour] timing_games``: reps pull committed deals of willing customers
+into a month at ``pull_in_discount`` (customers in ``customer_pull_share``) and push signatures (customers in
+``customer_push_share``) to the next month when their plan pays more for it);
 ``--no-timing-games`` turns them off. The script reports how many deals moved, the pull-in discounts as a share of
 revenue (Larkin 2014 reports 6-8 % of revenue lost to such mispricing), the share of bookings in the last month of
 each quarter under every plan minus flat commission's, and flat commission with games on minus off.
@@ -90,8 +91,8 @@ def main() -> None:
                                for p in ("flat_commission", "annual_bonus", "quarterly_bonus"))
     b = s.settings.behaviour
     print(f"baseline, quotas {a.quotas}, bonus-only {a.bonus_only}, timing games {b.timing_games} "
-          f"(push_risk {b.push_risk if b.push_risk is not None else 'from the funnel'}, customer_flexibility "
-          f"{b.customer_flexibility}), changes {a.set}, "
+          f"(push_risk {b.push_risk if b.push_risk is not None else 'from the funnel'}, customer pull / push "
+          f"shares {b.customer_pull_share} / {b.customer_push_share}), changes {a.set}, "
           f"{a.replications} replications, root {a.root}")
     for p, rs in runs.items():
         print(f"{p}: deals pulled in {np.mean([r.pulled.sum() for r in rs]):.1f}, pushed out "

@@ -16,11 +16,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from optimizer.binding import binding_constraints
 from optimizer.decomposition import PiecedOutcome, allocate_pieces
 from optimizer.diagnosis import explain_infeasible, precheck
 from optimizer.errors import InfeasibleError, SolverError
@@ -93,6 +95,7 @@ class AllocationResult:
     shadow_prices_from: str = "LP relaxation"
     sense: str = field(default="max")
     made_for: PlanOrigin | None = None
+    binding: tuple[dict[str, Any], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -127,7 +130,8 @@ class AllocationResult:
         return {"status": str(self.status), "objective": num(self.objective), "bound": num(self.bound),
                 "gap": num(self.gap), "seconds": round(self.seconds, 3), "solver": self.solver,
                 "method": self.method, "sense": self.sense, "accounts": len(self.assignments), "moved": moved,
-                "shadow_prices_from": self.shadow_prices_from, "explanation": list(self.explanation)}
+                "shadow_prices_from": self.shadow_prices_from, "explanation": list(self.explanation),
+                "binding": [dict(b) for b in self.binding]}
 
     def __repr__(self) -> str:
         head = (f"AllocationResult({self.status}, objective {self.objective:,.2f} ({self.sense}), bound "
@@ -202,6 +206,12 @@ def evaluate(scenario: Scenario, plan: Plan, settings: OptimizerSettings | None 
     extra = tuple(f"account {cand.account_ids[a]} is with rep {cand.rep_ids[rep_pos[a]]}, not a candidate pair"
                   for a in np.flatnonzero(missing)[:5])
     return Validation(extra + result.violations, result.objective, chosen)
+
+
+def _binding(inputs: AllocationInputs, duals: dict[str, float],
+             assignments: pd.DataFrame) -> tuple[dict[str, Any], ...]:
+    moved = assignments["moved"].to_numpy(dtype=bool)
+    return binding_constraints(inputs, duals, float(moved.sum()), float(inputs.candidates.potential[moved].sum()))
 
 
 def _shadow(inputs: AllocationInputs, duals: dict[str, float]) -> dict[str, NDArray[np.float64]]:
@@ -309,7 +319,8 @@ def _from_pieces(scenario: Scenario, inputs: AllocationInputs, pieced: PiecedOut
     assignments, reps = extract(scenario, inputs, validation, pieced.duals)
     return AllocationResult(assignments, reps, status, validation.objective, inputs.natural(pieced.bound), gap,
                             time.perf_counter() - start, st.solver, method, (), "LP relaxation of each region (HiGHS)",
-                            sense=inputs.sense, made_for=PlanOrigin.of(scenario))
+                            sense=inputs.sense, made_for=PlanOrigin.of(scenario),
+                            binding=_binding(inputs, pieced.duals, assignments))
 
 
 def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan: Plan | None = None, *,
@@ -457,5 +468,6 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     assignments, reps = extract(scenario, inputs, validation, lp.row_duals)
     return AllocationResult(assignments, reps, status, validation.objective, inputs.natural(bound), gap,
                             time.perf_counter() - start, st.solver, method, (), "LP relaxation (HiGHS)",
-                            sense=inputs.sense, made_for=PlanOrigin.of(scenario))
+                            sense=inputs.sense, made_for=PlanOrigin.of(scenario),
+                            binding=_binding(inputs, lp.row_duals, assignments))
 

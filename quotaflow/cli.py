@@ -16,13 +16,14 @@ from typing import Annotated
 
 import typer
 
-from quotaflow.commands import register
+from quotaflow.commands import WorkflowOrder, register
 from quotaflow.commands.errors import guarded
 
 __all__ = ["app", "guarded", "main"]
 
 app = typer.Typer(
     name="quotaflow",
+    cls=WorkflowOrder,
     help="Plan who sells to whom, against which target, with which money and pay plan - and simulate it first.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

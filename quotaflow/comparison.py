@@ -3,7 +3,9 @@
 ``compare`` runs the simulator once per pay plan with every rep on that pay plan (``sim.IncentiveBehaviour`` for
 the reps' response, ``sim.PayPlanPay`` for what is paid) and the same root seed, so replication ``i`` of every pay
 plan sees exactly the same customers (leads, values, durations and outcome draws are pre-drawn per replication).
-Each metric gets a mean and a Student-t 95 % interval per pay plan, and a delta against the first pay plan paired
+Each metric gets a mean and a 95 % interval per pay plan (Student-t; a seeded percentile bootstrap where the t
+interval would leave what the metric can be, e.g. a revenue interval reaching below zero: ``sim.mean_ci``), and
+a delta against the first pay plan paired
 by replication, with a paired-t interval and two-sided p-value. How much pairing helped is reported per metric as
 the variance of the paired deltas against ``var(a) + var(b)``, the variance the same deltas would have if the two
 pay plans had been run on independent seeds with the same per-plan variances (computed, not a second run).
@@ -26,11 +28,11 @@ import scenarios
 import sim
 from quotaflow.decision import decision_table, decision_text, format_number
 from quotaflow.errors import ComparisonError
-from quotaflow.metrics import METRICS, pay_budget, per_replication
+from quotaflow.metrics import COMPARISON_METRICS, METRICS, pay_budget, per_replication
 from quotaflow.writer import write_tables
 from sim.incentives import IncentiveBehaviour
 
-__all__ = ["ComparisonError", "ComparisonResult", "compare"]
+__all__ = ["ComparisonError", "ComparisonResult", "assemble", "compare", "monthly_rows", "rep_rows"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +55,9 @@ class ComparisonResult:
         ``plan, replication, rep_id, bookings, quota, attainment, pay`` (for histograms and pay curves).
     info
         Scenario, pay plans (key ``plans``), replications, seed, budget definition.
+    funnel
+        ``plan, stage, entered, converted, open, conversion, conversion_ci_low, conversion_ci_high, mean_days,
+        mean_wait_days, base_conversion`` per pay plan (deals per replication; ``sim.SimulationResult.funnel``).
     """
 
     comparison: pd.DataFrame
@@ -61,11 +66,13 @@ class ComparisonResult:
     replications: pd.DataFrame
     reps: pd.DataFrame
     info: dict[str, Any] = field(default_factory=dict)
+    funnel: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by file stem, in the order they are written."""
         return {"decision": self.decision(), "comparison": self.comparison, "monthly": self.monthly,
-                "variance": self.variance, "replications": self.replications, "reps": self.reps}
+                "variance": self.variance, "replications": self.replications, "reps": self.reps,
+                **({"funnel": self.funnel} if len(self.funnel) else {})}
 
     def summary(self) -> dict[str, Any]:
         """The run facts, every metric's mean, interval and paired delta per pay plan (NaN as None), and the
@@ -87,8 +94,11 @@ class ComparisonResult:
         return decision_table(self.comparison, self.info)
 
     def decision_text(self) -> str:
-        """The decision table and its ranking line as ``quotaflow demo`` and ``compare`` print them."""
-        return decision_text(self.decision(), self.info)
+        """The decision table and its ranking line as ``quotaflow demo`` and ``compare`` print them, then the
+        comparison's notes and, for arms whose plans came from the allocator, why a result moved."""
+        text = decision_text(self.decision(), self.info)
+        notes = [*self.info.get("notes", []), *self.info.get("why", [])]
+        return text + "".join(f"\n- {line}" for line in notes) if notes else text
 
     def to_csv(self, folder: str | os.PathLike[str], *, excel: bool = False) -> None:
         """Write every table as ``<stem>.csv`` (rounded for people; UTF-8, with a BOM when ``excel``) and
@@ -199,8 +209,9 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
     model = sim.build(scenario, plan)
     per_pay_plan: dict[str, pd.DataFrame] = {}
     budgets: dict[str, float] = {}
-    monthly_rows: list[pd.DataFrame] = []
-    rep_rows: list[pd.DataFrame] = []
+    monthly: list[pd.DataFrame] = []
+    reps: list[pd.DataFrame] = []
+    funnels: list[pd.DataFrame] = []
     for pid in ids:
         behaviour = IncentiveBehaviour.from_model(model, [pid] * model.n_seats)
         pay = sim.PayPlanPay.from_model(model, [pid] * model.n_seats)
@@ -212,44 +223,65 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
                            behaviour=behaviour, pay=pay, progress=report)
         budgets[pid] = pay_budget(model, known[pid])
         per_pay_plan[pid] = per_replication(res, budgets[pid])
-        rm = res.replication_monthly
-        pivot = rm.pivot(index="replication", columns="period", values="bookings")
-        mean, lo, hi = sim.mean_ci(pivot.to_numpy())
-        monthly_rows.append(pd.DataFrame({"plan": pid, "period": pivot.columns.astype(str), "bookings": mean,
-                                          "bookings_ci_low": lo, "bookings_ci_high": hi}))
-        rep_rows.append(res.replication_reps[["replication", "rep_id", "bookings", "quota", "attainment", "pay"]]
-                        .assign(plan=pid))
+        monthly.append(monthly_rows(pid, res))
+        reps.append(rep_rows(pid, res))
+        funnels.append(res.funnel.assign(plan=pid))
 
-    rows, var_rows = [], []
-    first = per_pay_plan[ids[0]]
-    for metric in METRICS:
-        for pid in ids:
-            x = per_pay_plan[pid][metric].to_numpy(float)
-            mean, lo, hi = sim.mean_ci(x)
-            if pid == ids[0]:
-                d = (float("nan"),) * 4
-            else:
-                a = first[metric].to_numpy(float)
-                d = _paired(a, x)
-                var_p = float(np.var(x - a, ddof=1))
-                var_i = float(np.var(a, ddof=1) + np.var(x, ddof=1))
-                var_rows.append({"metric": metric, "plan": pid, "var_paired": var_p, "var_independent": var_i,
-                                 "variance_reduction": 1.0 - var_p / var_i if var_i > 0 else float("nan")})
-            rows.append({"metric": metric, "plan": pid, "mean": float(mean), "ci_low": float(lo),
-                         "ci_high": float(hi), "delta": d[0], "delta_ci_low": d[1], "delta_ci_high": d[2],
-                         "p_value": d[3]})
-    reps_table = pd.concat(rep_rows, ignore_index=True)[["plan", "replication", "rep_id", "bookings", "quota",
-                                                         "attainment", "pay"]]
-    replications_table = pd.concat([per_pay_plan[p].assign(plan=p) for p in ids], ignore_index=True)
-    replications_table = replications_table[["plan", "replication", *METRICS]]
     info = {"scenario": scenario.name, "plans": ids, "replications": replications, "seed": seed,
             "plan_source": model.quota_source, "behaviour_enabled": scenario.settings.behaviour.enabled,
             "currency": scenario.settings.currency,
             "budget": "base + target variable pay at 100 % of quota under each plan, all seats, over the horizon",
             "compensation_budget": budgets,
             "variance_independent": "var(a) + var(b) of the per-plan replications (not a second, independent run)"}
+    return assemble(ids, per_pay_plan, monthly, reps, info, funnels)
+
+
+def monthly_rows(label: str, result: sim.SimulationResult) -> pd.DataFrame:
+    """One arm's ``monthly`` rows: mean bookings per period with an interval that stays at or above zero."""
+    pivot = result.replication_monthly.pivot(index="replication", columns="period", values="bookings")
+    mean, lo, hi = sim.mean_ci(pivot.to_numpy(), lower=0.0)
+    return pd.DataFrame({"plan": label, "period": pivot.columns.astype(str), "bookings": mean,
+                         "bookings_ci_low": lo, "bookings_ci_high": hi})
+
+
+def rep_rows(label: str, result: sim.SimulationResult) -> pd.DataFrame:
+    """One arm's ``reps`` rows."""
+    return result.replication_reps[["replication", "rep_id", "bookings", "quota", "attainment", "pay"]].assign(
+        plan=label)
+
+
+def assemble(ids: Sequence[str], per_arm: dict[str, pd.DataFrame], monthly: Sequence[pd.DataFrame],
+             reps: Sequence[pd.DataFrame], info: dict[str, Any],
+             funnels: Sequence[pd.DataFrame] = ()) -> ComparisonResult:
+    """The comparison of arms simulated on the same customers: per metric each arm's mean and interval (t, or
+    a percentile bootstrap where t would cross the metric's support: ``sim.mean_ci``) and its paired-t
+    difference against the first arm; ``per_arm`` holds each arm's `per_replication` table by label."""
+    rows, var_rows = [], []
+    first = per_arm[ids[0]]
+    for metric in COMPARISON_METRICS:
+        for pid in ids:
+            x = per_arm[pid][metric.name].to_numpy(float)
+            mean, lo, hi = sim.mean_ci(x, lower=metric.lower, upper=metric.upper)
+            if pid == ids[0]:
+                d = (float("nan"),) * 4
+            else:
+                a = first[metric.name].to_numpy(float)
+                d = _paired(a, x)
+                var_p = float(np.var(x - a, ddof=1))
+                var_i = float(np.var(a, ddof=1) + np.var(x, ddof=1))
+                var_rows.append({"metric": metric.name, "plan": pid, "var_paired": var_p, "var_independent": var_i,
+                                 "variance_reduction": 1.0 - var_p / var_i if var_i > 0 else float("nan")})
+            rows.append({"metric": metric.name, "plan": pid, "mean": float(mean), "ci_low": float(lo),
+                         "ci_high": float(hi), "delta": d[0], "delta_ci_low": d[1], "delta_ci_high": d[2],
+                         "p_value": d[3]})
+    reps_table = pd.concat(reps, ignore_index=True)[["plan", "replication", "rep_id", "bookings", "quota",
+                                                     "attainment", "pay"]]
+    replications_table = pd.concat([per_arm[p].assign(plan=p) for p in ids], ignore_index=True)
+    replications_table = replications_table[["plan", "replication", *METRICS]]
     return ComparisonResult(
-        comparison=pd.DataFrame(rows), monthly=pd.concat(monthly_rows, ignore_index=True),
+        comparison=pd.DataFrame(rows), monthly=pd.concat(monthly, ignore_index=True),
         variance=pd.DataFrame(var_rows, columns=["metric", "plan", "var_paired", "var_independent",
                                                  "variance_reduction"]),
-        replications=replications_table, reps=reps_table, info=info)
+        replications=replications_table, reps=reps_table, info=info,
+        funnel=(pd.concat(funnels, ignore_index=True).pipe(lambda f: f[["plan", *f.columns.drop("plan")]])
+                if funnels else pd.DataFrame()))

@@ -1,4 +1,4 @@
-"""Process exit codes of the ``quotaflow`` command, one per kind of failure (documented in the README)."""
+"""Process exit codes of the ``quotaflow`` command, one per kind of failure (documented in docs/commands.md)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ outcomes of the optional optimisation steps a sweep point runs. The simulator's 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,15 +73,18 @@ def final_share(monthly: pd.DataFrame, months: int) -> Values:
     return out
 
 
-def pay_budget(model: sim.Model, pay_plan: scenarios.PayPlanSettings) -> float:
+def pay_budget(model: sim.Model,
+               pay_plan: scenarios.PayPlanSettings | Sequence[scenarios.PayPlanSettings]) -> float:
     """A pay plan's budget over the horizon: every seat's base plus the pay plan's target variable pay at 100 %
-    of quota (``sim.incentives.target_variable_pay``), summed over seats."""
+    of quota (``sim.incentives.target_variable_pay``), summed over seats. ``pay_plan`` is one pay plan for every
+    seat, or one per seat (reps on their own pay plans)."""
     months = model.n_months
+    plans = [pay_plan] * model.n_seats if isinstance(pay_plan, scenarios.PayPlanSettings) else list(pay_plan)
     total = 0.0
     for r in range(model.n_seats):
         salary = float(model.base_salary[r])
-        total += annual_base(salary, pay_plan) * months / 12.0
-        total += float(target_variable_pay(model.quotas[r], salary, pay_plan).sum())
+        total += annual_base(salary, plans[r]) * months / 12.0
+        total += float(target_variable_pay(model.quotas[r], salary, plans[r]).sum())
     return total
 
 
@@ -89,11 +92,15 @@ def pay_budget(model: sim.Model, pay_plan: scenarios.PayPlanSettings) -> float:
 class Metric:
     """One reported measurement: its name (a column or ``metric`` value in the output files), what it means,
     and, for a comparison metric, how it is computed per replication from a simulation and the pay plan's
-    budget (`pay_budget`)."""
+    budget (`pay_budget`). ``lower`` / ``upper`` bound what the metric can be (0 for amounts, counts and shares, 1
+above for shares of a whole), so that its interval over replications respects them (``sim.mean_ci``); a paired
+difference has no such bound."""
 
     name: str
     description: str
     compute: Callable[[sim.SimulationResult, float], Values] | None = None
+    lower: float | None = None
+    upper: float | None = None
 
 
 def _column(name: str) -> Callable[[sim.SimulationResult, float], Values]:
@@ -117,30 +124,31 @@ def _payout_vs_budget(result: sim.SimulationResult, budget: float) -> Values:
 
 
 COMPARISON_METRICS: tuple[Metric, ...] = (
-    Metric("revenue", "bookings over the horizon", _column("revenue")),
-    Metric("gross_margin", "bookings times each product's margin", _column("gross_margin")),
-    Metric("compensation_cost", "everything paid to reps (the simulator's pay_total)", _column("pay_total")),
+    Metric("revenue", "bookings over the horizon", _column("revenue"), lower=0.0),
+    Metric("gross_margin", "bookings times each product's margin", _column("gross_margin"), lower=0.0),
+    Metric("compensation_cost", "everything paid to reps (the simulator's pay_total)", _column("pay_total"), lower=0.0),
     Metric("profit_after_pay", "gross margin minus compensation cost: what the company keeps after paying the "
            "reps (marketing and other costs not deducted)",
            lambda result, budget: (result.replications["gross_margin"].to_numpy()
                                    - result.replications["pay_total"].to_numpy())),
-    Metric("cost_of_sales_share", "compensation cost over revenue", _column("cost_of_sales_share")),
-    Metric("share_reps_at_quota", "share of reps at or above quota", _column("share_reps_at_quota")),
-    Metric("attainment_p10", "10th percentile of the reps' attainment", _spread("attainment_p10")),
-    Metric("attainment_p50", "median of the reps' attainment", _spread("attainment_p50")),
-    Metric("attainment_p90", "90th percentile of the reps' attainment", _spread("attainment_p90")),
-    Metric("pay_gini", "Gini coefficient of the reps' pay (gini)", _pay_gini),
-    Metric("attrition_rate", "share of seats whose rep left", _column("attrition_rate")),
+    Metric("cost_of_sales_share", "compensation cost over revenue", _column("cost_of_sales_share"), lower=0.0),
+    Metric("share_reps_at_quota", "share of reps at or above quota", _column("share_reps_at_quota"), lower=0.0,
+           upper=1.0),
+    Metric("attainment_p10", "10th percentile of the reps' attainment", _spread("attainment_p10"), lower=0.0),
+    Metric("attainment_p50", "median of the reps' attainment", _spread("attainment_p50"), lower=0.0),
+    Metric("attainment_p90", "90th percentile of the reps' attainment", _spread("attainment_p90"), lower=0.0),
+    Metric("pay_gini", "Gini coefficient of the reps' pay (gini)", _pay_gini, lower=0.0, upper=1.0),
+    Metric("attrition_rate", "share of seats whose rep left", _column("attrition_rate"), lower=0.0),
     Metric("payout_vs_budget", "total pay over the pay plan's budget: every seat's base plus its target "
-           "variable pay at 100 % of quota over the horizon (pay_budget)", _payout_vs_budget),
+           "variable pay at 100 % of quota over the horizon (pay_budget)", _payout_vs_budget, lower=0.0),
     Metric("final_month_share", "share of the horizon's bookings booked in its last month (end-of-period "
-           "bunching)", lambda result, budget: final_share(result.replication_monthly, 1)),
+           "bunching)", lambda result, budget: final_share(result.replication_monthly, 1), lower=0.0, upper=1.0),
     Metric("final_quarter_share", "share of the horizon's bookings booked in its last three months",
-           lambda result, budget: final_share(result.replication_monthly, 3)),
+           lambda result, budget: final_share(result.replication_monthly, 3), lower=0.0, upper=1.0),
     Metric("deals_pulled_in", "timing games played: deals pulled into an earlier month (0 unless [behaviour] "
-           "timing_games = true)", _column("deals_pulled_in")),
+           "timing_games = true)", _column("deals_pulled_in"), lower=0.0),
     Metric("deals_pushed_out", "timing games played: deals pushed into a later month (0 unless [behaviour] "
-           "timing_games = true)", _column("deals_pushed_out")),
+           "timing_games = true)", _column("deals_pushed_out"), lower=0.0),
 )
 """The metrics of a pay plan comparison, in report order."""
 

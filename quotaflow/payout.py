@@ -22,9 +22,10 @@ import pandas as pd
 import scenarios
 from quotaflow.metrics import gini
 from scenarios.text import decimal_problem, decode, parse_numbers, read_rows
-from sim.incentives import STATEMENT_COLUMNS, PayError, pay_statements, pay_summary
+from sim.incentives import STATEMENT_COLUMNS, PayError, pay_statement, pay_statements, pay_summary
 
-__all__ = ["OWN_PAY_PLAN", "PayResult", "pay_for_bookings", "pay_plan_totals", "read_bookings"]
+__all__ = ["CURVE_ATTAINMENT", "OWN_PAY_PLAN", "PayResult", "designed_pay_curves", "median_quota", "pay_for_bookings",
+           "pay_plan_totals", "read_bookings"]
 
 OWN_PAY_PLAN = "as_assigned"
 """The ``plan`` value of a run that pays each rep under their own ``pay_plan_id``."""
@@ -188,3 +189,69 @@ def pay_for_bookings(scenario: scenarios.Scenario, timeline: pd.DataFrame,
     by_year = by_year[["plan", *[c for c in by_year.columns if c != "plan"]]]
     return PayResult(statements=statement, by_year=by_year, plans=pay_plan_totals(by_year),
                      info={"scenario": scenario.name, "plans": list(pay_plans)})
+
+
+def median_quota(quotas: pd.Series) -> float | None:
+    """The median of the positive per-rep quotas (the typical rep a designed pay curve is drawn for), or None when
+    no rep has a quota.
+
+    Examples
+    --------
+    >>> median_quota(pd.Series([0.0, 10.0, 30.0, 20.0])), median_quota(pd.Series([0.0]))
+    (20.0, None)
+    """
+    positive = quotas[quotas > 0]
+    return float(positive.median()) if len(positive) else None
+
+
+CURVE_ATTAINMENT = np.round(np.linspace(0.0, 2.0, 41), 2)
+"""Attainment levels of a designed pay curve: 0 to 200 % of quota in steps of 5 points."""
+
+
+def designed_pay_curves(scenario: scenarios.Scenario, pay_plans: list[str], *, quota: float,
+                        base_salary: float | None = None) -> pd.DataFrame:
+    """Each pay plan's designed pay curve: what the pay engine (`sim.incentives.pay_statement`) pays one rep with
+    ``quota`` over the horizon who books ``attainment`` x quota, for every `CURVE_ATTAINMENT` level.
+
+    The rep books at an even pace (every month ``attainment`` x its quota, the quota spread evenly over the
+    horizon's months), so every month, quarter and year ends at the same attainment; bonuses, accelerators and
+    caps are those of the plan's terms, not of a simulated path. Team bonuses and contests depend on the other
+    reps' results, so they are left out (0). This is the pay plan as designed, free of simulation noise.
+
+    Parameters
+    ----------
+    scenario
+        The scenario whose pay plans and calendar are used.
+    pay_plans
+        Pay plan ids.
+    quota
+        The rep's quota over the horizon (e.g. the median rep quota of the plan).
+    base_salary
+        Annual base salary (default: the median of ``reps.base_salary``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``plan, attainment, quota, bookings, base, variable, total_pay`` (money over the horizon).
+
+    Examples
+    --------
+    >>> s = scenarios.load("tiny")
+    >>> c = designed_pay_curves(s, ["flat_commission"], quota=120_000.0)
+    >>> rate = s.settings.pay_plans["flat_commission"].commission_rate
+    >>> row = c[c["attainment"] == 1.0].iloc[0]
+    >>> bool(abs(row["variable"] - rate * 120_000.0) < 1e-6)
+    True
+    """
+    months = len(scenario.settings.calendar.periods())
+    base = float(scenario.reps["base_salary"].median()) if base_salary is None else float(base_salary)
+    monthly_quota = np.full(months, quota / months)
+    rows = []
+    for pid in pay_plans:
+        terms = scenario.settings.pay_plans[pid]
+        for level in CURVE_ATTAINMENT:
+            st = pay_statement(monthly_quota * float(level), monthly_quota, base, terms)
+            rows.append({"plan": pid, "attainment": float(level), "quota": float(quota),
+                         "bookings": float(quota * level), "base": float(st["base"].sum()),
+                         "variable": float(st["variable"].sum()), "total_pay": float(st["total_pay"].sum())})
+    return pd.DataFrame(rows, columns=["plan", "attainment", "quota", "bookings", "base", "variable", "total_pay"])

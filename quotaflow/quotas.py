@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,8 @@ QUOTA_SAMPLES = 40
 
 
 def simulated_sales(scenario: scenarios.Scenario, assignment: pd.Series, *, replications: int = QUOTA_SAMPLES,
-                    seed: int = 1, workers: int = 1) -> pd.DataFrame:
+                    seed: int = 1, workers: int = 1,
+                    progress: Callable[[int], None] | None = None) -> pd.DataFrame:
     """Simulated horizon sales of each rep under ``assignment``: the samples ``equal_probability`` needs.
 
     Runs ``replications`` horizons of the scenario (``sim.simulate``, reps at their norm hours; quotas play no
@@ -38,7 +40,8 @@ def simulated_sales(scenario: scenarios.Scenario, assignment: pd.Series, *, repl
     (6, 3)
     """
     plan = scenarios.Plan(assignment=assignment, source="quota samples")
-    result = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=workers)
+    result = sim.simulate(scenario, plan, replications=replications, seed=seed, workers=workers,
+                          progress=progress)
     wide = result.replication_reps.pivot(index="rep_id", columns="replication", values="bookings")
     return wide.reindex(scenario.reps.index).fillna(0.0)
 

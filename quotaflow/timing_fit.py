@@ -1,15 +1,24 @@
-"""The timing fit of ``quotaflow calibrate --fit-timing``: the customer flexibility whose simulated month-of-quarter
-profile of wins comes closest to an export's, under an assumed pay plan (method of simulated moments on a grid).
+"""The timing fit of ``quotaflow calibrate --fit-timing``: the customer shares for the two timing games (signing
+early for a discount, agreeing to wait) whose simulated period-end profile of wins comes closest to an export's,
+under an assumed pay plan (method of simulated moments on a grid).
 
 Procedure: every rep of the calibrated scenario is put on the assumed pay plan (default the bundled
 ``quarterly_bonus``: a CRM export does not say how its reps were paid, so this is an assumption, written into
-the result); for each ``[behaviour] customer_flexibility`` on the grid the scenario is simulated ``replications``
-times on the same customers (common random numbers), and the share of the horizon's wins in the first, second and
-third month of each quarter is pooled over replications. The estimate is the grid value with the smallest sum of
-squared differences from the export's shares (``calibration.estimate_timing``); the fit *reproduces* the export
-when every simulated share lies inside the export's bootstrap interval. When no grid value does, the estimate is
-not used: the scenario keeps its flexibility and the result says why. It lives in the application layer because
-it needs both the calibration and the simulator.
+the result and the manifest). For each pair (``[behaviour] customer_pull_share``, ``customer_push_share``) on the
+grid the scenario is simulated ``replications`` times on the same customers (common random numbers). The moments
+are the share of wins in the first, second and third month of each calendar quarter, pooled over replications,
+and, where the export covers a December (``calibration.CloseTiming.december``), December's measure for that year:
+its share of the year's wins, or December's wins over the average month of the covered part of the year, taken
+over the same calendar months of the simulated horizon. Each moment's distance is weighted by its bootstrap
+interval (squared difference over the squared half-width, a diagonal weighting matrix); the estimate is the grid
+pair with the smallest sum. The fit *reproduces* the export when every simulated moment lies inside the export's
+interval.
+
+When no pair reproduces the export, the last step adds the customer side as a residual: with the reps' shares held
+at their estimate, the share of buyers who wait for the quarter end (``[simulation] quarter_end_waiting``) is
+fitted on its own grid by the same distance, and reported apart from the reps' games; it is used only when it
+brings the profile closer. It lives in the application layer because it needs both the calibration and the
+simulator.
 """
 
 from __future__ import annotations
@@ -24,57 +33,147 @@ import sim
 from sim.deals import WON
 from sim.incentives import IncentiveBehaviour
 
-__all__ = ["FLEXIBILITY_GRID", "TimingFit", "fit_timing", "month_of_quarter_shares"]
+__all__ = ["SHARE_GRID", "WAITING_GRID", "TimingFit", "december_measure", "fit_timing", "month_of_quarter_shares"]
 
-FLEXIBILITY_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
-"""Customer flexibility values the fit simulates."""
+SHARE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""Customer pull and push shares the fit simulates (every pair)."""
+
+WAITING_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+"""Quarter-end waiting shares the residual step simulates."""
+
+_MOMENTS = ("month_1", "month_2", "month_3")
 
 
 @dataclass(frozen=True, eq=False)
 class TimingFit:
-    """The grid of simulated profiles and the estimate (None when no grid value reproduces the export)."""
+    """The grid of simulated moments and the estimate.
+
+    ``grid`` has one row per simulated point: ``pull_share``, ``push_share``, ``quarter_end_waiting``, the moments
+    ``month_1`` … ``month_3`` and ``december`` (NaN without a December in the export), ``distance``, ``inside``
+    and the games a year (``pulled``, ``pushed``, ``waited``). ``pull_share`` / ``push_share`` are the
+    minimum-distance pair of the reps' games; ``waiting`` the residual share (None when the reps' games reproduce
+    the export or waiting does not bring it closer).
+    """
 
     pay_plan: str
     replications: int
-    grid: pd.DataFrame  # flexibility, month_1, month_2, month_3, distance, inside, pulled, pushed
-    export: pd.DataFrame  # position, share, low, high (the export's profile)
-    estimate: float | None
+    grid: pd.DataFrame
+    export: pd.DataFrame  # moment, share, low, high (the export's moments)
+    pull_share: float
+    push_share: float
+    waiting: float | None
+
+    @property
+    def reproduces(self) -> bool:
+        """Every simulated moment of the chosen point lies inside the export's interval."""
+        return bool(self.chosen["inside"])
+
+    @property
+    def chosen(self) -> pd.Series:
+        """The grid row of the estimate (with the residual waiting share when it is used)."""
+        g = self.grid
+        wait = 0.0 if self.waiting is None else self.waiting
+        sel = ((g["pull_share"] == self.pull_share) & (g["push_share"] == self.push_share)
+               & (g["quarter_end_waiting"] == wait))
+        return g[sel].iloc[0]
+
+    def settings(self) -> dict[str, float]:
+        """The what-if changes that put the estimate into a scenario."""
+        out = {"behaviour.customer_pull_share": self.pull_share, "behaviour.customer_push_share": self.push_share}
+        if self.waiting is not None:
+            out["simulation.quarter_end_waiting"] = self.waiting
+        return out
 
     def note(self) -> str:
-        """One sentence for the calibration report."""
-        best = self.grid.iloc[int(np.argmin(self.grid["distance"].to_numpy()))]
-        shares = " / ".join(f"{best[f'month_{k}']:.3f}" for k in (1, 2, 3))
-        target = " / ".join(f"{x:.3f}" for x in self.export["share"])
-        if self.estimate is not None:
-            return (f"timing fit: customer_flexibility {self.estimate:g} reproduces the export's month-of-quarter "
-                    f"profile ({shares} simulated vs {target}) with reps on '{self.pay_plan}'")
-        return (f"timing fit: no customer_flexibility on {list(self.grid['flexibility'])} reproduces the export's "
-                f"month-of-quarter profile with reps on '{self.pay_plan}' (closest {best['flexibility']:g}: "
-                f"{shares} simulated vs {target}); the scenario keeps its flexibility")
+        """A few sentences for the calibration report."""
+        def moments(row: pd.Series) -> str:
+            text = " / ".join(f"{row[m]:.3f}" for m in _MOMENTS)
+            return text + (f", December {row['december']:.3f}" if not np.isnan(row["december"]) else "")
+
+        target = " / ".join(f"{x:.3f}" for x in self.export["share"].iloc[:3])
+        if len(self.export) > 3:
+            target += f", December {self.export['share'].iloc[3]:.3f}"
+        games = self.grid[self.grid["quarter_end_waiting"] == 0.0]
+        reps = games[(games["pull_share"] == self.pull_share) & (games["push_share"] == self.push_share)].iloc[0]
+        text = (f"timing fit (reps on '{self.pay_plan}'): customer_pull_share {self.pull_share:g}, "
+                f"customer_push_share {self.push_share:g} ({moments(reps)} simulated vs {target}; "
+                f"{reps['pulled']:.1f} pulls, {reps['pushed']:.1f} pushes a year)")
+        if bool(reps["inside"]):
+            return text + ": reproduces the export's profile within its intervals"
+        text += ": the reps' games alone do not reproduce the export's profile"
+        if self.waiting is None:
+            return text + "; customer-side quarter-end waiting does not bring it closer and is not used"
+        row = self.chosen
+        return (text + f"; the residual, customers waiting for the quarter end (quarter_end_waiting "
+                f"{self.waiting:g}, not the reps' doing), gives {moments(row)}"
+                + (" and reproduces it" if bool(row["inside"]) else ", still outside the intervals"))
 
 
 def month_of_quarter_shares(model: sim.Model, record: sim.RunRecord) -> np.ndarray:
-    """Counts of the horizon's wins by month of quarter (first, second, third) in one replication."""
+    """Counts of the horizon's wins by month of calendar quarter (first, second, third) in one replication."""
+    return np.bincount((model.month_of_year - 1) % 3, weights=_monthly_wins(model, record), minlength=3)
+
+
+def _monthly_wins(model: sim.Model, record: sim.RunRecord) -> np.ndarray:
     closed = np.asarray(record.closed, dtype=float)
     won = (np.asarray(record.status) == WON) & (closed >= 0.0) & (closed < float(model.month_start[-1]))
     month = np.searchsorted(model.month_start, closed[won], side="right") - 1
-    return np.bincount(month % 3, minlength=3).astype(float)
+    return np.bincount(month, minlength=model.n_months).astype(float)
 
 
-def fit_timing(scenario: scenarios.Scenario, export: pd.DataFrame, *, pay_plan: str = "quarterly_bonus",
-               grid: tuple[float, ...] = FLEXIBILITY_GRID, replications: int = 8, seed: int = 1) -> TimingFit:
-    """Estimate ``customer_flexibility`` from an export's month-of-quarter profile (see the module docstring).
+def december_measure(model: sim.Model, monthly: np.ndarray, measure: str, months_covered: int) -> float:
+    """The export's December measure on simulated monthly wins (``monthly``, summed over replications): December's
+    share of the last ``months_covered`` calendar months ending with it, or its wins over their average month.
+    NaN when the horizon holds no December with that many months before it."""
+    decembers = np.flatnonzero(model.month_of_year == 12)
+    decembers = decembers[decembers + 1 >= months_covered]
+    if not len(decembers):
+        return float("nan")
+    d = int(decembers[0])
+    window = monthly[d + 1 - months_covered:d + 1]
+    total = float(window.sum())
+    if total <= 0.0:
+        return float("nan")
+    share = float(monthly[d]) / total
+    return share if measure == "december_share_of_year" else share * months_covered
+
+
+def _export_moments(month_of_quarter: pd.DataFrame, december: pd.DataFrame | None) -> pd.DataFrame:
+    mq = month_of_quarter
+    rows = [{"moment": f"month_{k}", "share": share, "low": low, "high": high} for k, share, low, high in zip(
+        mq["position"].astype(int), mq["share"].astype(float), mq["low"].astype(float), mq["high"].astype(float),
+        strict=True)]
+    if december is not None and len(december):
+        last = december.iloc[-1]
+        rows.append({"moment": "december", "share": float(last["value"]), "low": float(last["low"]),
+                     "high": float(last["high"]), "measure": str(last["measure"]),
+                     "months_covered": int(last["months_covered"])})
+    return pd.DataFrame(rows)
+
+
+def fit_timing(scenario: scenarios.Scenario, month_of_quarter: pd.DataFrame, december: pd.DataFrame | None = None,
+               *, pay_plan: str = "quarterly_bonus", grid: tuple[float, ...] = SHARE_GRID,
+               waiting_grid: tuple[float, ...] = WAITING_GRID, replications: int = 8, seed: int = 1) -> TimingFit:
+    """Estimate ``customer_pull_share`` and ``customer_push_share`` from an export's period-end profile (see the
+    module docstring).
 
     Parameters
     ----------
     scenario
         The calibrated scenario.
-    export
+    month_of_quarter
         The export's profile: ``calibration.CloseTiming.month_of_quarter`` (position, share, low, high).
+    december
+        ``calibration.CloseTiming.december`` (its last year is used), or None / empty when the export covers no
+        December.
     pay_plan
         The pay plan every rep is assumed to have been paid under.
-    grid, replications, seed
-        Flexibility values, replications per value and root seed (the same customers for every value).
+    grid
+        Pull and push shares; every pair is simulated.
+    waiting_grid
+        Quarter-end waiting shares for the residual step (empty: no residual step).
+    replications, seed
+        Replications per point and root seed (the same customers for every point).
 
     Raises
     ------
@@ -85,28 +184,52 @@ def fit_timing(scenario: scenarios.Scenario, export: pd.DataFrame, *, pay_plan: 
         raise scenarios.ScenarioError(scenarios.Problem(
             file="scenario.toml", message=f"timing fit: pay plan '{pay_plan}' is not one of the scenario's pay plans",
             fix=f"choose one of {', '.join(scenario.settings.pay_plans)} with --timing-plan"))
-    rows = []
-    for flexibility in grid:
-        s = scenarios.modify(scenario, {"behaviour.customer_flexibility": flexibility,
-                                        "behaviour.timing_games": True})
+    export = _export_moments(month_of_quarter, december)
+    target = export["share"].to_numpy(float)
+    half = np.maximum((export["high"] - export["low"]).to_numpy(float) / 2.0, 1e-9)
+    low, high = export["low"].to_numpy(float), export["high"].to_numpy(float)
+    has_december = len(export) > 3
+
+    def point(pull: float, push: float, waiting: float) -> dict[str, float | bool]:
+        s = scenarios.modify(scenario, {"behaviour.customer_pull_share": pull, "behaviour.customer_push_share": push,
+                                        "behaviour.timing_games": True,
+                                        "simulation.quarter_end_waiting": waiting if waiting > 0.0 else None})
         model = sim.build(s)
         behaviour = IncentiveBehaviour.from_model(model, [pay_plan] * model.n_seats)
         pay = sim.PayPlanPay.from_model(model, [pay_plan] * model.n_seats)
-        counts = np.zeros(3)
-        pulled = pushed = 0.0
+        monthly = np.zeros(model.n_months)
+        pulled = pushed = waited = 0.0
         for child in np.random.SeedSequence(seed).spawn(replications):
             _, rec = sim.run_replication(model, child, behaviour, pay)
-            counts += month_of_quarter_shares(model, rec)
+            monthly += _monthly_wins(model, rec)
             pulled += float(rec.pulled.sum())
             pushed += float(rec.pushed.sum())
-        shares = counts / max(counts.sum(), 1.0)
-        target = export["share"].to_numpy(float)
-        inside = bool(((shares >= export["low"].to_numpy(float)) & (shares <= export["high"].to_numpy(float))).all())
-        rows.append({"flexibility": flexibility, "month_1": shares[0], "month_2": shares[1], "month_3": shares[2],
-                     "distance": float(((shares - target) ** 2).sum()), "inside": inside,
-                     "pulled": pulled / replications, "pushed": pushed / replications})
+            waited += float(np.asarray(rec.waited).sum())
+        counts = np.bincount((model.month_of_year - 1) % 3, weights=monthly, minlength=3)
+        sim_moments = list(counts / max(counts.sum(), 1.0))
+        dec = (december_measure(model, monthly, str(export["measure"].iloc[3]), int(export["months_covered"].iloc[3]))
+               if has_december else float("nan"))
+        if has_december:
+            sim_moments.append(dec)
+        x = np.asarray(sim_moments)
+        usable = ~np.isnan(x)
+        return {"pull_share": pull, "push_share": push, "quarter_end_waiting": waiting,
+                **{m: float(v) for m, v in zip(_MOMENTS, x[:3], strict=True)}, "december": dec,
+                "distance": float((((x - target) / half)[usable] ** 2).sum()),
+                "inside": bool(((x >= low) & (x <= high))[usable].all()),
+                "pulled": pulled / replications, "pushed": pushed / replications, "waited": waited / replications}
+
+    rows = [point(pull, push, 0.0) for pull in grid for push in grid]
     table = pd.DataFrame(rows)
     best = table.iloc[int(np.argmin(table["distance"].to_numpy()))]
-    estimate = float(best["flexibility"]) if bool(best["inside"]) else None
+    pull, push = float(best["pull_share"]), float(best["push_share"])
+    waiting = None
+    if not bool(best["inside"]) and waiting_grid:
+        extra = pd.DataFrame([point(pull, push, w) for w in waiting_grid])
+        table = pd.concat([table, extra], ignore_index=True)
+        closest = extra.iloc[int(np.argmin(extra["distance"].to_numpy()))]
+        if float(closest["distance"]) < float(best["distance"]):
+            waiting = float(closest["quarter_end_waiting"])
     return TimingFit(pay_plan=pay_plan, replications=replications, grid=table,
-                     export=export[["position", "share", "low", "high"]].reset_index(drop=True), estimate=estimate)
+                     export=export[["moment", "share", "low", "high"]], pull_share=pull, push_share=push,
+                     waiting=waiting)

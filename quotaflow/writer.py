@@ -32,8 +32,8 @@ import pandas as pd
 import scenarios
 from scenarios import neutralise, write_atomic, write_csv
 
-__all__ = ["Exportable", "decimals", "named", "neutralise", "rounded", "write_csv", "write_json", "write_parquet",
-           "write_result", "write_tables", "write_text", "write_workbook"]
+__all__ = ["Exportable", "decimals", "named", "neutralise", "rounded", "write_bytes", "write_csv", "write_json",
+           "write_parquet", "write_result", "write_tables", "write_text", "write_workbook"]
 
 Sheets = MutableMapping[str, pd.DataFrame]
 """Tables collected for the workbook, by sheet name, in the order written."""
@@ -164,6 +164,11 @@ def write_json(data: Mapping[str, Any], path: Path) -> None:
 def write_text(text: str, path: Path) -> None:
     """Write ``text`` as UTF-8, atomically (line ends as given)."""
     write_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes(data: bytes, path: Path) -> None:
+    """Write ``data`` (a PNG, a PDF) to ``path``, atomically."""
+    write_atomic(path, data)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

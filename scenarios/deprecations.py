@@ -7,6 +7,10 @@ working: each old name is read as its new one and raises a `ScenarioDeprecationW
 rename (the CLI prints it as one ``warning:`` line). A file that holds an old name and its new one together is
 refused, since the two could disagree. Saving always writes the new names.
 
+One key was split rather than renamed: ``[behaviour] customer_flexibility`` (one share of customers for both
+directions of a timing game) is read as both ``customer_pull_share`` and ``customer_push_share`` at its value, with
+the same kind of note (`SPLIT_KEYS`).
+
 Fingerprints (``scenarios.fingerprint``) hash the content under the old names (`fingerprinted_settings`,
 `fingerprinted_header`): a fingerprint identifies what a scenario says, not how its keys are spelt, so plan folders
 (``plan.json``) and resumable sweeps made for a scenario stay valid for it whichever names its files use.
@@ -32,7 +36,7 @@ from typing import Any
 
 from scenarios.errors import Problem, ScenarioError
 
-__all__ = ["RENAMED_COLUMNS", "RENAMED_SECTIONS", "ScenarioDeprecationWarning", "fingerprinted_header",
+__all__ = ["RENAMED_COLUMNS", "RENAMED_SECTIONS", "SPLIT_KEYS", "ScenarioDeprecationWarning", "fingerprinted_header",
            "fingerprinted_settings", "upgrade_header", "upgrade_path", "upgrade_settings"]
 
 RENAMED_SECTIONS: Mapping[str, str] = {"plans": "pay_plans"}
@@ -40,6 +44,11 @@ RENAMED_SECTIONS: Mapping[str, str] = {"plans": "pay_plans"}
 
 RENAMED_COLUMNS: Mapping[str, Mapping[str, str]] = {"reps": {"plan_id": "pay_plan_id"}}
 """Columns of the CSV tables, per table: old name -> new name."""
+
+SPLIT_KEYS: Mapping[tuple[str, str], tuple[str, ...]] = {
+    ("behaviour", "customer_flexibility"): ("customer_pull_share", "customer_push_share")}
+"""Keys of a scenario.toml section that became several: (section, old key) -> new keys, each read at the old
+value."""
 
 _READS_BOTH = "quotaflow reads both for now"
 
@@ -77,7 +86,20 @@ def upgrade_settings(raw: Mapping[str, Any], file: str = "scenario.toml") -> dic
                                         f"keep [{new}] only ([{old}] is its old name): move what [{old}] adds "
                                         f"into [{new}] and delete [{old}]", column=old))
         _note(f"{file}: [{old}] is the old name of [{new}]; rename it ({_READS_BOTH})")
-    return _renamed_keys(raw, present) if present else dict(raw)
+    out = _renamed_keys(raw, present) if present else dict(raw)
+    for (section, old), news in SPLIT_KEYS.items():
+        part = out.get(section)
+        if not isinstance(part, Mapping) or old not in part:
+            continue
+        clash = [new for new in news if new in part]
+        if clash:
+            raise ScenarioError(Problem(file, f"[{section}] holds both '{old}' and '{clash[0]}'",
+                                        f"delete '{old}' (its old name): it is read as {' and '.join(news)}",
+                                        column=old))
+        written = ", ".join(f"{new} = {part[old]}" for new in news)
+        _note(f"{file}: [{section}] {old} is now {' and '.join(news)}; write {written} ({_READS_BOTH})")
+        out[section] = {**{k: v for k, v in part.items() if k != old}, **dict.fromkeys(news, part[old])}
+    return out
 
 
 def upgrade_header(header: Sequence[str], table: str, file: str) -> list[str]:
@@ -116,6 +138,11 @@ def upgrade_path(path: str, where: str) -> str:
     """A what-if path with old names replaced by their new ones (``plans.a.commission_rate`` ->
     ``pay_plans.a.commission_rate``, ``reps[plan_id=a].hours_per_week`` -> ``reps[pay_plan_id=a]...``).
 
+    Raises
+    ------
+    ScenarioError
+        For a key that was split (`SPLIT_KEYS`): the message names the keys to set instead.
+
     ``where`` names the source for the note (``--set``, a grid file).
 
     Examples
@@ -124,6 +151,10 @@ def upgrade_path(path: str, where: str) -> str:
     'tiers.junior.hours_per_week'
     """
     first, dot, rest = path.partition(".")
+    news = SPLIT_KEYS.get((first, rest))
+    if news is not None:  # one what-if cannot set two keys: say which to set
+        raise ScenarioError(Problem(where, f"'{path}' was split into {' and '.join(f'{first}.{n}' for n in news)}",
+                                    f"set {' and '.join(f'{first}.{n}' for n in news)} instead", column=path))
     new_path = path
     if first in RENAMED_SECTIONS:
         new_path = RENAMED_SECTIONS[first] + dot + rest

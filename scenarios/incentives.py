@@ -49,6 +49,13 @@ __all__ = [
     "TrainingSettings",
 ]
 
+PULL_SHARE_MAVEN = 1.0
+"""``[behaviour] customer_pull_share`` estimated on the Maven export: ``quotaflow calibrate
+../shared/benchmarks/crm/maven --preset maven --fit-timing`` (reps assumed on ``quarterly_bonus``, 8 replications
+per grid pair), the minimum-distance pair on the 0, 0.25, ..., 1 grid (see `BehaviourSettings`)."""
+PUSH_SHARE_MAVEN = 0.0
+"""``[behaviour] customer_push_share`` estimated with `PULL_SHARE_MAVEN` by the same fit."""
+
 Period = Literal["month", "quarter", "year"]
 """A pay period of the plan year. The plan year starts at the scenario's ``calendar.start``; quarters are its
 months 1-3, 4-6, 7-9 and 10-12."""
@@ -502,13 +509,18 @@ class BehaviourSettings(Strict):
         conversion ``c`` and mean days ``t`` and the ``d`` days to the next month's first day (a deal that waits
         is exposed to what loses deals at that stage; ``baseline``: about 0.3 for a two-week wait). A number
         overrides it for every push (0 = pushing is free). The rep weighs a push at ``1 -`` that risk.
-    customer_flexibility
-        Share of customers who agree to move their signature across a month end when their rep asks: to sign
-        early at ``pull_in_discount``, or to wait for the next month. The other customers sign when they are
-        ready, and no game touches their deal (1.0). Meant to be estimated by ``quotaflow calibrate
-        --fit-timing`` (the value whose simulated month-of-quarter profile of wins matches the export's, reps
-        assumed on a named pay plan; docs/calibration.md); on the Maven export no value reproduces the profile,
-        so the default stays at 1.0, the model's behaviour before the key existed, and has no source yet.
+    customer_pull_share
+        Share of customers who will sign early, at ``pull_in_discount``, when their rep asks before a month end
+        (one uniform per lead decides). No published figure gives it (Larkin 2014 reports only the total cost of
+        pulled deals), so the default (1.0) is the Maven estimate of ``quotaflow calibrate --fit-timing``
+        (`PULL_SHARE_MAVEN`; reps assumed on ``quarterly_bonus``; docs/calibration.md): the export's third month
+        holds more wins than any pair of shares simulates, so the fit takes every customer willing to sign early.
+    customer_push_share
+        Share of customers who will agree to wait and sign in the next month when their rep asks (a second,
+        independent uniform per lead). No published figure gives it; the default (0.0) is the same fit's Maven
+        estimate (`PUSH_SHARE_MAVEN`): every push moves a win out of a quarter's third month, which the export's
+        profile does not show. The old single key ``customer_flexibility`` is read as both shares, with a
+        deprecation note (``scenarios.deprecations``).
     """
 
     enabled: bool = True
@@ -524,4 +536,5 @@ class BehaviourSettings(Strict):
     pull_in_discount: float = Field(default=0.1, ge=0.0, lt=1.0)
     max_pull_in_weeks: float = Field(default=4.0, ge=0.0)
     push_risk: float | None = Field(default=None, ge=0.0, le=1.0)
-    customer_flexibility: float = Field(default=1.0, ge=0.0, le=1.0)
+    customer_pull_share: float = Field(default=PULL_SHARE_MAVEN, ge=0.0, le=1.0)
+    customer_push_share: float = Field(default=PUSH_SHARE_MAVEN, ge=0.0, le=1.0)

@@ -107,7 +107,7 @@ def settings_problems(exc: ValidationError, file: str = "scenario.toml") -> list
         if kind == "missing":
             fix = f"add '{key}' to {file}"
         elif kind == "extra_forbidden":
-            fix = "remove the key or correct its spelling (see the scenario format in the README)"
+            fix = "remove the key or correct its spelling (every key is listed in docs/scenario-format.md)"
         elif kind in {"float_parsing", "float_type", "int_parsing", "int_type", "finite_number",
                       "int_from_float"}:
             fix = "write a finite number (no quotes, no units, no NaN/inf)"
@@ -222,6 +222,11 @@ def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
         if table_match is not None:
             result = _modify_table(result, path, table_match, value)
             continue
+        if path.endswith("*"):
+            refused = _multiply_on_setting(data, path, value)
+            if refused is not None:
+                raise ScenarioError(refused)
+            path = path[:-1]  # not a setting either: the check below says so and suggests the near keys
         settings_changed = True
         node: Any = data
         parts = path.split(".")
@@ -253,6 +258,26 @@ def modify(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
     if result is not scenario:
         check(result)
     return result
+
+
+def _multiply_on_setting(data: dict[str, Any], path: str, factor: Any) -> Problem | None:
+    """Why ``path*=factor`` is refused on an existing setting, with the ``=`` that does what was meant; None when
+    no setting has that path."""
+    plain = path[:-1]
+    node: Any = data
+    for part in plain.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    fix = (f"'*=' multiplies a table column (e.g. reps[tier=junior].hours_per_week*=1.1 or "
+           f"accounts.annual_potential*=0.9); a setting takes its new value: write {plain}=VALUE")
+    if isinstance(node, int | float) and not isinstance(node, bool) and isinstance(factor, int | float):
+        fix += f" (here {plain}={node * factor:g} multiplies today's {node:g} by {factor:g})"
+    return Problem("scenario.toml", f"'{path}=' multiplies, and '{plain}' is a setting, not a table column",
+                   fix, column=path)
 
 
 def _is_model_level(scenario: Scenario, parts: list[str]) -> bool:

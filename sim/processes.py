@@ -100,7 +100,8 @@ class Funnel:
         churn_u = lifecycle.random(((n_months + 2) // 3, len(m.account_ids)))
         decide = timing_hook(behaviour)
         push_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
-        flex_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
+        pull_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
+        patient_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
         waiting = m.scenario.settings.simulation.quarter_end_waiting or 0.0
         wait_u: list[float] = lifecycle.random(len(leads)).tolist() if waiting > 0.0 else []
 
@@ -132,9 +133,9 @@ class Funnel:
         self.queues = WorkQueues(self.books.seat_region, len(m.region_ids),
                                  m.scenario.settings.simulation.routing == "region_pool", self.seats.active,
                                  float(m.stall_days), self.log.lose)
-        self.timing = None if decide is None else DealTiming(m, self.env, decide, push_u, flex_u, self.state,
-                                                             self.seats.active, self._finish_stage, self._won,
-                                                             self.log.lose)
+        self.timing = None if decide is None else DealTiming(m, self.env, decide, push_u, pull_u, patient_u,
+                                                             self.state, self.seats.active, self._finish_stage,
+                                                             self._won, self.log.lose)
         self.waiting = None if waiting <= 0.0 else QuarterEndWaiting(m, self.env, wait_u, self._won)
         self.seats.vacate_planned()
 

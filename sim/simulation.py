@@ -69,6 +69,9 @@ CSV_FLOAT_FORMAT = "%.10g"
 
 _WORKER: dict[str, Any] = {}
 
+# Replication measures that are shares of a whole, so their interval also stays at or below 1.
+_SHARES = frozenset({"share_reps_at_quota", "win_rate", "churn_rate", "selling_share_of_hours"})
+
 
 def _init_worker(model: Model, behaviour: Behaviour, pay: PayFunction, pipeline: OpenDeals | None = None,
                  deal_log: bool = False) -> None:
@@ -193,19 +196,24 @@ def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, An
     """
     keys = list(runs[0].scalars)
     table = np.array([[r.scalars[k] for k in keys] for r in runs])
-    mean, lo, hi = mean_ci(table)
+    # Every replication measure is a count, an amount or a ratio of them (none below 0); shares of a whole
+    # cannot pass 1 either. The intervals respect that (mean_ci's bootstrap where a t interval would not).
+    ceiling = np.array([1.0 if k in _SHARES else np.inf for k in keys])
+    mean, lo, hi = mean_ci(table, lower=0.0, upper=ceiling)
     kpis = pd.DataFrame({"metric": keys, "mean": mean, "ci_low": lo, "ci_high": hi})
 
     monthly = pd.DataFrame({"period": model.periods})
     for key in runs[0].monthly:
-        m, lo_, hi_ = mean_ci(np.array([r.monthly[key] for r in runs]))
+        # a month's pay may be negative (a draw recovered), so only bookings' interval is kept at 0 or above
+        m, lo_, hi_ = mean_ci(np.array([r.monthly[key] for r in runs]), lower=0.0 if key == "bookings" else None)
         monthly[key] = m
         if key == "bookings":
             monthly["bookings_ci_low"], monthly["bookings_ci_high"] = lo_, hi_
 
     funnel = pd.DataFrame({"stage": model.stage_ids})
     for key in ("entered", "converted", "open", "conversion", "mean_days", "mean_wait_days"):
-        m, lo_, hi_ = mean_ci(np.array([r.stages[key] for r in runs]))
+        m, lo_, hi_ = mean_ci(np.array([r.stages[key] for r in runs]), lower=0.0,
+                              upper=1.0 if key == "conversion" else None)
         funnel[key] = m
         if key == "conversion":
             funnel["conversion_ci_low"], funnel["conversion_ci_high"] = lo_, hi_
@@ -217,7 +225,7 @@ def summarise(model: Model, runs: Sequence[ReplicationStats], info: dict[str, An
                          "tier": reps_src["tier"].astype(str).to_numpy()})
     for key in ("bookings", "quota", "attainment", "pay", "won", "win_rate", "cycle_days", "utilisation",
                 "selling_hours", "left", "promoted"):
-        m, lo_, hi_ = mean_ci(np.array([r.seats[key] for r in runs]))
+        m, lo_, hi_ = mean_ci(np.array([r.seats[key] for r in runs]), lower=0.0)
         reps[key] = m
         if key in ("bookings", "attainment", "pay"):
             reps[f"{key}_ci_low"], reps[f"{key}_ci_high"] = lo_, hi_

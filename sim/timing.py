@@ -1,15 +1,16 @@
 """Deal timing of one replication: the timing games a behaviour may play on deals the customer has agreed to.
 
 A deal whose last stage the customer will pass is "committed" from the moment the rep hands it over. A game needs
-the customer's consent: only a share ``[behaviour] customer_flexibility`` of customers (a uniform pre-drawn per
-lead) will move their signature across a month end; the others sign when they are ready and no game touches
-their deal. On the last day of each month of the horizon the rep may pull a flexible customer's committed deal
+the customer's consent, and the two directions ask different customers: a share ``[behaviour] customer_pull_share``
+will sign early for a discount, and a share ``customer_push_share`` will agree to wait (two independent uniforms
+pre-drawn per lead); the others sign when they are ready and no game touches their deal. On the last day of each
+month of the horizon the rep may pull a willing customer's committed deal
 that would sign after the month end into the month, booking its value less ``pull_in_discount`` (off revenue and
-gross margin alike). A push needs a deal that is ready to sign: when a flexible customer's deal signs, the rep
+gross margin alike). A push needs a deal that is ready to sign: when a patient customer's deal signs, the rep
 may put its booking off to the first day of the next month (past the horizon it stays open: it is booked next
 year), and the deal is lost meanwhile with the push risk: ``push_risk`` when set, else the funnel's loss hazard at
 its last stage over the wait (``1 - exp(-(1 - c) d / t)``, last stage conversion ``c``, mean days ``t``, ``d``
-days to wait), decided by a second uniform per lead. The rep is told that risk and weighs the push by it. Both
+days to wait), decided by a third uniform per lead. The rep is told that risk and weighs the push by it. The
 uniforms come from the ``lifecycle`` stream after its other draws, so runs without timing games are unchanged.
 Both moves are the behaviour's ``timing`` decision (``sim.policy.TimingGames``); the counts and the discounts
 given are recorded.
@@ -48,9 +49,9 @@ class DealTiming:
         The behaviour's timing decision (``sim.policy.timing_hook``).
     push_u
         Per lead, the uniform that decides whether a pushed deal is lost meanwhile.
-    flex_u
-        Per lead, the uniform that decides whether the customer will move their signature (below
-        ``customer_flexibility``).
+    pull_u, wait_u
+        Per lead, the uniforms that decide whether the customer will sign early (below ``customer_pull_share``)
+        and whether they will agree to wait (below ``customer_push_share``).
     state, active
         The reps' live states and the seats' live "filled" flags (read only).
     finish, won, lose
@@ -59,16 +60,18 @@ class DealTiming:
     """
 
     def __init__(self, model: Model, env: simpy.Environment, decide: TimingDecision, push_u: list[float],
-                 flex_u: list[float], state: list[RepState], active: list[bool],
+                 pull_u: list[float], wait_u: list[float], state: list[RepState], active: list[bool],
                  finish: Callable[[Deal, bool, float], None], won: Callable[[Deal, int], None],
                  lose: Callable[[Deal, float, int], None]) -> None:
-        self.m, self.env, self.decide, self.push_u, self.flex_u = model, env, decide, push_u, flex_u
+        self.m, self.env, self.decide, self.push_u = model, env, decide, push_u
+        self.pull_u, self.wait_u = pull_u, wait_u
         self.state, self.active = state, active
         self.finish, self.won, self.lose = finish, won, lose
         behaviour = model.scenario.settings.behaviour
         self.discount_rate = behaviour.pull_in_discount
         self.fixed_push_risk = behaviour.push_risk
-        self.flexibility = behaviour.customer_flexibility
+        self.pull_share = behaviour.customer_pull_share
+        self.push_share = behaviour.customer_push_share
         # a ready deal that waits is exposed to what loses deals at the last stage: its loss hazard per day
         last = len(model.stage_ids) - 1
         self.loss_per_day = (1.0 - float(model.conversion[last])) / max(float(model.mean_days[last]), 1e-9)
@@ -91,7 +94,7 @@ class DealTiming:
         to the next month (then booked or lost there); False books it now."""
         self.committed[r].pop(deal.lead, None)
         now = self.env.now
-        if now < 0.0 or self.flex_u[deal.lead] >= self.flexibility:
+        if now < 0.0 or self.wait_u[deal.lead] >= self.push_share:
             return False
         mo = month_index(self.month_start, now)
         st = self.state[r]
@@ -123,7 +126,7 @@ class DealTiming:
                 if not self.active[r] or not self.committed[r] or st.month != mo:
                     continue
                 for due, deal in sorted(self.committed[r].values(), key=lambda x: (x[0], x[1].lead)):
-                    if due <= end or self.flex_u[deal.lead] >= self.flexibility:
+                    if due <= end or self.pull_u[deal.lead] >= self.pull_share:
                         continue  # signs this month anyway, or the customer will not sign early
                     close = month_index(self.month_start, due) if due < m.horizon else (
                         m.n_months + int((due - m.horizon) // DAYS_PER_MONTH))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from quotaflow.commands.allocate import allocate_command
 from quotaflow.commands.backtest import backtest_command
@@ -26,17 +27,19 @@ from quotaflow.commands.generate import generate
 from quotaflow.commands.pay import pay_command
 from quotaflow.commands.quotas import quotas_command
 from quotaflow.commands.report import report_command
+from quotaflow.commands.scenario import scenario_app
 from quotaflow.commands.simulate import simulate_command
 from quotaflow.commands.sweep import sweep_command
 from quotaflow.commands.validate import validate
 
-__all__ = ["COMMANDS", "register"]
+__all__ = ["COMMANDS", "WorkflowOrder", "register"]
 
-COMMANDS: tuple[tuple[str, Callable[..., Any]], ...] = (
+COMMANDS: tuple[tuple[str, Callable[..., Any] | typer.Typer], ...] = (
     # a scenario: check one, make a synthetic one, or calibrate one from a CRM export
     ("validate", validate),
     ("generate", generate),
     ("calibrate", calibrate_command),
+    ("scenario", scenario_app),  # a group: copy, add-reps, remove-reps
     # the whole job, then its steps in the order the demo runs them
     ("demo", demo),
     ("allocate", allocate_command),
@@ -53,10 +56,22 @@ COMMANDS: tuple[tuple[str, Callable[..., Any]], ...] = (
     ("diagnose", diagnose_command),
     ("backtest", backtest_command),
 )
-"""Every command by name, in the order ``quotaflow --help`` lists them: a planner's workflow."""
+"""Every command by name, in the order ``quotaflow --help`` lists them: a planner's workflow. A ``typer.Typer``
+is a command group whose subcommands are each run under `guarded` where the group defines them."""
 
 
 def register(app: typer.Typer) -> None:
     """Add every command of `COMMANDS` to ``app``, each run under `guarded`."""
     for name, command in COMMANDS:
-        app.command(name=name)(guarded(command))
+        if isinstance(command, typer.Typer):
+            app.add_typer(command, name=name)
+        else:
+            app.command(name=name)(guarded(command))
+
+
+class WorkflowOrder(TyperGroup):
+    """Lists commands and command groups together in `COMMANDS` order (Typer would put groups last)."""
+
+    def list_commands(self, ctx: Any) -> list[str]:  # click.Context (typer may carry its own click)
+        listed = [name for name, _ in COMMANDS if name in self.commands]
+        return listed + [name for name in super().list_commands(ctx) if name not in listed]

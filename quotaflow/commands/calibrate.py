@@ -48,13 +48,14 @@ def calibrate_command(
     encoding: CrmEncodingOpt = None,
     strict: StrictOpt = False,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
-    fit_timing_: Annotated[bool, typer.Option("--fit-timing", help="Estimate [behaviour] customer_flexibility: "
-                                              "the value whose simulated month-of-quarter profile of wins matches "
-                                              "the export's, reps assumed on --timing-plan (docs/calibration.md).")
+    fit_timing_: Annotated[bool, typer.Option("--fit-timing", help="Estimate [behaviour] customer_pull_share and "
+                                              "customer_push_share: the pair whose simulated month-of-quarter (and "
+                                              "December) profile of wins matches the export's, reps assumed on "
+                                              "--timing-plan (docs/calibration.md).")
                            ] = False,
     timing_plan: Annotated[str, typer.Option(help="Pay plan the export's reps are assumed to have been paid under "
                                                   "(for --fit-timing).")] = "quarterly_bonus",
-    timing_replications: Annotated[int, typer.Option(min=2, help="Replications per grid value (--fit-timing).")
+    timing_replications: Annotated[int, typer.Option(min=2, help="Replications per grid point (--fit-timing).")
                                    ] = 8,
     excel: ExcelOpt = False,
     xlsx: XlsxOpt = False,
@@ -72,10 +73,9 @@ def calibrate_command(
     report = result.report()
     fit = None
     if fit_timing_:
-        fit = fit_timing(scenario, result.timing.month_of_quarter, pay_plan=timing_plan,
+        fit = fit_timing(scenario, result.timing.month_of_quarter, result.timing.december, pay_plan=timing_plan,
                          replications=timing_replications, seed=seed + 1)
-        if fit.estimate is not None:
-            scenario = scenarios.modify(scenario, {"behaviour.customer_flexibility": fit.estimate})
+        scenario = scenarios.modify(scenario, fit.settings())
         report += f"\n{fit.note()}\n"
     with staged_output(claim) as stage:
         scenarios.save(scenario, stage)
@@ -92,7 +92,10 @@ def calibrate_command(
                               "as_of": str(result.model.as_of.date()), "strict": strict,
                               "timing_fit": None if fit is None else {"pay_plan": fit.pay_plan,
                                                                       "replications": fit.replications,
-                                                                      "estimate": fit.estimate}})
+                                                                      "customer_pull_share": fit.pull_share,
+                                                                      "customer_push_share": fit.push_share,
+                                                                      "quarter_end_waiting": fit.waiting,
+                                                                      "reproduces": fit.reproduces}})
     typer.echo(report)
     typer.echo(f"wrote {out}/: scenario.toml, reps.csv, accounts.csv, calibration.json, report.md, "
                "cleaning_report.csv, sufficiency.csv, estimates/*.csv, manifest.json")

@@ -3,6 +3,7 @@ its headline after."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -37,10 +38,15 @@ def demo(
     xlsx: XlsxOpt = False,
     encoding: EncodingOpt = None,
     decimal: DecimalOpt = ".",
+    report: Annotated[bool, typer.Option(
+        "--report", help="Also write the one-page report (report.html, report.pdf, overview.png) into --out.")]
+    = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress on stderr (each step, the allocation's "
+                                                         "bound and gap, replications done).")] = False,
 ) -> None:
     """The default job: allocate accounts, set quotas, split the budget, then simulate and compare every
     pay plan of the scenario on the same customers; tables and plots go to --out."""
-    from quotaflow.demo import run_demo
+    from quotaflow.demo import DemoProgress, run_demo
 
     claim = claim_output(out, force=force, reads=[scenario_source(scenario)])
     s = scenarios.load(scenario, encoding=encoding, decimal=decimal)
@@ -51,8 +57,15 @@ def demo(
     root = s.settings.simulation.seed if seed is None else seed
     with staged_output(claim) as stage:
         write_json(overview(s), stage / "overview.json")
+        progress = None if quiet else DemoProgress(6 if report else 5)
         result = run_demo(s, stage, replications=replications, seed=root, workers=workers, excel=excel,
-                          xlsx=xlsx)
+                          xlsx=xlsx, progress=progress)
+        if report:
+            from quotaflow.report_page import build_report, write_report
+
+            with progress.step("write the one-page report") if progress is not None else nullcontext():
+                result.files.setdefault(".", []).extend(write_report(build_report(stage, check_unchanged=False),
+                                                                     stage))
     typer.echo("")
     typer.echo(result.headline())
     typer.echo(f"\nwrote {out}/")

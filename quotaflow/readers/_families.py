@@ -101,11 +101,21 @@ def _true(setting: str) -> Condition:
     return condition
 
 
+def _games_with(share: str) -> Condition:
+    """Timing games on and some customers willing to play the direction ``share`` (``behaviour.customer_*``)."""
+    def condition(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+        off = _true("behaviour.timing_games")(scenario, path, ev)
+        if off is not None:
+            return off
+        return None if _setting(scenario, share) > 0.0 else f"{share} is 0 (no customer plays that game)"
+    return condition
+
+
 def _discount_read(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
     """The pull-in discount prices the reps' pulls and the customers' quarter-end waiting."""
     if (scenario.settings.simulation.quarter_end_waiting or 0.0) > 0.0:
         return None
-    return _true("behaviour.timing_games")(scenario, path, ev)
+    return _games_with("behaviour.customer_pull_share")(scenario, path, ev)
 
 
 def _long_horizon(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
@@ -247,10 +257,12 @@ FAMILIES: tuple[Family, ...] = (
     _f("behaviour.pull_in_discount", [S.RESPONSE], "a timing-game setting (and the price of quarter-end "
        "waiting)", needs={S.RESPONSE: _discount_read}),
     _f("behaviour.max_pull_in_weeks", [S.RESPONSE], "a timing-game setting", needs={
-        S.RESPONSE: _true("behaviour.timing_games")}),
+        S.RESPONSE: _games_with("behaviour.customer_pull_share")}),
     _f("behaviour.push_risk", [S.RESPONSE], "a timing-game setting", needs={
+        S.RESPONSE: _games_with("behaviour.customer_push_share")}),
+    _f("behaviour.customer_pull_share", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
-    _f("behaviour.customer_flexibility", [S.RESPONSE], "a timing-game setting", needs={
+    _f("behaviour.customer_push_share", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
     _f("behaviour.ratchet_foresight", [S.RESPONSE], "how much of a ratchet's next-year quota reps price in",
        needs={S.RESPONSE: _pay_plans_with(lambda p: p.ratchet is not None, "has a quota ratchet")}),

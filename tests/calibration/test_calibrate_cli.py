@@ -151,3 +151,26 @@ def test_strict_refuses_a_repaired_export(tmp_path: Path) -> None:
                                  "--out", str(tmp_path / "b")])
     assert strict.exit_code == ExitCode.INPUT and "negative amount" in strict.output
     assert not (tmp_path / "b").exists()
+
+
+def test_fit_timing_writes_both_shares_and_the_assumed_plan(tmp_path: Path) -> None:
+    export = _export(tmp_path)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["calibrate", str(export), "--preset", "salesforce", "--out", str(out),
+                                 "--fit-timing", "--timing-replications", "2"])
+    assert result.exit_code == ExitCode.OK, result.output
+    fit = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["timing_fit"]
+    assert fit["pay_plan"] == "quarterly_bonus" and fit["replications"] == 2
+    grid = pd.read_csv(out / "estimates" / "timing_fit.csv")
+    games = grid[grid["quarter_end_waiting"] == 0.0]
+    assert len(games) == 25  # every pair of pull and push shares
+    best = games.loc[games["distance"].idxmin()]
+    assert (fit["customer_pull_share"], fit["customer_push_share"]) == (best["pull_share"], best["push_share"])
+    b = scenarios.load(out).settings
+    assert (b.behaviour.customer_pull_share, b.behaviour.customer_push_share) == (best["pull_share"],
+                                                                                   best["push_share"])
+    # customer-side waiting enters the calibrated scenario only as the residual the report names apart
+    if bool(best["inside"]):
+        assert fit["reproduces"] and fit["quarter_end_waiting"] is None
+    assert b.simulation.quarter_end_waiting == fit["quarter_end_waiting"]
+    assert "timing fit (reps on 'quarterly_bonus')" in result.output

@@ -9,6 +9,8 @@ from pathlib import Path
 import grimp
 import numpy as np
 import pytest
+import typer
+from typer.testing import CliRunner
 
 import optimizer
 import quotaflow.comparison
@@ -36,7 +38,12 @@ def test_every_comparison_metric_is_declared_once_with_its_computation() -> None
 
 def test_every_command_of_the_table_is_on_the_app() -> None:
     registered = [c.name for c in app.registered_commands]
-    assert registered == [name for name, _ in COMMANDS]
+    groups = [g.name for g in app.registered_groups]
+    assert registered == [name for name, command in COMMANDS if not isinstance(command, typer.Typer)]
+    assert groups == [name for name, command in COMMANDS if isinstance(command, typer.Typer)]
+    lines = CliRunner().invoke(app, ["--help"]).output.split("Commands:")[1].splitlines()
+    listed = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")]
+    assert listed == [name for name, _ in COMMANDS]  # groups too, in workflow order
 
 
 def test_exit_codes_come_from_one_table() -> None:

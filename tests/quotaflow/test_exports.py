@@ -145,7 +145,8 @@ def test_compare_writes_decision_named_tables_parquet_and_workbook(awkward: Path
         assert not _SCIENTIFIC.search(data), csv.name
         assert not re.search(rb"(^|,)(-?inf|nan|NaN)(,|\r)", data), csv.name
     book = openpyxl.load_workbook(out / "compare.xlsx")
-    assert book.sheetnames == ["decision", "comparison", "monthly", "variance", "replications", "reps"]
+    assert book.sheetnames == ["decision", "comparison", "monthly", "variance", "replications", "reps", "funnel",
+                               "pay_curves"]
     names = {c.value for c in book["reps"]["D"][1:]}
     assert {"=1+2", "王小明"} <= names
     assert all(c.data_type != "f" for ws in book.worksheets for row in ws.iter_rows() for c in row)

@@ -113,6 +113,7 @@ RATCHET = {**ON_BONUS, "pay_plans.annual_bonus.ratchet": {"up": 0.5, "ceiling": 
 # timing games need deals due near a pay-period end: tiny's year brings about 8 won deals and no game is played
 # at one replication; on baseline (about 560) reps under the accelerator pull and push deals at the year end
 TIMING = {"reps.pay_plan_id": "tiered_accelerator", "behaviour.timing_games": True}
+QUARTER_TIMING = {"reps.pay_plan_id": "quarterly_bonus", "behaviour.timing_games": True}  # the most games a year
 RAMPING = {"tiers.junior.ramp_months": 12}
 
 
@@ -269,13 +270,24 @@ EXAMPLES: dict[str, list[Example]] = {
                                    _refused("behaviour.pull_in_discount", 0.0, "timing_games is off",
                                             setup={**TIMING, "behaviour.timing_games": False},
                                             scenario="baseline")],
-    "behaviour.max_pull_in_weeks": [_read("behaviour.max_pull_in_weeks", 0.0, setup=TIMING, scenario="baseline")],
-    "behaviour.push_risk": [_read("behaviour.push_risk", 0.0, setup=TIMING, scenario="baseline")],
-    "behaviour.customer_flexibility": [_read("behaviour.customer_flexibility", 0.0, setup=TIMING,
-                                            scenario="baseline"),
-                                       _refused("behaviour.customer_flexibility", 0.0, "timing_games is off",
-                                                setup={**TIMING, "behaviour.timing_games": False},
-                                                scenario="baseline")],
+    "behaviour.max_pull_in_weeks": [_read("behaviour.max_pull_in_weeks", 0.0, setup=TIMING, scenario="baseline"),
+                                    _refused("behaviour.max_pull_in_weeks", 0.0, "customer_pull_share is 0",
+                                             setup={**TIMING, "behaviour.customer_pull_share": 0.0},
+                                             scenario="baseline")],
+    "behaviour.push_risk": [_read("behaviour.push_risk", 0.0, setup={**TIMING, "behaviour.customer_push_share": 0.5},
+                                  scenario="baseline"),
+                            _refused("behaviour.push_risk", 0.0, "customer_push_share is 0", setup=TIMING,
+                                     scenario="baseline")],
+    "behaviour.customer_pull_share": [_read("behaviour.customer_pull_share", 0.5, setup=QUARTER_TIMING,
+                                           scenario="baseline"),
+                                     _refused("behaviour.customer_pull_share", 0.5, "timing_games is off",
+                                              setup={**QUARTER_TIMING, "behaviour.timing_games": False},
+                                              scenario="baseline")],
+    "behaviour.customer_push_share": [_read("behaviour.customer_push_share", 0.5, setup=QUARTER_TIMING,
+                                           scenario="baseline"),
+                                     _refused("behaviour.customer_push_share", 0.5, "timing_games is off",
+                                              setup={**QUARTER_TIMING, "behaviour.timing_games": False},
+                                              scenario="baseline")],
     "behaviour.ratchet_foresight": [_read("behaviour.ratchet_foresight", 1.0, setup=RATCHET),
                                     _refused("behaviour.ratchet_foresight", 1.0, "has a quota ratchet",
                                              setup=ON_BONUS)],

@@ -142,7 +142,8 @@ def test_unchanged_and_duplicate_points(tmp_path: Path) -> None:
 
 
 def test_a_path_read_at_some_points_only_is_noted() -> None:
-    tiny = scenarios.modify(scenarios.load("tiny"), {"reps.pay_plan_id": "tiered_accelerator"})
+    tiny = scenarios.modify(scenarios.load("tiny"), {"reps.pay_plan_id": "tiered_accelerator",
+                                                     "behaviour.customer_push_share": 0.5})
     points = [("games", {"behaviour.push_risk": 0.3}),
               ("no games", {"behaviour.timing_games": False, "behaviour.push_risk": 0.3})]
     notes = check_whatifs(tiny, points, Evaluation("sweep"))

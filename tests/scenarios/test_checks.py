@@ -217,3 +217,15 @@ def test_awkward_but_safe_ids_and_formula_like_names_are_valid(folder: Path) -> 
     _edit(folder / "accounts.csv", "A000003,", '"A,3 ""x""",')
     s = scenarios.load(folder)
     assert "R 2/ü" in s.reps.index and 'A,3 "x"' in s.accounts.index and "=Müller" in set(s.reps["name"])
+
+
+def test_multiplying_a_setting_is_explained_with_the_value_it_would_give(tiny: scenarios.Scenario) -> None:
+    # '*=' multiplies table columns only; on a setting the planner is told what '=' to write instead
+    with pytest.raises(ScenarioError) as caught:
+        scenarios.modify(tiny, {"tiers.junior.hours_per_week*": 1.1})
+    message = str(caught.value)
+    assert "is a setting, not a table column" in message
+    today = tiny.settings.tiers["junior"].hours_per_week
+    assert f"tiers.junior.hours_per_week={today * 1.1:g}" in message
+    with pytest.raises(ScenarioError, match=r"'tiers\.junior\.no_such_key' does not exist"):
+        scenarios.modify(tiny, {"tiers.junior.no_such_key*": 1.1})

@@ -117,8 +117,9 @@ def test_fingerprint_does_not_depend_on_the_names(new_folder: Path, tmp_path: Pa
     s, _ = _load_noting(old)
     assert scenarios.fingerprint(s) == scenarios.fingerprint(scenarios.load(new_folder))
     # the value written into plan.json and manifests for the bundled tiny scenario since its behaviour settings
-    # turned timing games on (the scenario changed, so its identity did; renaming files never changes it)
-    assert scenarios.fingerprint(s) == "5ed49c8efbfbccca67eb98243c8515bf4ebb46532690cebb8ae663cc85ea5856"
+    # split the customers' consent into pull and push shares (the scenario changed, so its identity did; renaming
+    # files never changes it)
+    assert scenarios.fingerprint(s) == "29a8e284ac61b000c14a18170bdafe40b4bf43256d431fe76e2334335cd687fc"
     changed = scenarios.modify(s, {"pay_plans.capped.commission_rate": 0.06})
     assert scenarios.fingerprint(changed) != scenarios.fingerprint(s)
 
@@ -169,3 +170,33 @@ def test_cli_prints_each_old_name_once_as_a_warning_line(new_folder: Path, tmp_p
         "now)"]
     assert "Traceback" not in proc.stderr and "DeprecationWarning" not in proc.stderr
     assert "valid: no problems found" in proc.stdout
+
+
+def _with_behaviour_keys(folder: Path, lines: str) -> Path:
+    path = folder / "scenario.toml"
+    text = re.sub(r"customer_pull_share = [0-9.]+\ncustomer_push_share = [0-9.]+\n", lines,
+                  path.read_text(encoding="utf-8"))
+    assert lines in text
+    path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_the_single_customer_flexibility_is_read_as_both_shares(new_folder: Path) -> None:
+    s, notes = _load_noting(_with_behaviour_keys(new_folder, "customer_flexibility = 0.4\n"))
+    b = s.settings.behaviour
+    assert (b.customer_pull_share, b.customer_push_share) == (0.4, 0.4)
+    assert notes == ["scenario.toml: [behaviour] customer_flexibility is now customer_pull_share and "
+                     "customer_push_share; write customer_pull_share = 0.4, customer_push_share = 0.4 (quotaflow "
+                     "reads both for now)"]
+
+
+def test_customer_flexibility_beside_a_new_share_is_refused(new_folder: Path) -> None:
+    _with_behaviour_keys(new_folder, "customer_flexibility = 0.4\ncustomer_push_share = 0.2\n")
+    with pytest.raises(ScenarioError, match="holds both 'customer_flexibility' and 'customer_push_share'"):
+        scenarios.load(new_folder)
+
+
+def test_a_what_if_of_customer_flexibility_names_the_two_shares() -> None:
+    both = "behaviour.customer_pull_share and behaviour.customer_push_share"
+    with pytest.raises(ScenarioError, match=re.escape(both)):
+        upgrade_path("behaviour.customer_flexibility", "--set")

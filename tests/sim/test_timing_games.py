@@ -41,9 +41,9 @@ class Always(NormBehaviour):
 
 def _stay(s: scenarios.Scenario, **changes: float) -> scenarios.Scenario:
     """``s`` with nobody leaving (a seat that falls vacant decides nothing) and every customer willing to move
-    a signature, plus ``[behaviour]`` changes."""
+    a signature either way, plus ``[behaviour]`` changes."""
     return scenarios.modify(s, {**{f"tiers.{t}.attrition_per_year": 0.0 for t in s.settings.tiers},
-                                "behaviour.customer_flexibility": 1.0,
+                                "behaviour.customer_pull_share": 1.0, "behaviour.customer_push_share": 1.0,
                                 **{f"behaviour.{k}": v for k, v in changes.items()}})
 
 
@@ -71,7 +71,7 @@ def test_flat_commission_plays_no_games_and_the_run_is_unchanged(baseline: scena
 
 
 def test_pulled_deals_book_at_the_pull_with_the_discount(tiny: scenarios.Scenario) -> None:
-    s = scenarios.modify(tiny, {"behaviour.pull_in_discount": 0.25, "behaviour.customer_flexibility": 1.0})
+    s = scenarios.modify(tiny, {"behaviour.pull_in_discount": 0.25, "behaviour.customer_pull_share": 1.0})
     model, leads, rec = _run(s, Always(game="pull"))
     assert rec.pulled.sum() > 0 and rec.pushed.sum() == 0
     ms = model.month_start
@@ -115,19 +115,29 @@ def test_push_risk_loses_the_pushed_deals(tiny: scenarios.Scenario) -> None:
     assert rec.bookings.sum() == 0.0
 
 
-def test_only_flexible_customers_move_their_signature(tiny: scenarios.Scenario) -> None:
+def test_only_willing_customers_move_their_signature(tiny: scenarios.Scenario) -> None:
     # No customer willing: the rep who would game every deal moves none, and the run is the one without games
-    # (the flexibility draws come after every other draw of the stream).
+    # (the consent draws come after every other draw of the stream).
     for game in ("pull", "push"):
-        _, _, rec = _run(_stay(tiny, customer_flexibility=0.0), Always(game=game))
+        _, _, rec = _run(_stay(tiny, customer_pull_share=0.0, customer_push_share=0.0), Always(game=game))
         _, _, plain = _run(_stay(tiny), NormBehaviour())
         assert rec.pulled.sum() == rec.pushed.sum() == 0
         np.testing.assert_array_equal(rec.bookings, plain.bookings)
 
-def test_half_the_customers_flexible_halves_the_pushes(baseline: scenarios.Scenario) -> None:
+
+def test_each_direction_asks_its_own_customers(tiny: scenarios.Scenario) -> None:
+    # customers who will wait do not make anyone sign early, and the other way round
+    _, _, pulls = _run(_stay(tiny, customer_pull_share=0.0), Always(game="pull"))
+    _, _, pushes = _run(_stay(tiny, customer_push_share=0.0), Always(game="push"))
+    assert pulls.pulled.sum() == 0 and pushes.pushed.sum() == 0
+    _, _, pulls = _run(_stay(tiny, customer_push_share=0.0), Always(game="pull"))
+    _, _, pushes = _run(_stay(tiny, customer_pull_share=0.0), Always(game="push"))
+    assert pulls.pulled.sum() > 0 and pushes.pushed.sum() > 0
+
+def test_half_the_customers_willing_to_wait_halves_the_pushes(baseline: scenarios.Scenario) -> None:
     # binomial, 4 sd; push_risk 0 so that both runs keep the same deals
     _, _, every = _run(_stay(baseline, push_risk=0.0), Always(game="push"))
-    _, _, half = _run(_stay(baseline, push_risk=0.0, customer_flexibility=0.5), Always(game="push"))
+    _, _, half = _run(_stay(baseline, push_risk=0.0, customer_push_share=0.5), Always(game="push"))
     n = every.pushed.sum()
     assert n > 100
     assert abs(half.pushed.sum() - 0.5 * n) < 4.0 * np.sqrt(n * 0.25)
