@@ -362,21 +362,21 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
     rounds = 0
     where_all: list[NDArray[np.int64]] = []
     warm: list[NDArray[np.int64] | None] = [None] * len(parts)
-    # Coupled pieces: first their LPs only, read at budgets around their shares, so the budget can be split to
-    # equalise its marginal value before any plan is made; then the plans, warm-started from those LPs.
-    # Uncoupled pieces: one round.
-    plans_in = (1,) if coupled else (0,)
+    # Coupled pieces: first their LPs, read at budgets around their shares, and a plan at the proportional split
+    # (so that a deadline inside the second round still leaves a validated plan); then, unless that plan already
+    # meets the gap, the budget is split again to equalise its marginal value and the plans are made once more,
+    # warm-started from the first round's columns. Uncoupled pieces: one round.
     pool = LocalPool(min(workers or os.cpu_count() or 1, len(parts))) if executor is None and (
         workers or os.cpu_count() or 1) > 1 else None
     try:
         for round_no in range(2 if coupled else 1):
-            make_plan = round_no in plans_in
+            scan = coupled and round_no == 0
             tasks, where_all = [], []
             for (reps, accounts), v, m, cols in zip(parts, values, moves, warm, strict=True):
                 sub, where = _restrict(inputs, reps, accounts, m, v)
-                tasks.append(PieceTask(sub, deadline, inputs.settings.solver, not make_plan, cols, make_plan))
+                tasks.append(PieceTask(sub, deadline, inputs.settings.solver, scan, cols, True))
                 where_all.append(where)
-            phase = f"{'plans' if make_plan else 'LP bounds'} of the regions"
+            phase = "plans of the regions" if round_no == 0 else "plans of the regions at the rebalanced budget"
             report = _Reporter(progress, phase, len(tasks), sense, bound, best_obj, t0)
             got = run_pieces(solve_piece, tasks, deadline, executor or pool, workers=1 if pool is None else None,
                              on_done=report)
@@ -394,7 +394,7 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
                 b = min(b, float(sum(r.bound for r in results)))
             if b < bound:
                 bound, duals = b, round_duals
-            if make_plan and all(r.chosen is not None for r in results):
+            if all(r.chosen is not None for r in results) and float(sum(r.objective for r in results)) > best_obj:
                 chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
                 for (_, accounts), where, r in zip(parts, where_all, results, strict=True):
                     local = r.chosen
@@ -404,7 +404,9 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
             if progress is not None:
                 progress(Progress(f"{phase}: done", _shown(sense * bound), _shown(sense * best_obj),
                                   relative_gap(bound, best_obj), time.perf_counter() - t0, len(parts), len(parts)))
-            if not make_plan:
+            if relative_gap(bound, best_obj) <= inputs.settings.mip_gap:
+                break
+            if scan:
                 warm = [r.columns for r in results]
                 curves = [r.curve for r in results]
                 if inputs.max_moved_value is not None:

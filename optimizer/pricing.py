@@ -26,8 +26,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from optimizer.model import AllocationInputs, build
-from optimizer.solve import SolveOutcome, solve
+from optimizer.highs_model import build_highs, pair_columns, solve_highs, start_from
+from optimizer.model import AllocationInputs
+from optimizer.solve import SolveOutcome
 from optimizer.solvers import HiGHS
 from optimizer.status import Status
 
@@ -55,6 +56,21 @@ def initial_columns(inputs: AllocationInputs, best: int = 2, nearest: int = 3) -
     cur = inputs.candidates.current[acc] == pairs["rep"].to_numpy()
     keep = (by_value < best) | (by_km < nearest) | cur | pairs["locked"].to_numpy(dtype=bool)
     return np.flatnonzero(keep).astype(np.int64)
+
+
+def _today_first(inputs: AllocationInputs, cols: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Per modelled account (sorted), the position in ``cols`` of the pair to start from: its locked pair, else
+    today's, else its best by objective coefficient (today's plan moves nothing, so the disruption budget holds
+    at the start)."""
+    pairs = inputs.candidates.pairs
+    acc = pairs["account"].to_numpy()[cols]
+    today = inputs.candidates.current[acc] == pairs["rep"].to_numpy()[cols]
+    locked = pairs["locked"].to_numpy(dtype=bool)[cols]
+    # Sort by account, then locked first, today's next, then by coefficient (best first): the first per account.
+    order = np.lexsort((-inputs.coef[cols], ~today, ~locked, acc))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = acc[order][1:] != acc[order][:-1]
+    return np.asarray(order[first], dtype=np.int64)
 
 
 def rep_terms(inputs: AllocationInputs, duals: dict[str, float]) -> tuple[float, NDArray[np.float64]]:
@@ -149,50 +165,6 @@ def reduced_costs(inputs: AllocationInputs, duals: dict[str, float]) -> NDArray[
     return np.asarray(priced - u[inputs.candidates.pairs["account"].to_numpy()], dtype=float)
 
 
-def _columns(inputs: AllocationInputs, new: NDArray[np.int64], row_of: dict[str, int]
-             ) -> tuple[NDArray[np.int64], NDArray[np.int32], NDArray[np.int32], NDArray[np.float64]]:
-    """The columns of pairs ``new`` in a built model, in compressed-column form: the pairs kept (those whose rows
-    are all in the model), each one's start, and the row positions and coefficients of their entries.
-
-    Entries per pair, in this order: cover, capacity, each band's min and max, moves, moved potential; done in
-    numpy over all new pairs at once (a Python loop over pairs took a third of the column generation time).
-    """
-    cand = inputs.candidates
-    pairs = cand.pairs
-    n_rep, n_acc = len(cand.rep_ids), len(cand.account_ids)
-    rep = pairs["rep"].to_numpy()[new]
-    acc = pairs["account"].to_numpy()[new]
-    moved = pairs["moved"].to_numpy(dtype=bool)[new]
-    absent, unused = -1, -2
-
-    def positions(prefix: str, size: int, needed: NDArray[np.bool_]) -> NDArray[np.int64]:
-        out = np.array([row_of.get(f"{prefix}{i}", absent) for i in range(size)], dtype=np.int64)
-        return np.where(needed, out, unused)
-
-    cols_rows = [positions("cover_", n_acc, np.ones(n_acc, dtype=bool))[acc]]
-    cols_vals = [np.ones(new.size)]
-    cols_rows.append(positions("capacity_", n_rep, np.isfinite(cand.capacity))[rep])
-    cols_vals.append(pairs["hours"].to_numpy(dtype=float)[new])
-    for k, band in enumerate(inputs.bands):
-        for side, limit in (("min", band.low), ("max", band.high)):
-            cols_rows.append(positions(f"band_{k}_{side}_", n_rep, np.isfinite(limit))[rep])
-            cols_vals.append(band.weight[new])
-    budgets: tuple[tuple[str, float | None, NDArray[np.float64]], ...] = (
-        ("disruption_moves", inputs.max_moves, np.ones(new.size)),
-        ("disruption_value", inputs.max_moved_value, cand.potential[acc]))
-    for name, budget, weight in budgets:
-        row = row_of.get(name, absent) if budget is not None else unused
-        cols_rows.append(np.where(moved, row, unused))
-        cols_vals.append(weight)
-    rows = np.column_stack(cols_rows)
-    vals = np.column_stack(cols_vals)
-    keep = ~(rows == absent).any(axis=1)
-    rows, vals = rows[keep], vals[keep]
-    entry = (rows >= 0) & (vals != 0.0)
-    starts = np.concatenate([[0], np.cumsum(entry.sum(axis=1))[:-1]]).astype(np.int32)
-    return new[keep], starts, rows[entry].astype(np.int32), vals[entry].astype(float)
-
-
 def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, tolerance: float = 1e-6,
                   on_final: Callable[[highspy.Highs, dict[str, int]], None] | None = None,
                   warm: NDArray[np.int64] | None = None) -> tuple[SolveOutcome, NDArray[np.int64], float]:
@@ -223,18 +195,22 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, t
     cols = initial_columns(inputs)
     if warm is not None:
         cols = np.union1d(cols, warm)
-    model = build(inputs, relax=True, pair_index=cols, elastic=True)
-    out = solve(model, "highs", max(deadline - time.perf_counter(), 0.5))
+    model = build_highs(inputs, relax=True, pair_index=cols, elastic=True)
+    # Today's plan as the starting basis: the dual simplex then needed 2,700 pivots instead of 33,000 from the
+    # all-slack basis on 20,000 x 200 (4 s instead of 15 s).
+    start_from(model, _today_first(inputs, cols))
+    out = solve_highs(model, max(deadline - time.perf_counter(), 0.5))
     if out.claim is not Status.OPTIMAL:
         return out, cols, float("nan")
-    highs = model.problem.solverModel
-    row_of = {c.name: int(c.index) for c in model.problem.constraints()}
+    highs = model.highs
+    row_of = model.row_of
     names = list(row_of)
     index = np.array([row_of[n] for n in names])
-    col_index = [int(v.index) for v in model.x]
-    unc_index = {a: int(v.index) for a, v in model.uncovered.items()}
-    slack_index = [int(v.index) for v in model.slacks]
-    slack_used = sum(float(v.varValue or 0.0) for v in model.slacks)
+    col_index = list(range(cols.size))
+    unc_index = model.uncovered
+    slack_index = model.slacks.tolist()
+    values0 = np.asarray(highs.getSolution().col_value)
+    slack_used = float(values0[slack_index].sum()) if slack_index else 0.0
     n_acc = len(inputs.candidates.account_ids)
     acc = inputs.candidates.pairs["account"].to_numpy()
     in_model = np.zeros(inputs.n_pairs, dtype=bool)
@@ -265,7 +241,7 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, t
         pos = np.flatnonzero(rc > threshold)
         frame = pd.DataFrame({"p": pos, "a": acc[pos], "rc": -rc[pos]}).sort_values("rc", kind="stable")
         new = frame[frame.groupby("a").cumcount() < 3]["p"].to_numpy(dtype=np.int64)
-        added_arr, starts, rows_all, vals_all = _columns(inputs, new, row_of)
+        added_arr, starts, rows_all, vals_all = pair_columns(inputs, new, row_of)
         if added_arr.size == 0:
             break
         added = added_arr.tolist()

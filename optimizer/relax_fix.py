@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from optimizer.highs_model import build_highs, solve_highs
 from optimizer.model import AllocationInputs, build
 from optimizer.pricing import reduced_costs
 from optimizer.solve import SolveOutcome, solve
@@ -88,8 +89,13 @@ def relax_and_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[
         remaining = deadline - time.perf_counter()
         if remaining <= 0.5:
             break
-        out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=fixed_unc & ~free), solver,
-                    max(remaining / 3, 0.5), target / 2)
+        free_unc = fixed_unc & ~free
+        if solver == "highs":
+            out = solve_highs(build_highs(inputs, pair_index=index, fixed=fixed, fixed_uncovered=free_unc),
+                              max(remaining / 3, 0.5), target / 2)
+        else:
+            out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=free_unc), solver,
+                        max(remaining / 3, 0.5), target / 2)
         if out.claim in (Status.OPTIMAL, Status.FEASIBLE) and (best is None or out.objective > best[0].objective):
             best = (out, index)
         if best is not None and relative_gap(bound, best[0].objective) <= target:

@@ -307,7 +307,8 @@ class HiGHS(Solver):
         Only an LP is re-run this way, so the answer is ``optimal`` or why not: ``infeasible``, ``no_solution``
         (stopped by the limit or the deadline) or ``error``.
         """
-        highs.setOptionValue("time_limit", float(max(time_limit, 0.5)))
+        # HiGHS's time_limit counts the run time of every run of the object so far, not of this run alone.
+        highs.setOptionValue("time_limit", float(highs.getRunTime()) + float(max(time_limit, 0.5)))
         with solver_output_to_log():
             highs.run()
         model_status = highs.getModelStatus()
