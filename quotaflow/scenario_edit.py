@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -138,15 +138,22 @@ def _editable(folder: str | os.PathLike[str]) -> Path:
     return path
 
 
+PREVIOUS = ".quotaflow-previous"
+"""Folder inside an edited scenario where each edit keeps the tables it replaced (one sub-folder per edit)."""
+
+
 def _write_edit(folder: Path, original: scenarios.Scenario, edited: scenarios.Scenario, touched: Sequence[str],
-                *, encoding: str | None, decimal: str) -> tuple[scenarios.Scenario, tuple[str, ...]]:
-    """Stage, check and publish an edit of ``folder``: only the ``touched`` tables are rewritten.
+                *, encoding: str | None, decimal: str) -> tuple[scenarios.Scenario, tuple[str, ...], Path | None]:
+    """Stage, check and publish an edit of ``folder``: only the ``touched`` tables are rewritten, and the tables
+    they replace are kept, never deleted, under ``folder/.quotaflow-previous/<UTC time>/`` (the third value, None
+    when nothing changed), since the folder may be the planner's own.
 
     The staging folder lives inside ``folder`` so that each rename stays on one file system (and so atomic).
     """
     files = _table_files(original, folder)
     stage = Path(tempfile.mkdtemp(prefix=".quotaflow-edit-", dir=folder))
     moved: list[tuple[Path, Path]] = []
+    kept_in: Path | None = None
     try:
         scenarios.save(edited, stage, overwrite=True)
         for relative in files:  # everything the edit did not rewrite keeps its exact bytes
@@ -155,21 +162,35 @@ def _write_edit(folder: Path, original: scenarios.Scenario, edited: scenarios.Sc
                 shutil.copyfile(folder / relative, stage / relative)
         checked = scenarios.load(stage, encoding=encoding, decimal=decimal)  # the checks of quotaflow validate
         changed = [r for r in touched if (stage / r).read_bytes() != (folder / r).read_bytes()]
-        backup = stage / ".before"
-        backup.mkdir()
+        if changed:
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+            kept_in = folder / PREVIOUS / stamp
+            kept_in.mkdir(parents=True)
         for relative in changed:
-            kept = backup / relative.replace(os.sep, "__")
+            assert kept_in is not None
+            kept = kept_in / relative.replace(os.sep, "__")
             os.replace(folder / relative, kept)
             moved.append((folder / relative, kept))
             os.replace(stage / relative, folder / relative)
         moved.clear()
-        return checked.replace(source=str(folder)), tuple(changed)
+        return checked.replace(source=str(folder)), tuple(changed), kept_in
     except BaseException:
         for final, kept in reversed(moved):  # put back what was already replaced: all or nothing
             os.replace(kept, final)
+        if kept_in is not None:
+            with suppress(OSError):  # rmdir, not rmtree: a table that could not be put back stays where it is
+                kept_in.rmdir()
+                kept_in.parent.rmdir()  # only when no earlier edit kept tables there
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def _kept_note(folder: Path, kept_in: Path | None) -> list[str]:
+    if kept_in is None:
+        return []
+    return [f"the replaced table(s) are kept in {kept_in.relative_to(folder)} (delete that folder when you no "
+            "longer need them)"]
 
 
 _NUMBERED = re.compile(r"^(.*?)(\d+)$")
@@ -289,13 +310,14 @@ def add_reps(folder: str | os.PathLike[str], *, region: str, tier: str, count: i
     }, index=pd.Index(ids, name=reps.index.name))
     new = pd.concat([reps, rows.astype({c: reps[c].dtype for c in rows.columns if c in reps.columns})])
     new = new[reps.columns]
-    checked, changed = _write_edit(path, s, s.replace(reps=new), [s.settings.tables.reps],
-                                   encoding=encoding, decimal=decimal)
+    checked, changed, kept_in = _write_edit(path, s, s.replace(reps=new), [s.settings.tables.reps],
+                                            encoding=encoding, decimal=decimal)
     notes.insert(0, f"added {count} {tier} rep(s) in {region}: {', '.join(ids)} ({role}, pay plan {pay_plan}, "
                     f"{rows['hours_per_week'].iloc[0]:g} h/week from [tiers.{tier}], hired {start.isoformat()})")
     notes += _new_rep_limits(checked)
     notes.append(f"the scenario now has {len(checked.reps)} reps; plan folders made for it before are now "
                  "reported as made for another scenario")
+    notes += _kept_note(path, kept_in)
     return EditResult(path, changed, tuple(notes), tuple(ids))
 
 
@@ -372,7 +394,7 @@ def remove_reps(folder: str | os.PathLike[str], rep_ids: Sequence[str], *, encod
                        + "; ".join(after),
                        "remove fewer reps, add reps to the region (quotaflow scenario add-reps), or set "
                        "[optimizer] allow_uncovered = true to let accounts go unserved", column="--rep")
-    _, changed = _write_edit(path, s, edited, touched, encoding=encoding, decimal=decimal)
+    _, changed, kept_in = _write_edit(path, s, edited, touched, encoding=encoding, decimal=decimal)
     regions = s.reps.loc[ids, "region"].value_counts()
     notes = [f"removed {len(ids)} rep(s): {', '.join(ids)} ("
              + ", ".join(f"{n} in {r}" for r, n in regions.items()) + ")"]
@@ -380,4 +402,5 @@ def remove_reps(folder: str | os.PathLike[str], rep_ids: Sequence[str], *, encod
         notes.append(f"{int(held.sum())} account(s) they held today are now unassigned (current_rep_id empty); "
                      "an allocation assigns them without counting them as moved, a simulation of today's "
                      "assignment leaves them unserved")
+    notes += _kept_note(path, kept_in)
     return EditResult(path, changed, tuple(notes))

@@ -182,3 +182,17 @@ def test_removing_the_reps_just_added_gives_the_scenario_back(tiny_copy: Path, r
     assert len(added.rep_ids) == count and not set(added.rep_ids) & set(before.reps.index)
     remove_reps(tiny_copy, list(added.rep_ids))
     assert scenarios.load(tiny_copy).equals(before)
+
+
+def test_an_edit_keeps_the_tables_it_replaces(tiny_copy: Path) -> None:
+    # the folder may be the planner's own: a replaced table is moved aside, never deleted
+    reps_before = (tiny_copy / "reps.csv").read_bytes()
+    first = add_reps(tiny_copy, region="North", tier="junior", count=1)
+    second = remove_reps(tiny_copy, list(first.rep_ids))
+    kept = sorted((tiny_copy / ".quotaflow-previous").iterdir())
+    assert len(kept) == 2  # one folder per edit, in time order
+    assert (kept[0] / "reps.csv").read_bytes() == reps_before
+    assert (kept[1] / "reps.csv").read_bytes() != reps_before  # the reps the first edit wrote
+    assert (tiny_copy / "reps.csv").read_bytes() == reps_before  # taking the rep out again gives the table back
+    assert any(".quotaflow-previous" in note for note in first.notes + second.notes)
+    assert scenarios.load(tiny_copy).reps.index.tolist() == scenarios.load("tiny").reps.index.tolist()
