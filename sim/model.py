@@ -328,7 +328,8 @@ def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[st
     skill model of ``scenarios.skill.expected_sales``: potential x reach x capture x service coverage x
     ramp-up, the basis of the quota optimizer's methods) and over months by calendar seasonality, reshaped by each
     rep's ramp-up (a rep hired mid-year carries no quota before the hire date). A 12-month year sums to the annual
-    figure. With no expected sales at all (no accounts assigned) reps share equally."""
+    figure. Under ``region_pool`` routing a region's expected sales are split over its seats by selling hours
+    (`_pooled_sales`). With no expected sales at all (no accounts assigned) reps share equally."""
     st = scenario.settings
     if plan.quotas is not None and len(plan.quotas):
         q = plan.quotas.groupby(["rep_id", "period"])["quota"].sum().unstack("period")
@@ -336,6 +337,8 @@ def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[st
         return q.to_numpy(dtype=float), "plan"
     info = expected_sales(scenario, plan.assignment)
     sales = info["expected_sales"].reindex(rep_ids).fillna(0.0).to_numpy(dtype=float)
+    if st.simulation.routing == "region_pool":
+        sales = _pooled_sales(scenario, rep_ids, sales, info["ramp"].reindex(rep_ids).fillna(0.0).to_numpy(float))
     share = sales / sales.sum() if sales.sum() > 0 else np.full(len(rep_ids), 1.0 / len(rep_ids))
     seas = np.asarray(st.calendar.seasonality, dtype=float)
     month_share = seas[month_of_year - 1] / seas.sum()
@@ -345,6 +348,21 @@ def _quotas(scenario: Scenario, plan: Plan, rep_ids: list[str], periods: list[st
     annual = st.targets.annual * st.targets.over_assignment
     return (annual * share[:, None] * month_share[None, :] * shape,
             "default: target x over_assignment by expected sales (skill model)")
+
+
+def _pooled_sales(scenario: Scenario, rep_ids: list[str], sales: np.ndarray, ramp: np.ndarray) -> np.ndarray:
+    """Expected sales per seat when any seat of a region works any of its deals (``region_pool`` routing): the
+    region's expected sales split by each seat's selling hours x ramp-up, since who owns an account does not decide
+    who sells to it. (A seat that owns no account would otherwise carry no quota while it closes deals.)"""
+    reps = scenario.reps.reindex(rep_ids)
+    capacity = reps["hours_per_week"].to_numpy(dtype=float) * ramp
+    region = reps["region"].to_numpy()
+    pooled = np.zeros_like(sales)
+    for r in np.unique(region):
+        seats = region == r
+        if capacity[seats].sum() > 0:
+            pooled[seats] = sales[seats].sum() * capacity[seats] / capacity[seats].sum()
+    return pooled
 
 
 def _lead_sources(scenario: Scenario, plan: Plan, channel_ids: list[str], region_ids: list[str],

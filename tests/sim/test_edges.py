@@ -64,3 +64,23 @@ def test_plan_pay_engine_agrees_with_flat_commission(tiny: scenarios.Scenario) -
     assert flat.kpi("revenue") == engine.kpi("revenue")
     with pytest.raises(scenarios.ScenarioError, match="not defined"):
         PayPlanPay.from_scenario(tiny, pay_plan_id="no_such_plan")
+
+
+def test_pooled_routing_gives_every_seat_a_quota_by_selling_hours(tiny: scenarios.Scenario) -> None:
+    # under region_pool routing any seat of a region works its deals: a seat that owns no account still sells,
+    # so its default quota is its share of the region's expected sales by selling hours
+    accounts = tiny.accounts.copy()
+    accounts.loc[accounts["current_rep_id"] == "R0001", "current_rep_id"] = "R0002"
+    owner = tiny.replace(accounts=accounts)
+    pooled = scenarios.modify(owner, {"simulation.routing": "region_pool"})
+    by_owner, by_pool = build(owner), build(pooled)
+    seat = {r: i for i, r in enumerate(by_pool.rep_ids)}
+    assert by_owner.quotas[seat["R0001"]].sum() == 0.0  # owns nothing: no quota when the owner sells
+    assert by_pool.quotas[seat["R0001"]].sum() > 0.0
+    north = [seat[r] for r in tiny.reps.index[tiny.reps["region"] == "North"]]
+    hours = tiny.reps.loc[tiny.reps["region"] == "North", "hours_per_week"].to_numpy(float)
+    annual = by_pool.quotas[north].sum(axis=1)
+    np.testing.assert_allclose(annual / annual.sum(), hours / hours.sum(), rtol=1e-9)
+    # the region's total and the company's are what the owners' split gives
+    np.testing.assert_allclose(by_pool.quotas[north].sum(), by_owner.quotas[north].sum(), rtol=1e-9)
+    np.testing.assert_allclose(by_pool.quotas.sum(), by_owner.quotas.sum(), rtol=1e-9)
