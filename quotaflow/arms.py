@@ -26,7 +26,7 @@ import pandas as pd
 
 import scenarios
 import sim
-from quotaflow.comparison import ComparisonResult, assemble, monthly_rows, rep_rows
+from quotaflow.comparison import ComparisonResult, assemble, monthly_rows, rep_rows, require_pairs
 from quotaflow.decision import format_number
 from quotaflow.errors import ComparisonError
 from quotaflow.metrics import pay_budget, per_replication
@@ -137,9 +137,7 @@ def compare_arms(arms: Sequence[Arm], *, replications: int, seed: int, workers: 
     0.0
     """
     notes = check_same_customers(arms)
-    if replications < 2:
-        raise ComparisonError(scenarios.Problem("--replications", f"{replications} replication(s)",
-                                                "use at least 2 so intervals and paired tests exist"))
+    require_pairs(replications)
     labels = [a.label for a in arms]
     per_arm: dict[str, pd.DataFrame] = {}
     budgets: dict[str, float] = {}

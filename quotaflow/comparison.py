@@ -32,7 +32,7 @@ from quotaflow.metrics import COMPARISON_METRICS, METRICS, pay_budget, per_repli
 from quotaflow.writer import write_tables
 from sim.incentives import IncentiveBehaviour
 
-__all__ = ["ComparisonError", "ComparisonResult", "assemble", "compare", "monthly_rows", "rep_rows"]
+__all__ = ["ComparisonError", "ComparisonResult", "assemble", "compare", "monthly_rows", "rep_rows", "require_pairs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,9 +202,7 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
     if len(set(ids)) != len(ids):
         raise ComparisonError(scenarios.Problem("--pay-plans", f"a pay plan is listed twice in {ids}",
                                                 "list each pay plan once"))
-    if replications < 2:
-        raise ComparisonError(scenarios.Problem("--replications", f"{replications} replication(s)",
-                                                "use at least 2 so intervals and paired tests exist"))
+    require_pairs(replications)
     sim.check_memory(scenario, replications, copies=len(ids))  # every pay plan's results are held to pair them
     model = sim.build(scenario, plan)
     per_pay_plan: dict[str, pd.DataFrame] = {}
@@ -234,6 +232,13 @@ def compare(scenario: scenarios.Scenario, pay_plans: Sequence[str], *, replicati
             "compensation_budget": budgets,
             "variance_independent": "var(a) + var(b) of the per-plan replications (not a second, independent run)"}
     return assemble(ids, per_pay_plan, monthly, reps, info, funnels)
+
+
+def require_pairs(replications: int) -> None:
+    """Refuse fewer than two replications: a comparison needs them for its intervals and paired tests."""
+    if replications < 2:
+        raise ComparisonError(scenarios.Problem("--replications", f"{replications} replication(s)",
+                                                "use at least 2 so intervals and paired tests exist"))
 
 
 def monthly_rows(label: str, result: sim.SimulationResult) -> pd.DataFrame:
