@@ -8,7 +8,7 @@ Writes ``decision.csv`` (one row per pay plan, printed at the end), ``comparison
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from tqdm import tqdm
@@ -137,19 +137,28 @@ def compare_command(
         if quota is not None:  # no rep has a quota: there is no attainment to draw pay against
             files += write_tables({"pay_curves": designed_pay_curves(s, ids, quota=quota)}, stage, excel=excel,
                                   sheets=sheets)
-        if xlsx:
-            files.append(write_workbook(sheets, stage / "compare.xlsx"))
-        files += plot_comparison(result, stage)
-        files += ["summary.json", "manifest.json"]
-        write_json({**result.summary(), "files": files}, stage / "summary.json")
-        write_manifest(stage, scenario=s, seeds={"simulation": int(root)},
-                       extra={"kind": "compare", "replications": n, "workers": k, "plans": ids,
-                              "plan": result.info["plan_source"], "changes": changes})
+        files = _finish(result, stage, sheets, files, xlsx=xlsx, scenario=s, seed=int(root),
+                        extra={"kind": "compare", "replications": n, "workers": k, "plans": ids,
+                               "plan": result.info["plan_source"], "changes": changes})
         if report:
             from quotaflow.report_page import build_report, write_report
 
             files += write_report(build_report(stage, check_unchanged=False), stage)
     _publish_text(result, out, files)
+
+
+def _finish(result: ComparisonResult, stage: Path, sheets: Sheets, files: list[str], *, xlsx: bool,
+            scenario: scenarios.Scenario, seed: int, extra: dict[str, Any]) -> list[str]:
+    """After a comparison's tables (``files`` so far): the workbook when asked, the plots, ``summary.json``
+    listing every file, and the manifest; returns every file name."""
+    files = list(files)
+    if xlsx:
+        files.append(write_workbook(sheets, stage / "compare.xlsx"))
+    files += plot_comparison(result, stage)
+    files += ["summary.json", "manifest.json"]
+    write_json({**result.summary(), "files": files}, stage / "summary.json")
+    write_manifest(stage, scenario=scenario, seeds={"simulation": seed}, extra=extra)
+    return files
 
 
 def _publish_text(result: ComparisonResult, out: Path, files: list[str]) -> None:
@@ -212,13 +221,8 @@ def compare_arm_folders(scenario: str | None, out: Path, *, scenario_arms: str |
         result = compare_arms(arms, replications=n, seed=root, workers=k, progress=tick)
         sheets: Sheets = {}
         files = write_result(result, stage, excel=excel, summary=None, scenario=base, sheets=sheets)
-        if xlsx:
-            files.append(write_workbook(sheets, stage / "compare.xlsx"))
-        files += plot_comparison(result, stage)
-        files += ["summary.json", "manifest.json"]
-        write_json({**result.summary(), "files": files}, stage / "summary.json")
-        write_manifest(stage, scenario=base, seeds={"simulation": int(root)},
-                       extra={"replications": n, "workers": k, "arms": [a.label for a in arms],
-                              "arm_kind": "scenarios" if scenario_arms is not None else "plan folders",
-                              "allocated": allocate})
+        files = _finish(result, stage, sheets, files, xlsx=xlsx, scenario=base, seed=int(root),
+                        extra={"replications": n, "workers": k, "arms": [a.label for a in arms],
+                               "arm_kind": "scenarios" if scenario_arms is not None else "plan folders",
+                               "allocated": allocate})
     _publish_text(result, out, files)
