@@ -5,6 +5,7 @@ the ``Plan`` hand-off between optimizer and simulator, and the bundled scenarios
 from __future__ import annotations
 
 from scenarios.allocation import BalanceBand, OptimizerSettings
+from scenarios.changes import modify
 from scenarios.checks import check, pulp_name
 from scenarios.deprecations import ScenarioDeprecationWarning, upgrade_path
 from scenarios.errors import Problem, ScenarioError, did_you_mean
@@ -41,7 +42,7 @@ from scenarios.io import (
 from scenarios.marketing import BudgetSettings, ChannelSettings, expected_leads, region_weights
 from scenarios.plan import Plan, PlanOrigin, PlanWarning
 from scenarios.quotas import QuotaSettings
-from scenarios.scenario import Scenario, modify
+from scenarios.scenario import Scenario
 from scenarios.schema import markdown as schema_markdown
 from scenarios.settings import (
     CalendarSettings,
