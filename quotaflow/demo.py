@@ -32,10 +32,10 @@ from optimizer import (
     set_quotas,
 )
 from quotaflow.allocation_run import ProgressLine
+from quotaflow.charts.files import plot_comparison
 from quotaflow.comparison import ComparisonResult, compare
 from quotaflow.manifest import write_manifest
 from quotaflow.payout import designed_pay_curves, median_quota
-from quotaflow.plots import plot_comparison
 from quotaflow.quotas import QUOTA_SAMPLES, sample_method, simulated_sales
 from quotaflow.writer import Sheets, write_json, write_result, write_tables, write_workbook
 from scenarios import PlanOrigin

@@ -4,17 +4,15 @@ against each swept parameter (PNG), for ``quotaflow report DIR``.
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from quotaflow.charts.files import plot_response
 from quotaflow.errors import ReportError
 from quotaflow.manifest import read_manifest
-from scenarios import write_atomic
 
 __all__ = ["ReportError", "SweepReport", "report"]
 
@@ -93,34 +91,5 @@ def report(folder: str | os.PathLike[str], *, metric: str, top: int = 5, minimis
     params = [c for c in points.columns if c not in ("point_id", "label")]
     out = Path(plots_to) if plots_to is not None else path / "plots"
     out.mkdir(parents=True, exist_ok=True)
-    plots = [_plot(table, p, metric, out) for p in params]
+    plots = [plot_response(table, p, metric, out) for p in params]
     return SweepReport(metric=metric, best=best.reset_index(drop=True), plots=plots)
-
-
-def _plot(table: pd.DataFrame, param: str, metric: str, out: Path) -> Path:
-    from matplotlib.figure import Figure  # no pyplot: the caller's backend (e.g. a notebook's) is untouched
-
-    values = pd.to_numeric(table[param], errors="coerce")
-    numeric = values.notna().all()
-    x = values if numeric else table[param].astype(str)
-    # Average over the other parameters so each point on the curve is one value of this parameter.
-    grouped = table.assign(_x=x).groupby("_x", sort=True).agg(mean=("mean", "mean"), low=("ci_low", "mean"),
-                                                               high=("ci_high", "mean"), n=("mean", "size"))
-    fig = Figure(figsize=(6.4, 4.0))
-    ax = fig.subplots()
-    xs = grouped.index.to_numpy() if numeric else np.arange(len(grouped))
-    ax.plot(xs, grouped["mean"], marker="o")
-    ax.fill_between(xs, grouped["low"], grouped["high"], alpha=0.25, label="95% CI (mean over other parameters)")
-    if not numeric:
-        ax.set_xticks(xs, [str(v) for v in grouped.index], rotation=30, ha="right")
-    ax.set_xlabel(param)
-    ax.set_ylabel(metric)
-    ax.set_title(f"{metric} against {param}")
-    ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in param)
-    file = out / f"{metric}_vs_{safe}.png"
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    write_atomic(file, buf.getvalue())
-    return file

@@ -28,22 +28,19 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from quotaflow.charts import (
-    Chart,
-    MissingData,
+from quotaflow.charts.allocation import budget_chart, quota_chart, territory_chart, workload_chart
+from quotaflow.charts.pay_plans import (
     attainment_chart,
     differences_chart,
     draw_differences,
     funnel_chart,
     monthly_chart,
     pay_curve_chart,
-    png_bytes,
-    wrap_title,
 )
+from quotaflow.charts.style import Chart, MissingData, png_bytes, wrap_title
 from quotaflow.decision import DECISION_MEASURES, format_amount, format_share, ranking_line
 from quotaflow.errors import ReportError
 from quotaflow.manifest import foreign_files, read_manifest
-from quotaflow.plan_charts import budget_chart, quota_chart, territory_chart, workload_chart
 from quotaflow.writer import write_bytes, write_text
 
 __all__ = ["REPORT_FILES", "RunFolder", "RunReport", "build_report", "read_run", "run_kind", "write_report"]

@@ -19,6 +19,7 @@ import typer
 
 import calibration
 from quotaflow.backtest import BASELINE_DRAWS, run_backtest
+from quotaflow.charts.files import plot_backtest
 from quotaflow.commands.options import (
     CrmEncodingOpt,
     CrmMappingOpt,
@@ -32,7 +33,6 @@ from quotaflow.commands.options import (
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.plots import plot_backtest
 from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["backtest_command"]

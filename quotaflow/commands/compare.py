@@ -1,7 +1,7 @@
 """``quotaflow compare``: pay plans side by side on the same customers (``quotaflow.comparison.compare``).
 
 Writes ``decision.csv`` (one row per pay plan, printed at the end), ``comparison.csv``, ``monthly.csv``,
-``variance.csv``, ``replications.csv``, ``reps.csv``, PNG plots (``quotaflow.plots``), ``summary.json`` and
+``variance.csv``, ``replications.csv``, ``reps.csv``, PNG plots (``quotaflow.charts.files``), ``summary.json`` and
 ``manifest.json``.
 """
 
@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 import scenarios
 from quotaflow.arms import Arm, allocation_facts, check_same_customers, compare_arms
+from quotaflow.charts.files import plot_comparison
 from quotaflow.commands.options import (
     AllowForeignPlanOpt,
     CompareExcelOpt,
@@ -37,7 +38,6 @@ from quotaflow.demo import demo_allocation
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
 from quotaflow.payout import designed_pay_curves, median_quota
-from quotaflow.plots import plot_comparison
 from quotaflow.readers import Evaluation, check_whatifs
 from quotaflow.writer import Sheets, write_json, write_result, write_tables, write_workbook
 

@@ -9,6 +9,7 @@ import typer
 
 import optimizer
 import scenarios
+from quotaflow.charts.files import plot_frontier
 from quotaflow.commands.options import (
     DecimalOpt,
     EncodingOpt,
@@ -21,7 +22,6 @@ from quotaflow.commands.options import (
 )
 from quotaflow.manifest import write_manifest
 from quotaflow.output import claim_output, staged_output
-from quotaflow.plots import plot_frontier
 from quotaflow.writer import Sheets, write_result, write_workbook
 
 __all__ = ["frontier_command"]

@@ -1,117 +1,37 @@
-"""The charts of the one-page report of a ``demo`` or ``compare`` folder that compare pay plans (differences,
-monthly bookings, attainment, designed pay curves, funnel), and what every report chart shares (`Chart`,
-`MissingData`, the palette and axis formats); the charts of the plan itself are in ``quotaflow.plan_charts``. Each
-answers one question a sales leader asks, from the tables the run wrote, with a title that states the finding
-computed from those tables.
+"""The report's charts that compare pay plans: paired differences, monthly bookings, attainment, designed pay
+curves, the funnel. Each answers one question a sales leader asks, from the tables the run wrote, with a title that
+states the finding computed from those tables.
 
 Every chart function takes the frames it needs (read back from the folder's Parquet twins by
 ``quotaflow.report_page``) and returns a `Chart`, or raises `MissingData` naming what the folder lacks; a chart is
 never drawn from data the run did not produce. The finding of each chart is computed by its own ``*_finding``
-function so that tests can check the title against the table (e.g. the plan named best is the argmax).
-Figures are drawn without pyplot (``matplotlib.figure.Figure`` renders with Agg), so a notebook's backend is
-untouched. Colours are the Okabe-Ito palette, distinguishable with the common colour-vision deficiencies
-(Okabe & Ito 2008, "Color Universal Design"; the palette Wong 2011, Nature Methods 8:441, recommends).
+function so that tests can check the title against the table (e.g. the plan named best is the argmax). The plan's
+own charts are in ``quotaflow.charts.allocation``; palette, axes and rendering in ``quotaflow.charts.style``.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import textwrap
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cached_property
-
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure, FigureBase
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
+from quotaflow.charts.style import Chart, MissingData, colour, money_axis, require, wrap_title
 from quotaflow.decision import format_amount, format_share
 
 __all__ = [
-    "OKABE_ITO",
-    "Chart",
-    "MissingData",
     "attainment_chart",
     "attainment_finding",
-    "colour",
     "differences_chart",
     "differences_finding",
     "draw_differences",
     "funnel_chart",
     "funnel_finding",
-    "money_axis",
     "monthly_chart",
     "monthly_finding",
     "pay_curve_chart",
     "pay_curve_finding",
-    "png_bytes",
-    "require",
-    "wrap_title",
 ]
-
-OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-"""Okabe-Ito colours, blue first; yellow comes late as it is faint on white."""
-
-_DPI = 110
-
-
-class MissingData(LookupError):
-    """The folder lacks the table a chart needs; the message is the one-line note the report shows."""
-
-
-@dataclass(frozen=True, eq=False)
-class Chart:
-    """One chart of the report: its key, the finding its title states, how to read it, and the figure."""
-
-    key: str
-    title: str
-    caption: str
-    figure: Figure
-
-    @cached_property
-    def png(self) -> bytes:
-        """The figure as PNG bytes (rendered once)."""
-        return png_bytes(self.figure)
-
-
-def png_bytes(fig: Figure, dpi: int = _DPI) -> bytes:
-    """``fig`` rendered as PNG (Agg)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)  # constrained layout already fits the labels
-    return buf.getvalue()
-
-
-def colour(i: int) -> str:
-    """The ``i``-th Okabe-Ito colour (cycling)."""
-    return OKABE_ITO[i % len(OKABE_ITO)]
-
-
-def money_axis(ax: Axes, currency: str, axis: str = "y", *, signed: bool = False) -> None:
-    """K / M tick labels (the axis label names the currency, so ticks stay short), at most 5 of them."""
-    fmt = FuncFormatter(lambda v, _pos: format_amount(float(v), signed=signed) if v else "0")
-    target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_locator(MaxNLocator(5))
-    target.set_major_formatter(fmt)
-
-
-def wrap_title(text: str, width: int = 110) -> str:
-    """``text`` wrapped to ``width`` characters, never between a number and its unit."""
-    # a no-break space keeps "29.2 %" and "+806 K" on one line (textwrap breaks only at ASCII whitespace)
-    return "\n".join(textwrap.wrap(re.sub(r"(\d) (%|pp\b|K\b|M\b|B\b)", "\\1\u00a0\\2", text), width))
-
-
-def require(frame: pd.DataFrame | None, what: str, columns: Sequence[str] = ()) -> pd.DataFrame:
-    """``frame`` when it holds ``columns``; else `MissingData` naming ``what`` is missing."""
-    if frame is None or not len(frame):
-        raise MissingData(f"{what}: the folder holds no such table")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingData(f"{what}: the table lacks column(s) {', '.join(missing)}")
-    return frame
-
 
 # --- plan comparison: paired differences ------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The charts of the one-page report that show the plan itself, from a demo folder's ``plan/`` tables: quotas
 against potential and expected sales, the marketing budget with its marginal returns, rep workload before and
 after the allocation, and the territory map. Shared parts (`Chart`, `MissingData`, palette, axis formats) are in
-``quotaflow.charts``.
+``quotaflow.charts.style``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from quotaflow.charts import Chart, MissingData, colour, money_axis, require, wrap_title
+from quotaflow.charts.style import Chart, MissingData, colour, money_axis, require, wrap_title
 from quotaflow.decision import format_amount, format_share
 
 __all__ = ["budget_chart", "budget_finding", "quota_chart", "quota_finding", "territory_chart", "territory_finding",

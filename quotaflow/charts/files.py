@@ -1,6 +1,6 @@
 """PNG plots: of a pay plan comparison (monthly bookings per pay plan with 95 % bands, attainment histograms,
-pay-versus-attainment curves), of an allocation frontier and of a back-test. Figures are drawn without pyplot, so
-a caller's backend (a notebook's) is untouched.
+pay-versus-attainment curves), of an allocation frontier, of a back-test and of a sweep's response to each swept
+parameter. Figures are drawn without pyplot, so a caller's backend (a notebook's) is untouched.
 
 Examples
 --------
@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from quotaflow.charts.style import png_bytes
 from scenarios import write_atomic
 
 if TYPE_CHECKING:
@@ -31,13 +31,11 @@ if TYPE_CHECKING:
     from quotaflow.comparison import ComparisonResult
 
 __all__ = ["backtest_finding", "plot_attainment", "plot_backtest", "plot_comparison", "plot_frontier", "plot_monthly",
-           "plot_pay_curve"]
+           "plot_pay_curve", "plot_response"]
 
 
 def _save(fig: Figure, path: Path, dpi: int = 110) -> None:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    write_atomic(path, buf.getvalue())
+    write_atomic(path, png_bytes(fig, dpi, tight=True))
 
 
 def plot_comparison(result: ComparisonResult, folder: Path) -> list[str]:
@@ -176,3 +174,30 @@ def plot_backtest(detail: pd.DataFrame, scores: pd.DataFrame, path: Path) -> Non
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(backtest_finding(scores), fontsize=9)
     _save(fig, path)
+
+
+def plot_response(table: pd.DataFrame, param: str, metric: str, out: Path) -> Path:
+    """A sweep's ``metric`` against one swept parameter (``table``: one row per point with the parameters and the
+    metric's ``mean``, ``ci_low``, ``ci_high``), written as ``out/<metric>_vs_<param>.png``; returns the file."""
+    values = pd.to_numeric(table[param], errors="coerce")
+    numeric = values.notna().all()
+    x = values if numeric else table[param].astype(str)
+    # Average over the other parameters so each point on the curve is one value of this parameter.
+    grouped = table.assign(_x=x).groupby("_x", sort=True).agg(mean=("mean", "mean"), low=("ci_low", "mean"),
+                                                               high=("ci_high", "mean"), n=("mean", "size"))
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.subplots()
+    xs = grouped.index.to_numpy() if numeric else np.arange(len(grouped))
+    ax.plot(xs, grouped["mean"], marker="o")
+    ax.fill_between(xs, grouped["low"], grouped["high"], alpha=0.25, label="95% CI (mean over other parameters)")
+    if not numeric:
+        ax.set_xticks(xs, [str(v) for v in grouped.index], rotation=30, ha="right")
+    ax.set_xlabel(param)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{metric} against {param}")
+    ax.legend(loc="best", fontsize="small")
+    fig.tight_layout()
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in param)
+    file = out / f"{metric}_vs_{safe}.png"
+    write_atomic(file, png_bytes(fig, 110))
+    return file
