@@ -528,10 +528,11 @@ class BehaviourSettings(Strict):
         (which move with the pay plan and the position in the period) over the tier's norm, taken when the rep
         starts the stage. Field studies find effort, not only timing, behind period-end sales (Steenburgh 2008;
         Chung, Steenburgh & Sudhir 2014: quarterly bonuses pace weak performers). Stages with hours are untouched:
-        there effort already acts through the hours the rep spends. 0 (default) = effort acts only through hours;
-        ``quotaflow calibrate --fit-timing`` estimates it from an export's month-of-quarter profile and writes the
-        estimate into the calibrated scenario (docs/calibration.md). The bundled scenarios' stages all record
-        hours, so it does not reach them.
+        there effort already acts through the hours the rep spends. No published figure gives the elasticity, so
+        the default is 0 (effort acts only through hours); ``quotaflow calibrate --fit-timing`` estimates it from
+        an export's month-of-quarter profile and writes it into the calibrated scenario (the Maven estimate is 0:
+        every value from 1 to 8 moves the profile further from the export; docs/calibration.md). The bundled
+        scenarios' stages all record hours, so it does not reach them.
     """
 
     enabled: bool = True
