@@ -1,6 +1,7 @@
 """The timing fit of ``quotaflow calibrate --fit-timing``: the customer shares for the two timing games (signing
-early for a discount, agreeing to wait) whose simulated period-end profile of wins comes closest to an export's,
-under an assumed pay plan (method of simulated moments on a grid).
+early for a discount, agreeing to wait) and the closing speed's elasticity to the reps' effort whose simulated
+period-end profile of wins comes closest to an export's, under an assumed pay plan (method of simulated moments on
+a grid).
 
 Procedure: every rep of the calibrated scenario is put on the assumed pay plan (default the bundled
 ``quarterly_bonus``: a CRM export does not say how its reps were paid, so this is an assumption, written into
@@ -13,6 +14,15 @@ over the same calendar months of the simulated horizon. Each moment's distance i
 interval (squared difference over the squared half-width, a diagonal weighting matrix); the estimate is the grid
 pair with the smallest sum. The fit *reproduces* the export when every simulated moment lies inside the export's
 interval.
+
+Effort is the second channel beside timing (Steenburgh 2008; Chung, Steenburgh & Sudhir 2014): a calibrated
+stage records no rep hours, so the reps' effort acts on it through ``[behaviour] closing_speed_elasticity`` (the
+customer side runs at ``(hours / norm) ** elasticity``, ``sim.processes``). It is fitted jointly with the pull
+share: with the push share held at the first step's estimate, every pair (pull share, elasticity) of the grid is
+simulated on the same customers, and the estimate is the (pull, push, elasticity) of smallest distance over both
+steps. Only 3 + 1 moments carry the fit (the three month shares sum to one: two degrees of freedom, plus
+December), so ``grid`` keeps the distance of every point: how flat it is around the estimate is the honest
+statement of what the export identifies.
 
 When no pair reproduces the export, the last step adds the customer side as a residual: with the reps' shares held
 at their estimate, the share of buyers who wait for the quarter end (``[simulation] quarter_end_waiting``) is
@@ -33,10 +43,15 @@ import sim
 from sim.deals import WON
 from sim.incentives import IncentiveBehaviour
 
-__all__ = ["SHARE_GRID", "WAITING_GRID", "TimingFit", "december_measure", "fit_timing", "month_of_quarter_shares"]
+__all__ = ["ELASTICITY_GRID", "SHARE_GRID", "WAITING_GRID", "TimingFit", "december_measure", "fit_timing",
+           "month_of_quarter_shares"]
 
 SHARE_GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 """Customer pull and push shares the fit simulates (every pair)."""
+
+ELASTICITY_GRID = (0.0, 1.0, 2.0, 4.0, 8.0)
+"""Closing-speed elasticities to effort the fit simulates with every pull share (0: effort acts through hours only;
+the reps' weekly hours move about +-10 % around the norm, so 8 paces a stage about 2x faster or slower)."""
 
 WAITING_GRID = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 """Quarter-end waiting shares the residual step simulates."""
@@ -48,11 +63,11 @@ _MOMENTS = ("month_1", "month_2", "month_3")
 class TimingFit:
     """The grid of simulated moments and the estimate.
 
-    ``grid`` has one row per simulated point: ``pull_share``, ``push_share``, ``quarter_end_waiting``, the moments
-    ``month_1`` … ``month_3`` and ``december`` (NaN without a December in the export), ``distance``, ``inside``
-    and the games a year (``pulled``, ``pushed``, ``waited``). ``pull_share`` / ``push_share`` are the
-    minimum-distance pair of the reps' games; ``waiting`` the residual share (None when the reps' games reproduce
-    the export or waiting does not bring it closer).
+    ``grid`` has one row per simulated point: ``pull_share``, ``push_share``, ``closing_speed_elasticity``,
+    ``quarter_end_waiting``, the moments ``month_1`` … ``month_3`` and ``december`` (NaN without a December in the
+    export), ``distance``, ``inside`` and the games a year (``pulled``, ``pushed``, ``waited``). ``pull_share`` /
+    ``push_share`` / ``elasticity`` are the minimum-distance point of the reps' games and effort; ``waiting`` the
+    residual share (None when the reps' response reproduces the export or waiting does not bring it closer).
     """
 
     pay_plan: str
@@ -62,6 +77,7 @@ class TimingFit:
     pull_share: float
     push_share: float
     waiting: float | None
+    elasticity: float = 0.0
 
     @property
     def reproduces(self) -> bool:
@@ -73,13 +89,16 @@ class TimingFit:
         """The grid row of the estimate (with the residual waiting share when it is used)."""
         g = self.grid
         wait = 0.0 if self.waiting is None else self.waiting
-        sel = ((g["pull_share"] == self.pull_share) & (g["push_share"] == self.push_share)
-               & (g["quarter_end_waiting"] == wait))
-        return g[sel].iloc[0]
+        return g[self._at(g) & (g["quarter_end_waiting"] == wait)].iloc[0]
+
+    def _at(self, g: pd.DataFrame) -> pd.Series:
+        return ((g["pull_share"] == self.pull_share) & (g["push_share"] == self.push_share)
+                & (g["closing_speed_elasticity"] == self.elasticity))
 
     def settings(self) -> dict[str, float]:
         """The what-if changes that put the estimate into a scenario."""
-        out = {"behaviour.customer_pull_share": self.pull_share, "behaviour.customer_push_share": self.push_share}
+        out = {"behaviour.customer_pull_share": self.pull_share, "behaviour.customer_push_share": self.push_share,
+               "behaviour.closing_speed_elasticity": self.elasticity}
         if self.waiting is not None:
             out["simulation.quarter_end_waiting"] = self.waiting
         return out
@@ -94,13 +113,14 @@ class TimingFit:
         if len(self.export) > 3:
             target += f", December {self.export['share'].iloc[3]:.3f}"
         games = self.grid[self.grid["quarter_end_waiting"] == 0.0]
-        reps = games[(games["pull_share"] == self.pull_share) & (games["push_share"] == self.push_share)].iloc[0]
+        reps = games[self._at(games)].iloc[0]
         text = (f"timing fit (reps on '{self.pay_plan}'): customer_pull_share {self.pull_share:g}, "
-                f"customer_push_share {self.push_share:g} ({moments(reps)} simulated vs {target}; "
+                f"customer_push_share {self.push_share:g}, closing_speed_elasticity {self.elasticity:g} "
+                f"({moments(reps)} simulated vs {target}; "
                 f"{reps['pulled']:.1f} pulls, {reps['pushed']:.1f} pushes a year)")
         if bool(reps["inside"]):
             return text + ": reproduces the export's profile within its intervals"
-        text += ": the reps' games alone do not reproduce the export's profile"
+        text += ": the reps' games and effort alone do not reproduce the export's profile"
         if self.waiting is None:
             return text + "; customer-side quarter-end waiting does not bring it closer and is not used"
         row = self.chosen
@@ -153,9 +173,10 @@ def _export_moments(month_of_quarter: pd.DataFrame, december: pd.DataFrame | Non
 
 def fit_timing(scenario: scenarios.Scenario, month_of_quarter: pd.DataFrame, december: pd.DataFrame | None = None,
                *, pay_plan: str = "quarterly_bonus", grid: tuple[float, ...] = SHARE_GRID,
-               waiting_grid: tuple[float, ...] = WAITING_GRID, replications: int = 8, seed: int = 1) -> TimingFit:
-    """Estimate ``customer_pull_share`` and ``customer_push_share`` from an export's period-end profile (see the
-    module docstring).
+               elasticity_grid: tuple[float, ...] = ELASTICITY_GRID, waiting_grid: tuple[float, ...] = WAITING_GRID,
+               replications: int = 8, seed: int = 1) -> TimingFit:
+    """Estimate ``customer_pull_share``, ``customer_push_share`` and ``closing_speed_elasticity`` from an export's
+    period-end profile (see the module docstring).
 
     Parameters
     ----------
@@ -169,7 +190,10 @@ def fit_timing(scenario: scenarios.Scenario, month_of_quarter: pd.DataFrame, dec
     pay_plan
         The pay plan every rep is assumed to have been paid under.
     grid
-        Pull and push shares; every pair is simulated.
+        Pull and push shares; every pair is simulated (at elasticity 0).
+    elasticity_grid
+        Closing-speed elasticities; each is simulated with every pull share at the push share estimated first
+        (only 0, or empty: effort is not fitted and the elasticity stays 0).
     waiting_grid
         Quarter-end waiting shares for the residual step (empty: no residual step).
     replications, seed
@@ -190,8 +214,9 @@ def fit_timing(scenario: scenarios.Scenario, month_of_quarter: pd.DataFrame, dec
     low, high = export["low"].to_numpy(float), export["high"].to_numpy(float)
     has_december = len(export) > 3
 
-    def point(pull: float, push: float, waiting: float) -> dict[str, float | bool]:
+    def point(pull: float, push: float, waiting: float, elasticity: float = 0.0) -> dict[str, float | bool]:
         s = scenarios.modify(scenario, {"behaviour.customer_pull_share": pull, "behaviour.customer_push_share": push,
+                                        "behaviour.closing_speed_elasticity": elasticity,
                                         "behaviour.timing_games": True,
                                         "simulation.quarter_end_waiting": waiting if waiting > 0.0 else None})
         model = sim.build(s)
@@ -213,23 +238,27 @@ def fit_timing(scenario: scenarios.Scenario, month_of_quarter: pd.DataFrame, dec
             sim_moments.append(dec)
         x = np.asarray(sim_moments)
         usable = ~np.isnan(x)
-        return {"pull_share": pull, "push_share": push, "quarter_end_waiting": waiting,
+        return {"pull_share": pull, "push_share": push, "closing_speed_elasticity": elasticity,
+                "quarter_end_waiting": waiting,
                 **{m: float(v) for m, v in zip(_MOMENTS, x[:3], strict=True)}, "december": dec,
                 "distance": float((((x - target) / half)[usable] ** 2).sum()),
                 "inside": bool(((x >= low) & (x <= high))[usable].all()),
                 "pulled": pulled / replications, "pushed": pushed / replications, "waited": waited / replications}
 
     rows = [point(pull, push, 0.0) for pull in grid for push in grid]
+    first = rows[int(np.argmin([float(r["distance"]) for r in rows]))]
+    push = float(first["push_share"])
+    rows += [point(pull, push, 0.0, e) for e in elasticity_grid if e > 0.0 for pull in grid]
     table = pd.DataFrame(rows)
     best = table.iloc[int(np.argmin(table["distance"].to_numpy()))]
-    pull, push = float(best["pull_share"]), float(best["push_share"])
+    pull, elasticity = float(best["pull_share"]), float(best["closing_speed_elasticity"])
     waiting = None
     if not bool(best["inside"]) and waiting_grid:
-        extra = pd.DataFrame([point(pull, push, w) for w in waiting_grid])
+        extra = pd.DataFrame([point(pull, push, w, elasticity) for w in waiting_grid])
         table = pd.concat([table, extra], ignore_index=True)
         closest = extra.iloc[int(np.argmin(extra["distance"].to_numpy()))]
         if float(closest["distance"]) < float(best["distance"]):
             waiting = float(closest["quarter_end_waiting"])
     return TimingFit(pay_plan=pay_plan, replications=replications, grid=table,
                      export=export[["moment", "share", "low", "high"]], pull_share=pull, push_share=push,
-                     waiting=waiting)
+                     waiting=waiting, elasticity=elasticity)

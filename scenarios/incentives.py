@@ -521,6 +521,18 @@ class BehaviourSettings(Strict):
         estimate (`PUSH_SHARE_MAVEN`): every push moves a win out of a quarter's third month, which the export's
         profile does not show. The old single key ``customer_flexibility`` is read as both shares, with a
         deprecation note (``scenarios.deprecations``).
+    closing_speed_elasticity
+        How a rep's effort speeds the customer side of a stage that records no rep hours (``effort_hours = 0``, as
+        every stage of a calibrated scenario: a CRM export records no hours): the stage's customer-side days are
+        scaled by ``(hours / norm hours) ** -closing_speed_elasticity``, the rep's weekly hours from the behaviour
+        (which move with the pay plan and the position in the period) over the tier's norm, taken when the rep
+        starts the stage. Field studies find effort, not only timing, behind period-end sales (Steenburgh 2008;
+        Chung, Steenburgh & Sudhir 2014: quarterly bonuses pace weak performers). Stages with hours are untouched:
+        there effort already acts through the hours the rep spends. No published figure gives the elasticity, so
+        the default is 0 (effort acts only through hours); ``quotaflow calibrate --fit-timing`` estimates it from
+        an export's month-of-quarter profile and writes it into the calibrated scenario (the Maven estimate is 0:
+        every value from 1 to 8 moves the profile further from the export; docs/calibration.md). The bundled
+        scenarios' stages all record hours, so it does not reach them.
     """
 
     enabled: bool = True
@@ -538,3 +550,4 @@ class BehaviourSettings(Strict):
     push_risk: float | None = Field(default=None, ge=0.0, le=1.0)
     customer_pull_share: float = Field(default=PULL_SHARE_MAVEN, ge=0.0, le=1.0)
     customer_push_share: float = Field(default=PUSH_SHARE_MAVEN, ge=0.0, le=1.0)
+    closing_speed_elasticity: float = Field(default=0.0, ge=0.0, le=10.0)

@@ -13,6 +13,13 @@ lead's entry stage), capped at 1. A deal that waits in a queue longer than ``fun
 the end of the stage's time it leaves the pipeline, lost for reason ``LOST_NO_DECISION``, neither passed nor lost
 on the merits; the others are passed or lost as above.
 
+Effort without hours. A stage that records no rep hours (``effort_hours`` 0, as every calibrated stage: an export
+records none) cannot feel the rep's effort through hours, so there the rep's effort paces its customer side: the
+stage's clock runs at ``effort ** [behaviour] closing_speed_elasticity``, with ``effort`` the rep's weekly hours
+from the behaviour over the norm (``sim.seats``), re-set every week for the days still to go. With constant effort
+that is the duration scaled by ``effort ** -elasticity``; 0 (the default) leaves every stage as it was, and stages
+with hours are never paced (effort acts there through the hours, once).
+
 At each month end: pay so far (one swappable pay function), then the seats' lifecycle (``sim.seats``); at each
 quarter end customers churn (``sim.accounts``); at each plan-year end a quota ratchet may rewrite next year's
 quotas (``sim.books``). Timing games, when the behaviour plays them, are ``sim.timing``'s.
@@ -56,6 +63,9 @@ from sim.timing import DealTiming, QuarterEndWaiting
 __all__ = ["Funnel"]
 
 MIN_SKILL = 0.05
+MIN_PACE_EFFORT = 0.05
+"""Floor on the effort that paces a stage without hours: a rep on (almost) no hours slows the customer side to a
+crawl rather than stopping its clock."""
 
 
 class Funnel:
@@ -109,6 +119,12 @@ class Funnel:
         self.conv = m.conversion.tolist()
         self.mean_days = m.mean_days.tolist()
         self.effort = m.effort_hours.tolist()
+        # effort paces the customer side only where it cannot act through hours (a stage without effort_hours)
+        self.pace_power = m.scenario.settings.behaviour.closing_speed_elasticity
+        self.paced_stage = [self.pace_power > 0.0 and h <= 0.0 for h in self.effort]
+        # per seat, lead -> [deal, passed, days still to go at the norm's pace, since when, pace since then]
+        self.paced: list[dict[int, list[Any]]] = [{} for _ in range(n_seats)]
+        self.pace = [1.0] * n_seats  # the clock rate of each seat's paced deals this week
         self.win_from = m.win_from.tolist()
         self.month_start = m.month_start.tolist()
         self.acc_mult = m.tier_conversion[m.account_tier].tolist()
@@ -252,6 +268,9 @@ class Funnel:
             passed: bool | None = self.lead_u[i][s] < p
             if silent is not None and silent[i][s] < silent_p[k]:
                 passed = None
+            if self.paced_stage[s]:
+                self._pace(r, deal, passed, left[k])
+                continue
             if passed and s == self.last_stage and committed is not None:
                 committed[r][i] = (left[k], deal)
             ev = env.timeout(left[k], (deal, passed))
@@ -273,6 +292,7 @@ class Funnel:
         flight_value, flight_deals, win_from = log.flight_value, log.flight_deals, self.win_from
         done = self._stage_done
         last = self.last_stage
+        paced_stage, pace = self.paced_stage, self._pace
         committed = self.timing.committed[r] if self.timing is not None else None
         while True:
             if not active[r] or rate[r] <= 0.0:
@@ -308,10 +328,61 @@ class Funnel:
             passed: bool | None = lead_u[i][s] < p
             if silent is not None and silent[i][s] < no_decision[s]:
                 passed = None
+            if paced_stage[s]:
+                pace(r, deal, passed, delay)
+                continue
             if passed and s == last and committed is not None:
                 committed[i] = (env.now + delay, deal)
             ev = timeout(delay, (deal, passed))
             ev.callbacks.append(done)
+
+    def _pace(self, r: int, deal: Deal, passed: bool | None, days: float) -> None:
+        """Hand ``deal`` to the customer side of a paced stage with ``days`` to go at the norm's pace: its clock
+        runs at seat ``r``'s pace until the next week re-sets it (`_repace`)."""
+        now = self.env.now
+        rate = self.pace[r]
+        entry: list[Any] = [deal, passed, days, now, rate]
+        self.paced[r][deal.lead] = entry
+        due = days / rate
+        if passed and deal.stage == self.last_stage and self.timing is not None:
+            self.timing.committed[r][deal.lead] = (now + due, deal)
+        ev = self.env.timeout(due, entry)
+        ev.callbacks.append(self._paced_done)
+
+    def _repace(self) -> None:
+        """This week's effort sets each seat's pace: every paced deal keeps the days the old pace left it and is
+        rescheduled at the new one (a deal's earlier event is then ignored)."""
+        now = self.env.now
+        power, status, timeout, done = self.pace_power, self.log.status, self.env.timeout, self._paced_done
+        committed = self.timing.committed if self.timing is not None else None
+        for r, effort in enumerate(self.seats.effort):
+            rate = (effort if effort > MIN_PACE_EFFORT else MIN_PACE_EFFORT) ** power
+            if rate == self.pace[r]:
+                continue
+            self.pace[r] = rate
+            deals = self.paced[r]
+            for lead, (deal, passed, days, since, old) in list(deals.items()):
+                if status[lead] != OPEN:  # pulled in by a timing game: already booked
+                    del deals[lead]
+                    continue
+                days = max(days - (now - since) * old, 0.0)
+                entry: list[Any] = [deal, passed, days, now, rate]
+                deals[lead] = entry
+                if committed is not None and lead in committed[r]:
+                    committed[r][lead] = (now + days / rate, deal)
+                ev = timeout(days / rate, entry)
+                ev.callbacks.append(done)
+
+    def _paced_done(self, ev: simpy.Event) -> None:
+        entry: list[Any] = ev.value  # type: ignore[assignment]
+        deal = entry[0]
+        deals = self.paced[deal.worker]
+        if deals.get(deal.lead) is not entry:  # re-paced since: a later event carries the deal
+            return
+        del deals[deal.lead]
+        if self.log.status[deal.lead] != OPEN:
+            return
+        self._finish_stage(deal, entry[1])
 
     def _stage_done(self, ev: simpy.Event) -> None:
         pair: tuple[Deal, bool | None] = ev.value  # type: ignore[assignment]  # (a cast would cost a call per event)
@@ -384,6 +455,8 @@ class Funnel:
                 if seats.active[r]:
                     hours[r] = weekly_hours(st)
             serve = seats.work_week(hours, need, now >= 0.0)
+            if self.pace_power > 0.0:
+                self._repace()
             if now >= 0.0:  # time use is measured over the horizon only
                 self.accounts.served(serve, np.where(np.asarray(seats.active), need, 0.0))
             if self.behaviour.dynamic_priority:

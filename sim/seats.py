@@ -80,6 +80,7 @@ class Seats:
         self.tier_since: list[float] = m.hired_day.tolist()  # tenure in tier is counted from hire (no history before)
         self.base_salary = np.repeat(m.base_salary[:, None], n_months, axis=1)
         self.rate = [0.0] * n_seats  # selling hours per day this week
+        self.effort = [1.0] * n_seats  # this week's hours from the behaviour over the norm (1 for a vacant seat)
         self.productivity = [1.0] * n_seats
         self.active_since = [0.0] * n_seats
         self.active_days = np.zeros((n_seats, n_months))
@@ -112,8 +113,13 @@ class Seats:
     def work_week(self, hours: np.ndarray, need: np.ndarray, measured: bool) -> np.ndarray:
         """Split each rep's ``hours`` this week (from the behaviour, before ramp-up) into training, service of
         ``need`` and selling (the selling rate of the week); tally them when ``measured`` (within the horizon).
+        Keep each rep's effort, ``hours`` over the norm (what paces stages without hours, ``sim.processes``).
         Return the service hours given."""
-        h = np.clip(hours, 0.0, 168.0) * self.m.hours_scale * np.asarray(self.productivity)
+        clipped = np.clip(hours, 0.0, 168.0)
+        norm = np.asarray(self.norm_hours)
+        working = np.asarray(self.active) & (norm > 0.0)
+        self.effort[:] = np.where(working, clipped / np.where(working, norm, 1.0), 1.0).tolist()
+        h = clipped * self.m.hours_scale * np.asarray(self.productivity)
         train = np.minimum(h, self.training_week)
         serve = np.minimum(need, self.max_service * (h - train))
         self.rate[:] = np.where(np.asarray(self.active), (h - train - serve) / DAYS_PER_WEEK, 0.0).tolist()

@@ -48,10 +48,10 @@ def calibrate_command(
     encoding: CrmEncodingOpt = None,
     strict: StrictOpt = False,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the bootstrap intervals.")] = 0,
-    fit_timing_: Annotated[bool, typer.Option("--fit-timing", help="Estimate [behaviour] customer_pull_share and "
-                                              "customer_push_share: the pair whose simulated month-of-quarter (and "
-                                              "December) profile of wins matches the export's, reps assumed on "
-                                              "--timing-plan (docs/calibration.md).")
+    fit_timing_: Annotated[bool, typer.Option("--fit-timing", help="Estimate [behaviour] customer_pull_share, "
+                                              "customer_push_share and closing_speed_elasticity: the point whose "
+                                              "simulated month-of-quarter (and December) profile of wins matches "
+                                              "the export's, reps assumed on --timing-plan (docs/calibration.md).")
                            ] = False,
     timing_plan: Annotated[str, typer.Option(help="Pay plan the export's reps are assumed to have been paid under "
                                                   "(for --fit-timing).")] = "quarterly_bonus",
@@ -94,6 +94,7 @@ def calibrate_command(
                                                                       "replications": fit.replications,
                                                                       "customer_pull_share": fit.pull_share,
                                                                       "customer_push_share": fit.push_share,
+                                                                      "closing_speed_elasticity": fit.elasticity,
                                                                       "quarter_end_waiting": fit.waiting,
                                                                       "reproduces": fit.reproduces}})
     typer.echo(report)

@@ -111,6 +111,15 @@ def _games_with(share: str) -> Condition:
     return condition
 
 
+def _hourless_stage(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
+    """Effort paces only the customer side of stages that record no rep hours."""
+    del path, ev
+    if any(st.effort_hours <= 0.0 for st in scenario.settings.funnel.stages):
+        return None
+    return ("it paces only stages without rep hours (funnel.stages.*.effort_hours = 0, as in a calibrated "
+            "scenario); every stage here records hours, through which effort already acts")
+
+
 def _discount_read(scenario: scenarios.Scenario, path: str, ev: Evaluation) -> str | None:
     """The pull-in discount prices the reps' pulls and the customers' quarter-end waiting."""
     if (scenario.settings.simulation.quarter_end_waiting or 0.0) > 0.0:
@@ -264,6 +273,8 @@ FAMILIES: tuple[Family, ...] = (
         S.RESPONSE: _true("behaviour.timing_games")}),
     _f("behaviour.customer_push_share", [S.RESPONSE], "a timing-game setting", needs={
         S.RESPONSE: _true("behaviour.timing_games")}),
+    _f("behaviour.closing_speed_elasticity", [S.RESPONSE], "how the reps' effort paces stages without hours",
+       needs={S.RESPONSE: _hourless_stage}),
     _f("behaviour.ratchet_foresight", [S.RESPONSE], "how much of a ratchet's next-year quota reps price in",
        needs={S.RESPONSE: _pay_plans_with(lambda p: p.ratchet is not None, "has a quota ratchet")}),
     _f("behaviour.discount_per_week", [S.RESPONSE], "how reps discount pay due later than the booking's month",

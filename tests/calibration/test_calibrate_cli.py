@@ -153,7 +153,7 @@ def test_strict_refuses_a_repaired_export(tmp_path: Path) -> None:
     assert not (tmp_path / "b").exists()
 
 
-def test_fit_timing_writes_both_shares_and_the_assumed_plan(tmp_path: Path) -> None:
+def test_fit_timing_writes_both_shares_the_elasticity_and_the_assumed_plan(tmp_path: Path) -> None:
     export = _export(tmp_path)
     out = tmp_path / "out"
     result = runner.invoke(app, ["calibrate", str(export), "--preset", "salesforce", "--out", str(out),
@@ -163,12 +163,15 @@ def test_fit_timing_writes_both_shares_and_the_assumed_plan(tmp_path: Path) -> N
     assert fit["pay_plan"] == "quarterly_bonus" and fit["replications"] == 2
     grid = pd.read_csv(out / "estimates" / "timing_fit.csv")
     games = grid[grid["quarter_end_waiting"] == 0.0]
-    assert len(games) == 25  # every pair of pull and push shares
+    paced = games[games["closing_speed_elasticity"] > 0.0]
+    assert len(games) - len(paced) == 25  # every pair of pull and push shares, then effort with every pull share
+    assert len(paced) == 4 * 5 and paced["push_share"].nunique() == 1
     best = games.loc[games["distance"].idxmin()]
-    assert (fit["customer_pull_share"], fit["customer_push_share"]) == (best["pull_share"], best["push_share"])
+    assert ((fit["customer_pull_share"], fit["customer_push_share"], fit["closing_speed_elasticity"])
+            == (best["pull_share"], best["push_share"], best["closing_speed_elasticity"]))
     b = scenarios.load(out).settings
-    assert (b.behaviour.customer_pull_share, b.behaviour.customer_push_share) == (best["pull_share"],
-                                                                                   best["push_share"])
+    assert ((b.behaviour.customer_pull_share, b.behaviour.customer_push_share, b.behaviour.closing_speed_elasticity)
+            == (best["pull_share"], best["push_share"], best["closing_speed_elasticity"]))
     # customer-side waiting enters the calibrated scenario only as the residual the report names apart
     if bool(best["inside"]):
         assert fit["reproduces"] and fit["quarter_end_waiting"] is None

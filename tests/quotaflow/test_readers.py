@@ -109,6 +109,7 @@ EVERYONE_LEAVES = {f"tiers.{t}.attrition_per_year": 1.0 for t in ("junior", "mid
 NO_TIER_SKILLS = {f"tiers.{t}.skill": {} for t in ("junior", "mid", "senior")}
 CONTEST = {"pay_plans.flat_commission.contests": [{"name": "q", "period": "quarter", "prizes": [3000.0]}]}
 ALLOWANCE = {"pay_plans.flat_commission.allowances": [{"name": "car", "monthly": 400.0}]}
+HOURLESS = {f"funnel.stages.{i}.effort_hours": 0.0 for i in range(5)}  # as a calibrated scenario's stages
 RATCHET = {**ON_BONUS, "pay_plans.annual_bonus.ratchet": {"up": 0.5, "ceiling": 10.0}}
 # timing games need deals due near a pay-period end: tiny's year brings about 8 won deals and no game is played
 # at one replication; on baseline (about 560) reps under the accelerator pull and push deals at the year end
@@ -288,6 +289,9 @@ EXAMPLES: dict[str, list[Example]] = {
                                      _refused("behaviour.customer_push_share", 0.5, "timing_games is off",
                                               setup={**QUARTER_TIMING, "behaviour.timing_games": False},
                                               scenario="baseline")],
+    "behaviour.closing_speed_elasticity": [
+        _read("behaviour.closing_speed_elasticity", 4.0, setup={**ON_BONUS, **HOURLESS}),
+        _refused("behaviour.closing_speed_elasticity", 4.0, "every stage here records hours", setup=ON_BONUS)],
     "behaviour.ratchet_foresight": [_read("behaviour.ratchet_foresight", 1.0, setup=RATCHET),
                                     _refused("behaviour.ratchet_foresight", 1.0, "has a quota ratchet",
                                              setup=ON_BONUS)],
