@@ -24,8 +24,10 @@ values, and the pieces are solved once more.
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import highspy
@@ -44,6 +46,8 @@ from optimizer.solvers import HiGHS
 from optimizer.status import Status, relative_gap
 
 __all__ = ["PieceResult", "PieceTask", "PiecedOutcome", "allocate_pieces", "pieces", "solve_piece"]
+
+_log = logging.getLogger(__name__)
 
 # Budget factors around a piece's share at which its LP value is read for the second split.
 _SCAN = (0.6, 0.8, 1.0, 1.2, 1.4)
@@ -83,6 +87,10 @@ class PieceResult:
         ``(budget, LP value)`` points of the piece's restricted LP at budgets around its share.
     seconds
         Wall time in the worker.
+    columns
+        The pair positions of the piece's final restricted LP (to warm-start a later round).
+    scanned
+        The rep rows' duals (and the budget row's) of the restricted LP at each other budget of ``curve``.
     """
 
     status: Status
@@ -93,6 +101,7 @@ class PieceResult:
     curve: tuple[tuple[float, float], ...]
     seconds: float
     columns: NDArray[np.int64] | None = None
+    scanned: tuple[dict[str, float], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,36 +186,50 @@ def solve_piece(task: PieceTask) -> PieceResult:
     inputs = task.inputs
     deadline = task.deadline.perf()
     curve: list[tuple[float, float]] = []
+    scanned: list[dict[str, float]] = []
 
     def scan(highs: highspy.Highs, row_of: dict[str, int]) -> None:
         name, budget = ("disruption_value", inputs.max_moved_value) if inputs.max_moved_value is not None else (
             "disruption_moves", inputs.max_moves)
         if not task.scan or budget is None or name not in row_of:
             return
+        names = [n for n in row_of if not n.startswith("cover_")]
+        rows = np.array([row_of[n] for n in names], dtype=np.int64)
         for f in _SCAN:
+            if f == 1.0:
+                continue  # the LP at the piece's own share is the one just solved
             highs.changeRowBounds(row_of[name], -highspy.kHighsInf, budget * f)
             if HiGHS.rerun(highs, deadline - time.perf_counter()) is Status.OPTIMAL:
                 # The model minimises the negated objective; slack penalties, if any, stay in the value.
                 curve.append((budget * f, -float(highs.getInfo().objective_function_value)))
+                # The rep rows' duals at another budget dual: the whole bound picks, per piece, the duals that
+                # suit a common disruption multiplier (``_split_bound``).
+                dual = np.asarray(highs.getSolution().row_dual)[rows]
+                scanned.append({n: -float(v) for n, v in zip(names, dual.tolist(), strict=True)})
 
     now = time.perf_counter()
     # Keep 40 % of the time for rounding: a bound without a plan helps nobody.
     lp, index, bound = restricted_lp(inputs, now + 0.6 * (deadline - now), on_final=scan, warm=task.columns)
     duals = {k: v for k, v in lp.row_duals.items() if not k.startswith("cover_")}
+    if curve and np.isfinite(lp.objective):
+        curve.append((float(inputs.max_moved_value if inputs.max_moved_value is not None else inputs.max_moves or 0.0),
+                      float(lp.objective)))
+        curve.sort()
+    extra = tuple(scanned)
     if lp.claim is Status.OPTIMAL and not task.plan:
         return PieceResult(Status.OPTIMAL, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start,
-                           index)
+                           index, extra)
     if lp.claim is not Status.OPTIMAL:
         status = lp.claim if lp.claim in (Status.INFEASIBLE, Status.ERROR) else Status.NO_SOLUTION
         return PieceResult(status, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start,
-                           index)
+                           index, extra)
     fixed = relax_and_fix(inputs, lp, index, bound, deadline, task.solver)
     if fixed is None:
         return PieceResult(Status.NO_SOLUTION, None, float("nan"), bound, duals, tuple(curve),
-                           time.perf_counter() - start, index)
+                           time.perf_counter() - start, index, extra)
     out, idx = fixed
     return PieceResult(Status.FEASIBLE, chosen_pairs(inputs, idx, out.x), out.objective, bound, duals, tuple(curve),
-                       time.perf_counter() - start, index)
+                       time.perf_counter() - start, index, extra)
 
 
 def _global_duals(inputs: AllocationInputs, parts: list[tuple[NDArray[np.int64], NDArray[np.int64]]],
@@ -257,6 +280,79 @@ def whole_bound(inputs: AllocationInputs, duals: dict[str, float]) -> float:
             lam_m = _best_multiplier(stay, move - lam_v * pot, moves_w, inputs.max_moves)
     total = const + lam_m * (inputs.max_moves or 0.0) + lam_v * (inputs.max_moved_value or 0.0)
     return total + float(np.maximum(stay, move - lam_m * moves_w - lam_v * pot).sum())
+
+
+def _split_bound(inputs: AllocationInputs, subs: list[AllocationInputs],
+                 candidates: list[list[dict[str, float]]], extra: tuple[float, ...] = ()) -> tuple[float, float]:
+    """The whole model's Lagrangian bound with one disruption multiplier ``lam`` common to all pieces and, per
+    piece, whichever of its candidate rep-row duals gives the smallest term at that ``lam``; and that ``lam``.
+
+    With the disruption row priced at ``lam`` the pieces separate, so
+
+    .. math:: L = \\lambda S + \\sum_r \\min_{y \\in Y_r} L_r(y, \\lambda)
+
+    is a valid bound for every ``lam >= 0`` and every choice of duals per piece. The pieces' duals at their own
+    budget share carry their own budget duals, which differ between pieces; duals read at other budgets (the
+    scan around each share) give each piece a term that suits a common ``lam``. ``lam`` is tried at every
+    piece's budget duals, at ``extra`` and on a geometric grid between them; the smallest value is returned.
+    The result is +inf when the model has both disruption rows or neither (``whole_bound`` serves then).
+    """
+    if (inputs.max_moved_value is None) == (inputs.max_moves is None):
+        return float("inf"), 0.0
+    value = inputs.max_moved_value is not None
+    budget = float((inputs.max_moved_value if value else inputs.max_moves) or 0.0)
+    key = "disruption_value" if value else "disruption_moves"
+    lams = {max(float(x), 0.0) for x in extra}
+    terms: list[list[tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]]] = []
+    for sub, cands in zip(subs, candidates, strict=True):
+        c = sub.candidates
+        weight = np.where(c.has_current, c.potential, 0.0) if value else c.has_current.astype(float)
+        own = []
+        for duals in cands:
+            lams.add(max(duals.get(key, 0.0), 0.0))
+            const, priced = rep_terms(sub, {k: v for k, v in duals.items() if not k.startswith("disruption_")})
+            stay, move = account_best(sub, priced)
+            if not np.isfinite(np.maximum(stay, move)).all():
+                continue  # an account with nowhere to go under these duals: no finite term
+            own.append((const, stay, move, weight))
+        if not own:
+            return float("inf"), 0.0
+        terms.append(own)
+    grid = np.array(sorted(lams))
+    positive = grid[grid > 0]
+    if positive.size:
+        grid = np.union1d(grid, np.geomspace(positive.min() / 2, positive.max() * 2, 40))
+
+    def at(lam: float) -> tuple[float, list[int]]:
+        total, picks = lam * budget, []
+        for own in terms:
+            vals = [const + float(np.maximum(stay, move - lam * w).sum()) for const, stay, move, w in own]
+            picks.append(int(np.argmin(vals)))
+            total += vals[picks[-1]]
+        return total, picks
+
+    best, best_lam, picks = _grid_min(at, grid)
+    # With each piece's duals fixed the bound is convex in lam: its exact minimum, then the choice again.
+    for _ in range(3):
+        chosen = [own[k] for own, k in zip(terms, picks, strict=True)]
+        lam = _best_multiplier(np.concatenate([t[1] for t in chosen]), np.concatenate([t[2] for t in chosen]),
+                               np.concatenate([t[3] for t in chosen]), budget)
+        total, new_picks = at(lam)
+        if total >= best - 1e-12 * abs(best):
+            break
+        best, best_lam, picks = total, lam, new_picks
+    return best, best_lam
+
+
+def _grid_min(at: Callable[[float], tuple[float, list[int]]], grid: NDArray[np.float64]
+              ) -> tuple[float, float, list[int]]:
+    """The smallest ``at(lam)`` over ``grid``: (value, lam, the duals chosen per piece)."""
+    best: tuple[float, float, list[int]] = (float("inf"), 0.0, [])
+    for lam in grid.tolist():
+        total, picks = at(lam)
+        if total < best[0]:
+            best = (total, lam, picks)
+    return best
 
 
 def _shares(inputs: AllocationInputs, parts: list[tuple[NDArray[np.int64], NDArray[np.int64]]]
@@ -362,6 +458,7 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
     rounds = 0
     where_all: list[NDArray[np.int64]] = []
     warm: list[NDArray[np.int64] | None] = [None] * len(parts)
+    seen: list[list[dict[str, float]]] = [[] for _ in parts]  # every rep-row dual vector each piece has shown
     # Coupled pieces: first their LPs, read at budgets around their shares, and a plan at the proportional split
     # (so that a deadline inside the second round still leaves a validated plan); then, unless that plan already
     # meets the gap, the budget is split again to equalise its marginal value and the plans are made once more,
@@ -371,11 +468,12 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
     try:
         for round_no in range(2 if coupled else 1):
             scan = coupled and round_no == 0
-            tasks, where_all = [], []
+            tasks, where_all, subs = [], [], []
             for (reps, accounts), v, m, cols in zip(parts, values, moves, warm, strict=True):
                 sub, where = _restrict(inputs, reps, accounts, m, v)
                 tasks.append(PieceTask(sub, deadline, inputs.settings.solver, scan, cols, True))
                 where_all.append(where)
+                subs.append(sub)
             phase = "plans of the regions" if round_no == 0 else "plans of the regions at the rebalanced budget"
             report = _Reporter(progress, phase, len(tasks), sense, bound, best_obj, t0)
             got = run_pieces(solve_piece, tasks, deadline, executor or pool, workers=1 if pool is None else None,
@@ -392,6 +490,28 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
             b = whole_bound(inputs, round_duals)
             if not coupled:
                 b = min(b, float(sum(r.bound for r in results)))
+            else:
+                for own, r in zip(seen, results, strict=True):
+                    own.extend([r.duals, *r.scanned])
+                split_b, lam = _split_bound(inputs, subs, seen)
+                if _log.isEnabledFor(logging.DEBUG):
+                    # Where a gap is lost: the bound (assembled duals, then a common multiplier), the pieces'
+                    # own bounds at their shares, the restricted LPs at the best split of their scan curves
+                    # (an estimate of the whole LP), and the plans.
+                    curves = [r.curve for r in results]
+                    own_b = [float((s.max_moved_value if s.max_moved_value is not None else s.max_moves) or 0.0)
+                             for s in subs]
+                    total_b = float((inputs.max_moved_value if inputs.max_moved_value is not None
+                                     else inputs.max_moves) or 0.0)
+                    at_split = sum(float(np.interp(x, [p[0] for p in c], [p[1] for p in c])) if c else float("nan")
+                                   for c, x in zip(curves, _resplit(curves, own_b, total_b), strict=True))
+                    _log.debug("round %d: bound at the pieces' duals %.6g, with a common disruption multiplier "
+                               "%.6g (lam %.4g; the pieces' budget duals %s); the pieces' own bounds %.6g; their "
+                               "LPs at the best split %.6g; plans %.6g", rounds, b, split_b, lam,
+                               [round(r.duals.get("disruption_value", r.duals.get("disruption_moves", 0.0)), 4)
+                                for r in results], float(sum(r.bound for r in results)), at_split,
+                               float(sum(r.objective for r in results)))
+                b = min(b, split_b)
             if b < bound:
                 bound, duals = b, round_duals
             if all(r.chosen is not None for r in results) and float(sum(r.objective for r in results)) > best_obj:
