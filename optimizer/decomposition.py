@@ -51,6 +51,9 @@ _log = logging.getLogger(__name__)
 
 # Budget factors around a piece's share at which its LP value is read for the second split.
 _SCAN = (0.6, 0.8, 1.0, 1.2, 1.4)
+# A piece whose rebalanced share differs from its first by less than this fraction keeps its first plan: a tenth
+# of the scan's 20 % steps, inside what interpolating the piece's LP-value curve between them can resolve.
+_RESOLVE = 0.02
 # A piece smaller than this share of the pairs is merged with its neighbours: a task per tiny component would
 # cost more in hand-over than it saves.
 _MIN_SHARE = 0.01
@@ -451,29 +454,37 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
     sense = 1.0 if inputs.sense == "max" else -1.0
     values, moves = _shares(inputs, parts)
     coupled = inputs.max_moved_value is not None or inputs.max_moves is not None
+    n = len(parts)
     best_chosen: NDArray[np.int64] | None = None
     best_obj = -np.inf
     bound = np.inf
     duals: dict[str, float] = {}
     rounds = 0
-    where_all: list[NDArray[np.int64]] = []
-    warm: list[NDArray[np.int64] | None] = [None] * len(parts)
+    warm: list[NDArray[np.int64] | None] = [None] * n
     seen: list[list[dict[str, float]]] = [[] for _ in parts]  # every rep-row dual vector each piece has shown
+    # The latest result of each piece, its global plan and its inputs: a piece whose share is not re-split keeps them.
+    latest: list[PieceResult | None] = [None] * n
+    plans: list[NDArray[np.int64] | None] = [None] * n
+    subs: list[AllocationInputs | None] = [None] * n
+    todo = list(range(n))
+    n_workers = max(min(workers or os.cpu_count() or 1, n), 1)
     # Coupled pieces: first their LPs, read at budgets around their shares, and a plan at the proportional split
     # (so that a deadline inside the second round still leaves a validated plan); then, unless that plan already
-    # meets the gap, the budget is split again to equalise its marginal value and the plans are made once more,
-    # warm-started from the first round's columns. Uncoupled pieces: one round.
-    pool = LocalPool(min(workers or os.cpu_count() or 1, len(parts))) if executor is None and (
+    # meets the gap, the budget is split again to equalise its marginal value and the pieces whose share moved
+    # are solved once more, warm-started from the first round's columns -- only when the first round's times
+    # say they can finish before the deadline. Uncoupled pieces: one round.
+    pool = LocalPool(min(workers or os.cpu_count() or 1, n)) if executor is None and (
         workers or os.cpu_count() or 1) > 1 else None
     try:
         for round_no in range(2 if coupled else 1):
             scan = coupled and round_no == 0
-            tasks, where_all, subs = [], [], []
-            for (reps, accounts), v, m, cols in zip(parts, values, moves, warm, strict=True):
-                sub, where = _restrict(inputs, reps, accounts, m, v)
-                tasks.append(PieceTask(sub, deadline, inputs.settings.solver, scan, cols, True))
-                where_all.append(where)
-                subs.append(sub)
+            tasks, where_all = [], {}
+            for k in todo:
+                reps, accounts = parts[k]
+                sub, where = _restrict(inputs, reps, accounts, moves[k], values[k])
+                tasks.append(PieceTask(sub, deadline, inputs.settings.solver, scan, warm[k], True))
+                where_all[k] = where
+                subs[k] = sub
             phase = "plans of the regions" if round_no == 0 else "plans of the regions at the rebalanced budget"
             report = _Reporter(progress, phase, len(tasks), sense, bound, best_obj, t0)
             got = run_pieces(solve_piece, tasks, deadline, executor or pool, workers=1 if pool is None else None,
@@ -481,61 +492,104 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
             rounds += 1
             if any(r is not None and r.status is Status.INFEASIBLE for r in got):
                 if not coupled:
-                    return PiecedOutcome(None, np.inf, {}, len(parts), rounds, Status.INFEASIBLE)
+                    return PiecedOutcome(None, np.inf, {}, n, rounds, Status.INFEASIBLE)
                 return None
-            results = [r for r in got if r is not None]
-            if len(results) < len(parts):
+            if any(r is None for r in got):
                 break  # the deadline passed
+            for k, r in zip(todo, got, strict=True):
+                assert r is not None
+                latest[k] = r
+                seen[k].extend([r.duals, *r.scanned])
+                local = r.chosen
+                plans[k] = None if local is None else np.where(local >= 0, where_all[k][np.maximum(local, 0)], -1)
+                _log.debug("piece %d: %s in %.1f s, plan %.6g, own bound %.6g", k, r.status.value, r.seconds,
+                           r.objective, r.bound)
+            results = [r for r in latest if r is not None]
             round_duals = _global_duals(inputs, parts, results)
             b = whole_bound(inputs, round_duals)
             if not coupled:
                 b = min(b, float(sum(r.bound for r in results)))
             else:
-                for own, r in zip(seen, results, strict=True):
-                    own.extend([r.duals, *r.scanned])
-                split_b, lam = _split_bound(inputs, subs, seen)
-                if _log.isEnabledFor(logging.DEBUG):
-                    # Where a gap is lost: the bound (assembled duals, then a common multiplier), the pieces'
-                    # own bounds at their shares, the restricted LPs at the best split of their scan curves
-                    # (an estimate of the whole LP), and the plans.
-                    curves = [r.curve for r in results]
-                    own_b = [float((s.max_moved_value if s.max_moved_value is not None else s.max_moves) or 0.0)
-                             for s in subs]
-                    total_b = float((inputs.max_moved_value if inputs.max_moved_value is not None
-                                     else inputs.max_moves) or 0.0)
-                    at_split = sum(float(np.interp(x, [p[0] for p in c], [p[1] for p in c])) if c else float("nan")
-                                   for c, x in zip(curves, _resplit(curves, own_b, total_b), strict=True))
-                    _log.debug("round %d: bound at the pieces' duals %.6g, with a common disruption multiplier "
-                               "%.6g (lam %.4g; the pieces' budget duals %s); the pieces' own bounds %.6g; their "
-                               "LPs at the best split %.6g; plans %.6g", rounds, b, split_b, lam,
-                               [round(r.duals.get("disruption_value", r.duals.get("disruption_moves", 0.0)), 4)
-                                for r in results], float(sum(r.bound for r in results)), at_split,
-                               float(sum(r.objective for r in results)))
-                b = min(b, split_b)
+                b = min(b, _diagnosed_bound(inputs, [s_ for s_ in subs if s_ is not None], seen, results, b, rounds))
             if b < bound:
                 bound, duals = b, round_duals
-            if all(r.chosen is not None for r in results) and float(sum(r.objective for r in results)) > best_obj:
+            total = float(sum(r.objective for r in results))
+            if all(p_ is not None for p_ in plans) and total > best_obj:
                 chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
-                for (_, accounts), where, r in zip(parts, where_all, results, strict=True):
-                    local = r.chosen
-                    assert local is not None
-                    chosen[accounts] = np.where(local >= 0, where[np.maximum(local, 0)], -1)
-                best_chosen, best_obj = chosen, float(sum(r.objective for r in results))
+                for (_, accounts), plan in zip(parts, plans, strict=True):
+                    assert plan is not None
+                    chosen[accounts] = plan
+                best_chosen, best_obj = chosen, total
             if progress is not None:
                 progress(Progress(f"{phase}: done", _shown(sense * bound), _shown(sense * best_obj),
-                                  relative_gap(bound, best_obj), time.perf_counter() - t0, len(parts), len(parts)))
-            if relative_gap(bound, best_obj) <= inputs.settings.mip_gap:
+                                  relative_gap(bound, best_obj), time.perf_counter() - t0, n, n))
+            if relative_gap(bound, best_obj) <= inputs.settings.mip_gap or not scan:
                 break
-            if scan:
-                warm = [r.columns for r in results]
-                curves = [r.curve for r in results]
-                if inputs.max_moved_value is not None:
-                    values = list(_resplit(curves, [float(v or 0.0) for v in values], inputs.max_moved_value))
-                else:
-                    split = _resplit(curves, [float(m or 0.0) for m in moves], float(inputs.max_moves or 0.0))
-                    moves = [float(np.floor(m)) for m in split]
+            warm = [r.columns for r in results]
+            old_v, old_m = list(values), list(moves)
+            values, moves = _rebalance(inputs, [r.curve for r in results], values, moves)
+            budgets = values if inputs.max_moved_value is not None else moves
+            before = old_v if inputs.max_moved_value is not None else old_m
+            todo = [k for k in range(n) if abs(float(budgets[k] or 0.0) - float(before[k] or 0.0))
+                    > _RESOLVE * max(float(before[k] or 0.0), 1e-9)]
+            # A piece that keeps its share keeps its plan: only the others are solved again, and only when the
+            # first round's times for them fit in what is left (a round cut by the deadline adds nothing).
+            for k in set(range(n)) - set(todo):
+                values[k], moves[k] = old_v[k], old_m[k]
+            values, moves = _refit(inputs, todo, values, moves, old_v, old_m)
+            need = sum(results[k].seconds for k in todo) / n_workers
+            _log.debug("rebalanced budget: %d of %d pieces change share; the first round took %.1f s for them, "
+                       "%.1f s are left", len(todo), n, need, deadline.remaining())
+            if not todo or need > deadline.remaining():
+                break
     finally:
         if pool is not None:
             pool.close() if deadline.expired else pool.shutdown(wait=True)
     status = Status.FEASIBLE if best_chosen is not None else Status.NO_SOLUTION
-    return PiecedOutcome(best_chosen, bound, duals, len(parts), rounds, status)
+    return PiecedOutcome(best_chosen, bound, duals, n, rounds, status)
+
+
+def _rebalance(inputs: AllocationInputs, curves: list[tuple[tuple[float, float], ...]],
+               values: list[float | None], moves: list[float | None]) -> tuple[list[float | None], list[float | None]]:
+    """The budget split again by the pieces' LP-value curves (``_resplit``)."""
+    if inputs.max_moved_value is not None:
+        return list(_resplit(curves, [float(v or 0.0) for v in values], inputs.max_moved_value)), list(moves)
+    split = _resplit(curves, [float(m or 0.0) for m in moves], float(inputs.max_moves or 0.0))
+    return list(values), [float(np.floor(m)) for m in split]
+
+
+def _refit(inputs: AllocationInputs, todo: list[int], values: list[float | None], moves: list[float | None],
+           old_v: list[float | None], old_m: list[float | None]) -> tuple[list[float | None], list[float | None]]:
+    """Shares after pieces that keep their plan took back their old share: the re-solved pieces share what is
+    left in proportion to their new shares, so the shares still sum to at most the budget."""
+    for budget, new, old in ((inputs.max_moved_value, values, old_v), (inputs.max_moves, moves, old_m)):
+        if budget is None or not todo:
+            continue
+        kept = sum(float(old[k] or 0.0) for k in range(len(new)) if k not in todo)
+        want = sum(float(new[k] or 0.0) for k in todo)
+        scale = (float(budget) - kept) / want if want > 0 else 0.0
+        for k in todo:
+            x = float(new[k] or 0.0) * min(scale, 1.0)
+            new[k] = float(np.floor(x)) if budget is inputs.max_moves else x
+    return values, moves
+
+
+def _diagnosed_bound(inputs: AllocationInputs, subs: list[AllocationInputs], seen: list[list[dict[str, float]]],
+                     results: list[PieceResult], assembled: float, round_no: int) -> float:
+    """``_split_bound`` over every dual vector the pieces have shown, with the figures that say where a gap is
+    lost in the debug log."""
+    split_b, lam = _split_bound(inputs, subs, seen)
+    if _log.isEnabledFor(logging.DEBUG):
+        # The bound (assembled duals, then a common multiplier), the pieces' own bounds at their shares, the
+        # restricted LPs at the best split of their scan curves (an estimate of the whole LP), and the plans.
+        curves = [r.curve for r in results]
+        own_b = [float((s.max_moved_value if s.max_moved_value is not None else s.max_moves) or 0.0) for s in subs]
+        total_b = float((inputs.max_moved_value if inputs.max_moved_value is not None else inputs.max_moves) or 0.0)
+        at_split = sum(float(np.interp(x, [p[0] for p in c], [p[1] for p in c])) if c else float("nan")
+                       for c, x in zip(curves, _resplit(curves, own_b, total_b), strict=True))
+        _log.debug("round %d: bound at the pieces' duals %.6g, with a common disruption multiplier %.6g (lam %.4g; "
+                   "the pieces' budget duals %s); the pieces' own bounds %.6g; their LPs at the best split %.6g; "
+                   "plans %.6g", round_no, assembled, split_b, lam,
+                   [round(r.duals.get("disruption_value", r.duals.get("disruption_moves", 0.0)), 4) for r in results],
+                   float(sum(r.bound for r in results)), at_split, float(sum(r.objective for r in results)))
+    return split_b
