@@ -482,9 +482,15 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
             for k in todo:
                 reps, accounts = parts[k]
                 sub, where = _restrict(inputs, reps, accounts, moves[k], values[k])
-                tasks.append(PieceTask(sub, deadline, inputs.settings.solver, scan, warm[k], True))
                 where_all[k] = where
                 subs[k] = sub
+            # Largest pieces first (the longest-processing-time rule): a large piece started last would hold
+            # the round past the deadline while the other workers idle.
+            todo = sorted(todo, key=lambda k: -where_all[k].size)
+            for k in todo:
+                sub_k = subs[k]
+                assert sub_k is not None
+                tasks.append(PieceTask(sub_k, deadline, inputs.settings.solver, scan, warm[k], True))
             phase = "plans of the regions" if round_no == 0 else "plans of the regions at the rebalanced budget"
             report = _Reporter(progress, phase, len(tasks), sense, bound, best_obj, t0)
             got = run_pieces(solve_piece, tasks, deadline, executor or pool, workers=1 if pool is None else None,
