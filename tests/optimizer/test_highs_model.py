@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import highspy
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ import scenarios
 from optimizer import Deadline, Status, allocate, build, prepare, solve
 from optimizer.highs_model import build_highs, solve_highs
 from optimizer.pricing import initial_columns
+from optimizer.solvers import HiGHS
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +86,20 @@ def test_allocation_stops_itself_at_its_deadline() -> None:
     assert r.status in (Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION), r
     if r.ok:
         assert np.isfinite(r.gap) and np.isfinite(r.bound)
+
+
+def test_an_lp_stopped_by_its_iteration_limit_claims_no_solution_on_both_paths() -> None:
+    # A limit stopped the solver before an answer; it did not fail. The first solve and a re-run of the loaded
+    # model answer alike (they used to say no_solution and error).
+    inputs = prepare(scenarios.generate(reps=12, accounts=300, seed=5, regions=2))
+    model = build_highs(inputs, relax=True)
+    model.highs.setOptionValue("simplex_iteration_limit", 1)
+    first = solve_highs(model, 30.0)
+    assert model.highs.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
+    assert first.claim is Status.NO_SOLUTION
+    model.highs.clearSolver()  # start again from nothing, still under the limit
+    assert HiGHS.rerun(model.highs, 30.0) is Status.NO_SOLUTION
+    assert model.highs.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
+    # Without the limit the same loaded model solves.
+    model.highs.setOptionValue("simplex_iteration_limit", 10**9)
+    assert HiGHS.rerun(model.highs, 30.0) is Status.OPTIMAL
