@@ -103,3 +103,20 @@ def test_an_lp_stopped_by_its_iteration_limit_claims_no_solution_on_both_paths()
     # Without the limit the same loaded model solves.
     model.highs.setOptionValue("simplex_iteration_limit", 10**9)
     assert HiGHS.rerun(model.highs, 30.0) is Status.OPTIMAL
+
+
+def test_column_generation_reports_each_round_with_a_proven_bound() -> None:
+    from optimizer import Progress
+
+    s = scenarios.generate(reps=12, accounts=300, seed=5, regions=2)
+    st = s.settings.optimizer.model_copy(update={"method": "lp_fix", "time_limit_s": 60.0})
+    seen: list[Progress] = []
+    r = allocate(s, st, progress=seen.append)
+    assert r.ok
+    rounds = [p for p in seen if "(column generation), round" in p.phase]
+    assert rounds, [p.phase for p in seen]
+    # Every reported bound is proven: never below the final plan, never rising from round to round.
+    bounds = [p.bound for p in rounds]
+    assert all(b >= r.objective * (1 - 1e-9) for b in bounds)
+    assert bounds == sorted(bounds, reverse=True)
+    assert all(p.incumbent != p.incumbent for p in rounds)  # no plan yet: NaN, not the LP's value
