@@ -15,10 +15,13 @@ duals for the rep rows, with the disruption multipliers :math:`\\lambda` chosen 
           + \\sum_a \\max\\big(\\text{stay}_a,\\ \\text{move}_a - \\lambda v_a\\big)
 
 (``pricing.account_best``), valid for any :math:`y, \\lambda \\ge 0`; it equals the LP bound of the whole
-model when the pieces' budget duals agree. The first split is proportional to the potential each piece has
-today; when the gap is not met, each piece's LP value at five budgets around its share (re-solved in its
-loaded LP from the optimal basis) gives a concave curve, the budget is split again to equalise the marginal
-values, and the pieces are solved once more.
+model when the pieces' budget duals agree. They do not (each piece's LP prices its own share), so at a common
+:math:`\\lambda` each piece takes whichever of its dual vectors -- at its share, or at the other budgets its
+LP is re-solved at -- gives it the smallest term (``_split_bound``); the pieces separate once the budget is
+priced, so that choice keeps the bound valid. The first split is proportional to the potential each piece has
+today; each piece's LP value at budgets around its share (re-solved in its loaded LP from the optimal basis)
+gives a concave curve; when the gap is not met the budget is split again to equalise the marginal values, and
+the pieces whose share moved are solved once more.
 """
 
 from __future__ import annotations
