@@ -413,7 +413,13 @@ def allocate(scenario: Scenario, settings: OptimizerSettings | None = None, plan
     if method == "lp_fix":
         # Keep 40 % of the time for rounding: a bound without a plan helps nobody.
         now = time.perf_counter()
-        lp, lp_index, cg_bound = restricted_lp(inputs, now + 0.6 * (deadline_s - now))
+
+        def priced(round_no: int, proven: float, lp_value: float) -> None:
+            # No plan exists yet: the restricted LP's value goes in the phase, not in the incumbent.
+            report(f"LP relaxation (column generation), round {round_no}, restricted LP "
+                   f"{sense * lp_value:,.0f}", proven)
+
+        lp, lp_index, cg_bound = restricted_lp(inputs, now + 0.6 * (deadline_s - now), on_round=priced)
         if lp.claim is Status.INFEASIBLE and inputs.n_pairs <= _FULL_MIP_PAIRS:
             # Confirm with the full LP where that is affordable (the slack penalties are large, not infinite).
             lp_index = full

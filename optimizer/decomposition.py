@@ -15,17 +15,22 @@ duals for the rep rows, with the disruption multipliers :math:`\\lambda` chosen 
           + \\sum_a \\max\\big(\\text{stay}_a,\\ \\text{move}_a - \\lambda v_a\\big)
 
 (``pricing.account_best``), valid for any :math:`y, \\lambda \\ge 0`; it equals the LP bound of the whole
-model when the pieces' budget duals agree. The first split is proportional to the potential each piece has
-today; when the gap is not met, each piece's LP value at five budgets around its share (re-solved in its
-loaded LP from the optimal basis) gives a concave curve, the budget is split again to equalise the marginal
-values, and the pieces are solved once more.
+model when the pieces' budget duals agree. They do not (each piece's LP prices its own share), so at a common
+:math:`\\lambda` each piece takes whichever of its dual vectors -- at its share, or at the other budgets its
+LP is re-solved at -- gives it the smallest term (``_split_bound``); the pieces separate once the budget is
+priced, so that choice keeps the bound valid. The first split is proportional to the potential each piece has
+today; each piece's LP value at budgets around its share (re-solved in its loaded LP from the optimal basis)
+gives a concave curve; when the gap is not met the budget is split again to equalise the marginal values, and
+the pieces whose share moved are solved once more.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import highspy
@@ -45,8 +50,15 @@ from optimizer.status import Status, relative_gap
 
 __all__ = ["PieceResult", "PieceTask", "PiecedOutcome", "allocate_pieces", "pieces", "solve_piece"]
 
-# Budget factors around a piece's share at which its LP value is read for the second split.
-_SCAN = (0.6, 0.8, 1.0, 1.2, 1.4)
+_log = logging.getLogger(__name__)
+
+# Budget factors around a piece's share at which its LP is re-solved: its value for the second split, its duals for
+# the bound. At 100,000 x 500 the points 0.6 and 1.4 as well gave the same bound to the last digit for 2 of a
+# piece's 5-6 re-solves (a fifth of its time).
+_SCAN = (0.8, 1.0, 1.2)
+# A piece whose rebalanced share differs from its first by less than this fraction keeps its first plan: a tenth
+# of the scan's 20 % steps, inside what interpolating the piece's LP-value curve between them can resolve.
+_RESOLVE = 0.02
 # A piece smaller than this share of the pairs is merged with its neighbours: a task per tiny component would
 # cost more in hand-over than it saves.
 _MIN_SHARE = 0.01
@@ -83,6 +95,10 @@ class PieceResult:
         ``(budget, LP value)`` points of the piece's restricted LP at budgets around its share.
     seconds
         Wall time in the worker.
+    columns
+        The pair positions of the piece's final restricted LP (to warm-start a later round).
+    scanned
+        The rep rows' duals (and the budget row's) of the restricted LP at each other budget of ``curve``.
     """
 
     status: Status
@@ -93,6 +109,7 @@ class PieceResult:
     curve: tuple[tuple[float, float], ...]
     seconds: float
     columns: NDArray[np.int64] | None = None
+    scanned: tuple[dict[str, float], ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,36 +194,50 @@ def solve_piece(task: PieceTask) -> PieceResult:
     inputs = task.inputs
     deadline = task.deadline.perf()
     curve: list[tuple[float, float]] = []
+    scanned: list[dict[str, float]] = []
 
     def scan(highs: highspy.Highs, row_of: dict[str, int]) -> None:
         name, budget = ("disruption_value", inputs.max_moved_value) if inputs.max_moved_value is not None else (
             "disruption_moves", inputs.max_moves)
         if not task.scan or budget is None or name not in row_of:
             return
+        names = [n for n in row_of if not n.startswith("cover_")]
+        rows = np.array([row_of[n] for n in names], dtype=np.int64)
         for f in _SCAN:
+            if f == 1.0:
+                continue  # the LP at the piece's own share is the one just solved
             highs.changeRowBounds(row_of[name], -highspy.kHighsInf, budget * f)
             if HiGHS.rerun(highs, deadline - time.perf_counter()) is Status.OPTIMAL:
                 # The model minimises the negated objective; slack penalties, if any, stay in the value.
                 curve.append((budget * f, -float(highs.getInfo().objective_function_value)))
+                # The rep rows' duals at another budget dual: the whole bound picks, per piece, the duals that
+                # suit a common disruption multiplier (``_split_bound``).
+                dual = np.asarray(highs.getSolution().row_dual)[rows]
+                scanned.append({n: -float(v) for n, v in zip(names, dual.tolist(), strict=True)})
 
     now = time.perf_counter()
     # Keep 40 % of the time for rounding: a bound without a plan helps nobody.
     lp, index, bound = restricted_lp(inputs, now + 0.6 * (deadline - now), on_final=scan, warm=task.columns)
     duals = {k: v for k, v in lp.row_duals.items() if not k.startswith("cover_")}
+    if curve and np.isfinite(lp.objective):
+        curve.append((float(inputs.max_moved_value if inputs.max_moved_value is not None else inputs.max_moves or 0.0),
+                      float(lp.objective)))
+        curve.sort()
+    extra = tuple(scanned)
     if lp.claim is Status.OPTIMAL and not task.plan:
         return PieceResult(Status.OPTIMAL, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start,
-                           index)
+                           index, extra)
     if lp.claim is not Status.OPTIMAL:
         status = lp.claim if lp.claim in (Status.INFEASIBLE, Status.ERROR) else Status.NO_SOLUTION
         return PieceResult(status, None, float("nan"), bound, duals, tuple(curve), time.perf_counter() - start,
-                           index)
+                           index, extra)
     fixed = relax_and_fix(inputs, lp, index, bound, deadline, task.solver)
     if fixed is None:
         return PieceResult(Status.NO_SOLUTION, None, float("nan"), bound, duals, tuple(curve),
-                           time.perf_counter() - start, index)
+                           time.perf_counter() - start, index, extra)
     out, idx = fixed
     return PieceResult(Status.FEASIBLE, chosen_pairs(inputs, idx, out.x), out.objective, bound, duals, tuple(curve),
-                       time.perf_counter() - start, index)
+                       time.perf_counter() - start, index, extra)
 
 
 def _global_duals(inputs: AllocationInputs, parts: list[tuple[NDArray[np.int64], NDArray[np.int64]]],
@@ -257,6 +288,79 @@ def whole_bound(inputs: AllocationInputs, duals: dict[str, float]) -> float:
             lam_m = _best_multiplier(stay, move - lam_v * pot, moves_w, inputs.max_moves)
     total = const + lam_m * (inputs.max_moves or 0.0) + lam_v * (inputs.max_moved_value or 0.0)
     return total + float(np.maximum(stay, move - lam_m * moves_w - lam_v * pot).sum())
+
+
+def _split_bound(inputs: AllocationInputs, subs: list[AllocationInputs],
+                 candidates: list[list[dict[str, float]]], extra: tuple[float, ...] = ()) -> tuple[float, float]:
+    """The whole model's Lagrangian bound with one disruption multiplier ``lam`` common to all pieces and, per
+    piece, whichever of its candidate rep-row duals gives the smallest term at that ``lam``; and that ``lam``.
+
+    With the disruption row priced at ``lam`` the pieces separate, so
+
+    .. math:: L = \\lambda S + \\sum_r \\min_{y \\in Y_r} L_r(y, \\lambda)
+
+    is a valid bound for every ``lam >= 0`` and every choice of duals per piece. The pieces' duals at their own
+    budget share carry their own budget duals, which differ between pieces; duals read at other budgets (the
+    scan around each share) give each piece a term that suits a common ``lam``. ``lam`` is tried at every
+    piece's budget duals, at ``extra`` and on a geometric grid between them; the smallest value is returned.
+    The result is +inf when the model has both disruption rows or neither (``whole_bound`` serves then).
+    """
+    if (inputs.max_moved_value is None) == (inputs.max_moves is None):
+        return float("inf"), 0.0
+    value = inputs.max_moved_value is not None
+    budget = float((inputs.max_moved_value if value else inputs.max_moves) or 0.0)
+    key = "disruption_value" if value else "disruption_moves"
+    lams = {max(float(x), 0.0) for x in extra}
+    terms: list[list[tuple[float, NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]]] = []
+    for sub, cands in zip(subs, candidates, strict=True):
+        c = sub.candidates
+        weight = np.where(c.has_current, c.potential, 0.0) if value else c.has_current.astype(float)
+        own = []
+        for duals in cands:
+            lams.add(max(duals.get(key, 0.0), 0.0))
+            const, priced = rep_terms(sub, {k: v for k, v in duals.items() if not k.startswith("disruption_")})
+            stay, move = account_best(sub, priced)
+            if not np.isfinite(np.maximum(stay, move)).all():
+                continue  # an account with nowhere to go under these duals: no finite term
+            own.append((const, stay, move, weight))
+        if not own:
+            return float("inf"), 0.0
+        terms.append(own)
+    grid = np.array(sorted(lams))
+    positive = grid[grid > 0]
+    if positive.size:
+        grid = np.union1d(grid, np.geomspace(positive.min() / 2, positive.max() * 2, 40))
+
+    def at(lam: float) -> tuple[float, list[int]]:
+        total, picks = lam * budget, []
+        for own in terms:
+            vals = [const + float(np.maximum(stay, move - lam * w).sum()) for const, stay, move, w in own]
+            picks.append(int(np.argmin(vals)))
+            total += vals[picks[-1]]
+        return total, picks
+
+    best, best_lam, picks = _grid_min(at, grid)
+    # With each piece's duals fixed the bound is convex in lam: its exact minimum, then the choice again.
+    for _ in range(3):
+        chosen = [own[k] for own, k in zip(terms, picks, strict=True)]
+        lam = _best_multiplier(np.concatenate([t[1] for t in chosen]), np.concatenate([t[2] for t in chosen]),
+                               np.concatenate([t[3] for t in chosen]), budget)
+        total, new_picks = at(lam)
+        if total >= best - 1e-12 * abs(best):
+            break
+        best, best_lam, picks = total, lam, new_picks
+    return best, best_lam
+
+
+def _grid_min(at: Callable[[float], tuple[float, list[int]]], grid: NDArray[np.float64]
+              ) -> tuple[float, float, list[int]]:
+    """The smallest ``at(lam)`` over ``grid``: (value, lam, the duals chosen per piece)."""
+    best: tuple[float, float, list[int]] = (float("inf"), 0.0, [])
+    for lam in grid.tolist():
+        total, picks = at(lam)
+        if total < best[0]:
+            best = (total, lam, picks)
+    return best
 
 
 def _shares(inputs: AllocationInputs, parts: list[tuple[NDArray[np.int64], NDArray[np.int64]]]
@@ -355,27 +459,43 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
     sense = 1.0 if inputs.sense == "max" else -1.0
     values, moves = _shares(inputs, parts)
     coupled = inputs.max_moved_value is not None or inputs.max_moves is not None
+    n = len(parts)
     best_chosen: NDArray[np.int64] | None = None
     best_obj = -np.inf
     bound = np.inf
     duals: dict[str, float] = {}
     rounds = 0
-    where_all: list[NDArray[np.int64]] = []
-    warm: list[NDArray[np.int64] | None] = [None] * len(parts)
+    warm: list[NDArray[np.int64] | None] = [None] * n
+    seen: list[list[dict[str, float]]] = [[] for _ in parts]  # every rep-row dual vector each piece has shown
+    # The latest result of each piece, its global plan and its inputs: a piece whose share is not re-split keeps them.
+    latest: list[PieceResult | None] = [None] * n
+    plans: list[NDArray[np.int64] | None] = [None] * n
+    subs: list[AllocationInputs | None] = [None] * n
+    todo = list(range(n))
+    n_workers = max(min(workers or os.cpu_count() or 1, n), 1)
     # Coupled pieces: first their LPs, read at budgets around their shares, and a plan at the proportional split
     # (so that a deadline inside the second round still leaves a validated plan); then, unless that plan already
-    # meets the gap, the budget is split again to equalise its marginal value and the plans are made once more,
-    # warm-started from the first round's columns. Uncoupled pieces: one round.
-    pool = LocalPool(min(workers or os.cpu_count() or 1, len(parts))) if executor is None and (
+    # meets the gap, the budget is split again to equalise its marginal value and the pieces whose share moved
+    # are solved once more, warm-started from the first round's columns -- only when the first round's times
+    # say they can finish before the deadline. Uncoupled pieces: one round.
+    pool = LocalPool(min(workers or os.cpu_count() or 1, n)) if executor is None and (
         workers or os.cpu_count() or 1) > 1 else None
     try:
         for round_no in range(2 if coupled else 1):
             scan = coupled and round_no == 0
-            tasks, where_all = [], []
-            for (reps, accounts), v, m, cols in zip(parts, values, moves, warm, strict=True):
-                sub, where = _restrict(inputs, reps, accounts, m, v)
-                tasks.append(PieceTask(sub, deadline, inputs.settings.solver, scan, cols, True))
-                where_all.append(where)
+            tasks, where_all = [], {}
+            for k in todo:
+                reps, accounts = parts[k]
+                sub, where = _restrict(inputs, reps, accounts, moves[k], values[k])
+                where_all[k] = where
+                subs[k] = sub
+            # Largest pieces first (the longest-processing-time rule): a large piece started last would hold
+            # the round past the deadline while the other workers idle.
+            todo = sorted(todo, key=lambda k: -where_all[k].size)
+            for k in todo:
+                sub_k = subs[k]
+                assert sub_k is not None
+                tasks.append(PieceTask(sub_k, deadline, inputs.settings.solver, scan, warm[k], True))
             phase = "plans of the regions" if round_no == 0 else "plans of the regions at the rebalanced budget"
             report = _Reporter(progress, phase, len(tasks), sense, bound, best_obj, t0)
             got = run_pieces(solve_piece, tasks, deadline, executor or pool, workers=1 if pool is None else None,
@@ -383,39 +503,104 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
             rounds += 1
             if any(r is not None and r.status is Status.INFEASIBLE for r in got):
                 if not coupled:
-                    return PiecedOutcome(None, np.inf, {}, len(parts), rounds, Status.INFEASIBLE)
+                    return PiecedOutcome(None, np.inf, {}, n, rounds, Status.INFEASIBLE)
                 return None
-            results = [r for r in got if r is not None]
-            if len(results) < len(parts):
+            if any(r is None for r in got):
                 break  # the deadline passed
+            for k, r in zip(todo, got, strict=True):
+                assert r is not None
+                latest[k] = r
+                seen[k].extend([r.duals, *r.scanned])
+                local = r.chosen
+                plans[k] = None if local is None else np.where(local >= 0, where_all[k][np.maximum(local, 0)], -1)
+                _log.debug("piece %d: %s in %.1f s, plan %.6g, own bound %.6g", k, r.status.value, r.seconds,
+                           r.objective, r.bound)
+            results = [r for r in latest if r is not None]
             round_duals = _global_duals(inputs, parts, results)
             b = whole_bound(inputs, round_duals)
             if not coupled:
                 b = min(b, float(sum(r.bound for r in results)))
+            else:
+                b = min(b, _diagnosed_bound(inputs, [s_ for s_ in subs if s_ is not None], seen, results, b, rounds))
             if b < bound:
                 bound, duals = b, round_duals
-            if all(r.chosen is not None for r in results) and float(sum(r.objective for r in results)) > best_obj:
+            total = float(sum(r.objective for r in results))
+            if all(p_ is not None for p_ in plans) and total > best_obj:
                 chosen = np.full(len(inputs.candidates.account_ids), -1, dtype=np.int64)
-                for (_, accounts), where, r in zip(parts, where_all, results, strict=True):
-                    local = r.chosen
-                    assert local is not None
-                    chosen[accounts] = np.where(local >= 0, where[np.maximum(local, 0)], -1)
-                best_chosen, best_obj = chosen, float(sum(r.objective for r in results))
+                for (_, accounts), plan in zip(parts, plans, strict=True):
+                    assert plan is not None
+                    chosen[accounts] = plan
+                best_chosen, best_obj = chosen, total
             if progress is not None:
                 progress(Progress(f"{phase}: done", _shown(sense * bound), _shown(sense * best_obj),
-                                  relative_gap(bound, best_obj), time.perf_counter() - t0, len(parts), len(parts)))
-            if relative_gap(bound, best_obj) <= inputs.settings.mip_gap:
+                                  relative_gap(bound, best_obj), time.perf_counter() - t0, n, n))
+            if relative_gap(bound, best_obj) <= inputs.settings.mip_gap or not scan:
                 break
-            if scan:
-                warm = [r.columns for r in results]
-                curves = [r.curve for r in results]
-                if inputs.max_moved_value is not None:
-                    values = list(_resplit(curves, [float(v or 0.0) for v in values], inputs.max_moved_value))
-                else:
-                    split = _resplit(curves, [float(m or 0.0) for m in moves], float(inputs.max_moves or 0.0))
-                    moves = [float(np.floor(m)) for m in split]
+            warm = [r.columns for r in results]
+            old_v, old_m = list(values), list(moves)
+            values, moves = _rebalance(inputs, [r.curve for r in results], values, moves)
+            budgets = values if inputs.max_moved_value is not None else moves
+            before = old_v if inputs.max_moved_value is not None else old_m
+            todo = [k for k in range(n) if abs(float(budgets[k] or 0.0) - float(before[k] or 0.0))
+                    > _RESOLVE * max(float(before[k] or 0.0), 1e-9)]
+            # A piece that keeps its share keeps its plan: only the others are solved again, and only when the
+            # first round's times for them fit in what is left (a round cut by the deadline adds nothing).
+            for k in set(range(n)) - set(todo):
+                values[k], moves[k] = old_v[k], old_m[k]
+            values, moves = _refit(inputs, todo, values, moves, old_v, old_m)
+            need = sum(results[k].seconds for k in todo) / n_workers
+            _log.debug("rebalanced budget: %d of %d pieces change share; the first round took %.1f s for them, "
+                       "%.1f s are left", len(todo), n, need, deadline.remaining())
+            if not todo or need > deadline.remaining():
+                break
     finally:
         if pool is not None:
             pool.close() if deadline.expired else pool.shutdown(wait=True)
     status = Status.FEASIBLE if best_chosen is not None else Status.NO_SOLUTION
-    return PiecedOutcome(best_chosen, bound, duals, len(parts), rounds, status)
+    return PiecedOutcome(best_chosen, bound, duals, n, rounds, status)
+
+
+def _rebalance(inputs: AllocationInputs, curves: list[tuple[tuple[float, float], ...]],
+               values: list[float | None], moves: list[float | None]) -> tuple[list[float | None], list[float | None]]:
+    """The budget split again by the pieces' LP-value curves (``_resplit``)."""
+    if inputs.max_moved_value is not None:
+        return list(_resplit(curves, [float(v or 0.0) for v in values], inputs.max_moved_value)), list(moves)
+    split = _resplit(curves, [float(m or 0.0) for m in moves], float(inputs.max_moves or 0.0))
+    return list(values), [float(np.floor(m)) for m in split]
+
+
+def _refit(inputs: AllocationInputs, todo: list[int], values: list[float | None], moves: list[float | None],
+           old_v: list[float | None], old_m: list[float | None]) -> tuple[list[float | None], list[float | None]]:
+    """Shares after pieces that keep their plan took back their old share: the re-solved pieces share what is
+    left in proportion to their new shares, so the shares still sum to at most the budget."""
+    for budget, new, old in ((inputs.max_moved_value, values, old_v), (inputs.max_moves, moves, old_m)):
+        if budget is None or not todo:
+            continue
+        kept = sum(float(old[k] or 0.0) for k in range(len(new)) if k not in todo)
+        want = sum(float(new[k] or 0.0) for k in todo)
+        scale = (float(budget) - kept) / want if want > 0 else 0.0
+        for k in todo:
+            x = float(new[k] or 0.0) * min(scale, 1.0)
+            new[k] = float(np.floor(x)) if budget is inputs.max_moves else x
+    return values, moves
+
+
+def _diagnosed_bound(inputs: AllocationInputs, subs: list[AllocationInputs], seen: list[list[dict[str, float]]],
+                     results: list[PieceResult], assembled: float, round_no: int) -> float:
+    """``_split_bound`` over every dual vector the pieces have shown, with the figures that say where a gap is
+    lost in the debug log."""
+    split_b, lam = _split_bound(inputs, subs, seen)
+    if _log.isEnabledFor(logging.DEBUG):
+        # The bound (assembled duals, then a common multiplier), the pieces' own bounds at their shares, the
+        # restricted LPs at the best split of their scan curves (an estimate of the whole LP), and the plans.
+        curves = [r.curve for r in results]
+        own_b = [float((s.max_moved_value if s.max_moved_value is not None else s.max_moves) or 0.0) for s in subs]
+        total_b = float((inputs.max_moved_value if inputs.max_moved_value is not None else inputs.max_moves) or 0.0)
+        at_split = sum(float(np.interp(x, [p[0] for p in c], [p[1] for p in c])) if c else float("nan")
+                       for c, x in zip(curves, _resplit(curves, own_b, total_b), strict=True))
+        _log.debug("round %d: bound at the pieces' duals %.6g, with a common disruption multiplier %.6g (lam %.4g; "
+                   "the pieces' budget duals %s); the pieces' own bounds %.6g; their LPs at the best split %.6g; "
+                   "plans %.6g", round_no, assembled, split_b, lam,
+                   [round(r.duals.get("disruption_value", r.duals.get("disruption_moves", 0.0)), 4) for r in results],
+                   float(sum(r.bound for r in results)), at_split, float(sum(r.objective for r in results)))
+    return split_b

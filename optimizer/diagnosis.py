@@ -121,17 +121,20 @@ def _rep_floors(scenario: Scenario, inputs: AllocationInputs) -> list[str]:
         if band.attribute == "hours":
             budget = np.minimum(budget, band.high)
     reasons: list[str] = []
+    # Each rep's pairs as one slice of a stable sort (a mask per rep costs reps x pairs: 7.7 s at 100,000 x 500).
+    order = np.argsort(rep, kind="stable")
+    cut = np.searchsorted(rep[order], np.arange(len(cand.rep_ids) + 1))
     for band, spec in zip(inputs.bands, inputs.settings.balance, strict=True):
         unit = {"hours": "hours a year", "accounts": "accounts"}.get(band.attribute, f"of {band.attribute}")
         floor_text = (f"{spec.min:g} x the mean per rep{' of its region' if spec.scope == 'region' else ''}"
                       if spec.relative else f"{spec.min:g}")
         for r in np.flatnonzero(np.isfinite(band.low) & (band.low > 0)).tolist():
-            mine = rep == r
+            mine = order[cut[r]:cut[r + 1]]
             most = _most_within_hours(band.weight[mine], hours[mine], float(budget[r]))
             if band.low[r] <= most * (1 + 1e-9) + 1e-9:
                 continue
             weekly = float(scenario.reps["hours_per_week"].iloc[r])
-            if not mine.any():
+            if mine.size == 0:
                 why = "it has no eligible accounts"
             elif weekly <= 0:
                 why = "it has no selling hours (hours_per_week is 0)"

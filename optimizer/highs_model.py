@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from optimizer.model import AllocationInputs
 from optimizer.solve import SolveOutcome
-from optimizer.solvers import solver_output_to_log
+from optimizer.solvers import HiGHS, solver_output_to_log
 from optimizer.status import Status
 
 __all__ = ["HighsModel", "build_highs", "pair_columns", "solve_highs", "start_from"]
@@ -261,23 +261,6 @@ def start_from(model: HighsModel, take: NDArray[np.int64]) -> bool:
     return bool(highs.setBasis(basis) == highspy.HighsStatus.kOk)
 
 
-def _claim(highs: highspy.Highs, mip: bool) -> Status:
-    """Our status for HiGHS's model status (a claim, checked later by the validator)."""
-    ms = highs.getModelStatus()
-    has_values = bool(highs.getSolution().value_valid)
-    if ms == highspy.HighsModelStatus.kOptimal:
-        return Status.OPTIMAL
-    if ms == highspy.HighsModelStatus.kInfeasible:
-        return Status.INFEASIBLE
-    if ms in (highspy.HighsModelStatus.kUnbounded, highspy.HighsModelStatus.kUnboundedOrInfeasible):
-        return Status.ERROR
-    stopped = ms in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt,
-                     highspy.HighsModelStatus.kIterationLimit, highspy.HighsModelStatus.kSolutionLimit)
-    if stopped:
-        return Status.FEASIBLE if mip and has_values else Status.NO_SOLUTION
-    return Status.ERROR
-
-
 def solve_highs(model: HighsModel, time_limit: float, mip_gap: float = 0.0) -> SolveOutcome:
     """Solve a loaded model and read back its claim in the maximising form (see ``solve.solve``).
 
@@ -309,7 +292,7 @@ def solve_highs(model: HighsModel, time_limit: float, mip_gap: float = 0.0) -> S
     with solver_output_to_log():
         highs.run()
     mip = not model.relaxed and model.pair_index.size > 0
-    claim = _claim(highs, mip)
+    claim = HiGHS.claim(highs, mip=mip)
     inputs = model.inputs
     k = model.pair_index.size
     if claim in (Status.OPTIMAL, Status.FEASIBLE):

@@ -167,14 +167,17 @@ def reduced_costs(inputs: AllocationInputs, duals: dict[str, float]) -> NDArray[
 
 def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, tolerance: float = 1e-6,
                   on_final: Callable[[highspy.Highs, dict[str, int]], None] | None = None,
-                  warm: NDArray[np.int64] | None = None) -> tuple[SolveOutcome, NDArray[np.int64], float]:
+                  warm: NDArray[np.int64] | None = None,
+                  on_round: Callable[[int, float, float], None] | None = None
+                  ) -> tuple[SolveOutcome, NDArray[np.int64], float]:
     """LP relaxation by column generation, warm-started: new columns are added to the loaded HiGHS model and
     the LP is re-optimised from the previous basis.
 
     ``on_final``, when given, is called with the loaded HiGHS model (at the returned solution, which it may
     change afterwards) and its row positions by name, when the last restricted LP solved without slack.
     ``warm`` adds pairs to the first restricted LP (e.g. the columns an earlier solve of a similar model ended
-    with, so that fewer pricing rounds are needed).
+    with, so that fewer pricing rounds are needed). ``on_round``, when given, is called after each pricing
+    round with the round number, the best proven bound so far and the restricted LP's value (for progress).
 
     Returns
     -------
@@ -222,11 +225,13 @@ def restricted_lp(inputs: AllocationInputs, deadline: float, rounds: int = 20, t
     good, good_order = out, list(order)
     priced_out = False
     at_good = True  # the model loaded in HiGHS is at the solution ``good`` holds
-    for _ in range(rounds):
+    for round_no in range(rounds):
         duals = good.row_duals
         objective = good.objective
         bound, _ = lagrangian(inputs, duals)
         best_bound = min(best_bound, bound)
+        if on_round is not None:
+            on_round(round_no + 1, best_bound, objective)
         rc = reduced_costs(inputs, duals)
         rc[in_model] = -np.inf
         scale = max(abs(best_bound), 1.0)

@@ -305,19 +305,32 @@ class HiGHS(Solver):
         """Re-optimise a model already loaded in HiGHS (e.g. after adding columns, from the previous basis).
 
         Only an LP is re-run this way, so the answer is ``optimal`` or why not: ``infeasible``, ``no_solution``
-        (stopped by the limit or the deadline) or ``error``.
+        (stopped by a limit or the deadline) or ``error`` (see ``claim``).
         """
         # HiGHS's time_limit counts the run time of every run of the object so far, not of this run alone.
         highs.setOptionValue("time_limit", float(highs.getRunTime()) + float(max(time_limit, 0.5)))
         with solver_output_to_log():
             highs.run()
-        model_status = highs.getModelStatus()
-        if model_status == highspy.HighsModelStatus.kOptimal:
+        return HiGHS.claim(highs, mip=False)
+
+    @staticmethod
+    def claim(highs: highspy.Highs, *, mip: bool) -> Status:
+        """Our status for the model status of a HiGHS run (a claim, checked later by the validator).
+
+        A run stopped by a limit -- time, interrupt, iteration or solution count -- is ``feasible`` when it is a
+        MIP with a solution in hand, else ``no_solution``: the solver did not fail, it was stopped before an
+        answer, and more time or iterations may give one (exit 4 either way, but the message says to raise the
+        limit rather than to report a fault). ``error`` is kept for what a limit cannot explain: an unbounded
+        model, or a status HiGHS gives when it failed.
+        """
+        ms = highs.getModelStatus()
+        if ms == highspy.HighsModelStatus.kOptimal:
             return Status.OPTIMAL
-        if model_status == highspy.HighsModelStatus.kInfeasible:
+        if ms == highspy.HighsModelStatus.kInfeasible:
             return Status.INFEASIBLE
-        if model_status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt):
-            return Status.NO_SOLUTION
+        if ms in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt,
+                  highspy.HighsModelStatus.kIterationLimit, highspy.HighsModelStatus.kSolutionLimit):
+            return Status.FEASIBLE if mip and bool(highs.getSolution().value_valid) else Status.NO_SOLUTION
         return Status.ERROR
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import highspy
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ import scenarios
 from optimizer import Deadline, Status, allocate, build, prepare, solve
 from optimizer.highs_model import build_highs, solve_highs
 from optimizer.pricing import initial_columns
+from optimizer.solvers import HiGHS
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +86,37 @@ def test_allocation_stops_itself_at_its_deadline() -> None:
     assert r.status in (Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION), r
     if r.ok:
         assert np.isfinite(r.gap) and np.isfinite(r.bound)
+
+
+def test_an_lp_stopped_by_its_iteration_limit_claims_no_solution_on_both_paths() -> None:
+    # A limit stopped the solver before an answer; it did not fail. The first solve and a re-run of the loaded
+    # model answer alike (they used to say no_solution and error).
+    inputs = prepare(scenarios.generate(reps=12, accounts=300, seed=5, regions=2))
+    model = build_highs(inputs, relax=True)
+    model.highs.setOptionValue("simplex_iteration_limit", 1)
+    first = solve_highs(model, 30.0)
+    assert model.highs.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
+    assert first.claim is Status.NO_SOLUTION
+    model.highs.clearSolver()  # start again from nothing, still under the limit
+    assert HiGHS.rerun(model.highs, 30.0) is Status.NO_SOLUTION
+    assert model.highs.getModelStatus() == highspy.HighsModelStatus.kIterationLimit
+    # Without the limit the same loaded model solves.
+    model.highs.setOptionValue("simplex_iteration_limit", 10**9)
+    assert HiGHS.rerun(model.highs, 30.0) is Status.OPTIMAL
+
+
+def test_column_generation_reports_each_round_with_a_proven_bound() -> None:
+    from optimizer import Progress
+
+    s = scenarios.generate(reps=12, accounts=300, seed=5, regions=2)
+    st = s.settings.optimizer.model_copy(update={"method": "lp_fix", "time_limit_s": 60.0})
+    seen: list[Progress] = []
+    r = allocate(s, st, progress=seen.append)
+    assert r.ok
+    rounds = [p for p in seen if "(column generation), round" in p.phase]
+    assert rounds, [p.phase for p in seen]
+    # Every reported bound is proven: never below the final plan, never rising from round to round.
+    bounds = [p.bound for p in rounds]
+    assert all(b >= r.objective * (1 - 1e-9) for b in bounds)
+    assert bounds == sorted(bounds, reverse=True)
+    assert all(p.incumbent != p.incumbent for p in rounds)  # no plan yet: NaN, not the LP's value
