@@ -89,6 +89,7 @@ class CalibrationResult:
             "estimates/timing_month_of_quarter": self.timing.month_of_quarter,
             "estimates/timing_quarters": self.timing.per_quarter,
             "estimates/timing_december": self.timing.december,
+            **({"estimates/timing_calendar": self.timing.calendar.table} if self.timing.calendar is not None else {}),
         }
 
     def counts(self) -> dict[str, int]:
@@ -123,12 +124,20 @@ class CalibrationResult:
             "deal_sizes": _records(self.deal_sizes),
             "timing": {"quarters": self.timing.quarters,
                        "month_of_quarter": _records(self.timing.month_of_quarter),
-                       "december": _records(self.timing.december)},
+                       "december": _records(self.timing.december),
+                       **({"calendar": self.calendar_summary()} if self.timing.calendar is not None else {})},
             "scenario": {"name": self.scenario.name, "reps": len(self.scenario.reps),
                          "accounts": len(self.scenario.accounts), "stages": self.scenario.stage_ids,
                          "products": list(self.scenario.settings.products)},
             "notes": self.notes,
         }
+
+    def calendar_summary(self) -> dict[str, Any]:
+        """The calendar of closes by outcome and length: the split, how it was found, the table and its reading."""
+        cal = self.timing.calendar
+        assert cal is not None
+        return {"split_days": cal.split_days, "split_rule": cal.split_rule, "reading": cal.reading,
+                "shares": _records(cal.table)}
 
     def report(self) -> str:
         """A one-page text report (also written as ``report.md``)."""
@@ -174,6 +183,16 @@ class CalibrationResult:
         for r in _rows(self.timing.december):
             lines.append(f"\nDecember {r['year']}: {r['measure'].replace('_', ' ')} {r['value']:.3f} [{r['low']:.3f}, "
                          f"{r['high']:.3f}] ({r['months_covered']} months covered).")
+        cal = self.timing.calendar
+        if cal is not None:
+            rule = ("the valley of the cycle times' density" if cal.split_rule == "valley"
+                    else "no clear second mode in the cycle times: a month")
+            lines += ["", f"Closes by outcome and deal length (long: open more than {cal.split_days:g} days, {rule}):",
+                      "", "| outcome | length | closes | month 1 | month 2 | month 3 |", "|---|---|---|---|---|---|"]
+            for r in _rows(cal.table):
+                lines.append(f"| {r['outcome']} | {r['length']} | {r['closes']} | "
+                             + " | ".join(f"{r[f'month_{k}']:.3f}" for k in (1, 2, 3)) + " |")
+            lines += ["", f"Reading: {cal.reading}."]
         lines += ["", "## Data sufficiency", "", "| gate | requirement | value | met |", "|---|---|---|---|"]
         for r in _rows(self.sufficiency):
             lines.append(f"| {r['gate']} | {r['requirement']} | {r['value']} | {'yes' if r['met'] else 'no'} |")

@@ -11,6 +11,15 @@ month of quarter is reported too, with a delta-method interval for a ratio of me
 December: for every complete calendar year in the window, December's share of the year's wins; when no year is
 complete, December's wins relative to the average month of the covered part of its year (1 = no year-end
 effect), both with bootstrap intervals.
+
+The calendar of decisions (``estimate_close_calendar``): the same month-of-quarter shares for the closes of each
+outcome (won, lost) and deal length (short, long). A deal's length is its cycle time, close date minus creation
+date. The split between short and long is found from the data: a Gaussian kernel density (Scott's bandwidth) of the
+closed deals' cycle times on a one-day grid; when it has two modes and the lowest density between the two highest
+is below half the lower of them (a clear valley), the split is the day of that minimum; otherwise
+``DEFAULT_SPLIT_DAYS`` (a month, the calendar's own unit). The reading asks whether long deals avoid a quarter's first
+month (the upper bound of that share below half of a uniform third), won and lost alike: pay plans move wins, not
+losses, so a calendar that losses share says when outcomes are decided or recorded.
 """
 
 from __future__ import annotations
@@ -24,10 +33,15 @@ from scipy import stats
 from calibration.funnel import LEVEL
 from calibration.model import CrmModel
 
-__all__ = ["BOOTSTRAP", "CloseTiming", "estimate_timing", "won_closes"]
+__all__ = ["BOOTSTRAP", "DEFAULT_SPLIT_DAYS", "CloseCalendar", "CloseTiming", "estimate_close_calendar",
+           "estimate_timing", "won_closes"]
 
 BOOTSTRAP = 2000
 """Bootstrap draws for the timing intervals."""
+
+DEFAULT_SPLIT_DAYS = 30.0
+"""Split between short and long deals when the cycle times show no clear second mode: a month, the unit of the
+calendar the split is used for."""
 
 
 def won_closes(model: CrmModel) -> pd.DataFrame:
@@ -51,6 +65,7 @@ class CloseTiming:
     month_of_quarter: pd.DataFrame  # position, wins, share, low, high, value_share, value_low, value_high
     per_quarter: pd.DataFrame  # quarter, month_1, month_2, month_3, wins
     december: pd.DataFrame  # year, months_covered, december_wins, wins, measure, value, low, high
+    calendar: CloseCalendar | None = None
 
 
 def _complete_quarters(model: CrmModel) -> pd.PeriodIndex:
@@ -144,4 +159,99 @@ def estimate_timing(model: CrmModel, *, level: float = LEVEL, seed: int = 0) -> 
     december = pd.DataFrame(dec_rows, columns=["year", "months_covered", "december_wins", "wins", "measure", "value",
                                                "low", "high"])
     return CloseTiming(quarters=[str(x) for x in quarters], month_of_quarter=moq, per_quarter=pd.DataFrame(per_q),
-                       december=december)
+                       december=december, calendar=estimate_close_calendar(model, level=level, seed=seed))
+
+
+@dataclass(frozen=True, eq=False)
+class CloseCalendar:
+    """Month-of-quarter shares of closes by outcome and deal length, and the split between short and long deals."""
+
+    split_days: float
+    split_rule: str  # "valley" (density minimum between the two modes) or "default" (no clear second mode)
+    table: pd.DataFrame  # outcome, length, closes, month_1..3 (shares), low_1..3, high_1..3
+    reading: str
+
+
+def _split(days: np.ndarray) -> tuple[float, str]:
+    """Split between short and long deals at the valley of the cycle times' density (module docstring)."""
+    if len(days) < 10 or np.ptp(days) <= 0.0:
+        return DEFAULT_SPLIT_DAYS, "default"
+    grid = np.arange(0.0, float(days.max()) + 1.0)
+    f = stats.gaussian_kde(days)(grid)
+    inner = np.arange(1, len(grid) - 1)
+    peaks = inner[(f[inner] >= f[inner - 1]) & (f[inner] > f[inner + 1])]
+    if len(peaks) < 2:
+        return DEFAULT_SPLIT_DAYS, "default"
+    a, b = np.sort(peaks[np.argsort(f[peaks])[-2:]])
+    low = a + int(np.argmin(f[a:b + 1]))
+    if f[low] >= 0.5 * min(f[a], f[b]):
+        return DEFAULT_SPLIT_DAYS, "default"
+    return float(grid[low]), "valley"
+
+
+def estimate_close_calendar(model: CrmModel, *, level: float = LEVEL, seed: int = 0) -> CloseCalendar:
+    """Shares of closes by month of quarter, per outcome and deal length (see the module docstring).
+
+    Parameters
+    ----------
+    model
+        The export.
+    level
+        Interval level (multinomial bootstrap, as for the wins).
+    seed
+        Seed of the bootstrap generator.
+    """
+    rng = np.random.default_rng(seed + 1)
+    a = (1.0 - level) / 2.0
+    opps = model.opportunities
+    closed = opps[opps["kind"].isin(["won", "lost"]) & opps["closed"].notna() & opps["created"].notna()]
+    days = ((closed["closed"] - closed["created"]).dt.total_seconds() / 86400.0).to_numpy(float)
+    ok = days >= 0.0
+    closed, days = closed[ok], days[ok]
+    split, rule = _split(days)
+    quarters = _complete_quarters(model)
+    inq = closed["closed"].dt.to_period("Q").isin(quarters).to_numpy()
+    position = ((closed["closed"].dt.month - 1) % 3).to_numpy()
+    kind = closed["kind"].to_numpy(dtype=object)
+    rows = []
+    for outcome in ("won", "lost"):
+        for length in ("all", "short", "long"):
+            sel = inq & (kind == outcome)
+            if length != "all":
+                sel &= (days > split) if length == "long" else (days <= split)
+            c = np.bincount(position[sel], minlength=3).astype(float)
+            n = c.sum()
+            row: dict[str, object] = {"outcome": outcome, "length": length, "closes": int(n)}
+            if n > 0:
+                draws = rng.multinomial(int(n), c / n, size=BOOTSTRAP) / n
+                lo, hi = np.quantile(draws, [a, 1.0 - a], axis=0)
+            else:
+                lo = hi = np.full(3, np.nan)
+            for k in range(3):
+                row[f"month_{k + 1}"] = c[k] / n if n else np.nan
+                row[f"low_{k + 1}"] = float(lo[k])
+                row[f"high_{k + 1}"] = float(hi[k])
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    return CloseCalendar(split_days=split, split_rule=rule, table=table, reading=_reading(table, split))
+
+
+def _reading(table: pd.DataFrame, split: float) -> str:
+    """One line: do long deals, won and lost alike, avoid a quarter's first month (its share's upper bound below
+    half of a uniform third)?"""
+    def row(outcome: str, length: str) -> pd.Series:
+        return table[(table["outcome"] == outcome) & (table["length"] == length)].iloc[0]
+
+    long_won, long_lost = row("won", "long"), row("lost", "long")
+    if not long_won["closes"] or not long_lost["closes"]:
+        return f"too few won or lost deals open longer than {split:g} days in complete quarters to read a calendar"
+    held = [bool(r["high_1"] < 1.0 / 6.0) for r in (long_won, long_lost)]
+    shares = (f"deals open longer than {split:g} days close in a quarter's first month {long_won['month_1']:.3f} "
+              f"of the time when won and {long_lost['month_1']:.3f} when lost (shorter deals "
+              f"{row('won', 'short')['month_1']:.3f} and {row('lost', 'short')['month_1']:.3f})")
+    if all(held):
+        return (shares + ": losses follow the same calendar as wins, so the profile reflects when outcomes are "
+                "decided or recorded, not only the reps' pay")
+    if held[0]:
+        return shares + ": only the wins avoid the first month, as the reps' timing of bookings would make them"
+    return shares + ": no calendar of decisions"

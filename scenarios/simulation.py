@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from scenarios.base import Strict
 from scenarios.limits import HOURS_PER_YEAR, MAX_CV
@@ -68,6 +68,18 @@ class SimulationSettings(Strict):
         quarter's last day at ``[behaviour] pull_in_discount`` (and is not lost meanwhile: the purchase is
         decided). It separates buyers' timing from the reps' in a what-if; no rep chooses it, so it is on even
         when ``[behaviour] enabled = false``.
+    decision_calendar
+        Customer and process side, off by default (unset = 0, kept out of saved files and fingerprints): the
+        share of long deals whose outcome waits for the next review. A deal open longer than
+        ``decision_calendar_days`` whose stage outcome (a win or a loss; not a deal that is never decided) would
+        fall in the first month of a calendar quarter is, with this chance, decided instead at a uniform time of
+        the quarter's second month, as quarterly pipeline reviews and buyers' approval cycles close long-running
+        deals out. Short deals are never held; a held deal cannot be pulled into the first month. No rep chooses
+        it, so it is on even when ``[behaviour] enabled = false``. ``calibrate --fit-timing`` estimates it from
+        an export (docs/calibration.md).
+    decision_calendar_days
+        The age in days from which a deal is long for ``decision_calendar``; required when the share is above 0
+        (``calibrate`` finds it at the valley of the export's cycle-time distribution).
     """
 
     replications: int = Field(default=20, ge=1)
@@ -92,3 +104,12 @@ class SimulationSettings(Strict):
     warmup_months: int = Field(default=3, ge=0, le=24)
     routing: Literal["owner", "region_pool"] = "owner"
     quarter_end_waiting: float | None = Field(default=None, ge=0.0, le=1.0)
+    decision_calendar: float | None = Field(default=None, ge=0.0, le=1.0)
+    decision_calendar_days: float | None = Field(default=None, gt=0.0)
+
+    @model_validator(mode="after")
+    def _calendar_has_split(self) -> SimulationSettings:
+        if (self.decision_calendar or 0.0) > 0.0 and self.decision_calendar_days is None:
+            raise ValueError("decision_calendar is above 0 but decision_calendar_days (the age from which a deal "
+                             "is long) is not set; set it, e.g. to the valley of the export's cycle times")
+        return self

@@ -58,7 +58,7 @@ from sim.policy import Behaviour, RepState, timing_hook
 from sim.queues import WorkQueues
 from sim.record import RunRecord
 from sim.seats import Seats
-from sim.timing import DealTiming, QuarterEndWaiting
+from sim.timing import DealTiming, DecisionCalendar, QuarterEndWaiting
 
 __all__ = ["Funnel"]
 
@@ -114,6 +114,9 @@ class Funnel:
         patient_u: list[float] = lifecycle.random(len(leads)).tolist() if decide is not None else []
         waiting = m.scenario.settings.simulation.quarter_end_waiting or 0.0
         wait_u: list[float] = lifecycle.random(len(leads)).tolist() if waiting > 0.0 else []
+        held = m.scenario.settings.simulation.decision_calendar or 0.0
+        held_u: list[float] = lifecycle.random(len(leads)).tolist() if held > 0.0 else []
+        when_u: list[float] = lifecycle.random(len(leads)).tolist() if held > 0.0 else []
 
         # per-event lookups read plain lists, not numpy arrays
         self.conv = m.conversion.tolist()
@@ -149,9 +152,11 @@ class Funnel:
         self.queues = WorkQueues(self.books.seat_region, len(m.region_ids),
                                  m.scenario.settings.simulation.routing == "region_pool", self.seats.active,
                                  float(m.stall_days), self.log.lose)
+        self.calendar = None if held <= 0.0 else DecisionCalendar(m, self.env, held_u, when_u)
         self.timing = None if decide is None else DealTiming(m, self.env, decide, push_u, pull_u, patient_u,
                                                              self.state, self.seats.active, self._finish_stage,
-                                                             self._won, self.log.lose)
+                                                             self._won, self.log.lose,
+                                                             None if self.calendar is None else self.calendar.holds)
         self.waiting = None if waiting <= 0.0 else QuarterEndWaiting(m, self.env, wait_u, self._won)
         self.seats.vacate_planned()
 
@@ -396,6 +401,11 @@ class Funnel:
         ``passed`` None: the customer never decided and the deal leaves the pipeline."""
         log = self.log
         s = deal.stage
+        if (self.calendar is not None and passed is not None and not discount and (not passed or s == self.last_stage)
+                and self.calendar.defer(deal, lambda: self._decide_held(deal, passed))):
+            if self.timing is not None:
+                self.timing.committed[deal.worker].pop(deal.lead, None)
+            return
         now = self.env.now
         log.flight_value[deal.worker] -= deal.value * self.win_from[s]
         log.flight_deals[deal.worker] -= 1
@@ -424,6 +434,11 @@ class Funnel:
         deal.win_probability = self.win_from[s]
         log.reached[deal.lead] = s
         self._enqueue(deal)
+
+    def _decide_held(self, deal: Deal, passed: bool) -> None:
+        """A long deal held for the quarter's review is decided now."""
+        if self.log.status[deal.lead] == OPEN:
+            self._finish_stage(deal, passed)
 
     # ----------------------------------------------------------------- clocks
     def weeks(self) -> Any:

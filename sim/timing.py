@@ -17,6 +17,9 @@ given are recorded.
 
 ``QuarterEndWaiting`` is the customer side (``[simulation] quarter_end_waiting``, off by default): buyers who
 expect a quarter-end discount wait for it, whatever their rep's pay plan.
+
+``DecisionCalendar`` is the process side (``[simulation] decision_calendar``, off by default): the outcome of a long
+deal that would be decided in a calendar quarter's first month waits, with that chance, for a review in its second.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from sim.deals import LOST_PUSHED, Deal
 from sim.model import DAYS_PER_MONTH, DAYS_PER_WEEK, Model, month_index
 from sim.policy import RepState, TimingDecision
 
-__all__ = ["PUSH_DELAY", "DealTiming", "QuarterEndWaiting"]
+__all__ = ["PUSH_DELAY", "DealTiming", "DecisionCalendar", "QuarterEndWaiting"]
 
 PUSH_DELAY = 1e-6  # a pushed deal books just after the next month starts (after the month-end clock has run)
 
@@ -62,7 +65,9 @@ class DealTiming:
     def __init__(self, model: Model, env: simpy.Environment, decide: TimingDecision, push_u: list[float],
                  pull_u: list[float], wait_u: list[float], state: list[RepState], active: list[bool],
                  finish: Callable[[Deal, bool, float], None], won: Callable[[Deal, int], None],
-                 lose: Callable[[Deal, float, int], None]) -> None:
+                 lose: Callable[[Deal, float, int], None],
+                 held: Callable[[Deal, float], bool] | None = None) -> None:
+        self.held = held
         self.m, self.env, self.decide, self.push_u = model, env, decide, push_u
         self.pull_u, self.wait_u = pull_u, wait_u
         self.state, self.active = state, active
@@ -128,6 +133,8 @@ class DealTiming:
                 for due, deal in sorted(self.committed[r].values(), key=lambda x: (x[0], x[1].lead)):
                     if due <= end or self.pull_u[deal.lead] >= self.pull_share:
                         continue  # signs this month anyway, or the customer will not sign early
+                    if self.held is not None and self.held(deal, env.now):
+                        continue  # a long deal whose decision waits for the quarter's review
                     close = month_index(self.month_start, due) if due < m.horizon else (
                         m.n_months + int((due - m.horizon) // DAYS_PER_MONTH))
                     if self.decide(st, deal, close, (due - end) / DAYS_PER_WEEK, 0.0) == "pull":
@@ -176,4 +183,51 @@ class QuarterEndWaiting:
         self.waited[r][end] += 1
         self.discount[r] += deal.value * self.rate
         self.env.timeout(day - now).callbacks.append(lambda _ev: self.won(deal, r, self.rate))
+        return True
+
+
+class DecisionCalendar:
+    """Long deals whose outcome waits for the quarter's review: a deal open longer than ``decision_calendar_days``
+    whose stage outcome (win or loss) falls in the first month of a calendar quarter is, with chance
+    ``decision_calendar``, decided at a uniform time of the quarter's second month instead.
+
+    Parameters
+    ----------
+    model
+        Arrays of the scenario (the share and the split are ``[simulation] decision_calendar`` and
+        ``decision_calendar_days``; calendar months from ``Model.month_of_year``).
+    env
+        The replication's SimPy environment.
+    held_u, when_u
+        Per lead, the uniform that decides whether its outcome is held (below the share) and the one that places
+        it in the second month (two draws, so that every share of a fit holds deals at the same times).
+    """
+
+    def __init__(self, model: Model, env: simpy.Environment, held_u: list[float], when_u: list[float]) -> None:
+        sim = model.scenario.settings.simulation
+        self.env, self.held_u, self.when_u = env, held_u, when_u
+        self.share = sim.decision_calendar or 0.0
+        self.days = float(sim.decision_calendar_days or 0.0)
+        self.month_start: list[float] = model.month_start.tolist()
+        self.first_month = [(int(x) - 1) % 3 == 0 for x in model.month_of_year]
+        self.held = [0] * model.n_months
+
+    def holds(self, deal: Deal, day: float) -> bool:
+        """True when ``deal``'s outcome on ``day`` waits for the second month (long, first month, its draw)."""
+        if day < 0.0 or self.held_u[deal.lead] >= self.share or day - deal.created <= self.days:
+            return False
+        mo = month_index(self.month_start, day)
+        return self.first_month[mo] and mo + 2 < len(self.month_start)
+
+    def defer(self, deal: Deal, decide: Callable[[], None]) -> bool:
+        """``deal``'s outcome is known now: True when it is held (``decide`` then runs in the quarter's second
+        month), False when it is decided now."""
+        now = self.env.now
+        if not self.holds(deal, now):
+            return False
+        mo = month_index(self.month_start, now)
+        start, end = self.month_start[mo + 1], self.month_start[mo + 2]
+        self.held[mo] += 1
+        when = start + self.when_u[deal.lead] * (end - start)
+        self.env.timeout(when - now).callbacks.append(lambda _ev: decide())
         return True

@@ -73,8 +73,9 @@ def calibrate_command(
     report = result.report()
     fit = None
     if fit_timing_:
+        split = None if result.timing.calendar is None else result.timing.calendar.split_days
         fit = fit_timing(scenario, result.timing.month_of_quarter, result.timing.december, pay_plan=timing_plan,
-                         replications=timing_replications, seed=seed + 1)
+                         calendar_days=split, replications=timing_replications, seed=seed + 1)
         scenario = scenarios.modify(scenario, fit.settings())
         report += f"\n{fit.note()}\n"
     with staged_output(claim) as stage:
@@ -90,11 +91,17 @@ def calibrate_command(
         write_manifest(stage, scenario=scenario, seeds={"bootstrap": seed},
                        extra={"export": str(export_dir), "mapping": chosen.name,
                               "as_of": str(result.model.as_of.date()), "strict": strict,
+                              "close_calendar": None if result.timing.calendar is None else {
+                                  "split_days": result.timing.calendar.split_days,
+                                  "split_rule": result.timing.calendar.split_rule,
+                                  "reading": result.timing.calendar.reading},
                               "timing_fit": None if fit is None else {"pay_plan": fit.pay_plan,
                                                                       "replications": fit.replications,
                                                                       "customer_pull_share": fit.pull_share,
                                                                       "customer_push_share": fit.push_share,
                                                                       "closing_speed_elasticity": fit.elasticity,
+                                                                      "decision_calendar": fit.calendar,
+                                                                      "decision_calendar_days": fit.calendar_days,
                                                                       "quarter_end_waiting": fit.waiting,
                                                                       "reproduces": fit.reproduces}})
     typer.echo(report)

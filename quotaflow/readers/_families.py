@@ -296,6 +296,9 @@ FAMILIES: tuple[Family, ...] = (
     _f("simulation.replications", [S.RUN_DEFAULTS], "the default of --replications"),
     _f("simulation.seed", [S.RUN_DEFAULTS], "the default of --seed"),
     _f("simulation.workers", [], "the number of worker processes: results never depend on it (pass --workers)"),
+    _f("simulation.decision_calendar_days", [S.SIMULATOR], "the age from which the decision calendar holds a "
+       "deal", needs={S.SIMULATOR: lambda s, p, e: None if (s.settings.simulation.decision_calendar or 0.0) > 0.0
+                      else "simulation.decision_calendar is 0 (no long deal is held)"}),
     _f("simulation.**", [S.SIMULATOR], _SIM),
     # [tables]
     _f("tables.**", [], "table file names, read when the scenario is loaded; a what-if cannot re-read files "

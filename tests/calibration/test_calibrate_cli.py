@@ -162,7 +162,7 @@ def test_fit_timing_writes_both_shares_the_elasticity_and_the_assumed_plan(tmp_p
     fit = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["timing_fit"]
     assert fit["pay_plan"] == "quarterly_bonus" and fit["replications"] == 2
     grid = pd.read_csv(out / "estimates" / "timing_fit.csv")
-    games = grid[grid["quarter_end_waiting"] == 0.0]
+    games = grid[(grid["quarter_end_waiting"] == 0.0) & (grid["decision_calendar"] == 0.0)]
     paced = games[games["closing_speed_elasticity"] > 0.0]
     assert len(games) - len(paced) == 25  # every pair of pull and push shares, then effort with every pull share
     assert len(paced) == 4 * 5 and paced["push_share"].nunique() == 1
@@ -176,4 +176,13 @@ def test_fit_timing_writes_both_shares_the_elasticity_and_the_assumed_plan(tmp_p
     if bool(best["inside"]):
         assert fit["reproduces"] and fit["quarter_end_waiting"] is None
     assert b.simulation.quarter_end_waiting == fit["quarter_end_waiting"]
+    # the decision calendar: the export's split, and its share fitted before the residual, when the reps miss
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    split = manifest["close_calendar"]["split_days"]
+    assert fit["decision_calendar_days"] == split == b.simulation.decision_calendar_days
+    assert b.simulation.decision_calendar == fit["decision_calendar"]
+    held = grid[grid["decision_calendar"] > 0.0]
+    assert len(held) == (0 if bool(best["inside"]) else 4 + len(grid[grid["quarter_end_waiting"] > 0.0]) * (
+        fit["decision_calendar"] > 0.0))
+    assert (out / "estimates" / "timing_calendar.csv").exists()
     assert "timing fit (reps on 'quarterly_bonus')" in result.output

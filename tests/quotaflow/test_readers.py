@@ -324,6 +324,10 @@ EXAMPLES: dict[str, list[Example]] = {
                                 _refused("simulation.replications", 2, "takes --replications")],
     "simulation.seed": [_read("simulation.seed", 7, "simulate"), _refused("simulation.seed", 7, "takes --seed")],
     "simulation.workers": [_refused("simulation.workers", 2, "results never depend on it", "simulate")],
+    "simulation.decision_calendar_days": [
+        _read("simulation.decision_calendar_days", 5.0, setup={"simulation.decision_calendar": 1.0,
+                                                               "simulation.decision_calendar_days": 60.0}),
+        _refused("simulation.decision_calendar_days", 5.0, "simulation.decision_calendar is 0")],
     "simulation.**": [_read("simulation.value_cv", 0.8), _read("simulation.routing", "region_pool"),
                       _read("simulation.repeat_orders_per_year.A", 8.0)],
     "tables.**": [_refused("tables.reps", "other.csv", "cannot re-read files")],
