@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import optimizer.allocation as allocation
 import scenarios
 from optimizer import Deadline, Status, allocate, build, prepare, solve, validate
-from optimizer.decomposition import _best_multiplier, _restrict, _shares, _split_bound, pieces, whole_bound
+from optimizer.decomposition import _restrict, _shares, pieces
+from optimizer.piece_bound import best_multiplier, split_bound, whole_bound
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def test_best_multiplier_minimises_the_piecewise_linear_bound(rows: list[tuple[f
     def f(lam: float) -> float:
         return lam * budget + float(np.maximum(stay, move - lam * weight).sum())
 
-    lam = _best_multiplier(stay, move, weight, budget)
+    lam = best_multiplier(stay, move, weight, budget)
     assert lam >= 0
     grid = np.concatenate([np.linspace(0, 20, 2001), [(m - s) / w for s, m, w in rows if w > 0 and m > s]])
     assert f(lam) <= min(f(g) for g in grid if g >= 0) + 1e-9
@@ -173,14 +174,14 @@ def test_split_bound_is_valid_tighter_and_exact_at_the_lp_duals(regional: scenar
                                      for head, _, pos in [name.rpartition("_")]})
     # ... so one common multiplier over those duals proves less than the LP; every bound stays valid, and the
     # duals read at other budgets let each piece suit the common multiplier better.
-    at_own, _ = _split_bound(inputs, subs, own)
-    at_scan, _ = _split_bound(inputs, subs, scanned)
+    at_own, _ = split_bound(inputs, subs, own)
+    at_scan, _ = split_bound(inputs, subs, scanned)
     assert lp.objective * (1 - 1e-9) <= at_scan <= at_own * (1 + 1e-12)
     assert at_own <= assembled * (1 + 1e-9)
     # Here the excess over the LP falls from 113,800 to 23,000 (of 135.6 M).
     assert at_scan - lp.objective < 0.5 * (at_own - lp.objective)
     # At the whole model's own LP duals the bound is the LP value.
-    exact, lam = _split_bound(inputs, subs, [[_local(lp.row_duals, reps)] for reps, _ in parts],
+    exact, lam = split_bound(inputs, subs, [[_local(lp.row_duals, reps)] for reps, _ in parts],
                               (lp.row_duals["disruption_value"],))
     assert exact == pytest.approx(lp.objective, rel=1e-7)
     assert lam == pytest.approx(lp.row_duals["disruption_value"])
