@@ -98,29 +98,40 @@ def _one_example(inside: bool, pos: float, over: float, method: str, season: lis
     return True
 
 
-def test_quotas_sum_exactly_and_respect_bounds() -> None:
-    outcomes: list[bool] = []
+_DRAWS = dict(
+    pos=st.floats(0.0, 1.0),
+    over=st.floats(1.0, 1.5),
+    method=st.sampled_from(["even", "potential", "expected_sales", "fair", "equal_probability"]),
+    season=st.lists(st.floats(0.2, 2.0), min_size=12, max_size=12),
+    min_scale=st.floats(0.0, 1.0),
+    by_region=st.booleans(),
+    unit=st.sampled_from([1.0, 10.0, 1000.0]),
+    sample_scale=st.floats(1e4, 1e6),
+)
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
-    @given(
-        inside=st.sampled_from([True, True, True, False]),
-        pos=st.floats(0.0, 1.0),
-        over=st.floats(1.0, 1.5),
-        method=st.sampled_from(["even", "potential", "expected_sales", "fair", "equal_probability"]),
-        season=st.lists(st.floats(0.2, 2.0), min_size=12, max_size=12),
-        min_scale=st.floats(0.0, 1.0),
-        by_region=st.booleans(),
-        unit=st.sampled_from([1.0, 10.0, 1000.0]),
-        sample_scale=st.floats(1e4, 1e6),
-        # Half the examples with reps joining during the horizon (days after its start).
-        hires=st.one_of(st.just([]), st.lists(st.tuples(st.integers(0, 7), st.integers(0, 400)), min_size=1,
-                                               max_size=4)),
-    )
-    def run(inside: bool, pos: float, over: float, method: str, season: list[float], min_scale: float, by_region: bool,
-            unit: float, sample_scale: float, hires: list[tuple[int, int]]) -> None:
-        outcomes.append(_one_example(inside, pos, over, method, season, min_scale, by_region, unit, sample_scale,
-                                     hires))
 
-    run()
-    # Most examples reach the checks of sums and bounds, not only the refusal.
-    assert sum(outcomes) >= 0.5 * len(outcomes), f"{sum(outcomes)} of {len(outcomes)} examples set quotas"
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(**_DRAWS)
+def test_quotas_inside_the_range_are_set_and_sum_exactly(pos: float, over: float, method: str, season: list[float],
+                                                        min_scale: float, by_region: bool, unit: float,
+                                                        sample_scale: float) -> None:
+    """With every rep in seat all year and the target inside what the bounds carry, every example must set quotas
+    and pass the checks of sums and bounds: none may end in a refusal (this keeps the checks from going vacuous,
+    which a share of set examples over a random mix could not promise: Hypothesis' mix is not a fixed ratio)."""
+    assert _one_example(True, pos, over, method, season, min_scale, by_region, unit, sample_scale, [])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+@given(
+    inside=st.sampled_from([True, True, True, False]),
+    # Reps joining during the horizon (days after its start); some examples with none.
+    hires=st.one_of(st.just([]), st.lists(st.tuples(st.integers(0, 7), st.integers(0, 400)), min_size=1,
+                                           max_size=4)),
+    **_DRAWS,
+)
+def test_quotas_set_or_refused_with_a_reason(inside: bool, hires: list[tuple[int, int]], pos: float, over: float,
+                                             method: str, season: list[float], min_scale: float, by_region: bool,
+                                             unit: float, sample_scale: float) -> None:
+    """Targets outside the carried range are refused; inside it, a refusal only when hire dates leave months
+    without (enough) reps in seat; anything set passes the checks of sums and bounds."""
+    _one_example(inside, pos, over, method, season, min_scale, by_region, unit, sample_scale, hires)
