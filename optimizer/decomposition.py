@@ -29,7 +29,18 @@ from numpy.typing import NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from optimizer.execution import Deadline, Executor, LocalPool, Progress, ProgressCallback, run_pieces
+from optimizer.execution import (
+    Deadline,
+    Executor,
+    LocalPool,
+    Progress,
+    ProgressCallback,
+    RoundProgress,
+    run_pieces,
+    shown,
+    time_shares,
+    worker_slots,
+)
 from optimizer.model import AllocationInputs, Band
 from optimizer.pairs import Candidates
 from optimizer.piece_bound import split_bound, whole_bound
@@ -66,6 +77,7 @@ class PieceTask:
     scan: bool
     columns: NDArray[np.int64] | None = None
     plan: bool = True
+    share: float = 1.0  # of the time left when the piece starts (``execution.time_shares``)
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,6 +196,7 @@ def solve_piece(task: PieceTask) -> PieceResult:
     start = time.perf_counter()
     inputs = task.inputs
     deadline = task.deadline.perf()
+    deadline = start + min(max(task.share, 0.0), 1.0) * max(deadline - start, 0.0)
     curve: list[tuple[float, float]] = []
     scanned: list[dict[str, float]] = []
 
@@ -287,31 +300,6 @@ def _resplit(curves: list[tuple[tuple[float, float], ...]], current: list[float]
     return out
 
 
-def _shown(x: float) -> float:
-    return x if np.isfinite(x) else float("nan")
-
-
-@dataclass
-class _Reporter:
-    """Reports each finished piece of a round (the bound and incumbent known when the round started)."""
-
-    progress: ProgressCallback | None
-    phase: str
-    total: int
-    sense: float
-    bound: float
-    incumbent: float
-    started: float
-    done: int = 0
-
-    def __call__(self, position: int, result: PieceResult) -> None:
-        self.done += 1
-        if self.progress is not None:
-            self.progress(Progress(f"{self.phase} {self.done}/{self.total}", _shown(self.sense * self.bound),
-                                   _shown(self.sense * self.incumbent), relative_gap(self.bound, self.incumbent),
-                                   time.perf_counter() - self.started, self.done, self.total))
-
-
 def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Executor | None = None,
                     progress: ProgressCallback | None = None, *, workers: int | None = None,
                     started: float | None = None) -> PiecedOutcome | None:
@@ -353,7 +341,7 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
     plans: list[NDArray[np.int64] | None] = [None] * n
     subs: list[AllocationInputs | None] = [None] * n
     todo = list(range(n))
-    n_workers = max(min(workers or os.cpu_count() or 1, n), 1)
+    n_workers = max(min(worker_slots(executor, workers), n), 1)
     # Coupled pieces: first their LPs, read at budgets around their shares, and a plan at the proportional split
     # (so that a deadline inside the second round still leaves a validated plan); then, unless that plan already
     # meets the gap, the budget is split again to equalise its marginal value and the pieces whose share moved
@@ -373,12 +361,15 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
             # Largest pieces first (the longest-processing-time rule): a large piece started last would hold
             # the round past the deadline while the other workers idle.
             todo = sorted(todo, key=lambda k: -where_all[k].size)
-            for k in todo:
+            # Each piece's share of the time left when it starts, by its pairs: a deadline shorter than the work
+            # then gives every piece a (weaker) plan instead of none to the last ones.
+            shares = time_shares([float(where_all[k].size) for k in todo], n_workers)
+            for k, share in zip(todo, shares, strict=True):
                 sub_k = subs[k]
                 assert sub_k is not None
-                tasks.append(PieceTask(sub_k, deadline, inputs.settings.solver, scan, warm[k], True))
+                tasks.append(PieceTask(sub_k, deadline, inputs.settings.solver, scan, warm[k], True, share))
             phase = "plans of the regions" if round_no == 0 else "plans of the regions at the rebalanced budget"
-            report = _Reporter(progress, phase, len(tasks), sense, bound, best_obj, t0)
+            report = RoundProgress(progress, phase, len(tasks), sense, bound, best_obj, t0)
             got = run_pieces(solve_piece, tasks, deadline, executor or pool, workers=1 if pool is None else None,
                              on_done=report)
             rounds += 1
@@ -413,7 +404,7 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
                     chosen[accounts] = plan
                 best_chosen, best_obj = chosen, total
             if progress is not None:
-                progress(Progress(f"{phase}: done", _shown(sense * bound), _shown(sense * best_obj),
+                progress(Progress(f"{phase}: done", shown(sense * bound), shown(sense * best_obj),
                                   relative_gap(bound, best_obj), time.perf_counter() - t0, n, n))
             if relative_gap(bound, best_obj) <= inputs.settings.mip_gap or not scan:
                 break

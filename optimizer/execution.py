@@ -7,7 +7,9 @@ incumbent, gap, elapsed time, pieces done). ``run_pieces`` maps a picklable func
 executor: anything with ``submit(fn, *args)`` returning a future with ``result(timeout)`` and ``cancel()`` --
 a ``concurrent.futures`` executor or a ``distributed.Client`` -- or, by default, a local process pool that is
 stopped (its workers killed) when the deadline passes, so a solver call that ignores its own limit cannot
-hold the allocation past it.
+hold the allocation past it. ``time_shares`` gives each piece its share of the time left when it starts, so that
+a deadline shorter than the work leaves every piece some time instead of none to the last ones, and
+``worker_slots`` says how many pieces run at once (a Dask cluster's threads, or this machine's CPUs).
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Deadline", "Executor", "LocalPool", "Progress", "ProgressCallback", "run_pieces"]
+import numpy as np
+
+from optimizer.status import relative_gap
+
+__all__ = ["Deadline", "Executor", "LocalPool", "Progress", "ProgressCallback", "RoundProgress", "run_pieces", "shown",
+           "time_shares", "worker_slots"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -94,6 +101,37 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
+def time_shares(work: Sequence[float], workers: int) -> list[float]:
+    """Each task's share of the time left when it starts, so that tasks run in the given order on ``workers``
+    workers end together at the deadline with times in proportion to their ``work``, whatever the deadline.
+
+    The tasks are laid out on the workers as a pool takes them (each to the worker that frees first, by the work
+    estimates). A task's share is its work over the work from it to the end of its worker's queue: the last task
+    on each worker may use all the time left, and a task that starts early because the ones before it finished
+    early hands that time on to those after it. Without shares a deadline shorter than the work left the last
+    tasks with no time at all (an allocation's last regions without a plan).
+
+    Examples
+    --------
+    >>> time_shares([3.0, 1.0, 1.0, 1.0], 2)
+    [1.0, 0.3333333333333333, 0.5, 1.0]
+    """
+    w = [max(float(x), 1e-12) for x in work]
+    ends = [0.0] * max(int(workers), 1)
+    queues: list[list[int]] = [[] for _ in ends]
+    for i, x in enumerate(w):
+        m = min(range(len(ends)), key=lambda j: (ends[j], j))
+        queues[m].append(i)
+        ends[m] += x
+    shares = [1.0] * len(w)
+    for queue in queues:
+        tail = 0.0
+        for i in reversed(queue):
+            tail += w[i]
+            shares[i] = w[i] / tail
+    return shares
+
+
 class _Future(Protocol):
     def result(self, timeout: float | None = ...) -> Any: ...
 
@@ -105,6 +143,22 @@ class Executor(Protocol):
     both have it."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
+
+
+def worker_slots(executor: Executor | None, workers: int | None = None) -> int:
+    """How many pieces run at once: ``workers``, else a Dask client's threads, else this machine's CPUs."""
+    if workers:
+        return workers
+    info = getattr(executor, "scheduler_info", None)
+    if callable(info):
+        try:  # every worker (some distributed versions list only five unless told)
+            seen = info(n_workers=-1)
+        except TypeError:
+            seen = info()
+        threads = sum(int(w.get("nthreads", 1)) for w in dict(seen.get("workers", {})).values())
+        if threads > 0:
+            return threads
+    return os.cpu_count() or 1
 
 
 class LocalPool(cf.ProcessPoolExecutor):
@@ -133,6 +187,32 @@ def _kill(pool: cf.ProcessPoolExecutor) -> None:
             proc.kill()
     for proc in processes.values():
         proc.join(timeout=5)
+
+
+def shown(x: float) -> float:
+    """A bound or incumbent as progress shows it: NaN until one is known."""
+    return x if np.isfinite(x) else float("nan")
+
+
+@dataclass
+class RoundProgress:
+    """Reports each finished piece of a round (the bound and incumbent known when the round started)."""
+
+    progress: ProgressCallback | None
+    phase: str
+    total: int
+    sense: float
+    bound: float
+    incumbent: float
+    started: float
+    done: int = 0
+
+    def __call__(self, position: int, result: object) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(Progress(f"{self.phase} {self.done}/{self.total}", shown(self.sense * self.bound),
+                                   shown(self.sense * self.incumbent), relative_gap(self.bound, self.incumbent),
+                                   time.perf_counter() - self.started, self.done, self.total))
 
 
 def run_pieces(fn: Callable[[T], R], tasks: Sequence[T], deadline: Deadline, executor: Executor | None = None,

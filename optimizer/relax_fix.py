@@ -90,12 +90,15 @@ def relax_and_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[
         if remaining <= 0.5:
             break
         free_unc = fixed_unc & ~free
+        # A third of the time left to improve on a plan, most of it to find the first: a short piece budget
+        # spent in thirds on ever larger MIPs ended without any plan.
+        limit = max(remaining / 3 if best is not None else remaining * 0.8, 0.5)
         if solver == "highs":
-            out = solve_highs(build_highs(inputs, pair_index=index, fixed=fixed, fixed_uncovered=free_unc),
-                              max(remaining / 3, 0.5), target / 2)
+            out = solve_highs(build_highs(inputs, pair_index=index, fixed=fixed, fixed_uncovered=free_unc), limit,
+                              target / 2)
         else:
-            out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=free_unc), solver,
-                        max(remaining / 3, 0.5), target / 2)
+            out = solve(build(inputs, pair_index=index, fixed=fixed, fixed_uncovered=free_unc), solver, limit,
+                        target / 2)
         if out.claim in (Status.OPTIMAL, Status.FEASIBLE) and (best is None or out.objective > best[0].objective):
             best = (out, index)
         if best is not None and relative_gap(bound, best[0].objective) <= target:
