@@ -89,7 +89,7 @@ def test_a_real_client_is_counted() -> None:
 
 
 def test_a_piece_keeps_to_its_share_of_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``solve_piece`` turns its share into its own deadline: the restricted LP gets 60 % of it (the rest is for
+    """``solve_piece`` turns its share into its own deadline: the restricted LP gets 80 % of it (the rest is for
     rounding), counted from the piece's start, never past the shared deadline."""
     import time
 
@@ -106,7 +106,8 @@ def test_a_piece_keeps_to_its_share_of_the_time(monkeypatch: pytest.MonkeyPatch)
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(decomposition, "restricted_lp", fake_lp)
-    for share, want in ((0.25, 0.6 * 25.0), (1.0, 0.6 * 100.0), (3.0, 0.6 * 100.0)):
+    lp = decomposition._LP_SHARE
+    for share, want in ((0.25, lp * 25.0), (1.0, lp * 100.0), (3.0, lp * 100.0)):
         with pytest.raises(RuntimeError, match="stop here"):
             solve_piece(PieceTask(inputs, Deadline.after(100.0), "highs", False, share=share))
         assert seen[-1] == pytest.approx(want, abs=0.5)

@@ -28,9 +28,12 @@ _FILES = ("assignments.csv", "reps.csv", "quotas.csv", "quota_reps.csv", "budget
 
 @pytest.fixture(scope="module")
 def regional(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Three regions solved region by region (``method = "pieces"`` forces the region path at this size)."""
+    """Three regions solved region by region (``method = "pieces"`` forces the region path at this size), to a
+    0.5 % gap: one round, so that each run takes seconds (at the default 0.1 % the second round's region MIPs took
+    about 2 minutes a run; ``tests/optimizer/test_pieces.py`` checks two rounds on every executor)."""
     s = scenarios.generate(reps=24, accounts=1200, seed=3, regions=3)
-    s = scenarios.modify(s, {"optimizer.method": "pieces", "optimizer.time_limit_s": 300.0})
+    s = scenarios.modify(s, {"optimizer.method": "pieces", "optimizer.time_limit_s": 300.0,
+                             "optimizer.mip_gap": 0.005})
     folder = tmp_path_factory.mktemp("regional") / "scenario"
     scenarios.save(s, folder)
     return folder
