@@ -82,8 +82,10 @@ def test_worker_slots_counts_a_clusters_threads() -> None:
 
 def test_a_real_client_is_counted() -> None:
     distributed = pytest.importorskip("distributed")
+    # No dashboard: one started in this process kept answering /status on a later cluster started without one
+    # (tests/quotaflow/test_output_cli.py failed on it).
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address="127.0.0.1:0") as c, \
+                                  dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False}) as c, \
             distributed.Client(c) as client:
         assert worker_slots(client, None) == 2
 

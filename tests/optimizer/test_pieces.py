@@ -115,7 +115,7 @@ def test_every_executor_gives_the_same_plan(regional: scenarios.Scenario, mip_ga
     results = [pool, threaded]
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address="127.0.0.1:0") as c, \
+                                  dashboard_address="127.0.0.1:0", scheduler_kwargs={"dashboard": False}) as c, \
             distributed.Client(c) as client:
         results.append(allocate(regional, st_, executor=client))
     assert here.method == f"pieces (3 pieces, {1 if mip_gap == 0.005 else 2} rounds)"
