@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import time
 from dataclasses import dataclass, replace
 
@@ -199,8 +198,7 @@ def solve_piece(task: PieceTask) -> PieceResult:
     """Solve one piece: its LP by column generation, then relax-and-fix (runs in a worker)."""
     start = time.perf_counter()
     inputs = task.inputs
-    deadline = task.deadline.perf()
-    deadline = start + min(max(task.share, 0.0), 1.0) * max(deadline - start, 0.0)
+    deadline = start + min(max(task.share, 0.0), 1.0) * max(task.deadline.perf() - start, 0.0)
     curve: list[tuple[float, float]] = []
     scanned: list[dict[str, float]] = []
 
@@ -350,8 +348,7 @@ def allocate_pieces(inputs: AllocationInputs, deadline: Deadline, executor: Exec
     # meets the gap, the budget is split again to equalise its marginal value and the pieces whose share moved
     # are solved once more, warm-started from the first round's columns -- only when the first round's times
     # say they can finish before the deadline. Uncoupled pieces: one round.
-    pool = LocalPool(min(workers or os.cpu_count() or 1, n)) if executor is None and (
-        workers or os.cpu_count() or 1) > 1 else None
+    pool = LocalPool(n_workers) if executor is None and worker_slots(None, workers) > 1 else None
     try:
         for round_no in range(2 if coupled else 1):
             scan = coupled and round_no == 0

@@ -246,7 +246,7 @@ def run_pieces(fn: Callable[[T], R], tasks: Sequence[T], deadline: Deadline, exe
     results: list[R | None] = [None] * n
     if n == 0:
         return results
-    count = min(workers or os.cpu_count() or 1, n)
+    count = min(worker_slots(None, workers), n)
     if executor is None and count <= 1:
         for i, task in enumerate(tasks):
             if deadline.expired:
