@@ -69,6 +69,13 @@ def relax_and_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[
                          "hours": np.where(fixed_pair >= 0, hours[np.maximum(fixed_pair, 0)], np.inf)})
     held = held[(held["rep"] >= 0) & tight[np.maximum(held["rep"].to_numpy(), 0)]]
     held["rank"] = held.sort_values("hours", kind="stable").groupby("rep").cumcount()
+    # The smallest accounts each rep could take (any candidate pair, in the LP's columns or not), so a tight rep
+    # can be topped up to its band minimum by whole accounts: from an LP whose pricing the deadline cut, rounding
+    # with only the accounts a rep held found no plan (12,500 x 60: every attempt infeasible on band minimums).
+    by_rep = np.lexsort((hours, rep_of))
+    incoming_rank = np.empty(inputs.n_pairs, dtype=np.int64)
+    starts = np.searchsorted(rep_of[by_rep], np.arange(len(cand.rep_ids)))
+    incoming_rank[by_rep] = np.arange(inputs.n_pairs) - np.repeat(starts, np.diff(np.append(starts, inputs.n_pairs)))
     # Each account's three best alternatives by reduced cost, so a reopened account has somewhere to go.
     alt = pd.DataFrame({"p": np.arange(inputs.n_pairs), "a": acc, "rc": -rc}).sort_values("rc", kind="stable")
     top3 = np.zeros(inputs.n_pairs, dtype=bool)
@@ -82,9 +89,12 @@ def relax_and_fix(inputs: AllocationInputs, lp: SolveOutcome, lp_index: NDArray[
         free = fractional.copy()
         free[acc[near & ~support]] = True
         free[held.loc[held["rank"] < per_rep, "account"].to_numpy()] = True
+        incoming = tight[rep_of] & (incoming_rank < per_rep) & ~locked_acc[acc]
+        free[acc[incoming]] = True
         free &= ~locked_acc
         keep_fixed = ~free & (fixed_pair >= 0)
-        index = np.sort(np.concatenate([fixed_pair[keep_fixed], np.flatnonzero(free[acc] & (near | top3))]))
+        index = np.sort(np.concatenate([fixed_pair[keep_fixed],
+                                        np.flatnonzero(free[acc] & (near | top3 | incoming))]))
         fixed = np.isin(index, fixed_pair[keep_fixed])
         remaining = deadline - time.perf_counter()
         if remaining <= 0.5:
