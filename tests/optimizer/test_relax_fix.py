@@ -1,8 +1,8 @@
 """Relax-and-fix from a restricted LP whose pricing was stopped early (what a deadline does to a large region): the
 rounding must still find a plan that passes the independent check, and its value may not exceed the proven bound.
 
-Before the rounding also offered each tight rep the smallest accounts it could take, every attempt from the LP of
-12,500 x 60 stopped after two pricing rounds was infeasible on the band minimums (HiGHS and CBC agreed), and the
+Before a reopened account was also offered today's pair (staying uses none of the disruption budget), every
+attempt from the LP of 12,500 x 60 stopped after two pricing rounds was infeasible (HiGHS and CBC agreed), and the
 region ended without a plan."""
 
 from __future__ import annotations
