@@ -1,6 +1,7 @@
-"""Cross-check of ``candidate_pairs`` (sorted int64 keys in numpy) against a straightforward pandas reference:
-the same table to the last digit with locks, exclusions, ``k_nearest``, pair tables and repeated pairs, and
-Hypothesis properties of random locks and exclusions on the bundled ``tiny`` scenario."""
+"""Cross-checks of the allocator's start-up in numpy against straightforward pandas references: ``candidate_pairs``
+(the same table to the last digit with locks, exclusions, ``k_nearest``, pair tables and repeated pairs, and
+Hypothesis properties of random locks and exclusions on the bundled ``tiny`` scenario), and the per-account ranks
+of ``initial_columns``."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scenarios
-from optimizer import candidate_pairs, scenario_from_pairs
+from optimizer import candidate_pairs, prepare, scenario_from_pairs
 from optimizer.pairs import _derived, _eligible
+from optimizer.pricing import _first_in_account, initial_columns
 from scenarios import OptimizerSettings
 
 
@@ -149,3 +151,34 @@ def test_random_locks_and_exclusions_on_tiny(tiny: scenarios.Scenario, data: st.
     assert locked == set(locks.items()) - excluded
     key = pairs["account"].to_numpy() * len(rep_ids) + pairs["rep"].to_numpy()
     assert (np.diff(key) > 0).all(), "sorted by account, then rep, with no pair twice"
+
+
+def _first_by_pandas(acc: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    frame = pd.DataFrame({"account": acc, "v": values})
+    return np.asarray(frame.sort_values("v", kind="stable").groupby("account").cumcount().sort_index() < k)
+
+
+@settings(max_examples=200, deadline=None)
+@given(acc=st.lists(st.integers(0, 6), max_size=60), data=st.data(), k=st.integers(0, 4),
+       sort=st.booleans())
+def test_first_in_account_ranks_as_a_stable_sort(acc: list[int], data: st.DataObject, k: int, sort: bool) -> None:
+    # Few distinct values, so ties, NaN, infinities and both zeros are common.
+    pool = st.sampled_from([0.0, -0.0, 1.5, -2.0, 3.0, np.inf, -np.inf, np.nan])
+    values = np.array(data.draw(st.lists(pool, min_size=len(acc), max_size=len(acc))), dtype=float)
+    a = np.array(sorted(acc) if sort else acc, dtype=np.int64)
+    assert np.array_equal(_first_in_account(a, values, k), _first_by_pandas(a, values, k))
+
+
+@pytest.mark.parametrize("locks", [False, True])
+def test_initial_columns_match_pandas_ranks(locks: bool) -> None:
+    s = scenarios.generate(reps=24, accounts=900, seed=5, regions=3)
+    opt = s.settings.optimizer.model_copy(update={"locks": _locks_and_exclusions(s, 5, 12)[0] if locks else {}})
+    inputs = prepare(s, opt)
+    pairs = inputs.candidates.pairs
+    acc = pairs["account"].to_numpy()
+    by_value = _first_by_pandas(acc, -inputs.coef, 2)
+    by_km = _first_by_pandas(acc, pairs["travel_km"].to_numpy(), 3)
+    today = inputs.candidates.current[acc] == pairs["rep"].to_numpy()
+    want = np.flatnonzero(by_value | by_km | today | pairs["locked"].to_numpy())
+    assert np.array_equal(initial_columns(inputs), want)
+
