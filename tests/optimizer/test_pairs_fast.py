@@ -1,7 +1,7 @@
 """Cross-checks of the allocator's start-up in numpy against straightforward pandas references: ``candidate_pairs``
 (the same table to the last digit with locks, exclusions, ``k_nearest``, pair tables and repeated pairs, and
-Hypothesis properties of random locks and exclusions on the bundled ``tiny`` scenario), and the per-account ranks
-of ``initial_columns``."""
+Hypothesis properties of random locks and exclusions on the bundled ``tiny`` scenario), the per-account ranks
+of ``initial_columns``, and the shortcuts of ``precheck``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import scenarios
 from optimizer import candidate_pairs, prepare, scenario_from_pairs
+from optimizer.diagnosis import _most_within_hours, _surely_reached
 from optimizer.pairs import _derived, _eligible
 from optimizer.pricing import _first_in_account, initial_columns
 from scenarios import OptimizerSettings
@@ -182,3 +183,27 @@ def test_initial_columns_match_pandas_ranks(locks: bool) -> None:
     want = np.flatnonzero(by_value | by_km | today | pairs["locked"].to_numpy())
     assert np.array_equal(initial_columns(inputs), want)
 
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), n_rep=st.integers(1, 4), budget=st.lists(
+    st.sampled_from([0.0, -1.0, 0.5, 3.0, 10.0, np.inf]), min_size=4, max_size=4))
+def test_surely_reached_floors_are_reached_by_the_greedy_fill(data: st.DataObject, n_rep: int,
+                                                               budget: list[float]) -> None:
+    n = data.draw(st.integers(0, 30))
+    rep = np.array(data.draw(st.lists(st.integers(0, n_rep - 1), min_size=n, max_size=n)), dtype=np.int64)
+    figures = st.lists(st.sampled_from([0.0, -1.0, 0.25, 1.0, 2.5, 7.0, np.nan]), min_size=n, max_size=n)
+    weight = np.nan_to_num(np.array(data.draw(figures), dtype=float))  # as Band.weight is
+    hours = np.array(data.draw(figures), dtype=float)
+    low = np.array(data.draw(st.lists(st.floats(0.0, 20.0), min_size=n_rep, max_size=n_rep)))
+    caps = np.array(budget[:n_rep])
+    sure = _surely_reached(rep, weight, hours, caps, low)
+    for r in np.flatnonzero(sure).tolist():
+        assert low[r] <= _most_within_hours(weight[rep == r], hours[rep == r], float(caps[r]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(-1e6, 1e6), st.just(np.nan)), max_size=600))
+def test_nansum_adds_as_pandas_sum(values: list[float]) -> None:
+    # precheck's region totals were pandas sums of per-account figures; its messages must not change.
+    x = np.array(values, dtype=float)
+    assert float(np.nansum(x)) == float(pd.Series(x).sum())
