@@ -19,6 +19,14 @@ from optimizer.pricing import _first_in_account, initial_columns
 from scenarios import OptimizerSettings
 
 
+def _figures(s: scenarios.Scenario, rep: np.ndarray, acc: np.ndarray) -> pd.DataFrame:
+    """Value and hours as candidate_pairs derives them, travel from great_circle_km on the gathered points."""
+    value, hours, _ = _derived(s, rep, acc)
+    travel = scenarios.great_circle_km(s.reps["latitude"].to_numpy()[rep], s.reps["longitude"].to_numpy()[rep],
+                                       s.accounts["latitude"].to_numpy()[acc], s.accounts["longitude"].to_numpy()[acc])
+    return pd.DataFrame({"value": value, "hours": hours, "travel_km": travel})
+
+
 def _reference(s: scenarios.Scenario, opt: OptimizerSettings) -> pd.DataFrame:
     """The candidate table built row by row in pandas: listed pairs (the pair table, else the rules and then the
     locks), the first of repeated pairs, exclusions out, the k nearest by pandas' rank, sorted by account, rep."""
@@ -30,7 +38,7 @@ def _reference(s: scenarios.Scenario, opt: OptimizerSettings) -> pd.DataFrame:
         ra = s.rep_accounts
         rep = rep_index.get_indexer(ra.index.get_level_values("rep_id"))
         acc = acc_index.get_indexer(ra.index.get_level_values("account_id"))
-        frame = pd.DataFrame(dict(zip(("value", "hours", "travel_km"), _derived(s, rep, acc), strict=True)))
+        frame = _figures(s, rep, acc)
         for col in ("value", "hours", "travel_km"):
             if col in ra.columns:
                 listed = ra[col].to_numpy(dtype=float)
@@ -38,7 +46,7 @@ def _reference(s: scenarios.Scenario, opt: OptimizerSettings) -> pd.DataFrame:
     else:
         rep, acc = _eligible(s, opt)
         rep, acc = np.r_[rep, lock_rep], np.r_[acc, lock_acc]
-        frame = pd.DataFrame(dict(zip(("value", "hours", "travel_km"), _derived(s, rep, acc), strict=True)))
+        frame = _figures(s, rep, acc)
     frame.insert(0, "rep", rep.astype(np.int64))
     frame.insert(1, "account", acc.astype(np.int64))
     frame = frame.drop_duplicates(["account", "rep"])
