@@ -67,10 +67,10 @@ def precheck(scenario: Scenario, inputs: AllocationInputs) -> list[str]:
     min_hours = _per_account(np.fmin, pairs["hours"].to_numpy(dtype=float)[order], starts, served, n_acc)
     most_weight = [_per_account(np.fmax, band.weight[order], starts, served, n_acc) for band in inputs.bands]
     region_code, region_names = pd.factorize(acc_region, sort=True)
-    rep_in_region = np.zeros((region_names.size, len(cand.rep_ids)), dtype=bool)
-    pair_region = region_code[acc]
-    known = pair_region >= 0
-    rep_in_region[pair_region[known], pairs["rep"].to_numpy()[known]] = True
+    # One row more than regions: accounts without a region (code -1) mark the last row, which is never read; a
+    # mask to leave them out cost 1.2 s at 32 M pairs.
+    rep_in_region = np.zeros((region_names.size + 1, len(cand.rep_ids)), dtype=bool)
+    rep_in_region[region_code.astype(np.int32)[acc], pairs["rep"].to_numpy()] = True
     for code in np.unique(region_code[served][region_code[served] >= 0]).tolist():
         region = region_names[code]
         accounts = served[region_code[served] == code]
