@@ -50,12 +50,43 @@ def initial_columns(inputs: AllocationInputs, best: int = 2, nearest: int = 3) -
     """
     pairs = inputs.candidates.pairs
     acc = pairs["account"].to_numpy()
-    frame = pd.DataFrame({"account": acc, "c": -inputs.coef, "km": pairs["travel_km"].to_numpy(dtype=float)})
-    by_value = frame.sort_values("c", kind="stable").groupby("account").cumcount().reindex(pairs.index).to_numpy()
-    by_km = frame.sort_values("km", kind="stable").groupby("account").cumcount().reindex(pairs.index).to_numpy()
+    by_value = _first_in_account(acc, -inputs.coef, best)
+    by_km = _first_in_account(acc, pairs["travel_km"].to_numpy(dtype=float), nearest)
     cur = inputs.candidates.current[acc] == pairs["rep"].to_numpy()
-    keep = (by_value < best) | (by_km < nearest) | cur | pairs["locked"].to_numpy(dtype=bool)
+    keep = by_value | by_km | cur | pairs["locked"].to_numpy(dtype=bool)
     return np.flatnonzero(keep).astype(np.int64)
+
+
+def _first_in_account(acc: NDArray[np.int64], values: NDArray[np.float64], k: int) -> NDArray[np.bool_]:
+    """True for each account's first ``k`` pairs by ``values``, ties to the earlier pair and NaN last: the pairs
+    a stable sort by value and a count within each account would rank below ``k``.
+
+    Found in ``k`` passes that each take every account's smallest pair left, since a sort of all pairs and a
+    groupby (pandas) took 30 s over the regions of 250,000 x 1,000.
+    """
+    # The identity, and cheap, when pairs come sorted by account as candidate_pairs leaves them.
+    order = np.argsort(acc, kind="stable")
+    grouped, v = acc[order], values[order]
+    chosen = np.zeros(v.size, dtype=bool)
+    if v.size == 0:
+        return chosen
+    new_run = np.r_[True, grouped[1:] != grouped[:-1]]
+    starts = np.flatnonzero(new_run)
+    run = np.cumsum(new_run) - 1
+    nan = np.isnan(v)
+    for _ in range(k):
+        open_ = ~chosen & ~nan
+        low = np.minimum.reduceat(np.where(open_, v, np.inf), starts)
+        hit = open_ & (v == low[run])
+        # An account with only NaN left takes its first NaN, as a sort puts NaN last.
+        hit |= ~chosen & nan & ~np.logical_or.reduceat(hit, starts)[run]
+        at = np.flatnonzero(hit)
+        if at.size == 0:
+            break
+        chosen[at[np.r_[True, run[at][1:] != run[at][:-1]]]] = True
+    out = np.zeros(v.size, dtype=bool)
+    out[order] = chosen
+    return out
 
 
 def _today_first(inputs: AllocationInputs, cols: NDArray[np.int64]) -> NDArray[np.int64]:
