@@ -72,23 +72,34 @@ def _tree_peak(proc: subprocess.Popen[str], every: float = 0.5) -> list[float]:
     return peak
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def scale_arguments(parser: argparse.ArgumentParser) -> None:
+    """The generated scenario's size and where it is kept (shared with ``allocate_startup.py``)."""
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--regions", type=int, default=8)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "quotaflow-scale")
+
+
+def scenario_folder(args: argparse.Namespace, method: str = "auto") -> Path:
+    """The generated scenario's folder under ``--work``, generated and saved on first use."""
+    folder = Path(args.work) / f"s{args.accounts}x{args.reps}-r{args.regions}-s{args.seed}-{method}"
+    if not (folder / "scenario.toml").is_file():
+        s = scenarios.generate(reps=args.reps, accounts=args.accounts, seed=args.seed, regions=args.regions)
+        s = scenarios.modify(s, {"optimizer.method": method})
+        scenarios.save(s, folder, overwrite=True)
+    return folder
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    scale_arguments(parser)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--method", choices=["auto", "mip", "lp_fix"], default="auto")
     parser.add_argument("--plain", action="store_true", help="one MIP over all pairs, in process")
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "quotaflow-scale")
     parser.add_argument("--dask-local", type=int, default=0, help="run the regions on a Dask LocalCluster of K workers")
     args = parser.parse_args(argv)
-    folder = args.work / f"s{args.accounts}x{args.reps}-r{args.regions}-s{args.seed}-{args.method}"
-    if not (folder / "scenario.toml").is_file():
-        s = scenarios.generate(reps=args.reps, accounts=args.accounts, seed=args.seed, regions=args.regions)
-        s = scenarios.modify(s, {"optimizer.method": args.method})
-        scenarios.save(s, folder, overwrite=True)
+    folder = scenario_folder(args, args.method)
     if args.plain:
         return _plain(folder, args.time_limit)
     out = args.work / f"out-{folder.name}"

@@ -17,11 +17,12 @@ import argparse
 import json
 import os
 import resource
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
+
+from allocate_scale import scale_arguments, scenario_folder  # this folder is on the path when run as a script
 
 import scenarios
 from optimizer import candidate_pairs, precheck, prepare
@@ -35,12 +36,7 @@ def _peak_mb() -> float:
 
 
 def _load(args: argparse.Namespace) -> scenarios.Scenario:
-    folder = args.work / f"s{args.accounts}x{args.reps}-r{args.regions}-s{args.seed}-auto"
-    if (folder / "scenario.toml").is_file():
-        return scenarios.load(folder)
-    scenario = scenarios.generate(reps=args.reps, accounts=args.accounts, seed=args.seed, regions=args.regions)
-    scenarios.save(scenario, folder)
-    return scenario
+    return scenarios.load(scenario_folder(args))
 
 
 def _phases(scenario: scenarios.Scenario) -> dict[str, float]:
@@ -62,11 +58,7 @@ def _phases(scenario: scenarios.Scenario) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--accounts", type=int, default=20_000)
-    parser.add_argument("--reps", type=int, default=200)
-    parser.add_argument("--regions", type=int, default=8)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "quotaflow-scale")
+    scale_arguments(parser)
     parser.add_argument("--profile", type=Path, help="write a pyinstrument HTML profile here (needs pyinstrument)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
